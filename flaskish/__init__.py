@@ -1,0 +1,72 @@
+"""flaskish: the Flask API on ASGI.
+
+Change ``from flask import ...`` to ``from flaskish import ...`` and serve
+the app with ``uvicorn module:app``. ``def`` views keep working (on worker
+threads); any view may become ``async def``.
+"""
+
+from __future__ import annotations
+
+from . import json as json
+from .app import Flask as Flask
+from .config import Config as Config
+from .ctx import after_this_request as after_this_request
+from .ctx import copy_current_request_context as copy_current_request_context
+from .ctx import has_app_context as has_app_context
+from .ctx import has_request_context as has_request_context
+from .exceptions import abort as abort
+from .globals import current_app as current_app
+from .globals import g as g
+from .globals import request as request
+from .globals import session as session
+from .helpers import make_response as make_response
+from .helpers import redirect as redirect
+from .helpers import stream_with_context as stream_with_context
+from .helpers import url_for as url_for
+from .json import jsonify as jsonify
+from .request import Request as Request
+from .response import Response as Response
+from .signals import appcontext_popped as appcontext_popped
+from .signals import appcontext_pushed as appcontext_pushed
+from .signals import appcontext_tearing_down as appcontext_tearing_down
+from .signals import before_render_template as before_render_template
+from .signals import got_request_exception as got_request_exception
+from .signals import message_flashed as message_flashed
+from .signals import request_finished as request_finished
+from .signals import request_started as request_started
+from .signals import request_tearing_down as request_tearing_down
+from .signals import template_rendered as template_rendered
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "Flask",
+    "Request",
+    "Response",
+    "abort",
+    "after_this_request",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
+    "copy_current_request_context",
+    "current_app",
+    "g",
+    "got_request_exception",
+    "has_app_context",
+    "has_request_context",
+    "json",
+    "jsonify",
+    "make_response",
+    "message_flashed",
+    "redirect",
+    "request",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
+    "session",
+    "stream_with_context",
+    "template_rendered",
+    "url_for",
+]

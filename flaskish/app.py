@@ -1,0 +1,510 @@
+"""The application object: ``app = Flask(__name__)``.
+
+It is an ASGI 3 application (``uvicorn module:app``). Registration lives
+in :mod:`flaskish.scaffold`, request handling in :mod:`flaskish.pipeline`,
+routing in :mod:`flaskish.routing` and :mod:`flaskish.router`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
+from .config import Config, ConfigAttribute
+from .ctx import AppContext, RequestContext, _AppCtxGlobals
+from .exceptions import Aborter
+from .globals import _cv_app, _cv_request
+from .helpers import _redirect_response
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .logging import create_logger
+from .pipeline import Pipeline
+from .request import Request
+from .response import Response
+from .router import Router
+from .routing import BuildError, Map, Rule
+from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface
+
+if TYPE_CHECKING:
+    import logging
+
+    from starlette.types import Receive, Scope, Send
+
+    from .testing import FlaskClient
+
+__all__ = ["Flask"]
+
+T = TypeVar("T", bound=Callable[..., Any])
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+class Flask(Pipeline, Scaffold):
+    """The application: ``app = Flask(__name__)``.
+
+    :param import_name: the name of the app's module or package
+        (``__name__``); its folder is the root for templates, static files
+        and relative config files.
+    :param static_url_path: the URL prefix of static files (``/static``).
+    :param static_folder: the static files folder, relative to the root.
+    :param template_folder: the templates folder, relative to the root.
+    :param instance_path: an absolute instance folder (default
+        ``instance/`` next to the app).
+    :param instance_relative_config: relative config files are loaded from
+        the instance folder.
+    :param root_path: the app's folder, if it cannot be found from
+        *import_name*.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    aborter_class: type[Aborter] = Aborter
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class: type[Config] = Config
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    url_rule_class: type[Rule] = Rule
+    url_map_class: type[Map] = Map
+    test_client_class: type[FlaskClient] | None = None
+    #: How sessions are loaded and saved (signed cookies by default).
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+
+    testing: ConfigAttribute[bool] = ConfigAttribute("TESTING")
+    secret_key: ConfigAttribute[str | bytes | None] = ConfigAttribute("SECRET_KEY")
+    permanent_session_lifetime: ConfigAttribute[timedelta] = ConfigAttribute(
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta  # type: ignore[arg-type]
+    )
+
+    #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
+    #: run sync code at once, per worker process).
+    default_config: dict[str, Any] = {
+        "DEBUG": None,
+        "TESTING": False,
+        "PROPAGATE_EXCEPTIONS": None,
+        "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "TRUSTED_HOSTS": None,
+        "SERVER_NAME": None,
+        "APPLICATION_ROOT": "/",
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_PARTITIONED": False,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "MAX_CONTENT_LENGTH": None,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
+        "MAX_FORM_PARTS": 1_000,
+        "SEND_FILE_MAX_AGE_DEFAULT": None,
+        "TRAP_BAD_REQUEST_ERRORS": None,
+        "TRAP_HTTP_EXCEPTIONS": False,
+        "EXPLAIN_TEMPLATE_LOADING": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "TEMPLATES_AUTO_RELOAD": None,
+        "MAX_COOKIE_SIZE": 4093,
+        "PROVIDE_AUTOMATIC_OPTIONS": True,
+        "THREAD_POOL_SIZE": 40,
+    }
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        if instance_path is None:
+            instance_path = os.path.join(self.root_path, "instance")
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute. A relative path was "
+                "given instead."
+            )
+        #: The folder for files that are not part of the code (config, databases).
+        self.instance_path = instance_path
+        #: The configuration (:class:`~flaskish.config.Config`).
+        self.config = self.make_config(instance_relative_config)
+        #: Used by :func:`~flaskish.abort`; replace to add your own codes.
+        self.aborter = self.make_aborter()
+        #: The JSON provider (``app.json.dumps``, ``app.json.response``).
+        self.json: JSONProvider = self.json_provider_class(self)
+        #: Called with ``(error, endpoint, values)`` when ``url_for`` fails.
+        self.url_build_error_handlers: list[Callable[..., str | None]] = []
+        self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
+        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
+        #: Registered blueprints, by name.
+        self.blueprints: dict[str, Any] = {}
+        #: Where extensions keep their state: ``app.extensions["sqlalchemy"]``.
+        self.extensions: dict[str, Any] = {}
+        #: The URL rules (:class:`~flaskish.routing.Map`).
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self.static_host = static_host
+        self.before_serving_funcs: list[Callable[..., Any]] = []
+        self.after_serving_funcs: list[Callable[..., Any]] = []
+        self._got_first_request = False
+        #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
+        self.thread_pool = ThreadPool(lambda: self.config["THREAD_POOL_SIZE"])
+        #: The Starlette router holding this app's rules.
+        self.router = Router(self.url_map, self._handle_http, self._lifespan)
+        #: The ASGI app that serves requests. Wrap it with ASGI middleware:
+        #: ``app.asgi_app = Middleware(app.asgi_app)``.
+        self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry point: ``uvicorn module:app``."""
+        await self.asgi_app(scope, receive, send)
+
+    # -- properties -----------------------------------------------------------
+
+    @cached_property
+    def name(self) -> str:
+        """The app's name: the module name, or the script's file name when
+        run as ``__main__``."""
+        if self.import_name == "__main__":
+            filename = getattr(sys.modules["__main__"], "__file__", None)
+            if filename is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(filename))[0]
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> logging.Logger:
+        """The app's :class:`logging.Logger`, named after :attr:`name`."""
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode (``DEBUG``): tracebacks on error pages, reloading templates."""
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+
+    @property
+    def worker_threads(self) -> ThreadPoolStats:
+        """How many worker threads run requests now, how many requests wait
+        for one, and the limit (``THREAD_POOL_SIZE``), on this event loop."""
+        return self.thread_pool.stats()
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Create :attr:`config` from :attr:`default_config`."""
+        root = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = _env_flag("FLASKISH_DEBUG", _env_flag("FLASK_DEBUG", None))
+        return self.config_class(root, defaults)
+
+    def make_aborter(self) -> Aborter:
+        """Create :attr:`aborter`."""
+        return self.aborter_class()
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. It "
+                "has already handled its first request, any changes will not be applied "
+                "consistently. Make sure all imports, decorators, functions, etc. needed to set "
+                "up the application are done before running it."
+            )
+
+    # -- registration ---------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register a URL rule::
+
+            app.add_url_rule("/", "index", index)
+
+        :param endpoint: the name for ``url_for`` (default: the view's name).
+        :param view_func: the view, ``def`` or ``async def``.
+        :param provide_automatic_options: answer ``OPTIONS`` automatically
+            (default unless ``OPTIONS`` is in *methods*).
+        :param options: ``methods``, ``defaults``, ``strict_slashes``...
+        """
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for example: "
+                '@app.route(..., methods=["POST"])'
+            )
+        methods = {method.upper() for method in methods}
+        required_methods = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and bool(self.config["PROVIDE_AUTOMATIC_OPTIONS"])
+            )
+            if provide_automatic_options:
+                required_methods.add("OPTIONS")
+        methods |= required_methods
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options
+        if view_func is not None:
+            old_func = self.view_functions.get(endpoint)
+            if old_func is not None and old_func != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function: "
+                    f"{endpoint}. Give the view another name or pass endpoint='...'."
+                )
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def teardown_appcontext(self, f: T) -> T:
+        """Run *f(exc)* when an app context ends (after each request, and
+        when a ``with app.app_context():`` block exits)."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(self, f: T) -> T:
+        """Register a function returning names for ``flaskish shell``."""
+        self.shell_context_processors.append(f)
+        return f
+
+    @setupmethod
+    def before_serving(self, f: T) -> T:
+        """Run *f* (``def`` or ``async def``) once when the server starts,
+        before it accepts requests, inside an app context."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: T) -> T:
+        """Run *f* once when the server shuts down, inside an app context."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    def _lifespan(self, _app: Any) -> AbstractAsyncContextManager[None]:
+        return self._serving()
+
+    @asynccontextmanager
+    async def _serving(self) -> AsyncIterator[None]:
+        async with self.app_context():
+            await drive(_call_each(self.before_serving_funcs), self.thread_pool)
+        try:
+            yield
+        finally:
+            async with self.app_context():
+                await drive(_call_each(self.after_serving_funcs), self.thread_pool)
+
+    # -- contexts -------------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """An app context: ``with app.app_context():`` or ``async with``."""
+        return AppContext(self)
+
+    def request_context(
+        self, scope: Scope, receive: Receive | None = None, send: Send | None = None
+    ) -> RequestContext:
+        """A request context for an ASGI scope."""
+        return RequestContext(self, scope, receive, send)
+
+    def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
+        """A request context for a made-up request, for tests::
+
+            with app.test_request_context("/?name=ada", method="POST", data={"a": "1"}):
+                assert request.args["name"] == "ada"
+                assert request.form["a"] == "1"
+
+        Takes the test client's arguments (``path``, ``method``,
+        ``headers``, ``query_string``, ``data``, ``json``, ``content_type``).
+        """
+        from .testing import build_scope
+
+        scope, receive = build_scope(self, *args, **kwargs)
+        return self.request_context(scope, receive)
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> FlaskClient:
+        """A test client: ``client.get("/")`` returns the response.
+        ``with app.test_client() as client:`` also runs the lifespan and
+        keeps the last request's context for inspection."""
+        from .testing import FlaskClient
+
+        cls = self.test_client_class or FlaskClient
+        return cls(self, use_cookies=use_cookies, **kwargs)
+
+    # -- URLs -----------------------------------------------------------------
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build a URL; see :func:`flaskish.url_for`."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None and req_ctx.app is self:
+            request = req_ctx.request
+            if endpoint[:1] == ".":
+                blueprint = request.blueprint
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            scheme = _scheme or request.scheme
+            host = request.host
+            root = request.root_path
+        else:
+            if endpoint[:1] == ".":
+                endpoint = endpoint[1:]
+            if _external is None:
+                _external = True
+            host = self.config["SERVER_NAME"]
+            if host is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME' "
+                    "configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' "
+                    "as needed."
+                )
+            scheme = _scheme or self.config["PREFERRED_URL_SCHEME"]
+            root = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            path = self.url_map.build(endpoint, values, _method)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        url = quote(root, safe="/!$&'()*+,;=:@%") + path
+        if _external:
+            url = f"{scheme}://{host}{url}"
+        if _anchor is not None:
+            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+        return url
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Call the ``url_defaults`` functions for *endpoint* (the app's,
+        then its blueprints')."""
+        names: list[str | None] = [None]
+        if "." in endpoint:
+            parts = endpoint.rpartition(".")[0].split(".")
+            names.extend(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
+        """Ask :attr:`url_build_error_handlers` for a URL; re-raise if none
+        gives one."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as exc:
+                error = exc
+            else:
+                if rv is not None:
+                    return rv
+        raise error
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response (used by :func:`flaskish.redirect`)."""
+        return _redirect_response(location, code, self.response_class)
+
+    # -- files ----------------------------------------------------------------
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> IO[Any]:
+        """Open a file relative to :attr:`root_path` for reading
+        (``app.open_resource("schema.sql")``)."""
+        if mode not in ("r", "rt", "rb"):
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> IO[Any]:
+        """Open a file relative to :attr:`instance_path` (any mode)."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    # -- serving --------------------------------------------------------------
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Serve the app with uvicorn (development use; for production run
+        ``uvicorn module:app`` or ``flaskish run``).
+
+        :param host: the address to listen on (``127.0.0.1``).
+        :param port: the port (``5000``).
+        :param debug: set debug mode.
+        :param options: passed to :func:`uvicorn.run` (``workers``,
+            ``log_level``, ``ssl_certfile``...).
+        """
+        import uvicorn
+
+        if debug is not None:
+            self.debug = debug
+        server_name = self.config.get("SERVER_NAME")
+        default_host, _, default_port = (server_name or "").partition(":")
+        uvicorn.run(
+            self,
+            host=host or default_host or "127.0.0.1",
+            port=int(port or default_port or 5000),
+            **options,
+        )
+
+
+async def _call_each(funcs: list[Callable[..., Any]]) -> None:
+    for func in funcs:
+        await call(func)
+
+
+def _env_flag(name: str, default: bool | None) -> bool | None:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.lower() not in ("0", "false", "no", "")
+

@@ -1,0 +1,346 @@
+"""Application and request contexts.
+
+Pushing a context sets a :class:`contextvars.ContextVar`; the proxies in
+:mod:`flaskish.globals` read it. Contexts work with ``with`` and
+``async with``; leaving one runs the teardown functions, sync or async,
+through :mod:`flaskish.concurrency`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from contextvars import Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from .concurrency import drive, drive_blocking, is_async_callable
+from .globals import _cv_app, _cv_request
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+    from .app import Flask
+    from .request import Request
+    from .sessions import SessionMixin
+
+__all__ = [
+    "AppContext",
+    "RequestContext",
+    "after_this_request",
+    "copy_current_request_context",
+    "has_app_context",
+    "has_request_context",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_sentinel: Any = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` object: a plain namespace that lives as long as one app
+    context (one request). ``g.user = ...``, ``g.get("user")``,
+    ``g.pop("db", None)``, ``"user" in g``."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The attribute *name*, or *default*."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: Any = _sentinel) -> Any:
+        """Remove the attribute *name* and return it (*default* if absent;
+        :class:`KeyError` if absent and no default)."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        """The attribute *name*, set to *default* first if absent."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<flaskish.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Makes :data:`~flaskish.current_app` and :data:`~flaskish.g` available.
+
+    A request pushes one for its duration. Push one yourself to use the app
+    outside a request (a CLI command, a test)::
+
+        with app.app_context():
+            init_db()
+
+    ``async with app.app_context():`` does the same in async code. Leaving
+    the block runs the :meth:`~flaskish.Flask.teardown_appcontext` functions.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
+        self._tokens: list[Token[AppContext]] = []
+
+    def push(self) -> None:
+        """Make this the current app context."""
+        self._tokens.append(_cv_app.set(self))
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run teardown functions (when this is the outermost push) and
+        restore the previous context."""
+        try:
+            if len(self._tokens) == 1:
+                drive_blocking(self._teardown(exc))
+        finally:
+            self._reset()
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        await self.app.do_teardown_appcontext(exc)
+
+    def _reset(self) -> None:
+        ctx = _cv_app.get(None)
+        if ctx is not self or not self._tokens:
+            raise RuntimeError(f"Popped the wrong app context ({ctx!r} instead of {self!r}).")
+        _cv_app.reset(self._tokens.pop())
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    async def __aenter__(self) -> AppContext:
+        self.push()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if len(self._tokens) == 1:
+                await drive(self._teardown(exc), self.app.thread_pool)
+        finally:
+            self._reset()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.app.name!r}>"
+
+
+class RequestContext:
+    """Everything about one request: the :class:`~flaskish.Request`, the
+    session (opened on first use) and the URL match.
+
+    The app creates one per request. Tests make one with
+    :meth:`~flaskish.Flask.test_request_context`; ``with`` and
+    ``async with`` push it (and an app context, if needed).
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        scope: Scope,
+        receive: Receive | None = None,
+        send: Send | None = None,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        self.request: Request = (
+            request if request is not None else app.request_class(scope, receive)
+        )
+        self.send = send
+        self._session = session
+        self._after_request_functions: list[Callable[..., Any]] = []
+        self._tokens: list[tuple[Token[RequestContext], AppContext | None]] = []
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened by the app's session interface on first use:
+        a request that never touches it never reads or verifies a cookie."""
+        if self._session is None:
+            interface = self.app.session_interface
+            opened = interface.open_session(self.app, self.request)
+            if inspect.isawaitable(opened):
+                if inspect.iscoroutine(opened):
+                    opened.close()
+                raise RuntimeError(
+                    f"{type(interface).__name__}.open_session is async, and the session was "
+                    "first used outside the request pipeline. Open it in the pipeline (it "
+                    "is opened before the view when the interface is async)."
+                )
+            self._session = opened if opened is not None else interface.make_null_session(
+                self.app
+            )
+        return self._session
+
+    @session.setter
+    def session(self, value: SessionMixin) -> None:
+        self._session = value
+
+    def copy(self) -> RequestContext:
+        """A context for the same request and session, to push in another
+        task or thread (see :func:`copy_current_request_context`)."""
+        return type(self)(
+            self.app, self.request.scope, send=self.send, request=self.request,
+            session=self._session,
+        )
+
+    def push(self) -> None:
+        """Make this the current request context, pushing an app context
+        first unless one for this app is already current."""
+        app_ctx: AppContext | None = None
+        current = _cv_app.get(None)
+        if current is None or current.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx.push()
+        self._tokens.append((_cv_request.set(self), app_ctx))
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        """Run the teardown functions (when this is the outermost push) and
+        restore the previous contexts."""
+        try:
+            if len(self._tokens) == 1:
+                drive_blocking(self._teardown(exc))
+        finally:
+            self._reset()
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        """Teardown as a pipeline coroutine: request teardown, then the app
+        context's, if this context pushed it."""
+        if exc is _sentinel:
+            exc = None
+        try:
+            await self.app.do_teardown_request(exc)
+        finally:
+            app_ctx = self._tokens[-1][1] if self._tokens else None
+            if app_ctx is not None and len(app_ctx._tokens) == 1:
+                await app_ctx._teardown(exc)
+
+    def _reset(self) -> None:
+        ctx = _cv_request.get(None)
+        if ctx is not self or not self._tokens:
+            raise RuntimeError(f"Popped the wrong request context ({ctx!r} instead of {self!r}).")
+        token, app_ctx = self._tokens.pop()
+        _cv_request.reset(token)
+        if app_ctx is not None:
+            app_ctx._reset()
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    async def __aenter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if len(self._tokens) == 1:
+                await drive(self._teardown(exc), self.app.thread_pool)
+        finally:
+            self._reset()
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} '{self.request.url}' [{self.request.method}] of "
+            f"{self.app.name}>"
+        )
+
+
+def has_app_context() -> bool:
+    """Whether an app context is pushed (``current_app`` is usable)."""
+    return _cv_app.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """Whether a request context is pushed (``request`` is usable)."""
+    return _cv_request.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Run *f* on the response of the current request, before the app's
+    ``after_request`` functions::
+
+        @app.route("/")
+        def index():
+            @after_this_request
+            def add_header(response):
+                response.headers["X-Foo"] = "Parachute"
+                return response
+            return "Hello"
+
+    *f* may be ``def`` or ``async def`` and must return the response.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "after_this_request() can only be used while a request is being handled; "
+            "call it from a view or a before_request function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate *f* so that it runs with a copy of the current request
+    context pushed, e.g. in a thread or task started by the view. Works for
+    ``def`` and ``async def`` functions."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "copy_current_request_context() can only be used while a request is being "
+            "handled; decorate the function inside the view."
+        )
+    copied = ctx.copy()
+    app_ctx = _cv_app.get()
+
+    def _enter() -> Token[AppContext]:
+        return _cv_app.set(app_ctx)
+
+    if is_async_callable(f):
+
+        @functools.wraps(f)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            token = _enter()
+            request_token = _cv_request.set(copied)
+            try:
+                return await f(*args, **kwargs)
+            finally:
+                _cv_request.reset(request_token)
+                _cv_app.reset(token)
+
+        return cast(F, async_wrapper)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # A fresh Context: the copy is pushed only for this call, whatever
+        # thread runs it.
+        def run() -> Any:
+            _enter()
+            _cv_request.set(copied)
+            return f(*args, **kwargs)
+
+        return contextvars.Context().run(run)
+
+    return cast(F, wrapper)
+

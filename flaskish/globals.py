@@ -1,0 +1,160 @@
+"""The context-bound globals: ``current_app``, ``g``, ``request``, ``session``.
+
+Each is a proxy that looks up the current app or request context in a
+:class:`contextvars.ContextVar`, so every asyncio task (and the worker thread
+a request's sync code runs on) sees its own request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .request import Request
+    from .sessions import SessionMixin
+
+__all__ = [
+    "app_ctx",
+    "current_app",
+    "g",
+    "request",
+    "request_ctx",
+    "session",
+]
+
+T = TypeVar("T")
+
+_no_app_msg = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed
+the current application. To solve this, set up an application context
+with `with app.app_context():` (or `async with app.app_context():` in async
+code). See the documentation for more information.\
+"""
+
+_no_req_msg = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed
+an active HTTP request. In a test, make the request with `app.test_client()`
+or set one up with `with app.test_request_context():`. See the documentation
+on testing for more information.\
+"""
+
+_cv_app: ContextVar[AppContext] = ContextVar("flaskish.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("flaskish.request_ctx")
+
+
+class ContextProxy(Generic[T]):
+    """Stands for the object found in the current context, forwarding
+    attribute access, item access, iteration and comparison to it.
+
+    ``proxy._get_current_object()`` returns the object itself, e.g. to pass
+    it to code that must not see the proxy, or to another thread.
+    """
+
+    __slots__ = ("__wrapped_getter",)
+
+    def __init__(self, var: ContextVar[Any], attr: str | None, message: str) -> None:
+        def get() -> T:
+            try:
+                obj = var.get()
+            except LookupError:
+                raise RuntimeError(message) from None
+            return cast(T, obj if attr is None else getattr(obj, attr))
+
+        object.__setattr__(self, "_ContextProxy__wrapped_getter", get)
+
+    def _get_current_object(self) -> T:
+        """The proxied object itself."""
+        return self.__wrapped_getter()  # type: ignore[no-any-return]
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        try:
+            return type(self._get_current_object())
+        except RuntimeError:
+            return ContextProxy
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._get_current_object()[key]  # type: ignore[index]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._get_current_object()[key] = value  # type: ignore[index]
+
+    def __delitem__(self, key: Any) -> None:
+        del self._get_current_object()[key]  # type: ignore[attr-defined]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._get_current_object()  # type: ignore[operator]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._get_current_object())  # type: ignore[call-overload, no-any-return]
+
+    def __len__(self) -> int:
+        return len(self._get_current_object())  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(self._get_current_object())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return self._get_current_object() == other
+
+    def __ne__(self, other: object) -> bool:
+        return self._get_current_object() != other
+
+    def __hash__(self) -> int:
+        return hash(self._get_current_object())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._get_current_object()(*args, **kwargs)  # type: ignore[operator]
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self._get_current_object())
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+
+    def __str__(self) -> str:
+        return str(self._get_current_object())
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._get_current_object())
+        except RuntimeError:
+            return []
+
+
+def _proxy(var: ContextVar[Any], attr: str | None, message: str) -> Any:
+    return ContextProxy(var, attr, message)
+
+
+#: The application handling the current request, or of the pushed app context.
+current_app: Flask = _proxy(_cv_app, "app", _no_app_msg)
+#: A namespace for data during one app context (one request): ``g.user = ...``.
+g: _AppCtxGlobals = _proxy(_cv_app, "g", _no_app_msg)
+#: The current :class:`~flaskish.request.Request`.
+request: Request = _proxy(_cv_request, "request", _no_req_msg)
+#: The current session (a signed cookie by default), loaded on first use.
+session: SessionMixin = _proxy(_cv_request, "session", _no_req_msg)
+#: The current :class:`~flaskish.ctx.AppContext`.
+app_ctx: AppContext = _proxy(_cv_app, None, _no_app_msg)
+#: The current :class:`~flaskish.ctx.RequestContext`.
+request_ctx: RequestContext = _proxy(_cv_request, None, _no_req_msg)

@@ -1,0 +1,153 @@
+"""Helpers used from views: ``url_for``, ``redirect``, ``abort``,
+``make_response``, ``stream_with_context``."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from markupsafe import escape
+
+from .exceptions import abort
+from .globals import _cv_app, current_app
+
+if TYPE_CHECKING:
+    from .response import Response
+
+__all__ = [
+    "abort",
+    "get_root_path",
+    "make_response",
+    "redirect",
+    "stream_with_context",
+    "url_for",
+]
+
+G = TypeVar("G", bound=Iterator[Any] | AsyncIterator[Any] | Callable[..., Any])
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package *import_name* (the current
+    directory if it cannot be found, e.g. in an interactive session)."""
+    module = sys.modules.get(import_name)
+    if module is not None and getattr(module, "__file__", None):
+        return os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[arg-type, type-var]
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin or spec.origin in ("built-in", "frozen"):
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: Any,
+) -> str:
+    """The URL of an endpoint: ``url_for("user", id=3)`` gives ``/user/3``.
+
+    Values that are not rule variables become the query string. ``".name"``
+    names an endpoint of the current blueprint. Outside a request, the app
+    needs ``SERVER_NAME`` to build (external) URLs.
+
+    :param _external: build an absolute URL (default outside requests).
+    :param _scheme: the scheme of an external URL.
+    :param _anchor: add ``#anchor``.
+    :param _method: pick the rule for this method.
+    """
+    return current_app.url_for(
+        endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external,
+        **values,
+    )
+
+
+def _quote_location(location: str) -> str:
+    # Keep an already-valid URL as it is; percent-encode what a header cannot carry.
+    return quote(location, safe="/:?#[]@!$&'()*+,;=%~")
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+    """A response that sends the client to *location*.
+
+    :param code: 301, 302 (default), 303, 307 or 308.
+    :param Response: the response class (the app's by default).
+    """
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code)
+    if Response is None:
+        from .response import Response
+    return _redirect_response(location, code, Response)
+
+
+def _redirect_response(location: str, code: int, response_class: type[Response]) -> Response:
+    shown = escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+        "<h1>Redirecting...</h1>\n"
+        "<p>You should be redirected automatically to the target URL: "
+        f'<a href="{shown}">{shown}</a>. If not, click the link.\n'
+    )
+    response = response_class(body, code, mimetype="text/html")
+    response.headers["Location"] = _quote_location(location)
+    return response
+
+
+def make_response(*args: Any) -> Response:
+    """Turn a view's return value into a response object, to change it
+    before returning::
+
+        response = make_response(render_template("index.html"), 200)
+        response.headers["X-Parachutes"] = "parachutes are cool"
+        return response
+
+    With no arguments, an empty response; with several, they are treated
+    as a ``(body, status, headers)`` tuple.
+    """
+    if not args:
+        return current_app.response_class()
+    if len(args) == 1:
+        args = args[0]
+    return current_app.make_response(args)
+
+
+def stream_with_context(generator_or_function: G) -> G:
+    """Keep the request context available while a streamed response is
+    generated. Use it on a generator, or as a decorator on a generator
+    function.
+
+    In flaskish the request context stays pushed until the response is
+    fully sent (teardown runs after streaming), so generators always see
+    ``request`` and ``session``; this function exists so Flask code runs
+    unchanged.
+    """
+    if inspect.isgeneratorfunction(generator_or_function) or inspect.isasyncgenfunction(
+        generator_or_function
+    ):
+        function: Callable[..., Any] = generator_or_function  # type: ignore[assignment]
+
+        @functools.wraps(function)
+        def decorator(*args: Any, **kwargs: Any) -> Any:
+            return stream_with_context(function(*args, **kwargs))
+
+        return decorator  # type: ignore[return-value]
+    if not hasattr(generator_or_function, "__next__") and not hasattr(
+        generator_or_function, "__anext__"
+    ):
+        raise TypeError(
+            "stream_with_context() takes a generator or a generator function, not "
+            f"{type(generator_or_function).__name__}."
+        )
+    return generator_or_function

@@ -1,0 +1,379 @@
+"""The request pipeline, written once.
+
+::
+
+    ASGI http scope -> Router (match) -> request context pushed
+      -> url_value_preprocessors -> before_request -> view -> make_response
+      -> after_request -> session save -> (errors -> error handlers)
+      -> response sent -> teardown_request / teardown_appcontext -> popped
+
+Every user callable is called with ``await call(func, ...)``: the driver in
+:mod:`flaskish.concurrency` awaits ``async def`` callables on the event loop
+and runs ``def`` ones on the request's single worker thread. The methods
+below are Flask's (``full_dispatch_request``, ``handle_exception``...), as
+coroutines; override them with ``async def``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from markupsafe import escape
+from starlette.responses import Response as StarletteResponse
+
+from . import signals
+from .concurrency import await_, call, drive, is_async_callable, run_in_loop
+from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
+from .globals import _cv_app, _cv_request
+from .response import Response
+from .routing import RoutingException
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import Receive, Scope, Send
+
+    from .app import Flask
+    from .ctx import RequestContext
+    from .routing import Rule
+
+__all__ = ["Pipeline"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+class Pipeline:
+    """The request-handling half of :class:`~flaskish.Flask`."""
+
+    async def _handle_http(
+        self: Flask,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        rule: Rule | None,
+        view_args: dict[str, Any] | None,
+        routing_exception: HTTPException | None,
+    ) -> None:
+        """Handle one HTTP request: called by the router after matching."""
+        if not self._got_first_request:
+            self._got_first_request = True
+        ctx = self.request_context(scope, receive, send)
+        request = ctx.request
+        request.url_rule = rule
+        request.view_args = view_args
+        request.routing_exception = routing_exception
+        ctx.push()
+        try:
+            await drive(self._run_request(ctx), self.thread_pool)
+        finally:
+            ctx._reset()
+
+    async def _run_request(self: Flask, ctx: RequestContext) -> None:
+        error: BaseException | None = None
+        try:
+            try:
+                if ctx._session is None and is_async_callable(
+                    self.session_interface.open_session
+                ):
+                    # An async session store cannot open lazily from a sync
+                    # attribute access, so it opens before the view.
+                    opened = await call(self.session_interface.open_session, self, ctx.request)
+                    ctx._session = opened or self.session_interface.make_null_session(self)
+                response = await self.full_dispatch_request()
+            except Exception as exc:
+                error = exc
+                response = await self.handle_exception(exc)
+            await self._send_response(ctx, response)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            preserve = ctx.request.scope.get("flaskish.preserve_context")
+            if preserve is not None:
+                preserve(_cv_app.get(), ctx)
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            await ctx._teardown(error)
+
+    async def _send_response(self: Flask, ctx: RequestContext, response: Any) -> None:
+        scope = ctx.request.scope
+        if isinstance(response, Response):
+            await response._send(scope, ctx.send)  # type: ignore[arg-type]
+        else:
+            await await_(response, scope, ctx.request._receive, ctx.send)
+
+    async def full_dispatch_request(self: Flask) -> Response:
+        """Run the hooks and the view, handle HTTP errors, and finalize the
+        response."""
+        try:
+            await signals.send(signals.request_started, self)
+            rv = await self.preprocess_request()
+            if rv is None:
+                rv = await self.dispatch_request()
+        except Exception as exc:
+            rv = await self.handle_user_exception(exc)
+        return await self.finalize_request(rv)
+
+    async def preprocess_request(self: Flask) -> Any:
+        """Call the URL value preprocessors, then the ``before_request``
+        functions (app first, then blueprints). A non-``None`` return value
+        ends the request with that value."""
+        request = _cv_request.get().request
+        names = (None, *reversed(request.blueprints))
+        for name in names:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                await call(url_func, request.endpoint, request.view_args)
+        for name in names:
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = await call(before_func)
+                if rv is not None:
+                    return rv
+        return None
+
+    async def dispatch_request(self: Flask) -> Any:
+        """Call the matched view (or raise the routing error)."""
+        request = _cv_request.get().request
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = cast("Rule", request.url_rule)
+        if rule.provide_automatic_options and request.method == "OPTIONS":
+            return self.make_default_options_response()
+        return await call(self.view_functions[rule.endpoint], **(request.view_args or {}))
+
+    def make_default_options_response(self: Flask) -> Response:
+        """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
+        request = _cv_request.get().request
+        response = self.response_class()
+        response.headers["Allow"] = ", ".join(sorted(self.url_map.allowed_methods(request.path)))
+        return response
+
+    # -- errors ---------------------------------------------------------------
+
+    def trap_http_exception(self: Flask, e: Exception) -> bool:
+        """Whether an HTTP error should propagate like any other exception
+        instead of becoming its response (``TRAP_HTTP_EXCEPTIONS``,
+        ``TRAP_BAD_REQUEST_ERRORS``)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    async def handle_http_exception(self: Flask, e: HTTPException) -> Any:
+        """Call the error handler for an HTTP error, or return the error
+        (it becomes its own response)."""
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        request = _cv_request.get().request
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            return e
+        return await call(handler, e)
+
+    async def handle_user_exception(self: Flask, e: Exception) -> Any:
+        """Handle an exception from a hook or view with its error handler;
+        re-raise it if there is none."""
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return await self.handle_http_exception(e)
+        request = _cv_request.get().request
+        handler = self._find_error_handler(e, request.blueprints)
+        if handler is None:
+            raise e
+        return await call(handler, e)
+
+    async def handle_exception(self: Flask, e: Exception) -> Any:
+        """Turn an unhandled exception into a 500 response (through the
+        handler for 500 / ``InternalServerError`` if there is one).
+
+        With ``PROPAGATE_EXCEPTIONS`` (on when testing) the exception is
+        re-raised instead, so a test sees it. In debug mode the page shows
+        the traceback; otherwise the client never sees it.
+        """
+        await signals.send(signals.got_request_exception, self, exception=e)
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing
+        if propagate:
+            raise e
+        self.log_exception((type(e), e, e.__traceback__))
+        server_error: Any = InternalServerError(original_exception=e)
+        request = _cv_request.get().request
+        handler = self._find_error_handler(server_error, request.blueprints)
+        if handler is not None:
+            server_error = await call(handler, server_error)
+        elif self.debug:
+            server_error = _debug_page(server_error)
+        return await self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self: Flask, exc_info: ExcInfo | tuple[None, None, None]) -> None:
+        """Log an unhandled exception to :attr:`~flaskish.Flask.logger`."""
+        request = _cv_request.get().request
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+
+    def should_ignore_error(self: Flask, error: BaseException | None) -> bool:
+        """Return ``True`` to hide *error* from teardown functions."""
+        return False
+
+    def _find_error_handler(
+        self: Flask, e: Exception, blueprints: list[str]
+    ) -> Callable[..., Any] | None:
+        exc_class, code = self._get_exc_class_and_code(type(e))
+        names = (*blueprints, None)
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = self.error_handler_spec.get(name, {}).get(c)
+                if not handler_map:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    # -- responses ------------------------------------------------------------
+
+    async def finalize_request(self: Flask, rv: Any, from_error_handler: bool = False) -> Any:
+        """Make a response of a view's return value and post-process it."""
+        response = self.make_response(rv)
+        try:
+            response = await self.process_response(response)
+            await signals.send(signals.request_finished, self, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    async def process_response(self: Flask, response: Response) -> Response:
+        """Run ``after_this_request`` and ``after_request`` functions (the
+        blueprint's, then the app's, each in reverse order of registration),
+        then save the session if it was used."""
+        ctx = _cv_request.get()
+        for func in ctx._after_request_functions:
+            response = await call(func, response)
+        for name in (*ctx.request.blueprints, None):
+            for func in reversed(self.after_request_funcs.get(name, ())):
+                response = await call(func, response)
+        session = ctx._session
+        if session is not None and not self.session_interface.is_null_session(session):
+            await call(self.session_interface.save_session, self, session, response)
+        return response
+
+    async def do_teardown_request(self: Flask, exc: BaseException | None = None) -> None:
+        """Call the ``teardown_request`` functions (reverse order)."""
+        ctx = _cv_request.get(None)
+        blueprints = ctx.request.blueprints if ctx is not None else []
+        for name in (*blueprints, None):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                await call(func, exc)
+        await signals.send(signals.request_tearing_down, self, exc=exc)
+
+    async def do_teardown_appcontext(self: Flask, exc: BaseException | None = None) -> None:
+        """Call the ``teardown_appcontext`` functions (reverse order)."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            await call(func, exc)
+        await signals.send(signals.appcontext_tearing_down, self, exc=exc)
+
+    def make_response(self: Flask, rv: Any) -> Any:
+        """Convert a view's return value into a response.
+
+        Accepted: ``str`` / ``bytes`` (the body), ``dict`` / ``list``
+        (JSON), a generator or (async) iterator of ``str`` / ``bytes``
+        (streamed), a response object (flaskish or Starlette), an
+        :class:`~flaskish.exceptions.HTTPException`, or a tuple
+        ``(body, status)``, ``(body, headers)``, ``(body, status, headers)``.
+        """
+        status = headers = None
+        if isinstance(rv, tuple):
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                if isinstance(rv[1], (dict, tuple, list)) or hasattr(rv[1], "raw"):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must "
+                    "have the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            endpoint = _cv_request.get().request.endpoint if _cv_request.get(None) else None
+            raise TypeError(
+                f"The view function for {endpoint!r} did not return a valid response. The "
+                "function either returned None or ended without a return statement."
+            )
+        if not isinstance(rv, (self.response_class, StarletteResponse)):
+            if isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, HTTPException):
+                rv = rv.get_response()
+            elif isinstance(rv, Response):
+                rv = self.response_class(rv.response, rv.status_code, rv.headers)
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The return type must "
+                    "be a string, dict, list, tuple with headers or status, Response instance, "
+                    f"or a generator, but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(rv, Response) and isinstance(status, (str, bytes, bytearray)):
+                rv.status = status if isinstance(status, str) else status.decode()
+            else:
+                rv.status_code = int(status)
+        if headers:
+            if isinstance(rv, Response):
+                rv.headers.update(headers)
+            else:
+                for key, value in (headers.items() if hasattr(headers, "items") else headers):
+                    rv.headers[key] = str(value)
+        return rv
+
+    # -- Flask compatibility --------------------------------------------------
+
+    def ensure_sync(self: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A function callable from sync code: *func* itself if it is a
+        ``def``; for an ``async def``, a wrapper that runs it on the event
+        loop and waits (from a ``def`` view's worker thread). Extensions
+        such as Flask-Login call this to support async views."""
+        if is_async_callable(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(self: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap an ``async def`` function to be called from sync code on a
+        worker thread (or outside any event loop)."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return run_in_loop(func, *args, **kwargs)
+
+        return wrapper
+
+
+def _debug_page(error: InternalServerError) -> Response:
+    original = error.original_exception
+    text = "".join(traceback.format_exception(original)) if original else str(error)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+        f"<h1>{escape(type(original).__name__ if original else 'Error')}: "
+        f"{escape(str(original))}</h1>\n"
+        "<p>Shown because the app runs in debug mode; never enable debug in production.</p>\n"
+        f"<pre>{escape(text)}</pre>\n"
+    )
+    return Response(body, 500)
+

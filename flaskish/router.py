@@ -1,0 +1,87 @@
+"""The app's ASGI router: a Starlette :class:`~starlette.routing.Router`
+whose routes are the app's :class:`~flaskish.routing.Rule` objects.
+
+It matches with the map's index (no linear scan) and hands every HTTP
+request, matched or not, to the app's pipeline, so 404s and 405s go through
+``before_request`` and the error handlers as in Flask. Lifespan messages
+are answered by Starlette's router with the app's lifespan context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import starlette.routing
+from starlette._utils import get_route_path
+
+from .exceptions import HTTPException
+from .routing import Map, RequestRedirect, Rule
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+__all__ = ["Router"]
+
+Dispatch = Callable[
+    ["Scope", "Receive", "Send", Rule | None, dict[str, Any] | None, HTTPException | None],
+    Awaitable[None],
+]
+
+
+class Router(starlette.routing.Router):
+    """Routes ASGI requests to the pipeline.
+
+    :param url_map: the app's rules.
+    :param dispatch: the pipeline entry, called with the match.
+    :param lifespan: the app's lifespan context factory.
+    """
+
+    def __init__(
+        self,
+        url_map: Map,
+        dispatch: Dispatch,
+        lifespan: Callable[[Any], AbstractAsyncContextManager[Any]],
+    ) -> None:
+        super().__init__(redirect_slashes=False, lifespan=lifespan)
+        self.url_map = url_map
+        # The same list as the map's: Starlette tools walking router.routes
+        # see the app's rules.
+        self.routes = url_map._rules  # type: ignore[assignment]
+        self._dispatch = dispatch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = get_route_path(scope) or "/"
+            try:
+                rule, values = self.url_map.match(path, scope["method"])
+            except RequestRedirect as redirect:
+                redirect.new_url = _redirect_target(scope, redirect.new_url)
+                await self._dispatch(scope, receive, send, None, None, redirect)
+                return
+            except HTTPException as exc:
+                await self._dispatch(scope, receive, send, None, None, exc)
+                return
+            scope["route"] = rule
+            scope["path_params"] = values
+            await self._dispatch(scope, receive, send, rule, values, None)
+        elif kind == "lifespan":
+            await self.lifespan(scope, receive, send)
+        else:
+            raise RuntimeError(
+                f"flaskish cannot handle ASGI {kind!r} connections yet; serve them with a "
+                "separate ASGI app."
+            )
+
+
+def _redirect_target(scope: Scope, path: str) -> str:
+    root = scope.get("root_path", "").rstrip("/")
+    target = quote(root + path, safe="/!$&'()*+,;=:@%")
+    query = scope.get("query_string", b"")
+    return f"{target}?{query.decode('latin-1')}" if query else target

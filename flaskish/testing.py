@@ -1,0 +1,446 @@
+"""The test client (Flask's API on Starlette's ASGI test transport) and
+made-up requests for :meth:`~flaskish.Flask.test_request_context`.
+
+:class:`FlaskClient` is sync: ``client.get("/")``. :class:`AsyncFlaskClient`
+has the same methods, awaited: ``await client.get("/")``, running the app on
+the test's own event loop. Both share :class:`_ClientBase`, which turns
+Flask-style arguments into an HTTP request and the answer into a
+:class:`TestResponse`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+import anyio
+import httpx2 as httpx
+from starlette.testclient import TestClient
+
+from .datastructures import Headers, MultiDict
+from .response import Response
+
+if TYPE_CHECKING:
+    from starlette.types import Message, Receive, Scope, Send
+
+    from .app import Flask
+    from .ctx import AppContext, RequestContext
+    from .sessions import SessionMixin
+
+__all__ = ["AsyncFlaskClient", "FlaskClient", "TestResponse", "build_scope"]
+
+DEFAULT_BASE_URL = "http://localhost"
+CLIENT_ADDRESS = ("127.0.0.1", 50000)
+
+
+class TestResponse(Response):
+    """A response received by the test client: ``status_code``, ``status``,
+    ``headers``, ``data``, ``text``, ``json``, ``get_json()``, ``location``,
+    plus :attr:`request` and :attr:`history` (responses of followed redirects)."""
+
+    __test__ = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request: Any = None
+        self.history: tuple[TestResponse, ...] = ()
+
+    @classmethod
+    def _from_httpx(cls, response: httpx.Response, json_module: Any) -> TestResponse:
+        result = cls(response.content, response.status_code)
+        # The server's headers exactly (a HEAD response keeps its length).
+        result.headers = Headers(raw=list(response.headers.raw))
+        result.json_module = json_module
+        result.request = _RequestInfo(response.request)
+        result.history = tuple(cls._from_httpx(r, json_module) for r in response.history)
+        return result
+
+
+class _RequestInfo:
+    """What the test client sent: ``response.request.path``, ``.url``..."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.method = request.method
+        self.url = str(request.url)
+        self.path = request.url.path
+        self.query_string = request.url.query
+        self.headers = Headers(raw=list(request.headers.raw))
+
+    def __repr__(self) -> str:
+        return f"<TestRequest {self.method} {self.url}>"
+
+
+def _split_data(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]:
+    fields: list[tuple[str, str]] = []
+    files: list[tuple[str, Any]] = []
+    items = data.items(multi=True) if isinstance(data, MultiDict) else data.items()
+    for key, value in items:
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, tuple):  # (file, filename[, content_type])
+                files.append((key, (item[1], item[0], *item[2:])))
+            elif hasattr(item, "read"):
+                name = getattr(item, "name", None)
+                filename = name.rsplit("/", 1)[-1] if isinstance(name, str) else None
+                files.append((key, (filename, item)))
+            else:
+                fields.append((key, item if isinstance(item, str) else str(item)))
+    return fields, files
+
+
+def _request_kwargs(
+    app: Flask,
+    path: str,
+    *,
+    method: str = "GET",
+    base_url: str | None = None,
+    query_string: Mapping[str, Any] | str | bytes | None = None,
+    headers: Any = None,
+    data: Mapping[str, Any] | str | bytes | None = None,
+    json: Any = None,
+    content_type: str | None = None,
+    auth: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """Flask test-client arguments as ``httpx.Request`` arguments."""
+    if data is not None and json is not None:
+        raise TypeError("Pass either data= or json= to the test client, not both.")
+    url = path if "://" in path else (base_url or DEFAULT_BASE_URL).rstrip("/") + (
+        path if path.startswith("/") else "/" + path
+    )
+    if query_string is not None:
+        if isinstance(query_string, bytes):
+            query_string = query_string.decode("latin-1")
+        if not isinstance(query_string, str):
+            pairs = MultiDict(query_string).items(multi=True)
+            query_string = urlencode(list(pairs))
+        url += ("&" if "?" in url else "?") + query_string
+    header_list = list(Headers(headers).items()) if headers is not None else []
+    kwargs: dict[str, Any] = {"method": method.upper(), "url": url}
+    if json is not None:
+        kwargs["content"] = app.json.dumps(json).encode()
+        content_type = content_type or "application/json"
+    elif isinstance(data, (str, bytes, bytearray)):
+        kwargs["content"] = data.encode() if isinstance(data, str) else bytes(data)
+    elif hasattr(data, "read"):
+        kwargs["content"] = data.read()  # type: ignore[union-attr]
+    elif data is not None:
+        fields, files = _split_data(data)
+        if files or (content_type or "").startswith("multipart/form-data"):
+            kwargs["data"] = dict(_group(fields))
+            kwargs["files"] = files
+            content_type = None  # httpx adds the boundary
+        elif fields:
+            kwargs["content"] = urlencode(fields).encode()
+            content_type = content_type or "application/x-www-form-urlencoded"
+    if content_type is not None:
+        header_list = [(k, v) for k, v in header_list if k.lower() != "content-type"]
+        header_list.append(("Content-Type", content_type))
+    if auth is not None:
+        kwargs["auth"] = auth
+    kwargs["headers"] = header_list
+    return kwargs
+
+
+def _group(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str | list[str]]]:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    for key, values in grouped.items():
+        yield key, values if len(values) > 1 else values[0]
+
+
+def build_scope(
+    app: Flask, path: str = "/", *args: Any, **kwargs: Any
+) -> tuple[Scope, Receive]:
+    """An ASGI scope and receive callable for a made-up request, built from
+    the test client's arguments."""
+    if args:
+        raise TypeError("Pass test request options as keywords: method=, data=, json=...")
+    kwargs.pop("follow_redirects", None)
+    request_args = _request_kwargs(app, path, **kwargs)
+    request = httpx.Request(**request_args)
+    body = request.read()
+    url = request.url
+    root = ""
+    if app.config["APPLICATION_ROOT"] not in (None, "/") and "base_url" not in kwargs:
+        root = app.config["APPLICATION_ROOT"].rstrip("/")
+    if "base_url" in kwargs and kwargs["base_url"]:
+        root = urlsplit(kwargs["base_url"]).path.rstrip("/")
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": url.scheme,
+        "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
+        "client": CLIENT_ADDRESS,
+        "root_path": root,
+        "path": root + url.path,
+        "raw_path": (root + url.path).encode(),
+        "query_string": url.query,
+        "headers": [(k.lower(), v) for k, v in request.headers.raw],
+    }
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return scope, receive
+
+
+class _ClientBase:
+    """What the sync and async clients share: arguments, verbs, cookies,
+    contexts kept by ``with client:``."""
+
+    application: Flask
+
+    def __init__(self, application: Flask, use_cookies: bool = True) -> None:
+        self.application = application
+        self.use_cookies = use_cookies
+        self.preserve_context = False
+        self._new_contexts: list[tuple[AppContext, RequestContext]] = []
+        self._kept: list[tuple[AppContext, RequestContext]] = []
+
+    # The verbs return whatever ``open`` returns: a response for the sync
+    # client, a coroutine of one for the async client.
+    def get(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="GET")``."""
+        return self.open(*args, method="GET", **kw)
+
+    def post(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="POST")``."""
+        return self.open(*args, method="POST", **kw)
+
+    def put(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="PUT")``."""
+        return self.open(*args, method="PUT", **kw)
+
+    def patch(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="PATCH")``."""
+        return self.open(*args, method="PATCH", **kw)
+
+    def delete(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="DELETE")``."""
+        return self.open(*args, method="DELETE", **kw)
+
+    def head(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="HEAD")``."""
+        return self.open(*args, method="HEAD", **kw)
+
+    def options(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="OPTIONS")``."""
+        return self.open(*args, method="OPTIONS", **kw)
+
+    def open(self, path: str = "/", **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    @property
+    def _cookies(self) -> httpx.Cookies:
+        return self._http.cookies  # type: ignore[attr-defined, no-any-return]
+
+    def _prepare(self, path: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        follow = bool(kwargs.pop("follow_redirects", False))
+        kwargs.pop("buffered", None)
+        self._release_contexts()
+        if not self.use_cookies:
+            self._cookies.clear()
+        return _request_kwargs(self.application, path, **kwargs), follow
+
+    def _finish(self, response: httpx.Response) -> TestResponse:
+        result = TestResponse._from_httpx(response, self.application.json)
+        for app_ctx, req_ctx in self._new_contexts:
+            app_ctx.push()
+            req_ctx.push()
+            self._kept.append((app_ctx, req_ctx))
+        self._new_contexts.clear()
+        return result
+
+    def _release_contexts(self) -> None:
+        while self._kept:
+            app_ctx, req_ctx = self._kept.pop()
+            req_ctx._reset()
+            app_ctx._reset()
+
+    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.preserve_context and scope["type"] == "http":
+            scope["flaskish.preserve_context"] = self._keep
+        await self.application(scope, receive, send)
+
+    def _keep(self, app_ctx: AppContext, req_ctx: RequestContext) -> None:
+        self._new_contexts.append((app_ctx, req_ctx))
+
+    # -- cookies ----------------------------------------------------------
+
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Any:
+        """The cookie *key* the client holds, with ``.value`` (or ``None``)."""
+        for cookie in self._cookies.jar:
+            if cookie.name == key and cookie.path == path and cookie.domain in (
+                domain, f"{domain}.local", f".{domain}"
+            ):
+                return cookie
+        return None
+
+    def set_cookie(self, key: str, value: str = "", domain: str = "localhost",
+                   path: str = "/") -> None:
+        """Give the client a cookie, as if a response had set it."""
+        self._cookies.set(key, value, domain=f"{domain}.local" if "." not in domain else domain,
+                          path=path)
+
+    def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
+        """Remove a cookie from the client."""
+        for cookie in list(self._cookies.jar):
+            if cookie.name == key and cookie.path == path:
+                self._cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    @contextlib.contextmanager
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Iterator[SessionMixin]:
+        """Read and change the client's session outside a request::
+
+            with client.session_transaction() as sess:
+                sess["user_id"] = 1
+        """
+        if not self.use_cookies:
+            raise TypeError("Cookies are disabled. Create a client with use_cookies=True.")
+        app = self.application
+        headers = list(Headers(kwargs.pop("headers", None)).items())
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self._cookies.jar)
+        if cookie:
+            headers.append(("Cookie", cookie))
+        ctx = app.test_request_context(*args, headers=headers, **kwargs)
+        interface = app.session_interface
+        with ctx:
+            session = interface.open_session(app, ctx.request)
+        if session is None:
+            raise RuntimeError("Session backend did not open a session.")
+        yield session
+        response = app.response_class()
+        if interface.is_null_session(session):
+            return
+        with ctx:
+            interface.save_session(app, session, response)
+        for header in response.headers.getlist("set-cookie"):
+            self._store_cookie(header)
+
+    def _store_cookie(self, header: str) -> None:
+        request = httpx.Request("GET", DEFAULT_BASE_URL + "/")
+        response = httpx.Response(200, headers=[("set-cookie", header)], request=request)
+        self._cookies.extract_cookies(response)
+
+
+class FlaskClient(_ClientBase):
+    """Flask's test client: ``app.test_client()``.
+
+    ``with app.test_client() as client:`` runs the app's lifespan (startup
+    and shutdown hooks) and keeps the context of the last request pushed, so
+    ``request``, ``session`` and ``g`` can be checked after a call.
+    """
+
+    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
+        super().__init__(application, use_cookies)
+        self._http = TestClient(
+            self._asgi, base_url=kwargs.pop("base_url", DEFAULT_BASE_URL),
+            follow_redirects=False, client=CLIENT_ADDRESS, **kwargs,
+        )
+
+    def open(self, path: str = "/", **kwargs: Any) -> TestResponse:
+        """Make a request. Keyword arguments: ``method``, ``query_string``,
+        ``headers``, ``data`` (a dict of fields and ``(file, filename)``
+        uploads, or bytes), ``json``, ``content_type``, ``follow_redirects``,
+        ``auth``, ``base_url``."""
+        request_kwargs, follow = self._prepare(path, kwargs)
+        response = self._http.request(
+            request_kwargs.pop("method"), request_kwargs.pop("url"),
+            follow_redirects=follow, **request_kwargs,
+        )
+        return self._finish(response)
+
+    def __enter__(self) -> FlaskClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        self._http.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.preserve_context = False
+        self._release_contexts()
+        self._http.__exit__(*exc_info)
+
+
+class AsyncFlaskClient(_ClientBase):
+    """The test client for async tests: the same methods, awaited::
+
+        async with AsyncFlaskClient(app) as client:
+            response = await client.get("/")
+
+    The app runs on the test's event loop. ``async with`` runs the lifespan
+    and keeps the last request's context, like ``with`` on :class:`FlaskClient`.
+    """
+
+    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
+        super().__init__(application, use_cookies)
+        transport = httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS)
+        self._http = httpx.AsyncClient(
+            transport=transport, base_url=kwargs.pop("base_url", DEFAULT_BASE_URL),
+            follow_redirects=False, **kwargs,
+        )
+        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
+
+    async def open(self, path: str = "/", **kwargs: Any) -> TestResponse:  # type: ignore[override]
+        """As :meth:`FlaskClient.open`, awaited."""
+        request_kwargs, follow = self._prepare(path, kwargs)
+        response = await self._http.request(
+            request_kwargs.pop("method"), request_kwargs.pop("url"),
+            follow_redirects=follow, **request_kwargs,
+        )
+        return self._finish(response)
+
+    async def __aenter__(self) -> AsyncFlaskClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        self._lifespan = _run_lifespan(self.application)
+        await self._lifespan.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.preserve_context = False
+        self._release_contexts()
+        try:
+            if self._lifespan is not None:
+                await self._lifespan.__aexit__(*exc_info)
+        finally:
+            await self._http.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _run_lifespan(app: Flask) -> AsyncIterator[None]:
+    """Send lifespan startup, and shutdown on exit, to *app*."""
+    to_app_send, to_app_receive = anyio.create_memory_object_stream[dict[str, Any]](10)
+    from_app_send, from_app_receive = anyio.create_memory_object_stream[dict[str, Any]](10)
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+
+    async def send(message: Message) -> None:
+        await from_app_send.send(dict(message))
+
+    async def expect(kind: str) -> None:
+        message = await from_app_receive.receive()
+        if message["type"] != kind:
+            raise RuntimeError(f"Lifespan failed: {message.get('message', message['type'])}")
+
+    async with anyio.create_task_group() as tg, to_app_send, from_app_receive:
+        tg.start_soon(app, scope, to_app_receive.receive, send)
+        await to_app_send.send({"type": "lifespan.startup"})
+        await expect("lifespan.startup.complete")
+        try:
+            yield
+        finally:
+            await to_app_send.send({"type": "lifespan.shutdown"})
+            await expect("lifespan.shutdown.complete")
+
