@@ -13,14 +13,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
+from .concurrency import ThreadPool, ThreadPoolStats, call, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
-from .globals import _cv_app, _cv_request
+from .globals import _cv_request
 from .helpers import _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
@@ -29,7 +29,7 @@ from .request import Request
 from .response import Response
 from .router import Router
 from .routing import BuildError, Map, Rule
-from .scaffold import Scaffold, _endpoint_from_view_func, setupmethod
+from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Pipeline, Scaffold):
+class Flask(Pipeline):
     """The application: ``app = Flask(__name__)``.
 
     :param import_name: the name of the app's module or package
@@ -87,7 +87,7 @@ class Flask(Pipeline, Scaffold):
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
     #: run sync code at once, per worker process).
-    default_config: dict[str, Any] = {
+    default_config: ClassVar[dict[str, Any]] = {
         "DEBUG": None,
         "TESTING": False,
         "PROPAGATE_EXCEPTIONS": None,
@@ -133,6 +133,9 @@ class Flask(Pipeline, Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        #: The app's name: the module name, or the script's name when run
+        #: as ``__main__``. Names the logger.
+        self.name = self._find_name()
         if instance_path is None:
             instance_path = os.path.join(self.root_path, "instance")
         elif not os.path.isabs(instance_path):
@@ -177,15 +180,12 @@ class Flask(Pipeline, Scaffold):
 
     # -- properties -----------------------------------------------------------
 
-    @cached_property
-    def name(self) -> str:
-        """The app's name: the module name, or the script's file name when
-        run as ``__main__``."""
+    def _find_name(self) -> str:
         if self.import_name == "__main__":
             filename = getattr(sys.modules["__main__"], "__file__", None)
             if filename is None:
                 return "__main__"
-            return os.path.splitext(os.path.basename(filename))[0]
+            return os.path.splitext(os.path.basename(str(filename)))[0]
         return self.import_name
 
     @cached_property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
@@ -24,8 +24,7 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 
 from .concurrency import in_worker_thread, on_event_loop, run_in_loop
 from .datastructures import CombinedMultiDict, Headers, ImmutableMultiDict
-from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
-from .exceptions import UnsupportedMediaType
+from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
@@ -121,7 +120,7 @@ class Pending:
         )
 
     __getattr__ = __getitem__ = __iter__ = __contains__ = __len__ = __bool__ = _misuse
-    __eq__ = __call__ = _misuse  # type: ignore[assignment]
+    __eq__ = __call__ = _misuse
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
@@ -213,12 +212,23 @@ class RequestBody:
 
     scope: Scope
     _receive: Receive
-    max_content_length: int | None
-    args: ImmutableMultiDict[str]
-    mimetype: str
-    is_json: bool
-    content_length: int | None
-    headers: Headers
+
+    if TYPE_CHECKING:  # provided by Request
+
+        @property
+        def max_content_length(self) -> int | None: ...
+        @property
+        def args(self) -> ImmutableMultiDict[str]: ...
+        @property
+        def mimetype(self) -> str: ...
+        @property
+        def is_json(self) -> bool: ...
+        @property
+        def content_length(self) -> int | None: ...
+        @property
+        def headers(self) -> Headers: ...
+        @property
+        def method(self) -> str: ...
 
     _body: bytes | None = None
     _form: FormDict | None = None
@@ -315,7 +325,7 @@ class RequestBody:
         return self._files  # type: ignore[return-value]
 
     async def _load_values(self) -> CombinedFormDict:
-        if self.method in ("GET", "HEAD"):  # type: ignore[attr-defined]
+        if self.method in ("GET", "HEAD"):
             return CombinedFormDict([self.args])
         return CombinedFormDict([self.args, await self._load_form()])
 
@@ -360,8 +370,8 @@ class RequestBody:
     @property
     def values(self) -> CombinedFormDict:
         """:attr:`args` and :attr:`form` together (only ``args`` for GET)."""
-        if self._form is not None or self.method in ("GET", "HEAD"):  # type: ignore[attr-defined]
-            return run_ready(self._load_values())
+        if self._form is not None or self.method in ("GET", "HEAD"):
+            return cast(CombinedFormDict, run_ready(self._load_values()))
         return self._load("values", self._load_values, "values = await request.values")  # type: ignore[no-any-return]
 
     def get_data(

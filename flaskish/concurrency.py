@@ -24,7 +24,6 @@ Nothing else in flaskish calls ``anyio.to_thread`` or ``anyio.from_thread``.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -145,7 +144,9 @@ class ThreadPool:
             return ThreadPoolStats(self._size(), 0, 0)
         limiter = self.limiter()
         stats = limiter.statistics()
-        return ThreadPoolStats(int(limiter.total_tokens), stats.borrowed_tokens, stats.tasks_waiting)
+        return ThreadPoolStats(
+            int(limiter.total_tokens), stats.borrowed_tokens, stats.tasks_waiting
+        )
 
 
 # -- where are we? ----------------------------------------------------------
@@ -202,22 +203,40 @@ async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
                 value = await step.func(*step.args, **step.kwargs)
             except BaseException as exc:
                 error = exc
-        else:
-            return await anyio.to_thread.run_sync(
-                _drive_in_worker, coro, step, anyio.lowlevel.current_token(),
-                limiter=pool.limiter(),
-            )
+            continue
+        handoff = _Handoff(coro, step, anyio.lowlevel.current_token())
+        try:
+            return await anyio.to_thread.run_sync(handoff.run, limiter=pool.limiter())
+        except BaseException as exc:
+            if handoff.started:
+                raise
+            # No thread took the coroutine (cancelled while waiting for one,
+            # or the pool is misconfigured): the step fails with that error,
+            # so the pipeline's error handling and teardown still run.
+            error = exc
 
 
-def _drive_in_worker(
-    coro: Coroutine[Any, Any, T], step: _Step, token: anyio.lowlevel.EventLoopToken
-) -> T:
-    outer = getattr(_thread_state, "token", None)
-    _thread_state.token = token
-    try:
-        return _drive_in_thread(coro, step)
-    finally:
-        _thread_state.token = outer
+class _Handoff:
+    """The rest of a pipeline coroutine, run on a worker thread."""
+
+    __slots__ = ("coro", "started", "step", "token")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any], step: _Step, token: anyio.lowlevel.EventLoopToken
+    ) -> None:
+        self.coro = coro
+        self.step = step
+        self.token = token
+        self.started = False
+
+    def run(self) -> Any:
+        self.started = True
+        outer = getattr(_thread_state, "token", None)
+        _thread_state.token = self.token
+        try:
+            return _drive_in_thread(self.coro, self.step)
+        finally:
+            _thread_state.token = outer
 
 
 def _drive_in_thread(coro: Coroutine[Any, Any, T], step: _Step | None) -> T:
@@ -273,9 +292,13 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
     thread). Outside any event loop it runs on a short-lived one. On an event
     loop's own thread it cannot block, and raises.
     """
+
+    async def runner() -> T:
+        return await func(*args, **kwargs)
+
     token = getattr(_thread_state, "token", None)
     if token is not None:
-        return anyio.from_thread.run(functools.partial(func, *args, **kwargs), token=token)
+        return anyio.from_thread.run(runner, token=token)
     if on_event_loop():
         name = getattr(func, "__qualname__", repr(func))
         raise RuntimeError(
@@ -283,4 +306,4 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
             "Use the async form instead: `async with app.app_context():` rather than "
             "`with app.app_context():`, or `await` the call."
         )
-    return anyio.run(functools.partial(func, *args, **kwargs))
+    return anyio.run(runner)

@@ -67,7 +67,9 @@ class Config(dict[str, Any]):
     :param defaults: initial values.
     """
 
-    def __init__(self, root_path: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, root_path: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(defaults or {})
         self.root_path = root_path
 
@@ -104,7 +106,7 @@ class Config(dict[str, Any]):
             value: Any = os.environ[key]
             try:
                 value = loads(value)
-            except Exception:  # noqa: BLE001 - any parse failure keeps the string
+            except Exception:
                 pass
             key = key.removeprefix(prefix)
             if "__" not in key:
@@ -124,7 +126,7 @@ class Config(dict[str, Any]):
         module.__file__ = str(filename)
         try:
             with open(filename, mode="rb") as config_file:
-                exec(compile(config_file.read(), filename, "exec"), module.__dict__)  # noqa: S102
+                exec(compile(config_file.read(), filename, "exec"), module.__dict__)
         except OSError as exc:
             if silent and exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
                 return False

@@ -67,7 +67,7 @@ class BaseConverter:
         if "regex" in cls.__dict__ and "part_isolating" not in cls.__dict__:
             cls.part_isolating = "/" not in cls.regex
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         self.map = map
 
     def to_python(self, value: str) -> Any:
@@ -89,7 +89,7 @@ class UnicodeConverter(BaseConverter):
     """
 
     def __init__(
-        self, map: Map, minlength: int = 1, maxlength: int | None = None,  # noqa: A002
+        self, map: Map, minlength: int = 1, maxlength: int | None = None,
         length: int | None = None,
     ) -> None:
         super().__init__(map)
@@ -103,7 +103,7 @@ class UnicodeConverter(BaseConverter):
 class AnyConverter(BaseConverter):
     """``<any(about, help):page>``: one of the given words."""
 
-    def __init__(self, map: Map, *items: str) -> None:  # noqa: A002
+    def __init__(self, map: Map, *items: str) -> None:
         super().__init__(map)
         if not items:
             raise ValueError("The any() converter needs at least one choice: any(a, b).")
@@ -132,8 +132,8 @@ class NumberConverter(BaseConverter):
     num_convert: Any = int
 
     def __init__(
-        self, map: Map, fixed_digits: int = 0, min: float | None = None,  # noqa: A002
-        max: float | None = None, signed: bool = False,  # noqa: A002
+        self, map: Map, fixed_digits: int = 0, min: float | None = None,
+        max: float | None = None, signed: bool = False,
     ) -> None:
         super().__init__(map)
         if signed:
@@ -173,7 +173,7 @@ class FloatConverter(NumberConverter):
     num_convert = float
 
     def __init__(
-        self, map: Map, min: float | None = None, max: float | None = None,  # noqa: A002
+        self, map: Map, min: float | None = None, max: float | None = None,
         signed: bool = False,
     ) -> None:
         super().__init__(map, min=min, max=max, signed=signed)

@@ -22,7 +22,7 @@ MultiDictInput = (
 )
 
 
-def _convert(value: Any, type: Callable[[Any], T] | None) -> T:  # noqa: A002
+def _convert(value: Any, type: Callable[[Any], T] | None) -> T:
     return value if type is None else type(value)
 
 
@@ -70,7 +70,7 @@ class MultiDict(MutableMapping[str, V]):
             raise BadRequestKeyError(key)
         return values[0]
 
-    @overload  # type: ignore[override]
+    @overload
     def get(self, key: str) -> V | None: ...
     @overload
     def get(self, key: str, default: V | T) -> V | T: ...
@@ -81,7 +81,7 @@ class MultiDict(MutableMapping[str, V]):
         self,
         key: str,
         default: Any = None,
-        type: Callable[[Any], Any] | None = None,  # noqa: A002 - Werkzeug's name
+        type: Callable[[Any], Any] | None = None,
     ) -> Any:
         """The first value for *key*, or *default*.
 
@@ -98,7 +98,7 @@ class MultiDict(MutableMapping[str, V]):
         except (ValueError, TypeError):
             return default
 
-    def getlist(self, key: str, type: Callable[[Any], T] | None = None) -> list[Any]:  # noqa: A002
+    def getlist(self, key: str, type: Callable[[Any], T] | None = None) -> list[Any]:
         """Every value for *key* (an empty list if none). With *type*, values
         that fail to convert are left out."""
         values = self._lists.get(key, [])
@@ -202,9 +202,10 @@ class MultiDict(MutableMapping[str, V]):
             self._lists[key] = list(default_list or ())
         return self._lists[key]
 
-    def update(self, other: Any = (), /, **kwargs: V) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: V) -> None:
         """Add the values of *other* (as :meth:`add` does, keeping existing ones)."""
-        for key, value in MultiDict(other).items(multi=True):
+        incoming: MultiDict[V] = MultiDict(other)
+        for key, value in incoming.items(multi=True):
             self.add(key, value)
         for key, value in kwargs.items():
             self.add(key, value)
@@ -238,8 +239,8 @@ class ImmutableMultiDict(MultiDict[V]):
     def _immutable(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError(f"'{type(self).__name__}' objects are immutable")
 
-    __setitem__ = __delitem__ = add = setlist = update = _immutable  # type: ignore[assignment]
-    pop = poplist = popitem = clear = setlistdefault = _immutable  # type: ignore[assignment]
+    __setitem__ = __delitem__ = add = setlist = update = _immutable
+    pop = poplist = popitem = clear = setlistdefault = _immutable
 
     def setdefault(self, key: str, default: V = None) -> V:  # type: ignore[assignment]
         self._immutable()
@@ -347,7 +348,7 @@ class Headers(MutableHeaders):
             else:
                 self.append(key, value)
 
-    def update(  # type: ignore[override]
+    def update(
         self, other: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), /, **kwargs: Any
     ) -> None:
         """Replace the headers named in *other* with its values (all of them,
@@ -358,7 +359,7 @@ class Headers(MutableHeaders):
         self._list[:] = [item for item in self._list if item[0] not in names]
         self._list.extend(incoming._list)
 
-    @overload  # type: ignore[override]
+    @overload
     def get(self, key: str) -> str | None: ...
     @overload
     def get(self, key: str, default: T) -> str | T: ...
@@ -366,7 +367,7 @@ class Headers(MutableHeaders):
     def get(self, key: str, default: Any = None, *, type: Callable[[str], T]) -> T | Any: ...
 
     def get(
-        self, key: str, default: Any = None, type: Callable[[str], Any] | None = None  # noqa: A002
+        self, key: str, default: Any = None, type: Callable[[str], Any] | None = None
     ) -> Any:
         """The first value of *key*, or *default*; with *type*, converted
         (*default* if the conversion raises ``ValueError``)."""
@@ -381,7 +382,7 @@ class Headers(MutableHeaders):
         except ValueError:
             return default
 
-    def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:  # noqa: A002
+    def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:
         """Every value of *key*; with *type*, those that convert."""
         values = super().getlist(key)
         if type is None:

@@ -154,7 +154,7 @@ class BadRequestKeyError(BadRequest, KeyError):
         self.args = () if arg is None else (arg,)
 
     # A property over the class attribute: the text depends on show_exception.
-    @property  # type: ignore[override]
+    @property
     def description(self) -> str:
         text = self._description or BadRequest.description or ""
         if self.show_exception and self.args:
@@ -318,7 +318,7 @@ RequestHeaderFieldsTooLarge = _simple(
 UnavailableForLegalReasons = _simple(
     "UnavailableForLegalReasons", 451, "Unavailable for legal reasons."
 )
-NotImplemented = _simple(  # noqa: A001 - Werkzeug's name, users import it
+NotImplemented = _simple(
     "NotImplemented", 501, "The server does not support the action requested by the browser."
 )
 BadGateway = _simple(

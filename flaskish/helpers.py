@@ -9,7 +9,7 @@ import inspect
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from markupsafe import escape
@@ -36,8 +36,9 @@ def get_root_path(import_name: str) -> str:
     """The folder of the module or package *import_name* (the current
     directory if it cannot be found, e.g. in an interactive session)."""
     module = sys.modules.get(import_name)
-    if module is not None and getattr(module, "__file__", None):
-        return os.path.dirname(os.path.abspath(module.__file__))  # type: ignore[arg-type, type-var]
+    filename = getattr(module, "__file__", None) if module is not None else None
+    if filename:
+        return os.path.dirname(os.path.abspath(str(filename)))
     try:
         spec = importlib.util.find_spec(import_name)
     except (ImportError, ValueError):
@@ -78,7 +79,7 @@ def _quote_location(location: str) -> str:
     return quote(location, safe="/:?#[]@!$&'()*+,;=%~")
 
 
-def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
     """A response that sends the client to *location*.
 
     :param code: 301, 302 (default), 303, 307 or 308.
@@ -88,7 +89,9 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     if ctx is not None:
         return ctx.app.redirect(location, code)
     if Response is None:
-        from .response import Response
+        from .response import Response as default_class
+
+        return _redirect_response(location, code, default_class)
     return _redirect_response(location, code, Response)
 
 
@@ -120,7 +123,7 @@ def make_response(*args: Any) -> Response:
         return current_app.response_class()
     if len(args) == 1:
         args = args[0]
-    return current_app.make_response(args)
+    return cast("Response", current_app.make_response(args))
 
 
 def stream_with_context(generator_or_function: G) -> G:
@@ -136,7 +139,7 @@ def stream_with_context(generator_or_function: G) -> G:
     if inspect.isgeneratorfunction(generator_or_function) or inspect.isasyncgenfunction(
         generator_or_function
     ):
-        function: Callable[..., Any] = generator_or_function  # type: ignore[assignment]
+        function: Callable[..., Any] = generator_or_function
 
         @functools.wraps(function)
         def decorator(*args: Any, **kwargs: Any) -> Any:

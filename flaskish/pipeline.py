@@ -17,7 +17,7 @@ coroutines; override them with ``async def``.
 from __future__ import annotations
 
 import traceback
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -30,26 +30,52 @@ from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalS
 from .globals import _cv_app, _cv_request
 from .response import Response
 from .routing import RoutingException
+from .scaffold import Scaffold
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import logging
 
     from starlette.types import Receive, Scope, Send
 
-    from .app import Flask
+    from .concurrency import ThreadPool
+    from .config import Config
     from .ctx import RequestContext
-    from .routing import Rule
+    from .json.provider import JSONProvider
+    from .routing import Map, Rule
+    from .sessions import SessionInterface
 
 __all__ = ["Pipeline"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
-class Pipeline:
+class Pipeline(Scaffold):
     """The request-handling half of :class:`~flaskish.Flask`."""
 
+    # Set by Flask.__init__; declared here for the type checker.
+    config: Config
+    url_map: Map
+    thread_pool: ThreadPool
+    session_interface: SessionInterface
+    response_class: type[Response]
+    json: JSONProvider
+    teardown_appcontext_funcs: list[Callable[..., Any]]
+    _got_first_request: bool
+
+    if TYPE_CHECKING:
+
+        @property
+        def logger(self) -> logging.Logger: ...
+        @property
+        def debug(self) -> bool: ...
+        @property
+        def testing(self) -> bool: ...
+        def request_context(
+            self, scope: Scope, receive: Receive | None = None, send: Send | None = None
+        ) -> RequestContext: ...
+
     async def _handle_http(
-        self: Flask,
+        self,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -71,7 +97,7 @@ class Pipeline:
         finally:
             ctx._reset()
 
-    async def _run_request(self: Flask, ctx: RequestContext) -> None:
+    async def _run_request(self, ctx: RequestContext) -> None:
         error: BaseException | None = None
         try:
             try:
@@ -81,7 +107,9 @@ class Pipeline:
                     # An async session store cannot open lazily from a sync
                     # attribute access, so it opens before the view.
                     opened = await call(self.session_interface.open_session, self, ctx.request)
-                    ctx._session = opened or self.session_interface.make_null_session(self)
+                    ctx._session = opened or self.session_interface.make_null_session(
+                        ctx.app
+                    )
                 response = await self.full_dispatch_request()
             except Exception as exc:
                 error = exc
@@ -92,20 +120,21 @@ class Pipeline:
             raise
         finally:
             preserve = ctx.request.scope.get("flaskish.preserve_context")
-            if preserve is not None:
-                preserve(_cv_app.get(), ctx)
+            app_ctx = _cv_app.get(None)
+            if preserve is not None and app_ctx is not None:
+                preserve(app_ctx, ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
             await ctx._teardown(error)
 
-    async def _send_response(self: Flask, ctx: RequestContext, response: Any) -> None:
+    async def _send_response(self, ctx: RequestContext, response: Any) -> None:
         scope = ctx.request.scope
         if isinstance(response, Response):
             await response._send(scope, ctx.send)  # type: ignore[arg-type]
         else:
             await await_(response, scope, ctx.request._receive, ctx.send)
 
-    async def full_dispatch_request(self: Flask) -> Response:
+    async def full_dispatch_request(self) -> Any:
         """Run the hooks and the view, handle HTTP errors, and finalize the
         response."""
         try:
@@ -117,7 +146,7 @@ class Pipeline:
             rv = await self.handle_user_exception(exc)
         return await self.finalize_request(rv)
 
-    async def preprocess_request(self: Flask) -> Any:
+    async def preprocess_request(self) -> Any:
         """Call the URL value preprocessors, then the ``before_request``
         functions (app first, then blueprints). A non-``None`` return value
         ends the request with that value."""
@@ -133,7 +162,7 @@ class Pipeline:
                     return rv
         return None
 
-    async def dispatch_request(self: Flask) -> Any:
+    async def dispatch_request(self) -> Any:
         """Call the matched view (or raise the routing error)."""
         request = _cv_request.get().request
         if request.routing_exception is not None:
@@ -143,7 +172,7 @@ class Pipeline:
             return self.make_default_options_response()
         return await call(self.view_functions[rule.endpoint], **(request.view_args or {}))
 
-    def make_default_options_response(self: Flask) -> Response:
+    def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
         request = _cv_request.get().request
         response = self.response_class()
@@ -152,7 +181,7 @@ class Pipeline:
 
     # -- errors ---------------------------------------------------------------
 
-    def trap_http_exception(self: Flask, e: Exception) -> bool:
+    def trap_http_exception(self, e: Exception) -> bool:
         """Whether an HTTP error should propagate like any other exception
         instead of becoming its response (``TRAP_HTTP_EXCEPTIONS``,
         ``TRAP_BAD_REQUEST_ERRORS``)."""
@@ -165,7 +194,7 @@ class Pipeline:
             return isinstance(e, BadRequest)
         return False
 
-    async def handle_http_exception(self: Flask, e: HTTPException) -> Any:
+    async def handle_http_exception(self, e: HTTPException) -> Any:
         """Call the error handler for an HTTP error, or return the error
         (it becomes its own response)."""
         if e.code is None or isinstance(e, RoutingException):
@@ -176,7 +205,7 @@ class Pipeline:
             return e
         return await call(handler, e)
 
-    async def handle_user_exception(self: Flask, e: Exception) -> Any:
+    async def handle_user_exception(self, e: Exception) -> Any:
         """Handle an exception from a hook or view with its error handler;
         re-raise it if there is none."""
         if isinstance(e, BadRequestKeyError) and (
@@ -191,7 +220,7 @@ class Pipeline:
             raise e
         return await call(handler, e)
 
-    async def handle_exception(self: Flask, e: Exception) -> Any:
+    async def handle_exception(self, e: Exception) -> Any:
         """Turn an unhandled exception into a 500 response (through the
         handler for 500 / ``InternalServerError`` if there is one).
 
@@ -215,17 +244,17 @@ class Pipeline:
             server_error = _debug_page(server_error)
         return await self.finalize_request(server_error, from_error_handler=True)
 
-    def log_exception(self: Flask, exc_info: ExcInfo | tuple[None, None, None]) -> None:
+    def log_exception(self, exc_info: ExcInfo | tuple[None, None, None]) -> None:
         """Log an unhandled exception to :attr:`~flaskish.Flask.logger`."""
         request = _cv_request.get().request
         self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
 
-    def should_ignore_error(self: Flask, error: BaseException | None) -> bool:
+    def should_ignore_error(self, error: BaseException | None) -> bool:
         """Return ``True`` to hide *error* from teardown functions."""
         return False
 
     def _find_error_handler(
-        self: Flask, e: Exception, blueprints: list[str]
+        self, e: Exception, blueprints: list[str]
     ) -> Callable[..., Any] | None:
         exc_class, code = self._get_exc_class_and_code(type(e))
         names = (*blueprints, None)
@@ -242,7 +271,7 @@ class Pipeline:
 
     # -- responses ------------------------------------------------------------
 
-    async def finalize_request(self: Flask, rv: Any, from_error_handler: bool = False) -> Any:
+    async def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Any:
         """Make a response of a view's return value and post-process it."""
         response = self.make_response(rv)
         try:
@@ -256,7 +285,7 @@ class Pipeline:
             )
         return response
 
-    async def process_response(self: Flask, response: Response) -> Response:
+    async def process_response(self, response: Response) -> Response:
         """Run ``after_this_request`` and ``after_request`` functions (the
         blueprint's, then the app's, each in reverse order of registration),
         then save the session if it was used."""
@@ -271,7 +300,7 @@ class Pipeline:
             await call(self.session_interface.save_session, self, session, response)
         return response
 
-    async def do_teardown_request(self: Flask, exc: BaseException | None = None) -> None:
+    async def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_request`` functions (reverse order)."""
         ctx = _cv_request.get(None)
         blueprints = ctx.request.blueprints if ctx is not None else []
@@ -280,13 +309,13 @@ class Pipeline:
                 await call(func, exc)
         await signals.send(signals.request_tearing_down, self, exc=exc)
 
-    async def do_teardown_appcontext(self: Flask, exc: BaseException | None = None) -> None:
+    async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_appcontext`` functions (reverse order)."""
         for func in reversed(self.teardown_appcontext_funcs):
             await call(func, exc)
         await signals.send(signals.appcontext_tearing_down, self, exc=exc)
 
-    def make_response(self: Flask, rv: Any) -> Any:
+    def make_response(self, rv: Any) -> Any:
         """Convert a view's return value into a response.
 
         Accepted: ``str`` / ``bytes`` (the body), ``dict`` / ``list``
@@ -346,7 +375,7 @@ class Pipeline:
 
     # -- Flask compatibility --------------------------------------------------
 
-    def ensure_sync(self: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """A function callable from sync code: *func* itself if it is a
         ``def``; for an ``async def``, a wrapper that runs it on the event
         loop and waits (from a ``def`` view's worker thread). Extensions
@@ -355,7 +384,7 @@ class Pipeline:
             return self.async_to_sync(func)
         return func
 
-    def async_to_sync(self: Flask, func: Callable[..., Any]) -> Callable[..., Any]:
+    def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap an ``async def`` function to be called from sync code on a
         worker thread (or outside any event loop)."""
 

@@ -7,7 +7,7 @@ The body (``form``, ``files``, ``json``, ``data``...) is read lazily by
 from __future__ import annotations
 
 from functools import cached_property
-from http.cookies import _unquote as _cookie_unquote  # type: ignore[attr-defined]
+from http.cookies import _unquote as _cookie_unquote
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 

@@ -13,7 +13,7 @@ import json as _json
 import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,7 @@ def http_date(value: datetime | float | int | None = None) -> str:
         value = time.time()
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         value = value.timestamp()
     return formatdate(value, usegmt=True)
 
@@ -170,7 +170,7 @@ class Response:
             self.headers["Content-Type"] = content_type
         self.status_code = self.default_status
         if status is not None:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], Any]] = []
         self.response: list[bytes] | Iterable[Any] | AsyncIterable[Any]

@@ -209,7 +209,7 @@ class Rule(Route):
             methods = {method.upper() for method in methods}
             if "HEAD" not in methods and "GET" in methods:
                 methods.add("HEAD")
-        self.methods: set[str] | None = methods  # type: ignore[assignment]
+        self.methods: set[str] | None = methods
         self._strict_slashes = strict_slashes
         self.build_only = build_only
         self.redirect_to = redirect_to
@@ -232,7 +232,7 @@ class Rule(Route):
             return self._strict_slashes
         return self.map.strict_slashes if self.map is not None else True
 
-    def bind(self, map: Map) -> None:  # noqa: A002
+    def bind(self, map: Map) -> None:
         """Compile the rule with the converters of *map*."""
         if self.map is not None and self.map is not map:
             raise RuntimeError(f"The rule {self.rule!r} already belongs to another map.")

@@ -59,7 +59,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         self.root_path: str = root_path if root_path is not None else get_root_path(import_name)
@@ -277,7 +277,7 @@ class Scaffold:
                     "of HTTPException with that code instead."
                 ) from None
         else:
-            exc_class = exc_class_or_code  # type: ignore[assignment]
+            exc_class = exc_class_or_code
         if isinstance(exc_class, Exception):
             raise TypeError(
                 f"{exc_class!r} is an instance, not a class. Handlers can only be registered "

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, MutableMapping
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, NoReturn
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from itsdangerous import URLSafeTimedSerializer
 
@@ -126,7 +126,7 @@ class NullSession(SecureCookieSession):
             "secrets.token_hex() (or the SECRET_KEY config value)."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
 class SessionInterface:
@@ -179,7 +179,7 @@ class SessionInterface:
         session) otherwise."""
         if session.permanent:
             lifetime: timedelta = app.permanent_session_lifetime
-            return datetime.now(timezone.utc) + lifetime
+            return datetime.now(UTC) + lifetime
         return None
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
@@ -229,7 +229,7 @@ class SecureCookieSessionInterface(SessionInterface):
         keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
         keys.append(app.secret_key)  # the last key signs; all of them verify
         return URLSafeTimedSerializer(
-            keys,
+            cast(Any, keys),  # itsdangerous accepts a mixed list of str/bytes keys
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={"key_derivation": self.key_derivation,
@@ -246,7 +246,7 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = signer.loads(value, max_age=max_age)
-        except Exception:  # noqa: BLE001 - a bad cookie of any kind is no session, never a 500
+        except Exception:
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()

@@ -113,8 +113,8 @@ def _request_kwargs(
         if isinstance(query_string, bytes):
             query_string = query_string.decode("latin-1")
         if not isinstance(query_string, str):
-            pairs = MultiDict(query_string).items(multi=True)
-            query_string = urlencode(list(pairs))
+            query: MultiDict[Any] = MultiDict(query_string)
+            query_string = urlencode(list(query.items(multi=True)))
         url += ("&" if "?" in url else "?") + query_string
     header_list = list(Headers(headers).items()) if headers is not None else []
     kwargs: dict[str, Any] = {"method": method.upper(), "url": url}
@@ -166,7 +166,7 @@ def build_scope(
     root = ""
     if app.config["APPLICATION_ROOT"] not in (None, "/") and "base_url" not in kwargs:
         root = app.config["APPLICATION_ROOT"].rstrip("/")
-    if "base_url" in kwargs and kwargs["base_url"]:
+    if kwargs.get("base_url"):
         root = urlsplit(kwargs["base_url"]).path.rstrip("/")
     scope: Scope = {
         "type": "http",
@@ -244,10 +244,15 @@ class _ClientBase:
     def _cookies(self) -> httpx.Cookies:
         return self._http.cookies  # type: ignore[attr-defined, no-any-return]
 
+    def _keeps_context(self) -> bool:
+        """Whether the request being made keeps its context (``with client:``)."""
+        return self.preserve_context
+
     def _prepare(self, path: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         follow = bool(kwargs.pop("follow_redirects", False))
         kwargs.pop("buffered", None)
-        self._release_contexts()
+        if self._keeps_context():
+            self._release_contexts()
         if not self.use_cookies:
             self._cookies.clear()
         return _request_kwargs(self.application, path, **kwargs), follow
@@ -268,7 +273,7 @@ class _ClientBase:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.preserve_context and scope["type"] == "http":
+        if scope["type"] == "http" and self._keeps_context():
             scope["flaskish.preserve_context"] = self._keep
         await self.application(scope, receive, send)
 
@@ -391,8 +396,14 @@ class AsyncFlaskClient(_ClientBase):
             follow_redirects=False, **kwargs,
         )
         self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
+        self._owner: int | None = None
 
-    async def open(self, path: str = "/", **kwargs: Any) -> TestResponse:  # type: ignore[override]
+    def _keeps_context(self) -> bool:
+        # Only requests made by the task that entered ``async with`` keep
+        # their context: concurrent requests from other tasks do not.
+        return self.preserve_context and anyio.get_current_task().id == self._owner
+
+    async def open(self, path: str = "/", **kwargs: Any) -> TestResponse:
         """As :meth:`FlaskClient.open`, awaited."""
         request_kwargs, follow = self._prepare(path, kwargs)
         response = await self._http.request(
@@ -405,6 +416,7 @@ class AsyncFlaskClient(_ClientBase):
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
         self.preserve_context = True
+        self._owner = anyio.get_current_task().id
         self._lifespan = _run_lifespan(self.application)
         await self._lifespan.__aenter__()
         return self
@@ -434,7 +446,10 @@ async def _run_lifespan(app: Flask) -> AsyncIterator[None]:
         if message["type"] != kind:
             raise RuntimeError(f"Lifespan failed: {message.get('message', message['type'])}")
 
-    async with anyio.create_task_group() as tg, to_app_send, from_app_receive:
+    async with (
+        to_app_send, to_app_receive, from_app_send, from_app_receive,
+        anyio.create_task_group() as tg,
+    ):
         tg.start_soon(app, scope, to_app_receive.receive, send)
         await to_app_send.send({"type": "lifespan.startup"})
         await expect("lifespan.startup.complete")

@@ -29,7 +29,8 @@ class JSONProvider:
     """
 
     def __init__(self, app: Flask) -> None:
-        self._app: Flask = weakref.proxy(app)
+        # A weak proxy: the app owns its provider, not the other way round.
+        self._app: Flask = weakref.proxy(app)  # type: ignore[assignment]
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """Serialize *obj* to a JSON string."""

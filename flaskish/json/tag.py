@@ -13,7 +13,7 @@ import json
 from base64 import b64decode, b64encode
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from markupsafe import Markup
@@ -189,7 +189,7 @@ class TaggedJSONSerializer:
     """Serializes with the tags above; used for session cookies."""
 
     #: The tag classes registered on creation, in order of precedence.
-    default_tags: list[type[JSONTag]] = [
+    default_tags: ClassVar[list[type[JSONTag]]] = [
         TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime,
     ]
 

@@ -1,0 +1,95 @@
+"""Shared fixtures: an ``app`` and its ``client``, a check that no test
+leaves a context pushed, a check that nothing blocks the event loop, and a
+real uvicorn server on loopback for the tests that need one."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from blockbuster import blockbuster_ctx
+
+from flaskish import Flask
+from flaskish.globals import _cv_app, _cv_request
+from flaskish.testing import FlaskClient
+
+
+@pytest.fixture
+def app() -> Flask:
+    app = Flask("flaskish_test_app")
+    app.config.update(TESTING=True, SECRET_KEY="test secret")
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def leak_detector() -> Iterator[None]:
+    """Every test must leave no app or request context pushed."""
+    yield
+    leaked = []
+    while (ctx := _cv_request.get(None)) is not None:
+        leaked.append(ctx)
+        ctx._reset()
+    while (app_ctx := _cv_app.get(None)) is not None:
+        leaked.append(app_ctx)
+        app_ctx._reset()
+    assert not leaked, f"contexts left pushed: {leaked!r}"
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_on_the_event_loop() -> Iterator[None]:
+    """Fail a test if flaskish (or a test's async code) blocks the event loop."""
+    with blockbuster_ctx(["flaskish", "tests"]) as bb:
+        for name in ("os.stat", "io.BufferedReader.read", "io.TextIOWrapper.read"):
+            # Reading source lines for tracebacks, and httpx reading its
+            # package metadata when a client is created in an async test.
+            bb.functions[name].can_block_in("traceback.py", {"format", "format_exception"})
+            bb.functions[name].can_block_in("importlib/metadata/__init__.py", {"read_text"})
+        yield
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A uvicorn server running an app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: object, **options: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", **options)  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_server() -> Iterator[type[LiveServer]]:
+    """Start apps on a real uvicorn: ``with live_server(app) as server:``."""
+    with contextlib.ExitStack():
+        yield LiveServer
