@@ -28,6 +28,8 @@ import inspect
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
+from inspect import CO_COROUTINE
+from types import FunctionType, MethodType
 from typing import Any, TypeVar
 
 import anyio
@@ -56,7 +58,16 @@ __all__ = [
 def is_async_callable(func: object) -> bool:
     """Whether calling *func* returns a coroutine (``async def``, a partial of
     one, or an object whose ``__call__`` is ``async def``)."""
-    return bool(_starlette_is_async(func))
+    # Fast path for the common cases (called for every view and hook).
+    kind = type(func)
+    if kind is FunctionType:
+        code = func.__code__  # type: ignore[attr-defined]
+    elif kind is MethodType and type(func.__func__) is FunctionType:  # type: ignore[attr-defined]
+        code = func.__func__.__code__  # type: ignore[attr-defined]
+    else:
+        return bool(_starlette_is_async(func))
+    # inspect.markcoroutinefunction (3.12+) marks a plain def as async.
+    return bool(code.co_flags & CO_COROUTINE) or hasattr(func, "_is_coroutine_marker")
 
 
 class _Step:

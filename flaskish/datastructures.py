@@ -287,6 +287,13 @@ class Headers(MutableHeaders):
         if defaults is not None:
             self.extend(defaults)
 
+    @classmethod
+    def _from_raw(cls, raw: list[tuple[bytes, bytes]]) -> Headers:
+        """Headers over *raw* (lower-case names), without copying or checks."""
+        headers = cls.__new__(cls)
+        headers._list = raw
+        return headers
+
     @staticmethod
     def _encode(key: str, value: Any) -> tuple[bytes, bytes]:
         text = value if isinstance(value, str) else str(value)

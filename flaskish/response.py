@@ -43,6 +43,17 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
     return mimetype
 
 
+_encoded_types: dict[tuple[str, str], bytes] = {}
+
+
+def _encoded_type(mimetype: str, charset: str) -> bytes:
+    try:
+        return _encoded_types[mimetype, charset]
+    except KeyError:
+        value = _encoded_types[mimetype, charset] = get_content_type(mimetype, charset).encode()
+        return value
+
+
 def http_date(value: datetime | float | int | None = None) -> str:
     """An HTTP date (``Wed, 21 Oct 2015 07:28:00 GMT``) for a datetime or
     a Unix timestamp (now if ``None``)."""
@@ -151,6 +162,11 @@ class Response:
     #: The JSON module used by :meth:`get_json` (the app's JSON provider in tests).
     json_module: Any = _json
 
+    #: The body: a list of byte strings (buffered) or an iterable / async
+    #: iterable of chunks (streamed).
+    response: list[bytes] | Iterable[Any] | AsyncIterable[Any]
+    _on_close: list[Callable[[], Any]]
+
     def __init__(
         self,
         response: str | bytes | bytearray | Iterable[Any] | AsyncIterable[Any] | None = None,
@@ -160,20 +176,37 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
-        if content_type is None:
-            if mimetype is None and "content-type" not in self.headers:
-                mimetype = self.default_mimetype
-            if mimetype is not None:
-                content_type = get_content_type(mimetype, self.charset)
-        if content_type is not None:
-            self.headers["Content-Type"] = content_type
+        if headers is None and content_type is None and mimetype is None:
+            # The common case, kept cheap: fresh headers, the default type
+            # already encoded, and a str body measured here.
+            raw: list[tuple[bytes, bytes]] = []
+            self.headers = Headers._from_raw(raw)
+            if self.default_mimetype is not None:
+                raw.append((b"content-type", _encoded_type(self.default_mimetype, self.charset)))
+            if type(response) is str:
+                body = response.encode(self.charset)
+                raw.append((b"content-length", b"%d" % len(body)))
+                self.response = [body]
+                self.status_code = self.default_status
+                if status is not None:
+                    self.status = status
+                self.direct_passthrough = direct_passthrough
+                self._on_close = []
+                return
+        else:
+            self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+            if content_type is None:
+                if mimetype is None and "content-type" not in self.headers:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    content_type = get_content_type(mimetype, self.charset)
+            if content_type is not None:
+                self.headers["Content-Type"] = content_type
         self.status_code = self.default_status
         if status is not None:
             self.status = status
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], Any]] = []
-        self.response: list[bytes] | Iterable[Any] | AsyncIterable[Any]
         if response is None:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
@@ -222,7 +255,11 @@ class Response:
         """Replace the body (and its ``Content-Length``)."""
         body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
         self.response = [body]
-        self.headers["Content-Length"] = str(len(body))
+        raw = self.headers.raw
+        if any(name == b"content-length" for name, _ in raw):
+            self.headers["Content-Length"] = str(len(body))
+        else:
+            raw.append((b"content-length", str(len(body)).encode()))
 
     data = property(get_data, set_data, doc="The body as bytes (see :meth:`get_data`).")
 
@@ -361,27 +398,43 @@ class Response:
         self._on_close.append(func)
         return func
 
+    @property
+    def _sendable_later(self) -> bool:
+        """A buffered body with nothing to call on close: it can be sent
+        from the event loop after the request's sync code has finished."""
+        return not self._on_close and isinstance(self.response, list)
+
+    async def _send_buffered(self, scope: Scope, send: Send) -> None:
+        """Send a buffered body (plain async: no user code runs)."""
+        status = self.status_code
+        with_body = status >= 200 and status not in _NO_BODY_STATUSES
+        raw = self.headers.raw
+        chunks: list[bytes] = self.response  # type: ignore[assignment]
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if with_body:
+            for name, _ in raw:
+                if name == b"content-length":
+                    break
+            else:
+                raw.append((b"content-length", b"%d" % len(body)))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        if not with_body or scope.get("method") == "HEAD":
+            body = b""
+        await send({"type": "http.response.body", "body": body})
+
     async def _send(self, scope: Scope, send: Send) -> None:
-        """Send over ASGI. A pipeline coroutine: run it with
+        """Send over ASGI, closing the body iterator and calling the
+        :meth:`call_on_close` functions. A pipeline coroutine: run it with
         :func:`flaskish.concurrency.drive`."""
         status = self.status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
-        head = scope.get("method") == "HEAD"
-        raw = self.headers.raw
         try:
             if not self.is_streamed:
-                chunks: list[bytes] = self.response  # type: ignore[assignment]
-                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                if with_body and b"content-length" not in (name for name, _ in raw):
-                    raw.append((b"content-length", str(len(body)).encode()))
-                start = {"type": "http.response.start", "status": status, "headers": raw}
-                await await_(send, start)
-                await await_(send, {"type": "http.response.body",
-                                    "body": body if with_body and not head else b""})
+                await await_(self._send_buffered, scope, send)
                 return
             await await_(send, {"type": "http.response.start", "status": status,
-                                "headers": raw})
-            if with_body and not head:
+                                "headers": self.headers.raw})
+            if with_body and scope.get("method") != "HEAD":
                 await self._stream(send)
             await await_(send, {"type": "http.response.body", "body": b""})
         finally:
@@ -414,7 +467,10 @@ class Response:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send this response as an ASGI app (e.g. from ASGI middleware)."""
-        await drive(self._send(scope, send), _default_pool)
+        if self._sendable_later:
+            await self._send_buffered(scope, send)
+        else:
+            await drive(self._send(scope, send), _default_pool)
 
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"

@@ -219,7 +219,8 @@ class Rule(Route):
         self.provide_automatic_options = False
         self.include_in_schema = True
         self.map: Map | None = None
-        self.arguments: set[str] = set()
+        self.arguments: set[str] = set(self.defaults or ())
+        self._variables: list[str] = []
         self._parts: list[tuple[BaseConverter | None, str]] = []
         for key, value in options.items():
             setattr(self, key, value)
@@ -240,14 +241,17 @@ class Rule(Route):
         regex = ["^"]
         path_format = []
         self._parts = []
+        self._variables = []
         self.param_convertors = {}
+        # Werkzeug: the arguments are the variables and the defaults' keys.
+        self.arguments = set(self.defaults or ())
         for converter_name, args, data in parse_rule(self.rule):
             if converter_name is None:
                 self._parts.append((None, data))
                 regex.append(re.escape(data))
                 path_format.append(data)
                 continue
-            if data in self.arguments:
+            if data in self._variables:
                 raise ValueError(f"The variable {data!r} appears twice in the rule {self.rule!r}.")
             converter_class = map.converters.get(converter_name)
             if converter_class is None:
@@ -259,13 +263,15 @@ class Rule(Route):
             c_args, c_kwargs = parse_converter_args(args or "")
             converter = converter_class(map, *c_args, **c_kwargs)
             self.arguments.add(data)
+            self._variables.append(data)
             self._parts.append((converter, data))
             self.param_convertors[data] = _StarletteConvertor(converter)
             regex.append(f"(?P<{data}>{converter.regex})")
             path_format.append(f"{{{data}}}")
         if not self.strict_slashes:
-            if self.rule.endswith("/") and regex[-1] == "/":
-                regex[-1] = "/?"
+            if self.rule.endswith("/") and self._parts[-1][0] is None:
+                # The final slash of the last static text becomes optional.
+                regex[-1] = re.escape(self._parts[-1][1][:-1]) + "/?"
             elif not self.rule.endswith("/"):
                 regex.append("/?")
         regex.append("$")
@@ -275,18 +281,24 @@ class Rule(Route):
     @property
     def is_static(self) -> bool:
         """Whether the rule has no variables."""
-        return not self.arguments
+        return not self._variables
 
-    def _sort_key(self) -> tuple[tuple[int, int], ...]:
+    def _sort_key(self) -> tuple[tuple[int, int, int], ...]:
         """Werkzeug's matching order, segment by segment: static text before
-        variables, lighter converters (int) before heavier ones (path)."""
-        segments = [(0, 0)]
+        variables; among variable segments, more static text first
+        (``<name>.json`` before ``<name>``), then lighter converters (int)
+        before heavier ones (path)."""
+        segments = [[0, 0, 0]]
         for converter, data in self._parts:
             if converter is None:
-                segments.extend((0, 0) for _ in range(data.count("/")))
+                head, *tails = data.split("/")
+                segments[-1][1] -= len(head)
+                for tail in tails:
+                    segments.append([0, -len(tail), 0])
             else:
-                segments[-1] = (1, max(segments[-1][1], converter.weight))
-        return tuple(segments)
+                segments[-1][0] = 1
+                segments[-1][2] = max(segments[-1][2], converter.weight)
+        return tuple((kind, static, weight) for kind, static, weight in segments)
 
     def match_path(self, path: str) -> dict[str, Any] | None:
         """The view arguments if *path* matches this rule, else ``None``."""
@@ -294,7 +306,7 @@ class Rule(Route):
         if found is None:
             return None
         values: dict[str, Any] = dict(self.defaults) if self.defaults else {}
-        if self.arguments:
+        if self._variables:
             try:
                 for converter, name in self._parts:
                     if converter is not None:
@@ -390,7 +402,7 @@ class _Index:
       first segment no rule names.
     """
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: list[Rule], by_endpoint: dict[str, list[Rule]]) -> None:
         self.static: dict[str, list[Rule]] = {}
         segmented: dict[str, list[Rule]] = {}
         loose: list[Rule] = []
@@ -412,6 +424,18 @@ class _Index:
             else:
                 segmented.setdefault(prefix[1:end], []).append(rule)
         order = {id(rule): position for position, rule in enumerate(rules)}
+        # Werkzeug's redirect_defaults: "/users/page/1" redirects to "/users/"
+        # when a rule of the endpoint that builds first has the default page=1.
+        self.default_providers: dict[int, list[Rule]] = {}
+        for same_endpoint in by_endpoint.values():
+            for position, rule in enumerate(same_endpoint):
+                providers = [
+                    other for other in same_endpoint[:position]
+                    if other.defaults and not other.build_only
+                    and other.arguments == rule.arguments
+                ]
+                if providers:
+                    self.default_providers[id(rule)] = providers
 
         def priority(rule: Rule) -> tuple[Any, ...]:
             return (rule._sort_key(), order[id(rule)])
@@ -461,7 +485,10 @@ class Map:
         """Add and compile a rule."""
         rule.bind(self)
         self._rules.append(rule)
-        self._rules_by_endpoint.setdefault(rule.endpoint, []).append(rule)
+        same_endpoint = self._rules_by_endpoint.setdefault(rule.endpoint, [])
+        same_endpoint.append(rule)
+        # Werkzeug's build order: more arguments first, then more defaults.
+        same_endpoint.sort(key=lambda r: (-len(r.arguments), -len(r.defaults or ())))
         self._index = None
 
     def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
@@ -486,7 +513,7 @@ class Map:
     def _candidates(self, path: str) -> tuple[list[Rule], list[Rule]]:
         index = self._index
         if index is None:
-            index = self._index = _Index(self._rules)
+            index = self._index = _Index(self._rules, self._rules_by_endpoint)
         return index.static.get(path, []), index.candidates(path)
 
     def match(self, path: str, method: str) -> tuple[Rule, dict[str, Any]]:
@@ -499,7 +526,7 @@ class Map:
         static, dynamic = self._candidates(path)
         for rule in static:
             if rule.methods is None or method in rule.methods:
-                return rule, dict(rule.defaults) if rule.defaults else {}
+                return self._checked(rule, dict(rule.defaults) if rule.defaults else {}, method)
         if not static and path[-1:] != "/" and self._index is not None:
             # "/dir" for the static rule "/dir/" redirects, as in Werkzeug,
             # even when a variable rule would also match "/dir".
@@ -510,10 +537,7 @@ class Map:
             if rule.methods is None or method in rule.methods:
                 values = rule.match_path(path)
                 if values is not None:
-                    return rule, values
-        allowed = self.allowed_methods(path)
-        if allowed:
-            raise MethodNotAllowed(sorted(allowed))
+                    return self._checked(rule, values, method)
         if not path.endswith("/"):
             slashed = path + "/"
             static, dynamic = self._candidates(slashed)
@@ -522,7 +546,23 @@ class Map:
                     rule.methods is None or method in rule.methods
                 ):
                     raise RequestRedirect(slashed)
+        allowed = self.allowed_methods(path)
+        if allowed:
+            raise MethodNotAllowed(sorted(allowed))
         raise NotFound()
+
+    def _checked(
+        self, rule: Rule, values: dict[str, Any], method: str
+    ) -> tuple[Rule, dict[str, Any]]:
+        providers = self._index.default_providers.get(id(rule)) if self._index else None
+        if providers:
+            for provider in providers:
+                if provider.methods is not None and method not in provider.methods:
+                    continue
+                target = provider.build(values, append_unknown=False)
+                if target is not None:
+                    raise RequestRedirect(target)
+        return rule, values
 
     def allowed_methods(self, path: str) -> set[str]:
         """Every method some rule accepts for *path*."""
