@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apps import FRAMEWORKS, Scenario  # noqa: E402
+from apps import FRAMEWORKS, Scenario
 
 
 def scope_for(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -92,7 +92,8 @@ def main() -> None:
         print(f"\n{name}  (µs per request, in-process)")
         base = costs.get("flaskish")
         for framework, cost in costs.items():
-            ratio = f"  flaskish/this = {base / cost:.2f}" if base and framework != "flaskish" else ""
+            shown = base and framework != "flaskish"
+            ratio = f"  flaskish/this = {base / cost:.2f}" if shown else ""
             print(f"  {framework:<12} {cost:8.1f}{ratio}")
 
 

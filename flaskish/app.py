@@ -94,6 +94,7 @@ class Flask(Pipeline):
         "SECRET_KEY": None,
         "SECRET_KEY_FALLBACKS": None,
         "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "USE_X_SENDFILE": False,
         "TRUSTED_HOSTS": None,
         "SERVER_NAME": None,
         "APPLICATION_ROOT": "/",
@@ -212,7 +213,7 @@ class Flask(Pipeline):
         """Create :attr:`config` from :attr:`default_config`."""
         root = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = _env_flag("FLASKISH_DEBUG", _env_flag("FLASK_DEBUG", None))
+        defaults["DEBUG"] = bool(_env_flag("FLASKISH_DEBUG", _env_flag("FLASK_DEBUG", False)))
         return self.config_class(root, defaults)
 
     def make_aborter(self) -> Aborter:

@@ -349,6 +349,14 @@ class RequestBody:
             raise BadRequest(f"Failed to decode JSON object: {self._json_error}")
         return self._json
 
+    def close(self) -> None:
+        """Close (and delete) the uploaded files' temporary files. The app
+        calls this when the request ends."""
+        files = self._files
+        if files:
+            for _, storage in files.items(multi=True):
+                storage.close()
+
     # -- public API ----------------------------------------------------------
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from contextvars import Token
 from types import TracebackType
@@ -105,6 +106,8 @@ class AppContext:
             self._reset()
 
     async def _teardown(self, exc: BaseException | None) -> None:
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
         await self.app.do_teardown_appcontext(exc)
 
     def _reset(self) -> None:
@@ -221,10 +224,11 @@ class RequestContext:
         """Teardown as a pipeline coroutine: request teardown, then the app
         context's, if this context pushed it."""
         if exc is _sentinel:
-            exc = None
+            exc = sys.exc_info()[1]
         try:
             await self.app.do_teardown_request(exc)
         finally:
+            self.request.close()
             app_ctx = self._tokens[-1][1] if self._tokens else None
             if app_ctx is not None and len(app_ctx._tokens) == 1:
                 await app_ctx._teardown(exc)

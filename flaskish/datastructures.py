@@ -3,6 +3,7 @@ for query strings and forms, and ``Headers`` on top of Starlette's headers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, NoReturn, TypeVar, overload
 
@@ -16,11 +17,8 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 _missing: Any = object()
-
-MultiDictInput = (
-    "MultiDict[V] | Mapping[str, V | Iterable[V]] | Iterable[tuple[str, V]] | None"
-)
-
+# RFC 9110 token characters: values made of these need no quotes.
+_token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 def _convert(value: Any, type: Callable[[Any], T] | None) -> T:
     return value if type is None else type(value)
@@ -257,11 +255,15 @@ class CombinedMultiDict(ImmutableMultiDict[V]):
 
     def __init__(self, dicts: Iterable[MultiDict[V]] | None = None) -> None:
         self.dicts = list(dicts or ())
+
+    @property
+    def _lists(self) -> dict[str, list[V]]:  # type: ignore[override]
+        # Computed on each use: a live view of the wrapped dicts.
         merged: dict[str, list[V]] = {}
         for d in self.dicts:
             for key, values in d.lists():
                 merged.setdefault(key, []).extend(values)
-        self._lists = merged
+        return merged
 
 
 class Headers(MutableHeaders):
@@ -311,10 +313,28 @@ class Headers(MutableHeaders):
             name = name.replace("_", "-")
             if param is None:
                 parts.append(name)
-            else:
-                parts.append(f'{name}="{param}"' if any(c in str(param) for c in ' ;,"') else
-                             f"{name}={param}")
+                continue
+            text = str(param)
+            if not _token_re.fullmatch(text):
+                text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            parts.append(f"{name}={text}")
         return "; ".join(parts)
+
+    def pop(self, key: str, default: Any = _missing) -> Any:
+        """Remove the header *key* and return its first value (*default*,
+        or :class:`KeyError`, if absent)."""
+        try:
+            value = self[key]
+        except KeyError:
+            if default is _missing:
+                raise
+            return default
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        """Remove every header."""
+        self._list.clear()
 
     def __setitem__(self, key: str, value: Any) -> None:
         name, encoded = self._encode(key, value)

@@ -9,10 +9,10 @@ registered for its code or class.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from http import HTTPStatus
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     from .response import Response
@@ -59,12 +59,39 @@ __all__ = [
 ]
 
 
+# Reason phrases as Flask users see them in Werkzeug, fixed here rather than
+# taken from http.HTTPStatus, whose wording changes between Python versions
+# (3.13 renamed 413 "Content Too Large", for one).
+_PHRASES = """
+100 Continue|101 Switching Protocols|102 Processing|103 Early Hints|200 OK|201 Created|
+202 Accepted|203 Non Authoritative Information|204 No Content|205 Reset Content|
+206 Partial Content|207 Multi Status|208 Already Reported|226 IM Used|300 Multiple Choices|
+301 Moved Permanently|302 Found|303 See Other|304 Not Modified|305 Use Proxy|306 Switch Proxy|
+307 Temporary Redirect|308 Permanent Redirect|400 Bad Request|401 Unauthorized|
+402 Payment Required|403 Forbidden|404 Not Found|405 Method Not Allowed|406 Not Acceptable|
+407 Proxy Authentication Required|408 Request Timeout|409 Conflict|410 Gone|
+411 Length Required|412 Precondition Failed|413 Request Entity Too Large|
+414 Request URI Too Long|415 Unsupported Media Type|416 Requested Range Not Satisfiable|
+417 Expectation Failed|418 I'm a teapot|421 Misdirected Request|422 Unprocessable Entity|
+423 Locked|424 Failed Dependency|425 Too Early|426 Upgrade Required|428 Precondition Required|
+429 Too Many Requests|431 Request Header Fields Too Large|449 Retry With|
+451 Unavailable For Legal Reasons|500 Internal Server Error|501 Not Implemented|
+502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout|505 HTTP Version Not Supported|
+506 Variant Also Negotiates|507 Insufficient Storage|508 Loop Detected|510 Not Extended|
+511 Network Authentication Failed
+"""
+#: Status code -> reason phrase.
+HTTP_STATUS_CODES: dict[int, str] = {
+    int(code): phrase
+    for code, _, phrase in (
+        item.strip().partition(" ") for item in _PHRASES.replace("\n", "").split("|")
+    )
+}
+
+
 def status_phrase(code: int | None) -> str:
     """The reason phrase for a status code ("Not Found"), "Unknown Error" if none."""
-    try:
-        return HTTPStatus(code).phrase  # type: ignore[arg-type]
-    except ValueError:
-        return "Unknown Error"
+    return HTTP_STATUS_CODES.get(code, "Unknown Error")  # type: ignore[arg-type]
 
 
 class HTTPException(Exception):
@@ -91,7 +118,7 @@ class HTTPException(Exception):
 
     def get_description(self) -> str:
         """The description as an HTML paragraph (escaped, newlines as ``<br>``)."""
-        text = escape(self.description or "").replace("\n", "<br>")
+        text = escape(self.description or "").replace("\n", Markup("<br>"))
         return f"<p>{text}</p>"
 
     def get_body(self) -> str:
@@ -361,36 +388,49 @@ class RequestedRangeNotSatisfiable(HTTPException):
         return headers
 
 
-class TooManyRequests(HTTPException):
-    """*429*: the client sent too many requests.
+class _RetryAfter(HTTPException):
+    """An error that may tell the client when to try again.
 
-    :param retry_after: seconds until the client may try again (``Retry-After``).
+    :param retry_after: seconds (an int) or a :class:`~datetime.datetime`,
+        sent as ``Retry-After``.
     """
-
-    code = 429
-    description = "This user has exceeded an allotted request count. Try again later."
 
     def __init__(
         self,
         description: str | None = None,
         response: Response | None = None,
-        retry_after: int | None = None,
+        retry_after: int | datetime | None = None,
     ) -> None:
         super().__init__(description, response)
         self.retry_after = retry_after
 
     def get_headers(self) -> list[tuple[str, str]]:
         headers = super().get_headers()
-        if self.retry_after is not None:
-            headers.append(("Retry-After", str(self.retry_after)))
+        if isinstance(self.retry_after, datetime):
+            from .response import http_date
+
+            headers.append(("Retry-After", http_date(self.retry_after)))
+        elif self.retry_after is not None:
+            headers.append(("Retry-After", str(int(self.retry_after))))
         return headers
 
 
-ServiceUnavailable = _simple(
-    "ServiceUnavailable", 503,
-    "The server is temporarily unable to service your request due to maintenance downtime "
-    "or capacity problems. Please try again later.",
-)
+class TooManyRequests(_RetryAfter):
+    """*429*: the client sent too many requests (``retry_after=`` sets
+    ``Retry-After``)."""
+
+    code = 429
+    description = "This user has exceeded an allotted request count. Try again later."
+
+
+class ServiceUnavailable(_RetryAfter):
+    """*503*: the server cannot answer now (``retry_after=`` sets ``Retry-After``)."""
+
+    code = 503
+    description = (
+        "The server is temporarily unable to service your request due to maintenance "
+        "downtime or capacity problems. Please try again later."
+    )
 
 
 class InternalServerError(HTTPException):
@@ -416,7 +456,8 @@ class InternalServerError(HTTPException):
 #: Every HTTP error class, by status code.
 default_exceptions: dict[int, type[HTTPException]] = {}
 for _cls in list(globals().values()):
-    if isinstance(_cls, type) and issubclass(_cls, HTTPException) and _cls.code is not None:
+    if (isinstance(_cls, type) and issubclass(_cls, HTTPException) and _cls.code is not None
+            and not _cls.__name__.startswith("_")):
         default_exceptions.setdefault(_cls.code, _cls)
         _cls.__module__ = __name__
 default_exceptions[400] = BadRequest

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import inspect
@@ -15,9 +16,10 @@ from urllib.parse import quote
 from markupsafe import escape
 
 from .exceptions import abort
-from .globals import _cv_app, current_app
+from .globals import _cv_app, _cv_request, current_app
 
 if TYPE_CHECKING:
+    from .ctx import AppContext, RequestContext
     from .response import Response
 
 __all__ = [
@@ -127,14 +129,13 @@ def make_response(*args: Any) -> Response:
 
 
 def stream_with_context(generator_or_function: G) -> G:
-    """Keep the request context available while a streamed response is
-    generated. Use it on a generator, or as a decorator on a generator
-    function.
+    """Keep the current request context available while a generator runs,
+    wherever and whenever it is iterated. Use it on a generator (sync or
+    async), or as a decorator on a generator function.
 
-    In flaskish the request context stays pushed until the response is
-    fully sent (teardown runs after streaming), so generators always see
-    ``request`` and ``session``; this function exists so Flask code runs
-    unchanged.
+    A streamed response does not need it in flaskish (the context stays
+    pushed until the response is sent); it matters for a generator iterated
+    after its request has ended.
     """
     if inspect.isgeneratorfunction(generator_or_function) or inspect.isasyncgenfunction(
         generator_or_function
@@ -146,11 +147,69 @@ def stream_with_context(generator_or_function: G) -> G:
             return stream_with_context(function(*args, **kwargs))
 
         return decorator  # type: ignore[return-value]
-    if not hasattr(generator_or_function, "__next__") and not hasattr(
-        generator_or_function, "__anext__"
-    ):
-        raise TypeError(
-            "stream_with_context() takes a generator or a generator function, not "
-            f"{type(generator_or_function).__name__}."
+    req_ctx = _cv_request.get(None)
+    if req_ctx is None:
+        raise RuntimeError(
+            "stream_with_context() can only be used while a request is being handled; "
+            "call it in the view that returns the generator."
         )
-    return generator_or_function
+    app_ctx = _cv_app.get()
+    if isinstance(generator_or_function, AsyncIterator):
+        return cast(G, _async_with_context(generator_or_function, app_ctx, req_ctx))
+    if isinstance(generator_or_function, Iterator):
+        return cast(G, _with_context(generator_or_function, app_ctx, req_ctx))
+    raise TypeError(
+        "stream_with_context() takes a generator or a generator function, not "
+        f"{type(generator_or_function).__name__}."
+    )
+
+
+@contextlib.contextmanager
+def _pushed(app_ctx: AppContext, req_ctx: RequestContext) -> Iterator[None]:
+    """Make the captured contexts current for one step, unless they are."""
+    if _cv_request.get(None) is req_ctx:
+        yield
+        return
+    app_token = _cv_app.set(app_ctx)
+    req_token = _cv_request.set(req_ctx)
+    try:
+        yield
+    finally:
+        _cv_request.reset(req_token)
+        _cv_app.reset(app_token)
+
+
+def _with_context(
+    generator: Iterator[Any], app_ctx: AppContext, req_ctx: RequestContext
+) -> Iterator[Any]:
+    try:
+        while True:
+            with _pushed(app_ctx, req_ctx):
+                try:
+                    item = next(generator)
+                except StopIteration:
+                    return
+            yield item
+    finally:
+        close = getattr(generator, "close", None)
+        if close is not None:
+            with _pushed(app_ctx, req_ctx):
+                close()
+
+
+async def _async_with_context(
+    generator: AsyncIterator[Any], app_ctx: AppContext, req_ctx: RequestContext
+) -> AsyncIterator[Any]:
+    try:
+        while True:
+            with _pushed(app_ctx, req_ctx):
+                try:
+                    item = await generator.__anext__()
+                except StopAsyncIteration:
+                    return
+            yield item
+    finally:
+        aclose = getattr(generator, "aclose", None)
+        if aclose is not None:
+            with _pushed(app_ctx, req_ctx):
+                await aclose()

@@ -372,9 +372,9 @@ class Pipeline(Scaffold):
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
-                rv = rv.get_response()
+                rv = self._coerce(rv.get_response())
             elif isinstance(rv, Response):
-                rv = self.response_class(rv.response, rv.status_code, rv.headers)
+                rv = self._coerce(rv)
             else:
                 raise TypeError(
                     "The view function did not return a valid response. The return type must "
@@ -393,6 +393,14 @@ class Pipeline(Scaffold):
                 for key, value in (headers.items() if hasattr(headers, "items") else headers):
                     rv.headers[key] = str(value)
         return rv
+
+    def _coerce(self, response: Response) -> Response:
+        """Make *response* an instance of :attr:`response_class`, keeping all
+        its state (as Werkzeug's ``force_type`` does)."""
+        cls = self.response_class
+        if not isinstance(response, cls) and issubclass(cls, type(response)):
+            response.__class__ = cls
+        return response
 
     # -- Flask compatibility --------------------------------------------------
 

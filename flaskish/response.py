@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .concurrency import ThreadPool, await_, call, drive
 from .datastructures import Headers
-from .exceptions import status_phrase
+from .exceptions import HTTP_STATUS_CODES
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -211,25 +211,35 @@ class Response:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
             self.set_data(response)
+        elif isinstance(response, (list, tuple)):
+            # A sequence of str / bytes: known up front, so buffered.
+            self.response = [_to_bytes(chunk, self.charset) for chunk in response]
         else:
             self.response = response
 
     # -- status -----------------------------------------------------------
 
+    _reason: tuple[int, str] | None = None
+
     @property
     def status(self) -> str:
-        """The status line, e.g. ``"200 OK"``; set it to a code or a line."""
-        return f"{self.status_code} {status_phrase(self.status_code).upper()}"
+        """The status line, e.g. ``"200 OK"``; set it to a code or a line
+        (``"200 Everything fine"`` keeps its own reason phrase)."""
+        code = self.status_code
+        if self._reason is not None and self._reason[0] == code:
+            return f"{code} {self._reason[1]}"
+        return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown').upper()}"
 
     @status.setter
     def status(self, value: int | str | HTTPStatus) -> None:
         if isinstance(value, int):
             self.status_code = int(value)
             return
-        code = value.strip().split(None, 1)[0] if value.strip() else ""
+        code, _, reason = value.strip().partition(" ")
         if not code.isdigit():
             raise ValueError(f"Invalid status {value!r}: it must start with a numeric code.")
         self.status_code = int(code)
+        self._reason = (self.status_code, reason.strip()) if reason.strip() else None
 
     # -- body -------------------------------------------------------------
 

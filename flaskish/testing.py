@@ -11,7 +11,10 @@ Flask-style arguments into an HTTP request and the answer into a
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from .ctx import AppContext, RequestContext
     from .sessions import SessionMixin
 
-__all__ = ["AsyncFlaskClient", "FlaskClient", "TestResponse", "build_scope"]
+__all__ = ["AsyncFlaskClient", "Cookie", "FlaskClient", "TestResponse", "build_scope"]
 
 DEFAULT_BASE_URL = "http://localhost"
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
@@ -56,6 +59,33 @@ class TestResponse(Response):
         result.request = _RequestInfo(response.request)
         result.history = tuple(cls._from_httpx(r, json_module) for r in response.history)
         return result
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A cookie held by the test client, as Werkzeug's test client gives
+    it: ``client.get_cookie("session").value``."""
+
+    key: str
+    value: str
+    domain: str
+    path: str
+    expires: datetime | None
+    secure: bool
+    http_only: bool
+    same_site: str | None
+
+    @classmethod
+    def _from_jar(cls, cookie: http.cookiejar.Cookie, domain: str) -> Cookie:
+        rest = {name.lower(): value for name, value in cookie._rest.items()}  # type: ignore[attr-defined]
+        expires = (
+            datetime.fromtimestamp(cookie.expires, UTC) if cookie.expires else None
+        )
+        return cls(
+            key=cookie.name, value=cookie.value or "", domain=domain, path=cookie.path,
+            expires=expires, secure=cookie.secure, http_only="httponly" in rest,
+            same_site=rest.get("samesite"),
+        )
 
 
 class _RequestInfo:
@@ -282,13 +312,13 @@ class _ClientBase:
 
     # -- cookies ----------------------------------------------------------
 
-    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Any:
-        """The cookie *key* the client holds, with ``.value`` (or ``None``)."""
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
+        """The cookie *key* the client holds (``None`` if it has none)."""
         for cookie in self._cookies.jar:
             if cookie.name == key and cookie.path == path and cookie.domain in (
                 domain, f"{domain}.local", f".{domain}"
             ):
-                return cookie
+                return Cookie._from_jar(cookie, domain)
         return None
 
     def set_cookie(self, key: str, value: str = "", domain: str = "localhost",

@@ -1,0 +1,707 @@
+"""``flaskish.Response`` as Flask users know it: the constructor, status,
+headers, body, content type, JSON, cookies, ``call_on_close``, and how the
+pipeline uses ``app.response_class`` and answers ``HEAD``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+import pytest
+
+from flaskish import Flask, Response, abort, jsonify, make_response, redirect
+from flaskish.testing import FlaskClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Run a test once with ``def`` callables and once with ``async def`` ones.
+both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
+
+
+def as_kind(kind: str, func: F) -> F:
+    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
+    function with the same name that runs *func*'s body on the event loop."""
+    if kind == "def":
+        return func
+
+    @functools.wraps(func)
+    async def async_version(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return async_version  # type: ignore[return-value]
+
+
+# -- construction and status --------------------------------------------------------
+
+
+def test_defaults_are_an_empty_200_html_page() -> None:
+    response = Response()
+    assert response.status_code == 200
+    assert response.status == "200 OK"
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert response.mimetype == "text/html"
+    assert response.data == b""
+
+
+def test_the_constructor_takes_flask_arguments_by_keyword() -> None:
+    response = Response(
+        response="created", status=201, headers={"X-Id": "7"}, mimetype="text/plain"
+    )
+    assert response.status_code == 201
+    assert response.headers["X-Id"] == "7"
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert response.data == b"created"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "line"),
+    [
+        (404, 404, "404 NOT FOUND"),
+        ("404", 404, "404 NOT FOUND"),
+        ("404 NOT FOUND", 404, "404 NOT FOUND"),
+        (HTTPStatus.CREATED, 201, "201 CREATED"),
+        ("  418  ", 418, "418 I'M A TEAPOT"),
+        (500, 500, "500 INTERNAL SERVER ERROR"),
+    ],
+)
+def test_status_as_an_int_or_a_string(status: Any, code: int, line: str) -> None:
+    response = Response(status=status)
+    assert response.status_code == code
+    assert response.status == line
+
+
+def test_the_status_line_names_the_code() -> None:
+    assert Response(status=404).status == "404 NOT FOUND"
+    assert Response(status=201).status == "201 CREATED"
+    assert Response(status=500).status == "500 INTERNAL SERVER ERROR"
+
+
+def test_a_status_line_with_a_custom_reason_phrase_is_kept() -> None:
+    assert Response(status="200 Everything fine").status == "200 Everything fine"
+
+
+def test_setting_status_code_updates_the_status_line() -> None:
+    response = Response()
+    response.status_code = 404
+    assert response.status == "404 NOT FOUND"
+    response.status = "201 CREATED"
+    assert response.status_code == 201
+    response.status = 202
+    assert response.status == "202 ACCEPTED"
+
+
+def test_a_status_without_a_code_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Response(status="not a status")
+
+
+# -- headers ------------------------------------------------------------------------
+
+
+def test_headers_are_mutable_and_case_insensitive() -> None:
+    response = Response()
+    response.headers["X-Count"] = 1  # type: ignore[assignment]
+    assert response.headers["x-count"] == "1"
+    response.headers["X-COUNT"] = "2"
+    assert response.headers.getlist("X-Count") == ["2"]
+    del response.headers["x-count"]
+    assert "X-Count" not in response.headers
+
+
+def test_headers_add_keeps_and_set_replaces() -> None:
+    response = Response()
+    response.headers.add("X-Tag", "a")
+    response.headers.add("X-Tag", "b")
+    assert response.headers.getlist("X-Tag") == ["a", "b"]
+    assert response.headers["X-Tag"] == "a"
+    response.headers.set("X-Tag", "c")
+    assert response.headers.getlist("X-Tag") == ["c"]
+    assert response.headers.getlist("X-None") == []
+
+
+def test_headers_add_with_parameters() -> None:
+    response = Response()
+    response.headers.add("Content-Disposition", "attachment", filename="report.pdf")
+    assert response.headers["Content-Disposition"] == "attachment; filename=report.pdf"
+
+
+def test_headers_get_converts_with_type() -> None:
+    response = Response(headers={"X-Number": "12", "X-Word": "twelve"})
+    assert response.headers.get("X-Number", type=int) == 12
+    assert response.headers.get("X-Word", -1, type=int) == -1
+    assert response.headers.get("X-Missing", "default") == "default"
+    assert response.headers.get("X-Missing") is None
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\rb", "a\r\nSet-Cookie: x=1", "a\x00b"])
+def test_a_header_value_with_a_newline_is_refused(value: str) -> None:
+    response = Response()
+    with pytest.raises(ValueError):
+        response.headers["X-Bad"] = value
+    with pytest.raises(ValueError):
+        response.headers.add("X-Bad", value)
+    with pytest.raises(ValueError):
+        response.headers.set("X-Bad", value)
+    with pytest.raises(ValueError):
+        Response(headers={"X-Bad": value})
+    assert "X-Bad" not in response.headers
+
+
+def test_headers_from_a_list_of_pairs_keep_repeated_names() -> None:
+    response = Response(headers=[("X-A", "1"), ("X-A", "2"), ("X-B", 3)])
+    assert response.headers.getlist("X-A") == ["1", "2"]
+    assert response.headers["X-B"] == "3"
+
+
+# -- body ---------------------------------------------------------------------------
+
+
+def test_data_and_get_data() -> None:
+    response = Response("héllo")
+    assert response.data == "héllo".encode()
+    assert response.get_data() == "héllo".encode()
+    assert response.get_data(as_text=True) == "héllo"
+    assert response.text == "héllo"
+
+
+def test_a_str_body_sets_the_content_length_in_bytes() -> None:
+    response = Response("héllo")
+    assert response.headers["Content-Length"] == "6"
+    assert response.content_length == 6
+
+
+def test_set_data_replaces_the_body_and_its_content_length() -> None:
+    response = Response("short")
+    response.set_data("a longer body")
+    assert response.data == b"a longer body"
+    assert response.content_length == len(b"a longer body")
+    response.data = b"xy"
+    assert response.get_data(as_text=True) == "xy"
+    assert response.headers["Content-Length"] == "2"
+
+
+def test_a_body_from_a_list_of_bytes() -> None:
+    assert Response([b"a", b"b", b"c"]).data == b"abc"
+
+
+def test_a_body_from_a_list_of_str_is_encoded() -> None:
+    response = Response(["a", "é", b"c"])
+    assert response.data == "aéc".encode()
+
+
+def test_a_body_from_a_generator_is_streamed_and_readable() -> None:
+    def generate() -> Iterator[str | bytes]:
+        yield "one "
+        yield b"two"
+
+    response = Response(generate())
+    assert response.is_streamed
+    assert response.get_data() == b"one two"
+    assert response.get_data(as_text=True) == "one two"
+
+
+# -- content type -------------------------------------------------------------------
+
+
+def test_mimetype_and_mimetype_params() -> None:
+    response = Response(mimetype="text/plain")
+    assert response.mimetype == "text/plain"
+    assert response.content_type == "text/plain; charset=utf-8"
+    assert response.mimetype_params == {"charset": "utf-8"}
+
+
+@pytest.mark.parametrize(
+    ("mimetype", "content_type"),
+    [
+        ("application/json", "application/json"),
+        ("image/png", "image/png"),
+        ("application/octet-stream", "application/octet-stream"),
+        ("text/plain", "text/plain; charset=utf-8"),
+        ("text/csv", "text/csv; charset=utf-8"),
+        ("text/html", "text/html; charset=utf-8"),
+        ("application/xml", "application/xml; charset=utf-8"),
+        ("application/atom+xml", "application/atom+xml; charset=utf-8"),
+    ],
+)
+def test_only_text_mimetypes_get_a_charset(mimetype: str, content_type: str) -> None:
+    response = Response(mimetype=mimetype)
+    assert response.content_type == content_type
+    assert response.mimetype == mimetype
+
+
+def test_content_type_is_used_as_given() -> None:
+    response = Response(content_type="text/csv; charset=latin-1; header=present")
+    assert response.content_type == "text/csv; charset=latin-1; header=present"
+    assert response.mimetype == "text/csv"
+    assert response.mimetype_params == {"charset": "latin-1", "header": "present"}
+
+
+def test_a_content_type_header_is_kept() -> None:
+    response = Response(headers={"Content-Type": "application/pdf"})
+    assert response.content_type == "application/pdf"
+
+
+def test_setting_the_mimetype_updates_the_content_type() -> None:
+    response = Response()
+    response.mimetype = "text/plain"
+    assert response.content_type == "text/plain; charset=utf-8"
+    response.mimetype = "application/json"
+    assert response.content_type == "application/json"
+    response.content_type = "image/gif"
+    assert response.mimetype == "image/gif"
+    assert response.mimetype_params == {}
+
+
+# -- JSON ---------------------------------------------------------------------------
+
+
+def test_get_json_and_json_of_a_json_response() -> None:
+    response = Response('{"a": [1, 2]}', mimetype="application/json")
+    assert response.is_json
+    assert response.get_json() == {"a": [1, 2]}
+    assert response.json == {"a": [1, 2]}
+
+
+def test_is_json_for_structured_json_types() -> None:
+    assert Response(mimetype="application/vnd.api+json").is_json
+    assert Response(mimetype="application/problem+json").is_json
+    assert not Response(mimetype="text/plain").is_json
+    assert not Response().is_json
+
+
+def test_get_json_of_a_non_json_response_is_none_unless_forced() -> None:
+    response = Response('{"a": 1}', mimetype="text/plain")
+    assert response.get_json() is None
+    assert response.json is None
+    assert response.get_json(force=True) == {"a": 1}
+
+
+def test_get_json_of_invalid_json_raises_unless_silent() -> None:
+    response = Response("{not json", mimetype="application/json")
+    with pytest.raises(ValueError):
+        response.get_json()
+    assert response.get_json(silent=True) is None
+
+
+# -- cookies ------------------------------------------------------------------------
+
+
+def cookies(response: Response) -> list[str]:
+    return response.headers.getlist("Set-Cookie")
+
+
+def test_set_cookie_defaults_to_path_slash() -> None:
+    response = Response()
+    response.set_cookie("name", "value")
+    assert cookies(response) == ["name=value; Path=/"]
+
+
+def test_set_cookie_with_max_age_sets_expires_too() -> None:
+    response = Response()
+    response.set_cookie("name", "value", max_age=3600)
+    [header] = cookies(response)
+    parts = header.split("; ")
+    assert parts[0] == "name=value"
+    assert parts[1].startswith("Expires=") and parts[1].endswith(" GMT")
+    assert parts[2:] == ["Max-Age=3600", "Path=/"]
+
+
+def test_set_cookie_with_a_timedelta_max_age() -> None:
+    response = Response()
+    response.set_cookie("name", "value", max_age=timedelta(days=1))
+    assert "Max-Age=86400" in cookies(response)[0].split("; ")
+
+
+def test_set_cookie_with_an_expires_datetime() -> None:
+    response = Response()
+    response.set_cookie("name", "value", expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert cookies(response) == ["name=value; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Path=/"]
+
+
+def test_set_cookie_with_an_expires_timestamp() -> None:
+    response = Response()
+    response.set_cookie("name", "value", expires=0)
+    assert cookies(response) == ["name=value; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/"]
+
+
+def test_set_cookie_with_every_attribute() -> None:
+    response = Response()
+    response.set_cookie(
+        "name", "value", expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC), path="/app",
+        domain="example.com", secure=True, httponly=True, samesite="Strict",
+    )
+    assert cookies(response) == [
+        "name=value; Domain=example.com; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Secure; "
+        "HttpOnly; Path=/app; SameSite=Strict"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("samesite", "shown"), [("Lax", "Lax"), ("lax", "Lax"), ("Strict", "Strict"), ("None", "None")]
+)
+def test_set_cookie_samesite(samesite: str, shown: str) -> None:
+    response = Response()
+    response.set_cookie("name", "value", samesite=samesite)
+    assert cookies(response) == [f"name=value; Path=/; SameSite={shown}"]
+
+
+def test_a_partitioned_cookie_is_secure() -> None:
+    response = Response()
+    response.set_cookie("name", "value", partitioned=True)
+    assert cookies(response) == ["name=value; Secure; Path=/; Partitioned"]
+
+
+def test_set_cookie_without_a_path() -> None:
+    response = Response()
+    response.set_cookie("name", "value", path=None)
+    assert cookies(response) == ["name=value"]
+
+
+def test_several_cookies_are_several_headers() -> None:
+    response = Response()
+    response.set_cookie("a", "1")
+    response.set_cookie("b", "2")
+    assert cookies(response) == ["a=1; Path=/", "b=2; Path=/"]
+
+
+def test_a_cookie_value_with_spaces_is_quoted() -> None:
+    response = Response()
+    response.set_cookie("name", "two words")
+    assert cookies(response) == ['name="two words"; Path=/']
+
+
+def test_delete_cookie_expires_it_now() -> None:
+    response = Response()
+    response.delete_cookie("name")
+    assert cookies(response) == [
+        "name=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    ]
+
+
+def test_delete_cookie_with_the_path_and_domain_it_was_set_with() -> None:
+    response = Response()
+    response.delete_cookie("name", path="/app", domain="example.com")
+    assert cookies(response) == [
+        "name=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; "
+        "Path=/app"
+    ]
+
+
+@pytest.mark.parametrize("char", ["\r", "\n", "\x00"], ids=["CR", "LF", "NUL"])
+def test_a_control_character_in_a_cookie_name_is_refused(char: str) -> None:
+    response = Response()
+    with pytest.raises(ValueError):
+        response.set_cookie(f"na{char}me", "value")
+    assert cookies(response) == []
+
+
+@pytest.mark.parametrize("char", ["\r", "\n", "\x00"], ids=["CR", "LF", "NUL"])
+def test_a_control_character_in_a_cookie_value_is_refused(char: str) -> None:
+    response = Response()
+    with pytest.raises(ValueError):
+        response.set_cookie("name", f"val{char}ue")
+    with pytest.raises(ValueError):
+        response.set_cookie("name", f"value{char}Set-Cookie: admin=1")
+    assert cookies(response) == []
+
+
+def test_an_invalid_samesite_is_refused() -> None:
+    response = Response()
+    with pytest.raises(ValueError):
+        response.set_cookie("name", "value", samesite="Sometimes")
+    assert cookies(response) == []
+
+
+@both_kinds
+def test_cookies_set_in_a_view_reach_the_client(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    def login() -> Response:
+        response = make_response("logged in")
+        response.set_cookie("user", "ada", httponly=True)
+        return response
+
+    def logout() -> Response:
+        response = make_response("logged out")
+        response.delete_cookie("user")
+        return response
+
+    app.route("/login")(as_kind(kind, login))
+    app.route("/logout")(as_kind(kind, logout))
+    client.get("/login")
+    cookie = client.get_cookie("user")
+    assert cookie is not None
+    assert cookie.value == "ada"
+    client.get("/logout")
+    assert client.get_cookie("user") is None
+
+
+# -- call_on_close ------------------------------------------------------------------
+
+
+def record_sent_messages(app: Flask, events: list[str]) -> None:
+    """Wrap the app in ASGI middleware that records what is sent."""
+    inner = app.asgi_app
+
+    async def recorder(scope: Any, receive: Any, send: Any) -> None:
+        async def recording_send(message: Any) -> None:
+            if message["type"].startswith("http.response"):
+                more = " (more)" if message.get("more_body") else ""
+                events.append(f"{message['type']}{more}")
+            await send(message)
+
+        await inner(scope, receive, recording_send)
+
+    app.asgi_app = recorder
+
+
+@both_kinds
+def test_call_on_close_runs_after_the_response_is_sent(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    events: list[str] = []
+    record_sent_messages(app, events)
+
+    def index() -> Response:
+        response = make_response("body")
+
+        def closed() -> None:
+            events.append("closed")
+
+        response.call_on_close(as_kind(kind, closed))
+        return response
+
+    app.route("/")(as_kind(kind, index))
+    response = client.get("/")
+    assert response.data == b"body"
+    assert events == ["http.response.start", "http.response.body", "closed"]
+
+
+@both_kinds
+def test_call_on_close_after_a_streamed_body(app: Flask, client: FlaskClient, kind: str) -> None:
+    events: list[str] = []
+    record_sent_messages(app, events)
+
+    def index() -> Response:
+        def generate() -> Iterator[str]:
+            yield "a"
+            yield "b"
+
+        response = Response(generate())
+
+        @response.call_on_close
+        def closed() -> None:
+            events.append("closed")
+
+        return response
+
+    app.route("/")(as_kind(kind, index))
+    assert client.get("/").data == b"ab"
+    assert events == [
+        "http.response.start",
+        "http.response.body (more)",
+        "http.response.body (more)",
+        "http.response.body",
+        "closed",
+    ]
+
+
+def test_call_on_close_returns_the_function_and_keeps_every_callback(
+    app: Flask, client: FlaskClient
+) -> None:
+    calls: list[str] = []
+
+    @app.route("/")
+    async def index() -> Response:
+        response = make_response("body")
+
+        @response.call_on_close
+        def first() -> None:
+            calls.append("first")
+
+        @response.call_on_close
+        async def second() -> None:
+            calls.append("second")
+
+        assert callable(first) and callable(second)
+        return response
+
+    client.get("/")
+    assert calls == ["first", "second"]
+
+
+# -- app.response_class -------------------------------------------------------------
+
+
+class PlainResponse(Response):
+    """An app's response class: plain text by default."""
+
+    default_mimetype = "text/plain"
+
+
+@both_kinds
+def test_the_app_response_class_is_used_for_view_return_values(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    app.response_class = PlainResponse
+    classes: list[type] = []
+
+    def text() -> str:
+        return "hello"
+
+    def json_dict() -> dict[str, int]:
+        return {"a": 1}
+
+    def made() -> Response:
+        return make_response("made")
+
+    def json_response() -> Response:
+        return jsonify(b=2)
+
+    def moved() -> Response:
+        return redirect("/text")
+
+    def record(response: Response) -> Response:
+        classes.append(type(response))
+        return response
+
+    app.after_request(as_kind(kind, record))
+    for func in (text, json_dict, made, json_response, moved):
+        app.route(f"/{func.__name__}")(as_kind(kind, func))
+
+    response = client.get("/text")
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert client.get("/json_dict").get_json() == {"a": 1}
+    assert client.get("/made").mimetype == "text/plain"
+    assert client.get("/json_response").get_json() == {"b": 2}
+    assert client.get("/moved").status_code == 302
+    assert classes == [PlainResponse] * 5
+
+
+@both_kinds
+def test_a_plain_response_is_converted_to_the_app_response_class(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    app.response_class = PlainResponse
+    classes: list[type] = []
+
+    def index() -> Response:
+        return Response("plain", status=201, headers={"X-Kept": "1"}, mimetype="text/html")
+
+    def record(response: Response) -> Response:
+        classes.append(type(response))
+        return response
+
+    app.after_request(as_kind(kind, record))
+    app.route("/")(as_kind(kind, index))
+    response = client.get("/")
+    assert classes == [PlainResponse]
+    assert (response.status_code, response.data) == (201, b"plain")
+    assert response.headers["X-Kept"] == "1"
+    assert response.mimetype == "text/html"
+
+
+def test_call_on_close_survives_conversion_to_the_app_response_class(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.response_class = PlainResponse
+    calls: list[str] = []
+
+    @app.route("/")
+    def index() -> Response:
+        response = Response("plain")
+        response.call_on_close(lambda: calls.append("closed"))
+        return response
+
+    client.get("/")
+    assert calls == ["closed"]
+
+
+@both_kinds
+def test_the_app_response_class_is_used_for_error_pages(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.response_class = PlainResponse
+    classes: list[type] = []
+
+    def record(response: Response) -> Response:
+        classes.append(type(response))
+        return response
+
+    def aborts() -> str:
+        abort(403)
+
+    def fails() -> str:
+        raise RuntimeError("unhandled")
+
+    app.after_request(as_kind(kind, record))
+    app.route("/aborts")(as_kind(kind, aborts))
+    app.route("/fails")(as_kind(kind, fails))
+    assert client.get("/aborts").status_code == 403
+    assert client.get("/missing").status_code == 404
+    assert client.get("/fails").status_code == 500
+    assert classes == [PlainResponse] * 3
+
+
+# -- HEAD and bodiless statuses -----------------------------------------------------
+
+
+@both_kinds
+def test_head_sends_the_headers_of_get_without_the_body(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    def index() -> str:
+        return "some body"
+
+    app.route("/")(as_kind(kind, index))
+    get = client.get("/")
+    head = client.head("/")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"] == "9"
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+
+
+@both_kinds
+def test_head_of_a_streamed_response_sends_no_body(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    produced: list[str] = []
+
+    def index() -> Iterator[str]:
+        def generate() -> Iterator[str]:
+            for chunk in ("a", "b", "c"):
+                produced.append(chunk)
+                yield chunk
+
+        return generate()
+
+    app.route("/")(as_kind(kind, index))
+    head = client.head("/")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert produced == []
+    assert client.get("/").data == b"abc"
+
+
+@both_kinds
+@pytest.mark.parametrize("status", [204, 304])
+def test_no_body_is_sent_with_204_or_304(
+    app: Flask, client: FlaskClient, kind: str, status: int
+) -> None:
+    def index() -> tuple[str, int]:
+        return "ignored", status
+
+    app.route("/")(as_kind(kind, index))
+    response = client.get("/")
+    assert response.status_code == status
+    assert response.data == b""
+
+
+def test_repr_shows_the_size_and_status() -> None:
+    assert repr(Response("abc", 404)) == "<Response 3 bytes [404 NOT FOUND]>"
+    assert repr(Response(iter(["a"]))) == "<Response streamed [200 OK]>"
