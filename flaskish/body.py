@@ -14,22 +14,23 @@ Nothing is read until a view (or hook) asks. Then:
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from .concurrency import in_worker_thread, on_event_loop, run_in_loop
 from .datastructures import CombinedMultiDict, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge, UnsupportedMediaType
+from .files import FileStorage
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
 
-__all__ = ["FileStorage", "RequestBody"]
+__all__ = ["BodyStream", "RequestBody"]
 
 _missing: Any = object()
 
@@ -135,78 +136,6 @@ def _wrap_json(value: Any) -> Any:
     return value
 
 
-class FileStorage:
-    """An uploaded file (``request.files["photo"]``), usable from a ``def``
-    view: :meth:`read`, :meth:`save`, :attr:`stream`.
-
-    The data lives in a spooled temporary file (memory first, disk once it
-    grows), removed when the request ends.
-    """
-
-    def __init__(self, upload: UploadFile, name: str) -> None:
-        self._upload = upload
-        #: The form field name.
-        self.name = name
-
-    @property
-    def filename(self) -> str | None:
-        """The file name the client sent (not safe for paths: use
-        :func:`~flaskish.utils.secure_filename`)."""
-        return self._upload.filename
-
-    @property
-    def content_type(self) -> str | None:
-        """The part's ``Content-Type``."""
-        return self._upload.content_type
-
-    @property
-    def mimetype(self) -> str:
-        """The content type without parameters."""
-        return (self.content_type or "").split(";", 1)[0].strip().lower()
-
-    @property
-    def headers(self) -> Headers:
-        """The part's headers."""
-        return Headers(self._upload.headers.items())
-
-    @property
-    def content_length(self) -> int:
-        """The size in bytes."""
-        return self._upload.size or 0
-
-    @property
-    def stream(self) -> BinaryIO:
-        """The file object holding the data."""
-        return self._upload.file
-
-    def read(self, size: int = -1) -> bytes:
-        """Read from the file (blocking: fine in a ``def`` view)."""
-        return self._upload.file.read(size)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        """Move the read position."""
-        return self._upload.file.seek(offset, whence)
-
-    def save(self, dst: str | IO[bytes], buffer_size: int = 16384) -> None:
-        """Write the file to a path or a binary file object."""
-        self._upload.file.seek(0)
-        if isinstance(dst, str) or hasattr(dst, "__fspath__"):
-            with open(dst, "wb") as out:
-                shutil.copyfileobj(self._upload.file, out, buffer_size)
-        else:
-            shutil.copyfileobj(self._upload.file, dst, buffer_size)
-
-    def close(self) -> None:
-        """Close (and delete) the temporary file."""
-        self._upload.file.close()
-
-    def __bool__(self) -> bool:
-        return bool(self.filename)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.filename!r} ({self.content_type!r})>"
-
-
 class RequestBody:
     """The body half of :class:`~flaskish.Request`."""
 
@@ -236,6 +165,8 @@ class RequestBody:
     _json: Any = _missing
     _json_error: Exception | None = None
     _consumed = False
+    #: Whether the client went away while the body was being read.
+    disconnected = False
 
     # -- dual access ---------------------------------------------------------
 
@@ -249,23 +180,30 @@ class RequestBody:
     # -- reading -------------------------------------------------------------
 
     async def _chunks(self) -> AsyncGenerator[bytes, None]:
-        """The body as it arrives, refused with 413 past the size limit."""
+        """The body as it arrives, once. Refused with 413 before reading when
+        the declared length is over ``max_content_length``, and as soon as
+        the received bytes pass it (the excess is never buffered)."""
         if self._consumed:
-            raise RuntimeError("The request body was already read as a stream.")
+            raise RuntimeError("The request body was already read.")
         self._consumed = True
         limit = self.max_content_length
         declared = self.content_length
         if limit is not None and declared is not None and declared > limit:
-            raise RequestEntityTooLarge()
+            raise RequestEntityTooLarge(
+                f"The request body is {declared} bytes; this server accepts at most {limit}."
+            )
         received = 0
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
-                raise ClientDisconnected()
+                self.disconnected = True
+                raise ClientDisconnected("The client disconnected while sending the body.")
             chunk = message.get("body", b"")
             received += len(chunk)
             if limit is not None and received > limit:
-                raise RequestEntityTooLarge()
+                raise RequestEntityTooLarge(
+                    f"The request body is over {limit} bytes, the most this server accepts."
+                )
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
@@ -296,28 +234,46 @@ class RequestBody:
             self._form, self._files = FormDict(fields), FormDict(files)
         return self._form
 
-    async def _parse_form(self, mimetype: str) -> list[tuple[str, Any]]:
+    def _form_limits(self) -> tuple[int | None, int | None]:
         from .globals import _cv_app
 
         ctx = _cv_app.get(None)
-        config = ctx.app.config if ctx is not None else {}
-        max_memory = config.get("MAX_FORM_MEMORY_SIZE") or 500_000
-        max_parts = config.get("MAX_FORM_PARTS") or 1000
-        headers = StarletteHeaders(raw=self.headers.raw)
+        if ctx is None:
+            return 500_000, 1_000
+        config = ctx.app.config
+        return config.get("MAX_FORM_MEMORY_SIZE"), config.get("MAX_FORM_PARTS")
+
+    async def _parse_form(self, mimetype: str) -> list[tuple[str, Any]]:
+        max_memory, max_parts = self._form_limits()
+        if mimetype == "application/x-www-form-urlencoded":
+            body = await self._read_body()
+            if max_memory is not None and len(body) > max_memory:
+                raise RequestEntityTooLarge(
+                    f"The form is {len(body)} bytes; MAX_FORM_MEMORY_SIZE allows {max_memory}."
+                )
+            fields = [field for field in bytes(body).split(b"&") if field]
+            if max_parts is not None and len(fields) > max_parts:
+                raise RequestEntityTooLarge(
+                    f"The form has {len(fields)} fields; MAX_FORM_PARTS allows {max_parts}."
+                )
+            return [(_form_text(name), _form_text(value))
+                    for name, _, value in (field.partition(b"=") for field in fields)]
+        stream = self._chunks() if self._body is None else _once(self._body)
+        parser = MultiPartParser(
+            StarletteHeaders(raw=self.headers.raw), stream,
+            max_files=max_parts or float("inf"), max_fields=max_parts or float("inf"),
+            max_part_size=max_memory or 2**63,
+        )
         try:
-            if mimetype == "multipart/form-data":
-                stream = self._chunks() if self._body is None else _once(self._body)
-                parser: Any = MultiPartParser(headers, stream, max_files=max_parts,
-                                              max_fields=max_parts, max_part_size=max_memory)
-            else:
-                parser = FormParser(headers, _once(await self._read_body()),
-                                    max_fields=max_parts, max_part_size=max_memory)
             form = await parser.parse()
         except MultiPartException as exc:
             message = str(exc)
             if "exceeded" in message or "Too many" in message:
                 raise RequestEntityTooLarge(message) from None
-            raise BadRequest(message) from None
+            raise BadRequest(f"The multipart form could not be parsed: {message}") from None
+        except BaseException:
+            _close_uploads(parser)  # a disconnect or a 413 mid-upload leaves no temp file
+            raise
         return list(form.multi_items())
 
     async def _load_files(self) -> FormDict:
@@ -358,6 +314,14 @@ class RequestBody:
                 storage.close()
 
     # -- public API ----------------------------------------------------------
+
+    @property
+    def stream(self) -> BodyStream:
+        """The raw body in chunks (:class:`BodyStream`), never buffered."""
+        stream: BodyStream | None = self.__dict__.get("_stream")
+        if stream is None:
+            stream = self.__dict__["_stream"] = BodyStream(self)
+        return stream
 
     @property
     def form(self) -> FormDict:
@@ -430,6 +394,105 @@ class RequestBody:
     def json(self) -> Any:
         """The body parsed as JSON (:meth:`get_json`)."""
         return self.get_json()
+
+
+class BodyStream:
+    """``request.stream``: the raw body as it arrives, never buffered.
+
+    In an ``async def`` view: ``async for chunk in request.stream:``. In a
+    ``def`` view: ``for chunk in request.stream:`` or
+    ``request.stream.read()``. Reading the stream means ``form`` and
+    ``data`` are empty afterwards, as in Flask. If the body was already read
+    (by ``get_data()``), the stream gives those bytes.
+    """
+
+    def __init__(self, request: RequestBody) -> None:
+        self._request = request
+        self._iterator: AsyncIterator[bytes] | None = None
+        self._pending = b""
+
+    def _source(self) -> AsyncIterator[bytes]:
+        if self._iterator is None:
+            request = self._request
+            if request._body is not None:
+                self._iterator = _once(request._body)
+            elif request._consumed:
+                self._iterator = _once(b"")
+            else:
+                self._iterator = request._chunks()
+        return self._iterator
+
+    def __aiter__(self) -> BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._pending:
+            chunk, self._pending = self._pending, b""
+            return chunk
+        while True:
+            chunk = await self._source().__anext__()
+            if chunk:
+                return chunk
+
+    async def _next_or_none(self) -> bytes | None:
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    def _next_blocking(self) -> bytes | None:
+        if not in_worker_thread() and on_event_loop():
+            raise RuntimeError(
+                "request.stream cannot be read synchronously in an async view. Write "
+                "`async for chunk in request.stream:` (or `await request.stream.aread()`)."
+            )
+        chunk: bytes | None = run_in_loop(self._next_or_none)
+        return chunk
+
+    def __iter__(self) -> BodyStream:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self._next_blocking()
+        if chunk is None:
+            raise StopIteration
+        return chunk
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to *size* bytes (all that is left if negative), in a
+        ``def`` view."""
+        parts = [self._pending]
+        have = len(self._pending)
+        self._pending = b""
+        while size < 0 or have < size:
+            chunk = self._next_blocking()
+            if chunk is None:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        data = b"".join(parts)
+        if size >= 0 and len(data) > size:
+            data, self._pending = data[:size], data[size:]
+        return data
+
+    async def aread(self) -> bytes:
+        """Read everything that is left, in an ``async def`` view."""
+        return b"".join([chunk async for chunk in self])
+
+
+def _form_text(raw: bytes) -> str:
+    """A urlencoded name or value: ``+`` is a space, ``%XX`` a byte, and the
+    bytes are UTF-8 (invalid sequences replaced), as Flask decodes them."""
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+
+
+def _close_uploads(parser: MultiPartParser) -> None:
+    for _, value in parser.items:
+        if isinstance(value, UploadFile):
+            value.file.close()
+    # The file being written when the error struck is not in items yet.
+    for file in getattr(parser, "_files_to_close_on_error", ()):
+        file.close()
 
 
 def run_ready(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -52,6 +52,7 @@ __all__ = [
     "is_async_callable",
     "on_event_loop",
     "run_in_loop",
+    "to_thread",
 ]
 
 
@@ -294,6 +295,12 @@ def _run_step_blocking(step: _Step) -> Any:
 
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
+
+
+async def to_thread(func: Callable[..., T], /, *args: Any) -> T:
+    """Run a blocking ``def`` function on a worker thread from async code
+    (saving an upload from an ``async def`` view)."""
+    return await anyio.to_thread.run_sync(func, *args)
 
 
 def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
