@@ -12,10 +12,17 @@ import functools
 import os
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from jinja2 import FileSystemLoader
 
 from .exceptions import HTTPException, default_exceptions
 from .helpers import get_root_path
+
+if TYPE_CHECKING:
+    from .response import Response
 
 __all__ = ["Scaffold", "setupmethod"]
 
@@ -117,6 +124,35 @@ class Scaffold:
     @static_url_path.setter
     def static_url_path(self, value: str | None) -> None:
         self._static_url_path = value.rstrip("/") if value is not None else None
+
+    @cached_property
+    def jinja_loader(self) -> FileSystemLoader | None:
+        """The loader for :attr:`template_folder` (``None`` without one)."""
+        if self.template_folder is None:
+            return None
+        return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The ``Cache-Control`` max age for a static file:
+        ``SEND_FILE_MAX_AGE_DEFAULT`` (``None``: revalidate every time)."""
+        from .globals import current_app
+
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view of the ``static`` endpoint: a file from
+        :attr:`static_folder`, with conditional and range requests."""
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static files.")
+        from .sending import send_from_directory
+
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
 
     # -- routes ---------------------------------------------------------------
 

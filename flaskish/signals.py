@@ -9,7 +9,7 @@ from typing import Any
 
 from blinker import Namespace, Signal
 
-from .concurrency import call
+from .concurrency import call, is_async_callable, run_in_loop
 
 __all__ = [
     "appcontext_popped",
@@ -46,6 +46,20 @@ appcontext_pushed = _signals.signal("appcontext-pushed")
 appcontext_popped = _signals.signal("appcontext-popped")
 #: Sent when :func:`~flaskish.flash` stores a message: ``(app, message=, category=)``.
 message_flashed = _signals.signal("message-flashed")
+
+
+def send_sync(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    """Send *signal* from sync code (rendering a template, flashing).
+    ``async def`` receivers run on the event loop when called from a worker
+    thread; on the event loop itself they cannot be awaited from sync code,
+    and raise an error that says so. Costs nothing without receivers."""
+    if not signal.receivers:
+        return
+    for receiver in signal.receivers_for(sender):
+        if is_async_callable(receiver):
+            run_in_loop(receiver, sender, **kwargs)
+        else:
+            receiver(sender, **kwargs)
 
 
 async def send(signal: Signal, sender: Any, **kwargs: Any) -> None:

@@ -16,6 +16,15 @@ from flaskish.routing import BaseConverter, BuildError, RequestRedirect, Validat
 from flaskish.testing import FlaskClient
 
 
+@pytest.fixture
+def app() -> Flask:
+    """An app without a static folder, so its only rules are the test's own
+    (the static rule is tested in tests/test_static.py)."""
+    app = Flask("flaskish_test_app", static_folder=None)
+    app.config.update(TESTING=True, SECRET_KEY="test secret")
+    return app
+
+
 def allow_set(response: Any) -> set[str]:
     """The methods of a response's ``Allow`` header, as a set (the order is
     not specified by Flask)."""
