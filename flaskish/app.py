@@ -31,13 +31,16 @@ from .router import Router
 from .routing import BuildError, Map, Rule
 from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .templating import Templating
 
 if TYPE_CHECKING:
     import logging
 
     from starlette.types import Receive, Scope, Send
 
-    from .testing import FlaskClient
+    from .blueprints import Blueprint
+    from .cli import AppGroup
+    from .testing import FlaskClient, FlaskCliRunner
 
 __all__ = ["Flask"]
 
@@ -50,7 +53,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Pipeline):
+class Flask(Templating, Pipeline):
     """The application: ``app = Flask(__name__)``.
 
     :param import_name: the name of the app's module or package
@@ -157,7 +160,7 @@ class Flask(Pipeline):
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
         #: Registered blueprints, by name.
-        self.blueprints: dict[str, Any] = {}
+        self.blueprints: dict[str, Blueprint] = {}
         #: Where extensions keep their state: ``app.extensions["sqlalchemy"]``.
         self.extensions: dict[str, Any] = {}
         #: The URL rules (:class:`~flaskish.routing.Map`).
@@ -174,6 +177,17 @@ class Flask(Pipeline):
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
         #: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
+        self.jinja_options: dict[str, Any] = dict(self.jinja_options)
+        if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise ValueError(
+                    "Invalid static_host/host_matching combination: static_host needs "
+                    "host_matching=True, and host_matching needs a static_host."
+                )
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>", endpoint="static",
+                host=static_host, view_func=self.send_static_file,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point: ``uvicorn module:app``."""
@@ -202,6 +216,8 @@ class Flask(Pipeline):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
 
     @property
     def worker_threads(self) -> ThreadPoolStats:
@@ -286,6 +302,22 @@ class Flask(Pipeline):
             self.view_functions[endpoint] = view_func
 
     @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Register a blueprint: its rules, hooks, error handlers, templates
+        and static files join the app's.
+
+        :param url_prefix: prepended to the blueprint's rules.
+        :param name: register it under another name (to register it twice).
+        :param url_defaults: default view arguments for its rules.
+        :param subdomain: the subdomain of its rules.
+        """
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> Any:
+        """The registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
+
+    @setupmethod
     def teardown_appcontext(self, f: T) -> T:
         """Run *f(exc)* when an app context ends (after each request, and
         when a ``with app.app_context():`` block exits)."""
@@ -333,8 +365,11 @@ class Flask(Pipeline):
     def request_context(
         self, scope: Scope, receive: Receive | None = None, send: Send | None = None
     ) -> RequestContext:
-        """A request context for an ASGI scope."""
-        return RequestContext(self, scope, receive, send)
+        """A request context for an ASGI scope, with its URL matched."""
+        ctx = RequestContext(self, scope, receive, send)
+        if scope.get("type") == "http":
+            ctx.match_request()
+        return ctx
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
         """A request context for a made-up request, for tests::
@@ -443,6 +478,33 @@ class Flask(Pipeline):
         """A redirect response (used by :func:`flaskish.redirect`)."""
         return _redirect_response(location, code, self.response_class)
 
+    # -- command line ---------------------------------------------------------
+
+    @cached_property
+    def cli(self) -> AppGroup:
+        """The app's click command group (``@app.cli.command()``), run by
+        ``flaskish`` with an app context pushed."""
+        from .cli import AppGroup
+
+        return AppGroup(self.name)
+
+    def test_cli_runner(self, **kwargs: Any) -> FlaskCliRunner:
+        """A click ``CliRunner`` for the app's commands:
+        ``app.test_cli_runner().invoke(args=["init-db"])``."""
+        from .testing import FlaskCliRunner
+
+        return FlaskCliRunner(self, **kwargs)
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The names ``flaskish shell`` starts with: ``app``, ``g``, and
+        those of the :meth:`shell_context_processor` functions."""
+        from .globals import g
+
+        context: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            context.update(self.ensure_sync(processor)())
+        return context
+
     # -- files ----------------------------------------------------------------
 
     def open_resource(
@@ -484,18 +546,9 @@ class Flask(Pipeline):
         :param options: passed to :func:`uvicorn.run` (``workers``,
             ``log_level``, ``ssl_certfile``...).
         """
-        import uvicorn
+        from .cli import run_app
 
-        if debug is not None:
-            self.debug = debug
-        server_name = self.config.get("SERVER_NAME")
-        default_host, _, default_port = (server_name or "").partition(":")
-        uvicorn.run(
-            self,
-            host=host or default_host or "127.0.0.1",
-            port=int(port or default_port or 5000),
-            **options,
-        )
+        run_app(self, host=host, port=port, debug=debug, **options)
 
 
 async def _call_each(funcs: list[Callable[..., Any]]) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "in_worker_thread",
     "is_async_callable",
     "on_event_loop",
+    "resolve",
     "run_in_loop",
     "to_thread",
 ]
@@ -301,6 +302,14 @@ async def to_thread(func: Callable[..., T], /, *args: Any) -> T:
     """Run a blocking ``def`` function on a worker thread from async code
     (saving an upload from an ``async def`` view)."""
     return await anyio.to_thread.run_sync(func, *args)
+
+
+def resolve(value: Any) -> Any:
+    """*value*, or, if it is awaitable, its result, from sync code (a
+    session interface's ``async def`` methods called by the test client)."""
+    if inspect.isawaitable(value):
+        return run_in_loop(_await, value)
+    return value
 
 
 def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:

@@ -17,7 +17,9 @@ from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from . import signals
 from .concurrency import drive, drive_blocking, is_async_callable
+from .exceptions import HTTPException
 from .globals import _cv_app, _cv_request
 
 if TYPE_CHECKING:
@@ -93,17 +95,21 @@ class AppContext:
         self._tokens: list[Token[AppContext]] = []
 
     def push(self) -> None:
-        """Make this the current app context."""
+        """Make this the current app context (sends ``appcontext_pushed``)."""
         self._tokens.append(_cv_app.set(self))
+        if signals.appcontext_pushed.receivers:
+            drive_blocking(signals.send(signals.appcontext_pushed, self.app))
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run teardown functions (when this is the outermost push) and
-        restore the previous context."""
+        restore the previous context (sends ``appcontext_popped``)."""
         try:
             if len(self._tokens) == 1:
                 drive_blocking(self._teardown(exc))
         finally:
             self._reset()
+            if signals.appcontext_popped.receivers:
+                drive_blocking(signals.send(signals.appcontext_popped, self.app))
 
     async def _teardown(self, exc: BaseException | None) -> None:
         if exc is _sentinel:
@@ -126,7 +132,9 @@ class AppContext:
         self.pop(exc)
 
     async def __aenter__(self) -> AppContext:
-        self.push()
+        self._tokens.append(_cv_app.set(self))
+        if signals.appcontext_pushed.receivers:
+            await drive(signals.send(signals.appcontext_pushed, self.app), self.app.thread_pool)
         return self
 
     async def __aexit__(
@@ -137,6 +145,9 @@ class AppContext:
                 await drive(self._teardown(exc), self.app.thread_pool)
         finally:
             self._reset()
+            if signals.appcontext_popped.receivers:
+                await drive(signals.send(signals.appcontext_popped, self.app),
+                            self.app.thread_pool)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.app.name!r}>"
@@ -168,6 +179,17 @@ class RequestContext:
         self._session = session
         self._after_request_functions: list[Callable[..., Any]] = []
         self._tokens: list[tuple[Token[RequestContext], AppContext | None]] = []
+
+    def match_request(self) -> None:
+        """Match the request's URL: set ``request.url_rule`` and
+        ``view_args``, or ``routing_exception`` (a 404, 405 or redirect)."""
+        request = self.request
+        try:
+            rule, values = self.app.url_map.match(request.path, request.method)
+        except HTTPException as exc:
+            request.routing_exception = exc
+        else:
+            request.url_rule, request.view_args = rule, values
 
     @property
     def session(self) -> SessionMixin:
@@ -204,12 +226,20 @@ class RequestContext:
     def push(self) -> None:
         """Make this the current request context, pushing an app context
         first unless one for this app is already current."""
+        app_ctx = self._push()
+        if app_ctx is not None and signals.appcontext_pushed.receivers:
+            drive_blocking(signals.send(signals.appcontext_pushed, self.app))
+
+    def _push(self) -> AppContext | None:
+        """Push without sending signals (the pipeline sends them itself);
+        return the app context pushed, if one was."""
         app_ctx: AppContext | None = None
         current = _cv_app.get(None)
         if current is None or current.app is not self.app:
             app_ctx = self.app.app_context()
-            app_ctx.push()
+            app_ctx._tokens.append(_cv_app.set(app_ctx))
         self._tokens.append((_cv_request.set(self), app_ctx))
+        return app_ctx
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run the teardown functions (when this is the outermost push) and
@@ -218,7 +248,8 @@ class RequestContext:
             if len(self._tokens) == 1:
                 drive_blocking(self._teardown(exc))
         finally:
-            self._reset()
+            if self._reset() and signals.appcontext_popped.receivers:
+                drive_blocking(signals.send(signals.appcontext_popped, self.app))
 
     async def _teardown(self, exc: BaseException | None) -> None:
         """Teardown as a pipeline coroutine: request teardown, then the app
@@ -233,7 +264,9 @@ class RequestContext:
             if app_ctx is not None and len(app_ctx._tokens) == 1:
                 await app_ctx._teardown(exc)
 
-    def _reset(self) -> None:
+    def _reset(self) -> bool:
+        """Restore the previous contexts, without signals; return whether
+        an app context was popped too."""
         ctx = _cv_request.get(None)
         if ctx is not self or not self._tokens:
             raise RuntimeError(f"Popped the wrong request context ({ctx!r} instead of {self!r}).")
@@ -241,6 +274,7 @@ class RequestContext:
         _cv_request.reset(token)
         if app_ctx is not None:
             app_ctx._reset()
+        return app_ctx is not None
 
     def __enter__(self) -> RequestContext:
         self.push()
@@ -252,7 +286,8 @@ class RequestContext:
         self.pop(exc)
 
     async def __aenter__(self) -> RequestContext:
-        self.push()
+        if self._push() is not None and signals.appcontext_pushed.receivers:
+            await drive(signals.send(signals.appcontext_pushed, self.app), self.app.thread_pool)
         return self
 
     async def __aexit__(
@@ -262,7 +297,9 @@ class RequestContext:
             if len(self._tokens) == 1:
                 await drive(self._teardown(exc), self.app.thread_pool)
         finally:
-            self._reset()
+            if self._reset() and signals.appcontext_popped.receivers:
+                await drive(signals.send(signals.appcontext_popped, self.app),
+                            self.app.thread_pool)
 
     def __repr__(self) -> str:
         return (

@@ -1,5 +1,6 @@
 """Helpers used from views: ``url_for``, ``redirect``, ``abort``,
-``make_response``, ``stream_with_context``."""
+``make_response``, ``stream_with_context``, ``flash`` and
+``get_flashed_messages``."""
 
 from __future__ import annotations
 
@@ -9,21 +10,28 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from markupsafe import escape
 
+from .concurrency import on_event_loop, run_in_loop
 from .exceptions import abort
-from .globals import _cv_app, _cv_request, current_app
+from .globals import _cv_app, _cv_request, _no_req_msg, current_app
+from .signals import message_flashed
 
 if TYPE_CHECKING:
     from .ctx import AppContext, RequestContext
     from .response import Response
+    from .sessions import SessionMixin
 
 __all__ = [
+    "Flashed",
     "abort",
+    "flash",
+    "get_flashed_messages",
     "get_root_path",
     "make_response",
     "redirect",
@@ -213,3 +221,122 @@ async def _async_with_context(
         if aclose is not None:
             with _pushed(app_ctx, req_ctx):
                 await aclose()
+
+
+# -- message flashing ---------------------------------------------------------
+
+
+class Flashed:
+    """What :func:`flash` returns. Ignore it, as in Flask, except in one case:
+    in an ``async def`` view, ``await flash(...)`` (the Quart spelling) also
+    runs the ``async def`` receivers of :data:`~flaskish.message_flashed`,
+    which sync code on the event loop cannot run. Awaiting it is always
+    allowed, and does nothing more when there is nothing left to run.
+
+    :param pending: the async receivers still to call, with their arguments.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, pending: list[functools.partial[Any]]) -> None:
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._run().__await__()
+
+    async def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        for receiver in pending:
+            await receiver()
+
+    def __del__(self) -> None:
+        if self._pending:
+            names = ", ".join(
+                getattr(p.func, "__qualname__", repr(p.func)) for p in self._pending
+            )
+            warnings.warn(
+                f"flash() was called in an async view without await, so the async "
+                f"message_flashed receivers ({names}) did not run. Write "
+                "`await flash(...)` in async def views.",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+
+
+def _request_session() -> SessionMixin:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx.session
+
+
+def flash(message: str, category: str = "message") -> Flashed:
+    """Store a message for the next request to show, e.g. after a redirect:
+    :func:`get_flashed_messages` returns it (once). Messages live in the
+    session under ``"_flashes"``, as ``(category, message)`` pairs, exactly as
+    in Flask, so they survive a move between the two.
+
+    Sends :data:`~flaskish.message_flashed` with ``(app, message=,
+    category=)``. Sync receivers run at once, on the thread that flashed;
+    ``async def`` receivers run at once from a ``def`` view (on the event
+    loop, while the view's thread waits), and from an ``async def`` view when
+    the result is awaited: ``await flash("Saved")``. In Flask, ``flash``
+    returns ``None`` (and cannot run async receivers from an async view).
+
+    :param message: the message.
+    :param category: its category; ``"message"``, ``"error"``, ``"info"``
+        and ``"warning"`` are customary, any string works.
+    """
+    session = _request_session()
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    # Reassigned, not appended in place, so that server-side sessions see it.
+    session["_flashes"] = flashes
+    pending: list[functools.partial[Any]] = []
+    if message_flashed.receivers:
+
+        def run_async(receiver: Callable[..., Any]) -> Callable[..., Any]:
+            def run(sender: Any, **kwargs: Any) -> Any:
+                if on_event_loop():  # an async view: sync code cannot await here
+                    pending.append(functools.partial(receiver, sender, **kwargs))
+                    return None
+                return run_in_loop(receiver, sender, **kwargs)
+
+            return run
+
+        app = _cv_app.get().app
+        message_flashed.send(app, _async_wrapper=run_async, message=message,
+                             category=category)
+    return Flashed(pending)
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Take the flashed messages out of the session and return them. Later
+    calls during the same request return the same messages; the next
+    request sees none of them (unless more were flashed).
+
+    :param with_categories: return ``(category, message)`` pairs instead of
+        just the messages.
+    :param category_filter: return only messages of these categories (all
+        the messages are still consumed). A single string is one category.
+    """
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    state = vars(ctx)  # Flask keeps them on the request context as ``flashes``
+    flashes: list[tuple[str, str]] | None = state.get("flashes")
+    if flashes is None:
+        session = ctx.session
+        stored = session.pop("_flashes") if "_flashes" in session else []
+        flashes = [(category, message) for category, message in stored]
+        state["flashes"] = flashes
+    if category_filter:
+        wanted = (
+            (category_filter,) if isinstance(category_filter, str) else tuple(category_filter)
+        )
+        flashes = [f for f in flashes if f[0] in wanted]
+    if not with_categories:
+        return [message for _, message in flashes]
+    return flashes

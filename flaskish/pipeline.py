@@ -16,8 +16,9 @@ coroutines; override them with ``async def``.
 
 from __future__ import annotations
 
+import inspect
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +27,7 @@ from starlette.responses import Response as StarletteResponse
 
 from . import signals
 from .concurrency import await_, call, drive, is_async_callable, run_in_loop
+from .ctx import RequestContext
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .response import Response
@@ -37,9 +39,9 @@ if TYPE_CHECKING:
 
     from starlette.types import Receive, Scope, Send
 
+    from .app import Flask
     from .concurrency import ThreadPool
     from .config import Config
-    from .ctx import RequestContext
     from .json.provider import JSONProvider
     from .routing import Map, Rule
     from .sessions import SessionInterface
@@ -86,20 +88,20 @@ class Pipeline(Scaffold):
         """Handle one HTTP request: called by the router after matching."""
         if not self._got_first_request:
             self._got_first_request = True
-        ctx = self.request_context(scope, receive, send)
+        ctx = RequestContext(cast("Flask", self), scope, receive, send)
         request = ctx.request
         request.url_rule = rule
         request.view_args = view_args
         request.routing_exception = routing_exception
-        ctx.push()
+        pushed_app_ctx = ctx._push() is not None
         try:
-            ready = await drive(self._run_request(ctx), self.thread_pool)
+            ready = await drive(self._run_request(ctx, pushed_app_ctx), self.thread_pool)
             if ready is not None:
                 await ready._send_buffered(scope, send)
         finally:
             ctx._reset()
 
-    async def _run_request(self, ctx: RequestContext) -> Response | None:
+    async def _run_request(self, ctx: RequestContext, pushed_app_ctx: bool) -> Response | None:
         """The pipeline for one request. A buffered response is returned
         instead of sent: the caller sends it from the event loop once
         teardown has run, so a ``def`` view costs one thread hop, not three.
@@ -107,6 +109,8 @@ class Pipeline(Scaffold):
         generator is iterated on the request's worker thread."""
         error: BaseException | None = None
         ready: Response | None = None
+        if pushed_app_ctx and signals.appcontext_pushed.receivers:
+            await signals.send(signals.appcontext_pushed, self)
         try:
             try:
                 if ctx._session is None and is_async_callable(
@@ -115,9 +119,9 @@ class Pipeline(Scaffold):
                     # An async session store cannot open lazily from a sync
                     # attribute access, so it opens before the view.
                     opened = await call(self.session_interface.open_session, self, ctx.request)
-                    ctx._session = opened or self.session_interface.make_null_session(
-                        ctx.app
-                    )
+                    if opened is None:
+                        opened = self.session_interface.make_null_session(ctx.app)
+                    ctx._session = opened
                 response = await self.full_dispatch_request()
             except Exception as exc:
                 error = exc
@@ -137,6 +141,8 @@ class Pipeline(Scaffold):
             if error is not None and self.should_ignore_error(error):
                 error = None
             await ctx._teardown(error)
+            if pushed_app_ctx and signals.appcontext_popped.receivers:
+                await signals.send(signals.appcontext_popped, self)
         return ready
 
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
@@ -150,11 +156,16 @@ class Pipeline(Scaffold):
         """Run the hooks and the view, handle HTTP errors, and finalize the
         response."""
         try:
+            if self.config["TRUSTED_HOSTS"]:
+                _cv_request.get().request.host  # noqa: B018 - an untrusted host is a 400
             if signals.request_started.receivers:
                 await signals.send(signals.request_started, self)
             rv = await self.preprocess_request()
             if rv is None:
                 rv = await self.dispatch_request()
+                if inspect.isawaitable(rv):
+                    # An async view returned send_file(...) without await.
+                    rv = await await_(_await_value, rv)
         except Exception as exc:
             rv = await self.handle_user_exception(exc)
         return await self.finalize_request(rv)
@@ -421,6 +432,10 @@ class Pipeline(Scaffold):
             return run_in_loop(func, *args, **kwargs)
 
         return wrapper
+
+
+async def _await_value(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def _debug_page(error: InternalServerError) -> Response:

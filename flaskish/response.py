@@ -37,7 +37,7 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
     if (
         mimetype.startswith("text/")
         or mimetype in ("application/xml", "application/javascript", "application/ecmascript")
-        or (mimetype.startswith("application/") and mimetype.endswith("+xml"))
+        or mimetype.endswith("+xml")
     ) and "charset" not in mimetype:
         return f"{mimetype}; charset={charset}"
     return mimetype
@@ -80,6 +80,9 @@ def _quote_cookie_value(value: str) -> str:
         char = chr(byte)
         if char in '"\\':
             out.append("\\" + char)
+        elif char in ";,":
+            # Octal, as Werkzeug writes them: cookie jars split values at ";".
+            out.append(f"\\{byte:03o}")
         elif 0x20 <= byte < 0x7F:
             out.append(char)
         else:

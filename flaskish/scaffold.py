@@ -152,7 +152,9 @@ class Scaffold:
         from .sending import send_from_directory
 
         max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+        response: Response = send_from_directory(self.static_folder or "", filename,
+                                                 max_age=max_age)
+        return response
 
     # -- routes ---------------------------------------------------------------
 

@@ -20,9 +20,17 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .concurrency import in_worker_thread, on_event_loop, to_thread
 from .exceptions import NotFound
 from .globals import _cv_request, current_app
-from .http import parse_date, parse_etags, parse_range_header, quote_etag, unquote_etag
+from .http import (
+    parse_date,
+    parse_etags,
+    parse_if_range_header,
+    parse_range_header,
+    quote_etag,
+    unquote_etag,
+)
 from .response import http_date
 
 if TYPE_CHECKING:
@@ -98,7 +106,7 @@ def safe_join(directory: str, *pathnames: str) -> str | None:
 
 
 def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLike[str],
-                        **kwargs: Any) -> Response:
+                        **kwargs: Any) -> Any:
     """Send a file from a folder, refusing with 404 anything that is not a
     file inside it::
 
@@ -109,12 +117,34 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     :param directory: the folder, relative to the app's root path.
     :param path: the file's path inside the folder (from the URL).
     :param kwargs: passed to :func:`send_file`.
+
+    In an ``async def`` view it returns an awaitable (the file checks run
+    on a worker thread); return it as is or ``await`` it.
     """
+    if _on_loop():
+        return to_thread(_send_from_directory, directory, path, kwargs)
+    return _send_from_directory(directory, path, kwargs)
+
+
+def _send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLike[str],
+                         kwargs: dict[str, Any]) -> Response:
     folder = os.path.join(current_app.root_path, os.fspath(directory))
     joined = safe_join(folder, os.fspath(path))
     if joined is None or not os.path.isfile(joined):
         raise NotFound()
-    return send_file(joined, **kwargs)
+    return _send_file(joined, *_file_options(**kwargs))
+
+
+def _file_options(
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: int | None = None,
+) -> tuple[Any, ...]:
+    return (mimetype, as_attachment, download_name, conditional, etag, last_modified, max_age)
 
 
 def send_file(
@@ -126,7 +156,7 @@ def send_file(
     etag: bool | str = True,
     last_modified: datetime | int | float | None = None,
     max_age: int | None = None,
-) -> Response:
+) -> Any:
     """A response with a file's contents, streamed in chunks.
 
     :param path_or_file: a path (relative to the app's root path) or a
@@ -142,7 +172,33 @@ def send_file(
         (``Cache-Control: public, max-age=...``). By default the app's
         ``get_send_file_max_age`` (``SEND_FILE_MAX_AGE_DEFAULT``); ``None``
         there means ``no-cache`` (revalidate each time, cheap with a 304).
+
+    In a ``def`` view it returns the response. In an ``async def`` view it
+    returns an awaitable (the file is checked on a worker thread, never on
+    the event loop): ``return send_file(...)`` and
+    ``return await send_file(...)`` both work.
     """
+    args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
+            last_modified, max_age)
+    if _on_loop():
+        return to_thread(_send_file, *args)
+    return _send_file(*args)
+
+
+def _on_loop() -> bool:
+    return not in_worker_thread() and on_event_loop()
+
+
+def _send_file(
+    path_or_file: str | os.PathLike[str] | IO[bytes],
+    mimetype: str | None,
+    as_attachment: bool,
+    download_name: str | None,
+    conditional: bool,
+    etag: bool | str,
+    last_modified: datetime | int | float | None,
+    max_age: int | None,
+) -> Response:
     app = current_app
     size: int | None = None
     path: str | None = None
@@ -161,6 +217,11 @@ def send_file(
             name = getattr(file, "name", None)
             download_name = os.path.basename(name) if isinstance(name, str) else None
         size = _remaining_size(file)
+    if as_attachment and download_name is None:
+        raise TypeError(
+            "No name provided for attachment: pass download_name='report.pdf' (a file "
+            "object has no name the browser could use)."
+        )
     if max_age is None:
         max_age = app.get_send_file_max_age(download_name)
     if mimetype is None:
@@ -183,7 +244,7 @@ def send_file(
         headers["ETag"] = quote_etag(etag)
     elif etag and path is not None:
         checksum = zlib.adler32(path.encode()) & 0xFFFFFFFF
-        headers["ETag"] = quote_etag(f"{os.path.getmtime(path)}-{size}-{checksum}")
+        headers["ETag"] = quote_etag(f"{last_modified}-{size}-{checksum}")
     if max_age is not None and max_age > 0:
         headers["Cache-Control"] = f"public, max-age={max_age}"
         headers["Expires"] = http_date(time.time() + max_age)
@@ -269,12 +330,11 @@ def _apply_range(response: Response, request: Request, etag: str | None,
     header = request.headers.get("range")
     if header is None:
         return
-    if_range = request.headers.get("if-range")
-    if if_range is not None:
-        tag, weak = unquote_etag(if_range)
-        date = parse_date(if_range) if tag is None else None
-        current = (tag is not None and not weak and tag == etag) or (
-            date is not None and modified is not None and modified.replace(microsecond=0) == date
+    if_range = parse_if_range_header(request.headers.get("if-range"))
+    if if_range.etag is not None or if_range.date is not None:
+        current = (if_range.etag is not None and not if_range.weak and if_range.etag == etag) or (
+            if_range.date is not None and modified is not None
+            and modified.replace(microsecond=0) == if_range.date
         )
         if not current:
             return  # the client's copy is stale: send it all

@@ -10,9 +10,9 @@ as ``async def`` (e.g. a server-side store); the pipeline awaits them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import URLSafeTimedSerializer
 
@@ -34,19 +34,31 @@ __all__ = [
 
 
 class SessionMixin(MutableMapping[str, Any]):
-    """What every session has besides being a dict."""
+    """What every session has besides being a mapping: :attr:`permanent`,
+    :attr:`new`, :attr:`modified` and :attr:`accessed`. A custom session
+    class can be ``class Session(dict, SessionMixin)``.
 
-    #: ``False`` until the session is read or changed.
+    Differs from Flask 3.1.3, which marks a session accessed whenever the
+    ``session`` proxy is used: flaskish leaves that to the session class
+    (:class:`SecureCookieSession` tracks every read), so a class that does
+    not track reads keeps :attr:`accessed` ``True`` and always gets
+    ``Vary: Cookie``.
+    """
+
+    #: Whether the session was read or changed; adds ``Vary: Cookie``.
     accessed = True
-    #: Whether the session changed (set it after mutating a nested value).
+    #: Whether the session changed. Set it yourself after changing a mutable
+    #: value inside the session (``session["cart"].append(3)``).
     modified = True
-    #: Whether the session was just created (always ``False`` for cookies).
+    #: Whether the session was just created (always ``False`` for cookies,
+    #: which cannot tell a new session from an empty one).
     new = False
 
     @property
     def permanent(self) -> bool:
-        """Whether the session outlives the browser session (lives
-        ``PERMANENT_SESSION_LIFETIME``)."""
+        """Whether the session outlives the browser session: its cookie
+        expires after ``PERMANENT_SESSION_LIFETIME`` instead of when the
+        browser closes. Stored under the ``"_permanent"`` key."""
         return bool(self.get("_permanent", False))
 
     @permanent.setter
@@ -54,65 +66,106 @@ class SessionMixin(MutableMapping[str, Any]):
         self["_permanent"] = bool(value)
 
 
-class SecureCookieSession(SessionMixin):
-    """The session stored in a signed cookie. Tracks :attr:`accessed` and
-    :attr:`modified` so the cookie is only written when needed."""
+class SecureCookieSession(dict[str, Any], SessionMixin):
+    """The session stored in a signed cookie: a :class:`dict` that tracks
+    :attr:`accessed` (any read) and :attr:`modified` (any change to its own
+    keys) so the cookie is only written when needed.
+
+    A change inside a mutable value (``session["cart"].append(3)``) is not
+    seen: set ``session.modified = True`` after it, or reassign the key.
+
+    :param initial: the starting contents (a mapping or key/value pairs).
+    """
 
     modified = False
     accessed = False
 
     def __init__(self, initial: Any = None) -> None:
-        self._data: dict[str, Any] = dict(initial or {})
+        super().__init__(initial or ())
+
+    # -- reads ------------------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
-        return self._data[key]
+        return super().__getitem__(key)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.accessed = self.modified = True
-        self._data[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        self.accessed = self.modified = True
-        del self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
+    def get(self, *args: Any, **kwargs: Any) -> Any:
         self.accessed = True
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        self.accessed = True
-        return len(self._data)
+        return super().get(*args, **kwargs)
 
     def __contains__(self, key: object) -> bool:
         self.accessed = True
-        return key in self._data
+        return super().__contains__(key)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def __iter__(self) -> Iterator[str]:
         self.accessed = True
-        return self._data.get(key, default)
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> Any:
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> Any:
+        self.accessed = True
+        return super().items()
+
+    def copy(self) -> dict[str, Any]:
+        self.accessed = True
+        return dict(super().items())
+
+    # -- changes ----------------------------------------------------------
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.accessed = self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.accessed = self.modified = True
+        super().__delitem__(key)
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         self.accessed = True
-        if key not in self._data:
+        if not super().__contains__(key):
             self.modified = True
-        return self._data.setdefault(key, default)
+        return super().setdefault(key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.accessed = True
+        if super().__contains__(key):
+            self.modified = True
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.accessed = self.modified = True
+        return super().popitem()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.accessed = self.modified = True
+        super().update(*args, **kwargs)
+
+    # typeshed's dict.__or__ overloads cannot be matched by a subclass's __ior__.
+    def __ior__(  # type: ignore[override, misc]
+        self, other: Mapping[str, Any] | Iterable[tuple[str, Any]], /
+    ) -> Self:
+        self.update(other)
+        return self
 
     def clear(self) -> None:
-        self.accessed = True
-        if self._data:
-            self.modified = True
-        self._data.clear()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, SecureCookieSession):
-            return self._data == other._data
-        return self._data == other
-
-    __hash__ = None  # type: ignore[assignment]
+        # Always "modified", as in Flask: clearing an empty session (one
+        # whose cookie was invalid, say) still tells the browser to drop it.
+        self.accessed = self.modified = True
+        super().clear()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._data!r}>"
+        return f"<{type(self).__name__} {dict(super().items())!r}>"
 
 
 class NullSession(SecureCookieSession):
@@ -126,57 +179,110 @@ class NullSession(SecureCookieSession):
             "secrets.token_hex() (or the SECRET_KEY config value)."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = __ior__ = _fail
+    del _fail
 
 
 class SessionInterface:
-    """How an app loads and saves sessions. Subclass it and set
-    ``app.session_interface``. ``open_session`` and ``save_session`` may
-    be ``async def``."""
+    """How an app loads and saves sessions (Flask's
+    ``flask.sessions.SessionInterface``). Subclass it, implement
+    :meth:`open_session` and :meth:`save_session`, and set
+    ``app.session_interface = MyInterface()``.
 
+    Unlike Flask, both methods may be ``async def`` (a session store reached
+    over the network): the pipeline awaits them, on the event loop. A sync
+    interface is opened lazily, the first time the request touches
+    ``session``; an async one is opened before the view runs, because a
+    sync attribute access cannot await it.
+
+    Requests with the same session may run concurrently; a server-side store
+    must tolerate concurrent reads and writes of one session.
+    """
+
+    #: The class :meth:`make_null_session` creates and
+    #: :meth:`is_null_session` recognises.
     null_session_class: type[NullSession] = NullSession
-    #: Tell the test client's session_transaction not to...; kept for Flask parity.
+    #: Whether the interface pickles session data. Extensions read it; the
+    #: default interface uses tagged JSON, never pickle.
     pickle_based = False
 
     def make_null_session(self, app: Flask) -> NullSession:
-        """The session used when :meth:`open_session` returns ``None``."""
+        """The session used when :meth:`open_session` returns ``None``: it
+        reads as empty and raises a helpful error on any change.
+
+        :param app: the application.
+        """
         return self.null_session_class()
 
     def is_null_session(self, obj: object) -> bool:
-        """Whether *obj* is the null session (never saved)."""
+        """Whether *obj* is a null session (never saved).
+
+        :param obj: the session to check.
+        """
         return isinstance(obj, self.null_session_class)
 
     def get_cookie_name(self, app: Flask) -> str:
-        """``SESSION_COOKIE_NAME``."""
+        """The session cookie's name: ``SESSION_COOKIE_NAME``.
+
+        :param app: the application.
+        """
         return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]
 
     def get_cookie_domain(self, app: Flask) -> str | None:
-        """``SESSION_COOKIE_DOMAIN``."""
+        """The cookie's ``Domain``: ``SESSION_COOKIE_DOMAIN`` (``None``, the
+        default, means only the host that set it receives it).
+
+        :param app: the application.
+        """
         return app.config["SESSION_COOKIE_DOMAIN"]  # type: ignore[no-any-return]
 
     def get_cookie_path(self, app: Flask) -> str:
-        """``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
+        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, else
+        ``APPLICATION_ROOT``.
+
+        :param app: the application.
+        """
         return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
 
     def get_cookie_httponly(self, app: Flask) -> bool:
-        """``SESSION_COOKIE_HTTPONLY``."""
+        """Whether the cookie is ``HttpOnly`` (hidden from JavaScript):
+        ``SESSION_COOKIE_HTTPONLY``, default ``True``.
+
+        :param app: the application.
+        """
         return bool(app.config["SESSION_COOKIE_HTTPONLY"])
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        """``SESSION_COOKIE_SECURE``."""
+        """Whether the cookie is ``Secure`` (sent over HTTPS only):
+        ``SESSION_COOKIE_SECURE``.
+
+        :param app: the application.
+        """
         return bool(app.config["SESSION_COOKIE_SECURE"])
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
-        """``SESSION_COOKIE_SAMESITE``."""
+        """The cookie's ``SameSite``: ``SESSION_COOKIE_SAMESITE``, default
+        ``"Lax"``; ``None`` leaves the attribute out.
+
+        :param app: the application.
+        """
         return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
-        """``SESSION_COOKIE_PARTITIONED``."""
+        """Whether the cookie is ``Partitioned`` (CHIPS):
+        ``SESSION_COOKIE_PARTITIONED``.
+
+        :param app: the application.
+        """
         return bool(app.config["SESSION_COOKIE_PARTITIONED"])
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
-        """When a permanent session's cookie expires; ``None`` (browser
-        session) otherwise."""
+        """When the cookie expires: now plus ``PERMANENT_SESSION_LIFETIME``
+        for a permanent session, ``None`` (when the browser closes) otherwise.
+
+        :param app: the application.
+        :param session: the session being saved.
+        """
         if session.permanent:
             lifetime: timedelta = app.permanent_session_lifetime
             return datetime.now(UTC) + lifetime
@@ -184,17 +290,35 @@ class SessionInterface:
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         """Whether to send the cookie: when the session changed, or on every
-        request for a permanent session with ``SESSION_REFRESH_EACH_REQUEST``."""
+        request for a permanent session when ``SESSION_REFRESH_EACH_REQUEST``
+        is true (the default), which pushes its expiry forward.
+
+        :param app: the application.
+        :param session: the session being saved.
+        """
         return session.modified or (
             session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
         )
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        """Load the session for *request* (``None``: use a null session)."""
+        """Load the session of *request*. Return ``None`` when sessions cannot
+        work (the default interface does so without a secret key): the
+        request then gets :meth:`make_null_session`. May be ``async def``.
+
+        :param app: the application.
+        :param request: the request whose cookies (or headers) name the session.
+        """
         raise NotImplementedError
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """Save the session on *response*."""
+        """Store *session* and set whatever cookie *response* needs. Called
+        after the ``after_request`` functions, only if the request opened a
+        session that is not a null session. May be ``async def``.
+
+        :param app: the application.
+        :param session: the session to save.
+        :param response: the response about to be sent.
+        """
         raise NotImplementedError
 
 
@@ -203,27 +327,49 @@ session_json_serializer = TaggedJSONSerializer()
 
 
 def _sha1(string: bytes = b"") -> Any:
+    # Looked up when called, not at import: FIPS builds may lack SHA-1.
     return hashlib.sha1(string)
 
 
 def _add_vary_cookie(response: Response) -> None:
-    values = [v.strip().lower() for h in response.headers.getlist("vary") for v in h.split(",")]
-    if "cookie" not in values and "*" not in values:
-        response.headers.append("Vary", "Cookie")
+    """Add ``Cookie`` to the response's ``Vary`` header (once)."""
+    current = [v.strip() for h in response.headers.getlist("vary") for v in h.split(",")]
+    current = [v for v in current if v]
+    lowered = {v.lower() for v in current}
+    if "cookie" in lowered or "*" in lowered:
+        return
+    response.headers["Vary"] = ", ".join([*current, "Cookie"])
 
 
 class SecureCookieSessionInterface(SessionInterface):
-    """Sessions in cookies signed with ``SECRET_KEY`` (and verified with
-    ``SECRET_KEY_FALLBACKS`` too, for key rotation)."""
+    """The default: the session lives in a cookie signed with ``SECRET_KEY``
+    (itsdangerous, HMAC-SHA1 with the ``"cookie-session"`` salt, tagged
+    JSON), exactly as in Flask 3.1, so cookies pass between the two.
 
+    Cookies signed with a key in ``SECRET_KEY_FALLBACKS`` are read too; new
+    cookies are always signed with ``SECRET_KEY``. A cookie that is missing,
+    tampered with, truncated, expired or otherwise unreadable gives a fresh,
+    empty session, never an error.
+    """
+
+    #: The salt mixed into the key; Flask's value.
     salt = "cookie-session"
+    #: The hash function of the signature (SHA-1, as in Flask).
     digest_method = staticmethod(_sha1)
+    #: itsdangerous key derivation (``"hmac"``, as in Flask).
     key_derivation = "hmac"
+    #: Turns the session dict into the cookie payload and back.
     serializer = session_json_serializer
+    #: The class of opened sessions.
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """The itsdangerous serializer, ``None`` without a secret key."""
+        """The itsdangerous serializer that signs and verifies cookies, or
+        ``None`` without a secret key. ``SECRET_KEY`` signs; it and every key
+        in ``SECRET_KEY_FALLBACKS`` verify.
+
+        :param app: the application.
+        """
         if not app.secret_key:
             return None
         keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
@@ -237,6 +383,12 @@ class SecureCookieSessionInterface(SessionInterface):
         )
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The session in the request's cookie; an empty one if the cookie is
+        missing or cannot be trusted; ``None`` without a secret key.
+
+        :param app: the application.
+        :param request: the request.
+        """
         signer = self.get_signing_serializer(app)
         if signer is None:
             return None
@@ -247,12 +399,22 @@ class SecureCookieSessionInterface(SessionInterface):
         try:
             data = signer.loads(value, max_age=max_age)
         except Exception:
+            # Bad signature, expired, garbage, a payload that is not tagged
+            # JSON: all mean "no usable session", never a 500. (Flask catches
+            # only BadSignature.)
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Set (or delete) the session cookie on *response* when needed, and
+        add ``Vary: Cookie`` when the session was accessed.
+
+        :param app: the application.
+        :param session: the session to save.
+        :param response: the response about to be sent.
+        """
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -262,6 +424,7 @@ class SecureCookieSessionInterface(SessionInterface):
         httponly = self.get_cookie_httponly(app)
         if session.accessed:
             _add_vary_cookie(response)
+        # An emptied session deletes the cookie; an empty one sets nothing.
         if not session:
             if session.modified:
                 response.delete_cookie(name, domain=domain, path=path, secure=secure,

@@ -11,21 +11,28 @@ changes).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import jinja2
 from jinja2 import BaseLoader, Template, TemplateNotFound
 
 from .globals import _cv_app, _cv_request, current_app, g, request, session
 from .helpers import get_flashed_messages, stream_with_context
+from .scaffold import Scaffold, setupmethod
 from .signals import before_render_template, send_sync, template_rendered
 
 if TYPE_CHECKING:
     from .app import Flask
+    from .config import Config
+    from .json.provider import JSONProvider
+
+T = TypeVar("T", bound=Callable[..., Any])
 
 __all__ = [
     "DispatchingJinjaLoader",
     "Environment",
+    "Templating",
     "render_template",
     "render_template_string",
     "stream_template",
@@ -109,6 +116,107 @@ class DispatchingJinjaLoader(BaseLoader):
 def _describe(owner: str, loader: BaseLoader) -> str:
     paths = getattr(loader, "searchpath", None)
     return f"{owner} ({', '.join(paths)})" if paths else owner
+
+
+
+class Templating(Scaffold):
+    """The template half of :class:`~flaskish.Flask`: its Jinja
+    environment, context processors, and template filters, tests and
+    globals."""
+
+    # Set or provided by Flask; declared here for the type checker.
+    config: Config
+    json: JSONProvider
+
+    if TYPE_CHECKING:
+
+        @property
+        def debug(self) -> bool: ...
+        def url_for(self, endpoint: str, **values: Any) -> str: ...
+        def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]: ...
+
+    #: Options for the Jinja environment (set before its first use); each
+    #: app gets its own copy of the class's dict.
+    jinja_options: dict[str, Any] = {}  # noqa: RUF012
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The app's Jinja environment, created on first use by
+        :meth:`create_jinja_environment`."""
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Create :attr:`jinja_env`: autoescaping by file extension, the
+        app's loader, ``url_for`` / ``get_flashed_messages`` / ``config`` /
+        ``request`` / ``session`` / ``g`` available in every template."""
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "auto_reload" not in options:
+            auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
+            options["auto_reload"] = self.debug if auto_reload is None else bool(auto_reload)
+        return Environment(cast("Flask", self), **options)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether a template is autoescaped: ``.html .htm .xml .xhtml
+        .svg`` files and string templates are."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values to *context* (the app's, then
+        the blueprints'); values passed to ``render_template`` win."""
+        names: list[str | None] = [None]
+        request_ctx = _cv_request.get(None)
+        if request_ctx is not None:
+            names.extend(reversed(request_ctx.request.blueprints))
+        original = context.copy()
+        for name in names:
+            for processor in self.template_context_processors.get(name, ()):
+                context.update(self.ensure_sync(processor)())
+        context.update(original)
+
+    @setupmethod
+    def template_filter(self, name: str | None = None) -> Callable[[T], T]:
+        """Register the decorated function as a Jinja filter
+        (``{{ value|name }}``)."""
+        return self._template_decorator("filters", name)
+
+    @setupmethod
+    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register a Jinja filter."""
+        self._add_template_item("filters", f, name)
+
+    @setupmethod
+    def template_test(self, name: str | None = None) -> Callable[[T], T]:
+        """Register the decorated function as a Jinja test (``{% if x is name %}``)."""
+        return self._template_decorator("tests", name)
+
+    @setupmethod
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register a Jinja test."""
+        self._add_template_item("tests", f, name)
+
+    @setupmethod
+    def template_global(self, name: str | None = None) -> Callable[[T], T]:
+        """Register the decorated function as a Jinja global (``{{ name() }}``)."""
+        return self._template_decorator("globals", name)
+
+    @setupmethod
+    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register a Jinja global."""
+        self._add_template_item("globals", f, name)
+
+    def _template_decorator(self, kind: str, name: str | None) -> Callable[[T], T]:
+        def decorator(f: T) -> T:
+            self._add_template_item(kind, f, name)
+            return f
+
+        return decorator
+
+    def _add_template_item(self, kind: str, f: Callable[..., Any], name: str | None) -> None:
+        getattr(self.jinja_env, kind)[name or f.__name__] = f
+
 
 
 def _app() -> Flask:

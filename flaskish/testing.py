@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
+from .concurrency import resolve
 from .datastructures import Headers, MultiDict
 from .response import Response
 
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
     from .ctx import AppContext, RequestContext
     from .sessions import SessionMixin
 
-__all__ = ["AsyncFlaskClient", "Cookie", "FlaskClient", "TestResponse", "build_scope"]
+__all__ = [
+    "AsyncFlaskClient", "Cookie", "FlaskCliRunner", "FlaskClient", "TestResponse", "build_scope",
+]
 
 DEFAULT_BASE_URL = "http://localhost"
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
@@ -136,12 +139,18 @@ def _request_kwargs(
     """Flask test-client arguments as ``httpx.Request`` arguments."""
     if data is not None and json is not None:
         raise TypeError("Pass either data= or json= to the test client, not both.")
-    url = path if "://" in path else (base_url or DEFAULT_BASE_URL).rstrip("/") + (
-        path if path.startswith("/") else "/" + path
-    )
+    root = _root_path(app, base_url)
+    if "://" in path:
+        url = path
+    else:
+        base = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        if base_url is None:
+            base += root  # the app lives under APPLICATION_ROOT, as Flask's client assumes
+        url = base + (path if path.startswith("/") else "/" + path)
     if query_string is not None:
         if isinstance(query_string, bytes):
-            query_string = query_string.decode("latin-1")
+            # Sent as the bytes given: non-ASCII bytes percent-encoded as is.
+            query_string = quote(query_string, safe="=&;+%/?:@!$'()*,~")
         if not isinstance(query_string, str):
             query: MultiDict[Any] = MultiDict(query_string)
             query_string = urlencode(list(query.items(multi=True)))
@@ -169,8 +178,21 @@ def _request_kwargs(
         header_list.append(("Content-Type", content_type))
     if auth is not None:
         kwargs["auth"] = auth
+    if root:
+        header_list.append((_ROOT_HEADER, root))
     kwargs["headers"] = header_list
     return kwargs
+
+
+# Carries the request's root path from the client to its ASGI wrapper, which
+# removes it and sets the scope's root_path (httpx transports fix that per client).
+_ROOT_HEADER = "x-flaskish-test-root-path"
+
+
+def _root_path(app: Flask, base_url: str | None) -> str:
+    if base_url is not None:
+        return urlsplit(base_url).path.rstrip("/")
+    return str(app.config["APPLICATION_ROOT"] or "/").rstrip("/")
 
 
 def _group(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str | list[str]]]:
@@ -193,11 +215,6 @@ def build_scope(
     request = httpx.Request(**request_args)
     body = request.read()
     url = request.url
-    root = ""
-    if app.config["APPLICATION_ROOT"] not in (None, "/") and "base_url" not in kwargs:
-        root = app.config["APPLICATION_ROOT"].rstrip("/")
-    if kwargs.get("base_url"):
-        root = urlsplit(kwargs["base_url"]).path.rstrip("/")
     scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.4"},
@@ -206,12 +223,13 @@ def build_scope(
         "scheme": url.scheme,
         "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
         "client": CLIENT_ADDRESS,
-        "root_path": root,
-        "path": root + url.path,
-        "raw_path": (root + url.path).encode(),
+        "root_path": "",
+        "path": url.path,
+        "raw_path": url.raw_path.split(b"?")[0],
         "query_string": url.query,
         "headers": [(k.lower(), v) for k, v in request.headers.raw],
     }
+    _apply_root_header(scope)
     sent = False
 
     async def receive() -> Message:
@@ -222,6 +240,17 @@ def build_scope(
         return {"type": "http.request", "body": body, "more_body": False}
 
     return scope, receive
+
+
+def _apply_root_header(scope: Scope) -> None:
+    name = _ROOT_HEADER.encode()
+    headers = list(scope.get("headers", ()))
+    for index, (key, value) in enumerate(headers):
+        if key.lower() == name:
+            del headers[index]
+            scope["root_path"] = value.decode("latin-1")
+            scope["headers"] = headers
+            return
 
 
 class _ClientBase:
@@ -303,8 +332,10 @@ class _ClientBase:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._keeps_context():
-            scope["flaskish.preserve_context"] = self._keep
+        if scope["type"] == "http":
+            _apply_root_header(scope)
+            if self._keeps_context():
+                scope["flaskish.preserve_context"] = self._keep
         await self.application(scope, receive, send)
 
     def _keep(self, app_ctx: AppContext, req_ctx: RequestContext) -> None:
@@ -350,7 +381,7 @@ class _ClientBase:
         ctx = app.test_request_context(*args, headers=headers, **kwargs)
         interface = app.session_interface
         with ctx:
-            session = interface.open_session(app, ctx.request)
+            session = resolve(interface.open_session(app, ctx.request))
         if session is None:
             raise RuntimeError("Session backend did not open a session.")
         yield session
@@ -358,7 +389,8 @@ class _ClientBase:
         if interface.is_null_session(session):
             return
         with ctx:
-            interface.save_session(app, session, response)
+            save: Any = interface.save_session  # may be async def
+            resolve(save(app, session, response))
         for header in response.headers.getlist("set-cookie"):
             self._store_cookie(header)
 
@@ -489,3 +521,46 @@ async def _run_lifespan(app: Flask) -> AsyncIterator[None]:
             await to_app_send.send({"type": "lifespan.shutdown"})
             await expect("lifespan.shutdown.complete")
 
+
+
+# -- the CLI runner -------------------------------------------------------------
+
+# Imported here, with the class it serves, so the rest of the module does not need click.
+from click.testing import CliRunner, Result  # noqa: E402
+
+
+class FlaskCliRunner(CliRunner):
+    """A click :class:`~click.testing.CliRunner` bound to an app, from
+    :meth:`Flask.test_cli_runner <flaskish.Flask.test_cli_runner>`:
+    ``runner.invoke(args=["init-db"])`` runs ``flaskish init-db``.
+
+    :param app: the app whose commands are run.
+    :param kwargs: passed to :class:`~click.testing.CliRunner`.
+    """
+
+    def __init__(self, app: Flask, **kwargs: Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: Any = None, args: Any = None, **kwargs: Any
+    ) -> Result:
+        """Run a command and return its :class:`~click.testing.Result`
+        (``output``, ``exit_code``, ``exception``).
+
+        Unlike Flask, the app's ``debug`` is left as the test set it
+        (Flask resets it from ``FLASK_DEBUG``).
+
+        :param cli: the command; default ``app.cli``.
+        :param args: the arguments, such as ``["init-db", "--force"]``.
+        :param kwargs: passed to :meth:`click.testing.CliRunner.invoke`
+            (``input``, ``env``, ``catch_exceptions``); ``obj`` defaults to
+            a :class:`~flaskish.cli.ScriptInfo` that loads this app.
+        """
+        from .discovery import ScriptInfo
+
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app, set_debug_flag=False)
+        return super().invoke(cli, args, **kwargs)

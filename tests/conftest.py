@@ -54,6 +54,14 @@ def no_blocking_on_the_event_loop() -> Iterator[None]:
             # package metadata when a client is created in an async test.
             bb.functions[name].can_block_in("traceback.py", {"format", "format_exception"})
             bb.functions[name].can_block_in("importlib/metadata/__init__.py", {"read_text"})
+        # Jinja's FileSystemLoader reads a template file once (get_source:
+        # isfile, open, read, getmtime) and then serves it from its cache;
+        # with auto-reload, uptodate() stats the file. render_template is sync
+        # CPU work that Flask apps call from async views, so this small I/O
+        # (once per template; one stat per render with auto-reload, a
+        # development setting) is accepted on the event loop.
+        for name in ("os.stat", "io.TextIOWrapper.read"):
+            bb.functions[name].can_block_in("jinja2/loaders.py", {"get_source", "uptodate"})
         yield
 
 

@@ -3,15 +3,35 @@ and datetimes, in the exact format Flask's session cookies use (so a cookie
 written by Flask is read by flaskish and back).
 
 A tagged value is an object with one key, the tag (``" t"`` for a tuple,
-``" b"`` for bytes...). Register your own :class:`JSONTag` on
-``app.session_interface.serializer``.
+``" b"`` for bytes...). A one-key dict whose key happens to be a tag is
+itself tagged (``" di"``) so it is not mistaken for a tagged value. Register
+your own :class:`JSONTag` on ``app.session_interface.serializer``::
+
+    class TagOrderedDict(JSONTag):
+        __slots__ = ()
+        key = " od"
+
+        def check(self, value):
+            return isinstance(value, OrderedDict)
+
+        def to_json(self, value):
+            return [[k, self.serializer.tag(v)] for k, v in value.items()]
+
+        def to_python(self, value):
+            return OrderedDict(value)
+
+    app.session_interface.serializer.register(TagOrderedDict, index=0)
+
+As in Flask, the JSON text is written and read by the current app's JSON
+provider (``app.json``) when an app context is pushed, so inside a request
+object keys are sorted and values JSON cannot hold (a ``date``, a
+``Decimal``) are converted the way ``app.json`` converts them.
 """
 
 from __future__ import annotations
 
-import json
 from base64 import b64decode, b64encode
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -19,6 +39,8 @@ from uuid import UUID
 from markupsafe import Markup
 
 from ..response import http_date
+from . import dumps as _json_dumps
+from . import loads as _json_loads
 
 __all__ = ["JSONTag", "TaggedJSONSerializer"]
 
@@ -38,19 +60,32 @@ class JSONTag:
         self.serializer = serializer
 
     def check(self, value: Any) -> bool:
-        """Whether *value* should be tagged with this tag."""
+        """Whether *value* should be tagged with this tag.
+
+        :param value: the value being serialized.
+        """
         raise NotImplementedError
 
     def to_json(self, value: Any) -> Any:
-        """Convert *value* to something JSON can hold."""
+        """Convert *value* to something JSON can hold (the tag is added by
+        :meth:`tag`).
+
+        :param value: a value :meth:`check` accepted.
+        """
         raise NotImplementedError
 
     def to_python(self, value: Any) -> Any:
-        """Convert the JSON form back."""
+        """Convert the JSON form back (the tag is already removed).
+
+        :param value: what :meth:`to_json` returned, after a JSON round trip.
+        """
         raise NotImplementedError
 
     def tag(self, value: Any) -> Any:
-        """The tagged JSON form of *value*."""
+        """The tagged JSON form of *value*: ``{key: to_json(value)}``.
+
+        :param value: a value :meth:`check` accepted.
+        """
         return {self.key: self.to_json(value)}
 
 
@@ -170,7 +205,9 @@ class TagUUID(JSONTag):
 
 
 class TagDateTime(JSONTag):
-    """Datetimes, as HTTP dates (second precision, UTC)."""
+    """Datetimes, as HTTP dates: second precision, in UTC (a naive datetime
+    is taken to be UTC). They load back as aware UTC datetimes; a date that
+    cannot be parsed loads as ``None``, as in Flask."""
 
     __slots__ = ()
     key = " d"
@@ -182,11 +219,26 @@ class TagDateTime(JSONTag):
         return http_date(value)
 
     def to_python(self, value: Any) -> Any:
-        return parsedate_to_datetime(value)
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed
 
 
 class TaggedJSONSerializer:
-    """Serializes with the tags above; used for session cookies."""
+    """Serializes with the tags above; used for session cookies (Flask's
+    ``flask.json.tag.TaggedJSONSerializer``, same format).
+
+    Besides JSON's own types it round-trips :class:`dict` (including one-key
+    dicts whose key is a tag), :class:`tuple`, :class:`bytes`,
+    :class:`~markupsafe.Markup`, :class:`~uuid.UUID` and
+    :class:`~datetime.datetime`.
+    """
+
+    __slots__ = ("order", "tags")
 
     #: The tag classes registered on creation, in order of precedence.
     default_tags: ClassVar[list[type[JSONTag]]] = [
@@ -202,12 +254,23 @@ class TaggedJSONSerializer:
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
     ) -> None:
-        """Add a tag. *index* sets its precedence (``0``: checked first);
-        *force* replaces a tag with the same key."""
+        """Add a tag.
+
+        :param tag_class: the :class:`JSONTag` subclass; it is instantiated
+            with this serializer.
+        :param force: replace a registered tag with the same key instead of
+            raising :class:`KeyError`.
+        :param index: where the tag goes in the order tags are tried (``0``:
+            first, for a special case of an existing tag); ``None`` appends it.
+        :raises KeyError: the key is already registered and *force* is false.
+        """
         tag = tag_class(self)
         if tag.key:
             if tag.key in self.tags and not force:
-                raise KeyError(f"Tag {tag.key!r} is already registered; pass force=True.")
+                raise KeyError(
+                    f"The tag {tag.key!r} is already registered. Pass force=True to replace "
+                    "it, or give your tag another key."
+                )
             self.tags[tag.key] = tag
         if index is None:
             self.order.append(tag)
@@ -215,14 +278,21 @@ class TaggedJSONSerializer:
             self.order.insert(index, tag)
 
     def tag(self, value: Any) -> Any:
-        """The JSON-ready, tagged form of *value*."""
+        """The JSON-ready, tagged form of *value*.
+
+        :param value: any value the registered tags (or JSON) can hold.
+        """
         for tag in self.order:
             if tag.check(value):
                 return tag.tag(value)
         return value
 
     def untag(self, value: dict[str, Any]) -> Any:
-        """Turn a tagged object back into its value (a ``json`` object hook)."""
+        """Turn one tagged object back into its value; other objects are
+        returned unchanged.
+
+        :param value: a JSON object whose values are already untagged.
+        """
         if len(value) != 1:
             return value
         key = next(iter(value))
@@ -230,10 +300,24 @@ class TaggedJSONSerializer:
             return value
         return self.tags[key].to_python(value[key])
 
+    def _untag_scan(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.untag({k: self._untag_scan(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [self._untag_scan(item) for item in value]
+        return value
+
     def dumps(self, value: Any) -> str:
-        """Tag and serialize to compact JSON."""
-        return json.dumps(self.tag(value), separators=(",", ":"), ensure_ascii=True)
+        """Tag *value* and serialize it to compact JSON (with ``app.json``
+        inside an app context, as Flask does).
+
+        :param value: the value to serialize, usually the session dict.
+        """
+        return _json_dumps(self.tag(value), separators=(",", ":"))
 
     def loads(self, value: str | bytes) -> Any:
-        """Parse JSON and untag it."""
-        return json.loads(value, object_hook=self.untag)
+        """Parse JSON (with ``app.json`` inside an app context) and untag it.
+
+        :param value: JSON text written by :meth:`dumps` (or by Flask).
+        """
+        return self._untag_scan(_json_loads(value))
