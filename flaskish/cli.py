@@ -32,7 +32,18 @@ from click.core import ParameterSource
 
 from .concurrency import is_async_callable
 from .ctx import has_app_context
-from .discovery import NoAppException, ScriptInfo, find_import_string, get_debug_flag, load_dotenv
+from .discovery import (
+    NoAppException,
+    ScriptInfo,
+    find_app_by_string,
+    find_best_app,
+    find_import_string,
+    get_debug_flag,
+    get_load_dotenv,
+    load_dotenv,
+    locate_app,
+    prepare_import,
+)
 from .globals import current_app
 from .serving import WORKER_FACTORY, run_app, serve
 
@@ -46,10 +57,16 @@ __all__ = [
     "NoAppException",
     "ScriptInfo",
     "cli",
+    "find_app_by_string",
+    "find_best_app",
+    "get_debug_flag",
+    "get_load_dotenv",
     "load_dotenv",
+    "locate_app",
     "main",
     "make_shell_context",
     "pass_script_info",
+    "prepare_import",
     "register_blueprint_commands",
     "routes_command",
     "run_app",

@@ -48,6 +48,11 @@ class _AppCtxGlobals:
     context (one request). ``g.user = ...``, ``g.get("user")``,
     ``g.pop("db", None)``, ``"user" in g``."""
 
+    if TYPE_CHECKING:
+        # Any attribute may be set on g: tell type checkers so.
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     def get(self, name: str, default: Any = None) -> Any:
         """The attribute *name*, or *default*."""
         return self.__dict__.get(name, default)

@@ -11,7 +11,21 @@ from starlette.datastructures import MutableHeaders
 
 from .exceptions import BadRequestKeyError
 
-__all__ = ["CombinedMultiDict", "Headers", "ImmutableMultiDict", "MultiDict"]
+__all__ = [
+    "Accept",
+    "Authorization",
+    "CharsetAccept",
+    "CombinedMultiDict",
+    "ETags",
+    "Headers",
+    "IfRange",
+    "ImmutableMultiDict",
+    "LanguageAccept",
+    "MIMEAccept",
+    "MultiDict",
+    "Range",
+    "UserAgent",
+]
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -433,3 +447,17 @@ class Headers(MutableHeaders):
     def to_wsgi_list(self) -> list[tuple[str, str]]:
         """The headers as ``(name, value)`` string pairs."""
         return self.items()
+
+
+# Header types that Flask code imports from werkzeug.datastructures.
+from .accept import Accept, CharsetAccept, LanguageAccept, MIMEAccept  # noqa: E402
+from .conditional import ETags, IfRange, Range  # noqa: E402
+from .http import Authorization, UserAgent  # noqa: E402
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FileStorage":  # flaskish.files imports this module
+        from .files import FileStorage
+
+        return FileStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

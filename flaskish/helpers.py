@@ -340,3 +340,21 @@ def get_flashed_messages(
     if not with_categories:
         return [message for _, message in flashes]
     return flashes
+
+
+def __getattr__(name: str) -> Any:
+    # Flask's helpers module also holds these; they live in modules that
+    # import this one, so they are looked up on first use.
+    if name in ("send_file", "send_from_directory"):
+        from . import sending
+
+        return getattr(sending, name)
+    if name == "get_template_attribute":
+        from .templating import get_template_attribute
+
+        return get_template_attribute
+    if name in ("get_debug_flag", "get_load_dotenv"):
+        from . import discovery
+
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

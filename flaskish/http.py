@@ -22,27 +22,14 @@ from typing import Any
 from urllib.parse import unquote
 
 __all__ = [
-    "Accept",
     "Authorization",
-    "CharsetAccept",
-    "ETags",
-    "IfRange",
-    "LanguageAccept",
-    "MIMEAccept",
-    "Range",
     "UserAgent",
     "dump_options_header",
-    "parse_accept_header",
     "parse_date",
     "parse_dict_header",
-    "parse_etags",
-    "parse_if_range_header",
     "parse_list_header",
     "parse_options_header",
-    "parse_range_header",
-    "quote_etag",
     "quote_header_value",
-    "unquote_etag",
 ]
 
 
@@ -346,21 +333,21 @@ class UserAgent(str):
 
 
 # The header types of the other modules, importable from here too (as from
-# werkzeug.http / werkzeug.datastructures).
-from .accept import (  # noqa: E402
-    Accept,
-    CharsetAccept,
-    LanguageAccept,
-    MIMEAccept,
-    parse_accept_header,
-)
-from .conditional import (  # noqa: E402
-    ETags,
-    IfRange,
-    Range,
-    parse_etags,
-    parse_if_range_header,
-    parse_range_header,
-    quote_etag,
-    unquote_etag,
-)
+# werkzeug.http); looked up on use, since those modules import this one.
+_ELSEWHERE = {
+    "Accept": "accept", "CharsetAccept": "accept", "LanguageAccept": "accept",
+    "MIMEAccept": "accept", "parse_accept_header": "accept",
+    "ETags": "conditional", "IfRange": "conditional", "Range": "conditional",
+    "parse_etags": "conditional", "parse_if_range_header": "conditional",
+    "parse_range_header": "conditional", "quote_etag": "conditional",
+    "unquote_etag": "conditional",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"flaskish.{module}"), name)

@@ -56,3 +56,10 @@ def create_logger(app: Flask) -> logging.Logger:
     if not has_level_handler(logger):
         logger.addHandler(default_handler)
     return logger
+
+
+def __getattr__(name: str) -> Any:
+    # Flask logs to the WSGI error stream; ASGI has none, so it is stderr.
+    if name == "wsgi_errors_stream":
+        return sys.stderr
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

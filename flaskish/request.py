@@ -7,36 +7,41 @@ The body (``form``, ``files``, ``json``, ``data``...) is read lazily by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cached_property
 from http.cookies import _unquote as _cookie_unquote
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette._utils import get_route_path
 
+from .accept import (
+    Accept,
+    CharsetAccept,
+    LanguageAccept,
+    MIMEAccept,
+    parse_accept_header,
+)
 from .body import RequestBody
+from .conditional import (
+    ETags,
+    IfRange,
+    Range,
+    parse_etags,
+    parse_if_range_header,
+    parse_range_header,
+)
 from .datastructures import Headers, ImmutableMultiDict
 from .exceptions import SecurityError
 from .globals import _cv_app
 from .http import (
-    Accept,
     Authorization,
-    CharsetAccept,
-    ETags,
-    IfRange,
-    LanguageAccept,
-    MIMEAccept,
-    Range,
     UserAgent,
-    parse_accept_header,
     parse_date,
-    parse_etags,
-    parse_if_range_header,
     parse_list_header,
     parse_options_header,
-    parse_range_header,
 )
 
 if TYPE_CHECKING:
@@ -463,6 +468,36 @@ class Request(RequestBody):
         if forwarded:
             return parse_list_header(forwarded)
         return [self.remote_addr] if self.remote_addr else []
+
+    @cached_property
+    def environ(self) -> Mapping[str, Any]:
+        """A read-only, WSGI-style view of the request, for code written
+        against ``request.environ`` (``REMOTE_ADDR``, ``HTTP_*`` headers,
+        ``PATH_INFO``...). ASGI has no WSGI environ: there is no
+        ``wsgi.input`` (read the body with :attr:`stream`), and
+        ``asgi.scope`` holds the real thing."""
+        scope = self.scope
+        server = scope.get("server") or ("localhost", 80)
+        client = scope.get("client") or ("", 0)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.method,
+            "SCRIPT_NAME": self.root_path,
+            "PATH_INFO": self.path,
+            "QUERY_STRING": self.query_string.decode("latin-1"),
+            "SERVER_NAME": server[0],
+            "SERVER_PORT": str(server[1]),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "REMOTE_ADDR": client[0],
+            "REMOTE_PORT": str(client[1]),
+            "wsgi.url_scheme": self.scheme,
+            "asgi.scope": scope,
+        }
+        for name, value in self.headers.items():
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = f"HTTP_{key}"
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+        return MappingProxyType(environ)
 
     # -- routing -------------------------------------------------------------
 

@@ -21,15 +21,17 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .concurrency import in_worker_thread, on_event_loop, to_thread
-from .exceptions import NotFound
-from .globals import _cv_request, current_app
-from .http import (
-    parse_date,
+from .conditional import (
     parse_etags,
     parse_if_range_header,
     parse_range_header,
     quote_etag,
     unquote_etag,
+)
+from .exceptions import NotFound
+from .globals import _cv_request, current_app
+from .http import (
+    parse_date,
 )
 from .response import http_date
 

@@ -1,0 +1,149 @@
+"""The names Flask apps and extensions import from ``flask.*`` exist in
+``flaskish.*`` (checked against Flask 3.1, a test-only dependency). Where a
+name cannot exist on ASGI, it is listed here with the reason."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import types
+
+import pytest
+from blinker import Signal
+
+flask = pytest.importorskip("flask")
+
+SUBMODULES = [
+    "", ".app", ".blueprints", ".cli", ".config", ".ctx", ".globals", ".helpers", ".json",
+    ".json.provider", ".json.tag", ".logging", ".sessions", ".signals", ".templating",
+    ".testing", ".typing", ".views", ".wrappers",
+]
+
+# Names Flask's modules happen to hold but flaskish does not, and why.
+NOT_PROVIDED = {
+    # Werkzeug and WSGI internals that Flask's modules import for their own use.
+    "BaseResponse": "Werkzeug's base response; flaskish.Response stands alone",
+    "BaseRequest": "Werkzeug's base request",
+    "RequestBase": "Werkzeug's base request",
+    "ResponseBase": "Werkzeug's base response",
+    "MapAdapter": "Werkzeug's routing adapter; flaskish.routing.Map matches directly",
+    "EnvironBuilder": "builds WSGI environs; use app.test_request_context(...)",
+    "Client": "Werkzeug's test client; use app.test_client()",
+    "run_simple": "Werkzeug's WSGI server; flaskish serves with uvicorn (app.run)",
+    "LocalProxy": "Werkzeug's proxy; flaskish.globals.ContextProxy plays its part",
+    "CallbackDict": "Werkzeug's dict; SecureCookieSession tracks changes itself",
+    "ImmutableDict": "Werkzeug's dict",
+    "SansioBlueprint": "Flask's sans-IO split; flaskish has one Blueprint",
+    "App": "Flask's sans-IO split; flaskish has one Flask class",
+    "BaseEnvironment": "jinja2.Environment, under its own name",
+    "CertParamType": "a click parameter type of Flask's run command",
+    "SeparatedPathType": "a click parameter type of Flask's run command",
+    "show_server_banner": "Werkzeug's banner; flaskish run prints its own address",
+    "version_option": "flaskish --version is built in",
+    "get_version": "flaskish --version is built in",
+    "is_running_from_reloader": "Werkzeug's reloader; uvicorn reloads",
+    "get_host": "Werkzeug's host helper; use request.host",
+    "iscoroutinefunction": "a helper Flask imports; flaskish.concurrency.is_async_callable",
+    "BeforeFirstRequestCallable": "before_first_request was removed in Flask 2.3",
+    "cache": "functools.cache, imported by flask.helpers",
+    "copy": "copy.copy, imported by flask.testing",
+    "ExitStack": "contextlib.ExitStack, imported by flask.testing",
+    "TracebackType": "types.TracebackType",
+    "ModuleType": "types.ModuleType",
+    "timezone": "datetime.timezone",
+    "F": "a TypeVar",
+}
+
+
+def _public(module: types.ModuleType) -> set[str]:
+    """The names a Flask module defines (or, for the package, exports):
+    not what it merely imports for its own use."""
+    names = getattr(module, "__all__", None) or [n for n in vars(module) if n[:1] != "_"]
+    package = module.__name__ == "flask"
+    result = set()
+    for name in names:
+        value = getattr(module, name, None)
+        if inspect.ismodule(value) or name.startswith("T_"):
+            continue
+        home = getattr(value, "__module__", None)
+        if isinstance(value, Signal) and module.__name__ != "flask.signals":
+            continue  # a signal some module imports to send it
+        if package or home is None or home == module.__name__ or (
+            not isinstance(value, type) and not callable(value)
+        ):
+            result.add(name)
+    return result
+
+
+@pytest.mark.parametrize("suffix", SUBMODULES, ids=[s or "flaskish" for s in SUBMODULES])
+def test_every_flask_name_is_importable_from_the_same_flaskish_module(suffix: str) -> None:
+    theirs = importlib.import_module("flask" + suffix)
+    ours = importlib.import_module("flaskish" + suffix)
+    missing = sorted(
+        name for name in _public(theirs) if not hasattr(ours, name) and name not in NOT_PROVIDED
+    )
+    assert missing == [], f"flaskish{suffix} lacks {missing}"
+
+
+def test_the_listed_omissions_are_still_flask_names() -> None:
+    """Keeps NOT_PROVIDED honest: every entry names something Flask has."""
+    everything: set[str] = set()
+    for suffix in SUBMODULES:
+        everything |= set(vars(importlib.import_module("flask" + suffix)))
+    assert set(NOT_PROVIDED) <= everything
+
+
+def test_werkzeug_names_flask_users_import_live_in_flaskish() -> None:
+    from flaskish.datastructures import (
+        Authorization,
+        CombinedMultiDict,
+        ETags,
+        FileStorage,
+        Headers,
+        ImmutableMultiDict,
+        MIMEAccept,
+        MultiDict,
+        Range,
+    )
+    from flaskish.exceptions import BadRequest, HTTPException, NotFound, abort
+    from flaskish.http import parse_date, parse_options_header
+    from flaskish.routing import BaseConverter, Map, Rule, ValidationError
+    from flaskish.utils import secure_filename
+
+    for name in (Authorization, CombinedMultiDict, ETags, FileStorage, Headers,
+                 ImmutableMultiDict, MIMEAccept, MultiDict, Range, BadRequest, HTTPException,
+                 NotFound, abort, parse_date, parse_options_header, BaseConverter, Map, Rule,
+                 ValidationError, secure_filename):
+        assert name.__module__.startswith("flaskish"), name
+
+
+def test_importing_flaskish_imports_neither_flask_nor_werkzeug() -> None:
+    import subprocess
+
+    code = "import flaskish, flaskish.cli, flaskish.testing, sys; " \
+           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')))"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert output == "[]"
+
+
+def test_request_environ_is_a_wsgi_style_view_of_the_scope() -> None:
+    from flaskish import Flask, request
+
+    app = Flask(__name__)
+    with app.test_request_context("/a/b?x=1", headers={"X-Token": "t"}, method="POST",
+                                  data=b"body", content_type="text/plain"):
+        environ = request.environ
+        assert environ["REQUEST_METHOD"] == "POST"
+        assert environ["PATH_INFO"] == "/a/b"
+        assert environ["QUERY_STRING"] == "x=1"
+        assert environ["REMOTE_ADDR"] == "127.0.0.1"
+        assert environ["HTTP_X_TOKEN"] == "t"
+        assert environ["CONTENT_TYPE"] == "text/plain"
+        assert environ["CONTENT_LENGTH"] == "4"
+        assert environ["wsgi.url_scheme"] == "http"
+        assert environ["asgi.scope"] is request.scope
+        assert "wsgi.input" not in environ
+        with pytest.raises(TypeError):
+            environ["REMOTE_ADDR"] = "10.0.0.1"  # type: ignore[index]
