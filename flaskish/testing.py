@@ -22,7 +22,7 @@ import anyio
 import httpx2 as httpx
 from starlette.testclient import TestClient
 
-from .concurrency import resolve
+from .concurrency import on_event_loop, resolve
 from .datastructures import Headers, MultiDict
 from .response import Response
 
@@ -403,25 +403,64 @@ class _ClientBase:
 class FlaskClient(_ClientBase):
     """Flask's test client: ``app.test_client()``.
 
-    ``with app.test_client() as client:`` runs the app's lifespan (startup
-    and shutdown hooks) and keeps the context of the last request pushed, so
+    In a sync test, ``client.get("/")`` returns the response; ``with
+    app.test_client() as client:`` runs the app's lifespan (startup and
+    shutdown hooks) and keeps the context of the last request pushed, so
     ``request``, ``session`` and ``g`` can be checked after a call.
+
+    In an async test (an event loop running), the same client's methods
+    return awaitables and the app runs on the test's own loop::
+
+        async with app.test_client() as client:
+            response = await client.get("/")
+
+    Both ways share one cookie jar.
     """
 
     def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
         super().__init__(application, use_cookies)
+        self._base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
         self._http = TestClient(
-            self._asgi, base_url=kwargs.pop("base_url", DEFAULT_BASE_URL),
-            follow_redirects=False, client=CLIENT_ADDRESS, **kwargs,
+            self._asgi, base_url=self._base_url, follow_redirects=False,
+            client=CLIENT_ADDRESS, **kwargs,
         )
+        self._async_http: httpx.AsyncClient | None = None
+        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
+        self._owner: int | None = None
 
-    def open(self, path: str = "/", **kwargs: Any) -> TestResponse:
+    def _keeps_context(self) -> bool:
+        if not self.preserve_context:
+            return False
+        if self._owner is None:  # ``with client:``, sequential calls
+            return True
+        # ``async with client:``: only requests of the task that entered it
+        # keep their context, not concurrent ones from other tasks.
+        return anyio.get_current_task().id == self._owner
+
+    def open(self, path: str = "/", **kwargs: Any) -> Any:
         """Make a request. Keyword arguments: ``method``, ``query_string``,
         ``headers``, ``data`` (a dict of fields and ``(file, filename)``
         uploads, or bytes), ``json``, ``content_type``, ``follow_redirects``,
-        ``auth``, ``base_url``."""
+        ``auth``, ``base_url``. Returns the response, or in async code an
+        awaitable of it."""
+        if on_event_loop():
+            return self._open_async(path, kwargs)
         request_kwargs, follow = self._prepare(path, kwargs)
         response = self._http.request(
+            request_kwargs.pop("method"), request_kwargs.pop("url"),
+            follow_redirects=follow, **request_kwargs,
+        )
+        return self._finish(response)
+
+    async def _open_async(self, path: str, kwargs: dict[str, Any]) -> TestResponse:
+        request_kwargs, follow = self._prepare(path, kwargs)
+        if self._async_http is None:
+            self._async_http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS),
+                base_url=self._base_url, follow_redirects=False,
+                cookies=self._http.cookies.jar,  # the same jar as the sync side
+            )
+        response = await self._async_http.request(
             request_kwargs.pop("method"), request_kwargs.pop("url"),
             follow_redirects=follow, **request_kwargs,
         )
@@ -439,42 +478,7 @@ class FlaskClient(_ClientBase):
         self._release_contexts()
         self._http.__exit__(*exc_info)
 
-
-class AsyncFlaskClient(_ClientBase):
-    """The test client for async tests: the same methods, awaited::
-
-        async with AsyncFlaskClient(app) as client:
-            response = await client.get("/")
-
-    The app runs on the test's event loop. ``async with`` runs the lifespan
-    and keeps the last request's context, like ``with`` on :class:`FlaskClient`.
-    """
-
-    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
-        super().__init__(application, use_cookies)
-        transport = httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS)
-        self._http = httpx.AsyncClient(
-            transport=transport, base_url=kwargs.pop("base_url", DEFAULT_BASE_URL),
-            follow_redirects=False, **kwargs,
-        )
-        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
-        self._owner: int | None = None
-
-    def _keeps_context(self) -> bool:
-        # Only requests made by the task that entered ``async with`` keep
-        # their context: concurrent requests from other tasks do not.
-        return self.preserve_context and anyio.get_current_task().id == self._owner
-
-    async def open(self, path: str = "/", **kwargs: Any) -> TestResponse:
-        """As :meth:`FlaskClient.open`, awaited."""
-        request_kwargs, follow = self._prepare(path, kwargs)
-        response = await self._http.request(
-            request_kwargs.pop("method"), request_kwargs.pop("url"),
-            follow_redirects=follow, **request_kwargs,
-        )
-        return self._finish(response)
-
-    async def __aenter__(self) -> AsyncFlaskClient:
+    async def __aenter__(self) -> FlaskClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
         self.preserve_context = True
@@ -485,12 +489,27 @@ class AsyncFlaskClient(_ClientBase):
 
     async def __aexit__(self, *exc_info: Any) -> None:
         self.preserve_context = False
+        self._owner = None
         self._release_contexts()
         try:
             if self._lifespan is not None:
                 await self._lifespan.__aexit__(*exc_info)
         finally:
-            await self._http.aclose()
+            self._lifespan = None
+            if self._async_http is not None:
+                await self._async_http.aclose()
+                self._async_http = None
+
+
+class AsyncFlaskClient(FlaskClient):
+    """The test client, named for async tests: the same methods, awaited::
+
+        async with AsyncFlaskClient(app) as client:
+            response = await client.get("/")
+
+    ``app.test_client()`` does the same when used from async code; this name
+    exists for tests that want to say so.
+    """
 
 
 @contextlib.asynccontextmanager
