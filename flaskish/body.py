@@ -22,7 +22,7 @@ from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from .concurrency import in_worker_thread, on_event_loop, run_in_loop
+from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, run_in_loop
 from .datastructures import CombinedMultiDict, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge, UnsupportedMediaType
 from .files import FileStorage
@@ -35,49 +35,38 @@ __all__ = ["BodyStream", "RequestBody"]
 _missing: Any = object()
 
 
-class _AwaitableSelf:
-    """Mixin for loaded values: ``await value`` gives the value itself, so
-    ``await request.form`` works before and after the form is loaded."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        yield from ()
-        return self
-
-
-class FormDict(_AwaitableSelf, ImmutableMultiDict[Any]):
+class FormDict(AwaitableSelf, ImmutableMultiDict[Any]):
     """``request.form`` / ``request.files`` / ``request.values``: an immutable
     multi-dict that can also be awaited."""
 
     __slots__ = ()
 
 
-class CombinedFormDict(_AwaitableSelf, CombinedMultiDict[Any]):
+class CombinedFormDict(AwaitableSelf, CombinedMultiDict[Any]):
     """``request.values``: ``args`` then ``form``, awaitable."""
 
     __slots__ = ()
 
 
-class BodyBytes(_AwaitableSelf, bytes):
+class BodyBytes(AwaitableSelf, bytes):
     """``request.data`` / ``get_data()``: bytes that can also be awaited."""
 
     __slots__ = ()
 
 
-class BodyText(_AwaitableSelf, str):
+class BodyText(AwaitableSelf, str):
     """``get_data(as_text=True)``: text that can also be awaited."""
 
     __slots__ = ()
 
 
-class JSONObject(_AwaitableSelf, dict[str, Any]):
+class JSONObject(AwaitableSelf, dict[str, Any]):
     """A JSON object body (a ``dict``) that can also be awaited."""
 
     __slots__ = ()
 
 
-class JSONArray(_AwaitableSelf, list[Any]):
+class JSONArray(AwaitableSelf, list[Any]):
     """A JSON array body (a ``list``) that can also be awaited."""
 
     __slots__ = ()
@@ -163,7 +152,7 @@ class RequestBody:
     _form: FormDict | None = None
     _files: FormDict | None = None
     _json: Any = _missing
-    _json_error: Exception | None = None
+    _json_error: ValueError | None = None
     _consumed = False
     #: Whether the client went away while the body was being read.
     disconnected = False
@@ -287,23 +276,33 @@ class RequestBody:
 
     async def _load_json(self, force: bool, silent: bool) -> Any:
         if not (force or self.is_json):
-            if silent:
-                return None
+            return None if silent else self.on_json_loading_failed(None)
+        if self._json is _missing and self._json_error is None:
+            body = await self._read_body()
+            try:
+                self._json = _wrap_json(_json_loads(body))
+            except ValueError as exc:
+                self._json_error = exc
+        if self._json_error is not None:
+            return None if silent else self.on_json_loading_failed(self._json_error)
+        return self._json
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """Called when :meth:`get_json` cannot give JSON: *e* is the parse
+        error, or ``None`` when the content type is not JSON. Raises a 400
+        (the parser's message shown only in debug mode) or a 415; override
+        it to return a value instead, which ``get_json`` then returns."""
+        if e is None:
             raise UnsupportedMediaType(
                 "Did not attempt to load JSON data because the request Content-Type was not "
                 "'application/json'."
             )
-        if self._json is _missing and self._json_error is None:
-            body = await self._read_body()
-            try:
-                self._json = _wrap_json(json.loads(body))
-            except ValueError as exc:
-                self._json_error = exc
-        if self._json_error is not None:
-            if silent:
-                return None
-            raise BadRequest(f"Failed to decode JSON object: {self._json_error}")
-        return self._json
+        from .globals import _cv_app
+
+        ctx = _cv_app.get(None)
+        if ctx is not None and ctx.app.debug:
+            raise BadRequest(f"Failed to decode JSON object: {e}")
+        raise BadRequest()
 
     def close(self) -> None:
         """Close (and delete) the uploaded files' temporary files. The app
@@ -381,7 +380,7 @@ class RequestBody:
         if loaded or not (force or self.is_json):
             # No I/O needed: the answer (a value, None, a 400 or a 415) is known.
             value = run_ready(self._load_json(force, silent))
-            if isinstance(value, _AwaitableSelf) or not on_event_loop():
+            if isinstance(value, AwaitableSelf) or not on_event_loop():
                 return value
             return Ready(value)
 
@@ -478,6 +477,14 @@ class BodyStream:
     async def aread(self) -> bytes:
         """Read everything that is left, in an ``async def`` view."""
         return b"".join([chunk async for chunk in self])
+
+
+def _json_loads(body: bytes) -> Any:
+    """Parse with the current app's JSON provider, as Flask does."""
+    from .globals import _cv_app
+
+    ctx = _cv_app.get(None)
+    return ctx.app.json.loads(body) if ctx is not None else json.loads(body)
 
 
 def _form_text(raw: bytes) -> str:

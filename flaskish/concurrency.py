@@ -42,6 +42,7 @@ from starlette._utils import is_async_callable as _starlette_is_async
 T = TypeVar("T")
 
 __all__ = [
+    "AwaitableSelf",
     "ThreadPool",
     "ThreadPoolStats",
     "await_",
@@ -70,6 +71,18 @@ def is_async_callable(func: object) -> bool:
         return bool(_starlette_is_async(func))
     # inspect.markcoroutinefunction (3.12+) marks a plain def as async.
     return bool(code.co_flags & CO_COROUTINE) or hasattr(func, "_is_coroutine_marker")
+
+
+class AwaitableSelf:
+    """Mixin for values that are ready but may be awaited: ``await value``
+    gives the value itself. A loaded ``request.form`` is one, so is what
+    ``render_template`` returns, so code written either way works."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        yield from ()
+        return self
 
 
 class _Step:

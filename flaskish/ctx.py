@@ -230,53 +230,74 @@ class RequestContext:
 
     def push(self) -> None:
         """Make this the current request context, pushing an app context
-        first unless one for this app is already current."""
-        app_ctx = self._push()
-        if app_ctx is not None and signals.appcontext_pushed.receivers:
-            drive_blocking(signals.send(signals.appcontext_pushed, self.app))
+        first (and sending ``appcontext_pushed``) unless one for this app
+        is already current."""
+        app_ctx = self._needed_app_context()
+        if app_ctx is not None:
+            app_ctx.push()
+        self._tokens.append((_cv_request.set(self), app_ctx))
 
-    def _push(self) -> AppContext | None:
-        """Push without sending signals (the pipeline sends them itself);
-        return the app context pushed, if one was."""
-        app_ctx: AppContext | None = None
+    def _needed_app_context(self) -> AppContext | None:
         current = _cv_app.get(None)
         if current is None or current.app is not self.app:
-            app_ctx = self.app.app_context()
+            return self.app.app_context()
+        return None
+
+    def _push(self) -> AppContext | None:
+        """Push both contexts without signals (the request pipeline sends
+        them itself); return the app context pushed, if one was."""
+        app_ctx = self._needed_app_context()
+        if app_ctx is not None:
             app_ctx._tokens.append(_cv_app.set(app_ctx))
         self._tokens.append((_cv_request.set(self), app_ctx))
         return app_ctx
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run the teardown functions (when this is the outermost push) and
-        restore the previous contexts."""
+        restore the previous contexts: the request context first, then the
+        app context it pushed (with its own teardown), as Flask does."""
+        app_ctx = self._tokens[-1][1] if self._tokens else None
         try:
             if len(self._tokens) == 1:
-                drive_blocking(self._teardown(exc))
+                drive_blocking(self._teardown_request(exc))
         finally:
-            if self._reset() and signals.appcontext_popped.receivers:
-                drive_blocking(signals.send(signals.appcontext_popped, self.app))
+            self._reset_request()
+            if app_ctx is not None:
+                app_ctx.pop(exc)
 
-    async def _teardown(self, exc: BaseException | None) -> None:
-        """Teardown as a pipeline coroutine: request teardown, then the app
-        context's, if this context pushed it."""
+    async def _teardown_request(self, exc: BaseException | None) -> None:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         try:
             await self.app.do_teardown_request(exc)
         finally:
             self.request.close()
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        """The request pipeline's teardown: the request's, then that of the
+        app context pushed with it (while the request context is still
+        pushed: the pipeline resets both contexts at once at the end)."""
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        try:
+            await self._teardown_request(exc)
+        finally:
             app_ctx = self._tokens[-1][1] if self._tokens else None
             if app_ctx is not None and len(app_ctx._tokens) == 1:
                 await app_ctx._teardown(exc)
 
-    def _reset(self) -> bool:
-        """Restore the previous contexts, without signals; return whether
-        an app context was popped too."""
+    def _reset_request(self) -> AppContext | None:
         ctx = _cv_request.get(None)
         if ctx is not self or not self._tokens:
             raise RuntimeError(f"Popped the wrong request context ({ctx!r} instead of {self!r}).")
         token, app_ctx = self._tokens.pop()
         _cv_request.reset(token)
+        return app_ctx
+
+    def _reset(self) -> bool:
+        """Restore the previous contexts, without teardown or signals;
+        return whether an app context was popped too."""
+        app_ctx = self._reset_request()
         if app_ctx is not None:
             app_ctx._reset()
         return app_ctx is not None
@@ -291,20 +312,23 @@ class RequestContext:
         self.pop(exc)
 
     async def __aenter__(self) -> RequestContext:
-        if self._push() is not None and signals.appcontext_pushed.receivers:
-            await drive(signals.send(signals.appcontext_pushed, self.app), self.app.thread_pool)
+        app_ctx = self._needed_app_context()
+        if app_ctx is not None:
+            await app_ctx.__aenter__()
+        self._tokens.append((_cv_request.set(self), app_ctx))
         return self
 
     async def __aexit__(
         self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        app_ctx = self._tokens[-1][1] if self._tokens else None
         try:
             if len(self._tokens) == 1:
-                await drive(self._teardown(exc), self.app.thread_pool)
+                await drive(self._teardown_request(exc), self.app.thread_pool)
         finally:
-            if self._reset() and signals.appcontext_popped.receivers:
-                await drive(signals.send(signals.appcontext_popped, self.app),
-                            self.app.thread_pool)
+            self._reset_request()
+            if app_ctx is not None:
+                await app_ctx.__aexit__(exc_type, exc, tb)
 
     def __repr__(self) -> str:
         return (

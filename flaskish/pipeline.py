@@ -163,7 +163,7 @@ class Pipeline(Scaffold):
             rv = await self.preprocess_request()
             if rv is None:
                 rv = await self.dispatch_request()
-                if inspect.isawaitable(rv):
+                if inspect.iscoroutine(rv):
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
         except Exception as exc:

@@ -9,10 +9,16 @@ worker thread, like the view that made it.
 
 from __future__ import annotations
 
-import json as _json
 import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from http import HTTPStatus
@@ -162,8 +168,9 @@ class Response:
     default_status = 200
     default_mimetype: str | None = "text/html"
     charset = "utf-8"
-    #: The JSON module used by :meth:`get_json` (the app's JSON provider in tests).
-    json_module: Any = _json
+    #: What :meth:`get_json` parses with: ``None`` means :mod:`flaskish.json`,
+    #: which uses the current app's JSON provider.
+    json_module: Any = None
 
     #: The body: a list of byte strings (buffered) or an iterable / async
     #: iterable of chunks (streamed).
@@ -349,8 +356,11 @@ class Response:
         (unless *force*), or if parsing fails and *silent*."""
         if not (force or self.is_json):
             return None
+        module = self.json_module
+        if module is None:
+            from . import json as module  # the current app's provider, as in Flask
         try:
-            return self.json_module.loads(self.get_data(as_text=True))
+            return module.loads(self.get_data(as_text=True))
         except ValueError:
             if silent:
                 return None
@@ -477,6 +487,11 @@ class Response:
             await call(source.close)
         for func in self._on_close:
             await call(func)
+
+    def __await__(self) -> Generator[Any, None, Response]:
+        """``await make_response(...)`` gives the response (Quart code)."""
+        yield from ()
+        return self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send this response as an ASGI app (e.g. from ASGI middleware)."""

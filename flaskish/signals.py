@@ -83,7 +83,8 @@ class AsyncReceiverError(RuntimeError):
 
 def _name(signal: Signal) -> str:
     # "template-rendered" -> "template_rendered", the name users import.
-    return signal.name.replace("-", "_") if signal.name else repr(signal)
+    name = getattr(signal, "name", None)  # a NamedSignal has one
+    return name.replace("-", "_") if isinstance(name, str) else repr(signal)
 
 
 def send_sync(signal: Signal, sender: Any, **kwargs: Any) -> None:
@@ -112,9 +113,9 @@ def send_sync(signal: Signal, sender: Any, **kwargs: Any) -> None:
             names = ", ".join(getattr(r, "__qualname__", repr(r)) for r in blocked)
             raise AsyncReceiverError(
                 f"The {_name(signal)} signal has an async def receiver ({names}), and it "
-                "was sent from sync code running on the event loop (an async def view), "
-                "which cannot await it. Make the receiver a plain def function, or call "
-                "the code that sends the signal (render_template...) from a def view."
+                "was sent from sync code running on the event loop (render_template in an "
+                "async def view, for instance), which cannot await it. Make the receiver a "
+                "plain def function, or send the signal from a def view."
             )
     for receiver in receivers:
         if is_async_callable(receiver):

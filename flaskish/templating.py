@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import jinja2
 from jinja2 import BaseLoader, Template, TemplateNotFound
 
+from .concurrency import AwaitableSelf
 from .globals import _cv_app, _cv_request, current_app, g, request, session
 from .helpers import get_flashed_messages, stream_with_context
 from .scaffold import Scaffold, setupmethod
@@ -167,10 +168,17 @@ class Templating(Scaffold):
         """Add the context processors' values to *context* (the app's, then
         the blueprints'); values passed to ``render_template`` win."""
         names: list[str | None] = [None]
+        original = context.copy()
+        # As Flask's default context processor: g, and request and session
+        # in a request (the session as its proxy, so rendering never opens it).
+        app_ctx = _cv_app.get(None)
+        if app_ctx is not None:
+            context["g"] = app_ctx.g
         request_ctx = _cv_request.get(None)
         if request_ctx is not None:
+            context["request"] = request_ctx.request
+            context["session"] = session
             names.extend(reversed(request_ctx.request.blueprints))
-        original = context.copy()
         for name in names:
             for processor in self.template_context_processors.get(name, ()):
                 context.update(self.ensure_sync(processor)())
@@ -229,10 +237,17 @@ def _app() -> Flask:
     return ctx.app
 
 
+class Rendered(AwaitableSelf, str):
+    """What ``render_template`` returns: the text, which may also be
+    awaited (``await render_template(...)``, as Quart code writes)."""
+
+    __slots__ = ()
+
+
 def _render(app: Flask, template: Template, context: dict[str, Any]) -> str:
     app.update_template_context(context)
     send_sync(before_render_template, app, template=template, context=context)
-    text = template.render(context)
+    text = Rendered(template.render(context))
     send_sync(template_rendered, app, template=template, context=context)
     return text
 

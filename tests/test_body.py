@@ -508,7 +508,11 @@ def test_json_errors(app: Flask, client: FlaskClient) -> None:
     assert response.status_code == 415
     response = client.post("/strict", data=b"{bad", content_type="application/json")
     assert response.status_code == 400
+    assert b"Failed to decode JSON object" not in response.data  # shown in debug mode only
+    app.debug = True
+    response = client.post("/strict", data=b"{bad", content_type="application/json")
     assert b"Failed to decode JSON object" in response.data
+    app.debug = False
     assert client.post("/silent", data=b"{bad", content_type="application/json").json == {
         "data": None
     }

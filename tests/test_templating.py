@@ -470,7 +470,10 @@ def test_update_template_context_keeps_the_callers_values(app: Flask) -> None:
     context = {"b": 3}
     with app.test_request_context():
         app.update_template_context(context)
-    assert context == {"a": 1, "b": 3}
+        assert context["request"] is request._get_current_object()
+        assert context["g"] is g._get_current_object()
+    assert {key: context[key] for key in ("a", "b")} == {"a": 1, "b": 3}
+    assert set(context) == {"a", "b", "g", "request", "session"}
 
 
 # -- filters, tests and globals -----------------------------------------------------
