@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-from .concurrency import ThreadPool, ThreadPoolStats, call, drive
+from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
@@ -169,6 +169,7 @@ class Flask(Templating, Pipeline):
         self.static_host = static_host
         self.before_serving_funcs: list[Callable[..., Any]] = []
         self.after_serving_funcs: list[Callable[..., Any]] = []
+        self.while_serving_gens: list[Callable[..., Any]] = []
         self._got_first_request = False
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(lambda: self.config["THREAD_POOL_SIZE"])
@@ -343,18 +344,34 @@ class Flask(Templating, Pipeline):
         self.after_serving_funcs.append(f)
         return f
 
+    @setupmethod
+    def while_serving(self, f: T) -> T:
+        """Register a generator function (``def`` or ``async def``) around
+        serving: the code before its ``yield`` runs at startup, the code
+        after it at shutdown, inside an app context::
+
+            @app.while_serving
+            async def pool():
+                app.pool = await create_pool()
+                yield
+                await app.pool.close()
+        """
+        self.while_serving_gens.append(f)
+        return f
+
     def _lifespan(self, _app: Any) -> AbstractAsyncContextManager[None]:
         return self._serving()
 
     @asynccontextmanager
     async def _serving(self) -> AsyncIterator[None]:
+        running: list[Any] = []
         async with self.app_context():
-            await drive(_call_each(self.before_serving_funcs), self.thread_pool)
+            await drive(_start_serving(self, running), self.thread_pool)
         try:
             yield
         finally:
             async with self.app_context():
-                await drive(_call_each(self.after_serving_funcs), self.thread_pool)
+                await drive(_stop_serving(self, running), self.thread_pool)
 
     # -- contexts -------------------------------------------------------------
 
@@ -551,9 +568,44 @@ class Flask(Templating, Pipeline):
         run_app(self, host=host, port=port, debug=debug, **options)
 
 
-async def _call_each(funcs: list[Callable[..., Any]]) -> None:
-    for func in funcs:
+async def _start_serving(app: Flask, running: list[Any]) -> None:
+    for func in app.before_serving_funcs:
         await call(func)
+    for gen_func in app.while_serving_gens:
+        generator = gen_func()  # creating a generator runs none of its code
+        if await _advance(generator):
+            raise RuntimeError(f"while_serving function {gen_func.__name__} did not yield.")
+        running.append(generator)
+
+
+async def _stop_serving(app: Flask, running: list[Any]) -> None:
+    for func in app.after_serving_funcs:
+        await call(func)
+    for generator in reversed(running):
+        if not await _advance(generator):
+            raise RuntimeError("A while_serving function yielded more than once.")
+
+
+async def _advance(generator: Any) -> bool:
+    """Step a sync or async generator once; whether it is finished."""
+    if hasattr(generator, "__anext__"):
+        return bool(await await_(_anext_finished, generator))
+    return bool(await call(_next_finished, generator))
+
+
+_FINISHED: Any = object()
+
+
+def _next_finished(generator: Any) -> bool:
+    return next(generator, _FINISHED) is _FINISHED
+
+
+async def _anext_finished(generator: Any) -> bool:
+    try:
+        await generator.__anext__()
+    except StopAsyncIteration:
+        return True
+    return False
 
 
 def _env_flag(name: str, default: bool | None) -> bool | None:
