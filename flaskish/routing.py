@@ -395,17 +395,16 @@ class _Index:
     """Candidate rules by path, built once the rules are final.
 
     * ``static``: exact path -> rules without variables.
-    * ``by_segment``: first path segment -> rules whose first segment is
-      static text, plus the rules whose first segment is variable, in
-      matching order.
-    * ``loose``: the rules whose first segment is variable, for paths whose
-      first segment no rule names.
+    * ``by_prefix``: the static segments a variable rule starts with
+      (``"/api/r5"`` for ``/api/r5/<int:id>``, ``""`` for ``/<name>``) ->
+      the rules under that prefix *and under every shorter one*, in
+      matching order. A path is looked up by its longest segment prefix
+      that is a key, so 1000 rules under ``/api/`` are not scanned one by one.
     """
 
     def __init__(self, rules: list[Rule], by_endpoint: dict[str, list[Rule]]) -> None:
         self.static: dict[str, list[Rule]] = {}
-        segmented: dict[str, list[Rule]] = {}
-        loose: list[Rule] = []
+        under: dict[str, list[Rule]] = {"": []}
         for rule in rules:
             if rule.build_only or rule.websocket:
                 continue
@@ -417,13 +416,21 @@ class _Index:
                 for path in paths:
                     self.static.setdefault(path, []).append(rule)
                 continue
-            prefix = rule.rule[: rule.rule.index("<")]
-            end = prefix.find("/", 1)
-            if end == -1:
-                loose.append(rule)
-            else:
-                segmented.setdefault(prefix[1:end], []).append(rule)
+            static_text = rule.rule[: rule.rule.index("<")]
+            under.setdefault(static_text[: static_text.rfind("/")], []).append(rule)
         order = {id(rule): position for position, rule in enumerate(rules)}
+
+        def priority(rule: Rule) -> tuple[Any, ...]:
+            return (rule._sort_key(), order[id(rule)])
+
+        self.by_prefix: dict[str, list[Rule]] = {}
+        for key in under:
+            merged = list(under[key])
+            ancestor = key
+            while ancestor:
+                ancestor = ancestor[: ancestor.rfind("/")]
+                merged.extend(under.get(ancestor, ()))
+            self.by_prefix[key] = sorted(merged, key=priority)
         # Werkzeug's redirect_defaults: "/users/page/1" redirects to "/users/"
         # when a rule of the endpoint that builds first has the default page=1.
         self.default_providers: dict[int, list[Rule]] = {}
@@ -437,19 +444,15 @@ class _Index:
                 if providers:
                     self.default_providers[id(rule)] = providers
 
-        def priority(rule: Rule) -> tuple[Any, ...]:
-            return (rule._sort_key(), order[id(rule)])
-
-        self.loose = sorted(loose, key=priority)
-        self.by_segment = {
-            segment: sorted(candidates + loose, key=priority)
-            for segment, candidates in segmented.items()
-        }
-
     def candidates(self, path: str) -> list[Rule]:
-        end = path.find("/", 1)
-        segment = path[1:] if end == -1 else path[1:end]
-        return self.by_segment.get(segment, self.loose)
+        by_prefix = self.by_prefix
+        key = path
+        while key:
+            found = by_prefix.get(key)
+            if found is not None:
+                return found
+            key = key[: key.rfind("/")]
+        return by_prefix[""]
 
 
 class Map:
