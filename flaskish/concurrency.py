@@ -51,6 +51,7 @@ __all__ = [
     "drive_blocking",
     "in_worker_thread",
     "is_async_callable",
+    "nonblocking",
     "on_event_loop",
     "resolve",
     "run_in_loop",
@@ -103,6 +104,18 @@ class _Step:
 
 
 _AUTO, _ASYNC = 0, 1
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def nonblocking(func: F) -> F:
+    """Mark a ``def`` function as quick CPU work that never blocks (signing
+    a session cookie): :func:`drive` then calls it in place on the event
+    loop instead of moving the request to a worker thread. Only for
+    flaskish's own functions; an override loses the mark, as it should."""
+    func.__flaskish_nonblocking__ = True  # type: ignore[attr-defined]
+    return func
 
 
 def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[Any]:
@@ -227,6 +240,12 @@ async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
         if step.kind == _ASYNC or is_async_callable(step.func):
             try:
                 value = await step.func(*step.args, **step.kwargs)
+            except BaseException as exc:
+                error = exc
+            continue
+        if getattr(step.func, "__flaskish_nonblocking__", False):
+            try:
+                value = step.func(*step.args, **step.kwargs)
             except BaseException as exc:
                 error = exc
             continue

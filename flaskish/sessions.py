@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import URLSafeTimedSerializer
 
+from .concurrency import nonblocking
 from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:
@@ -372,16 +373,23 @@ class SecureCookieSessionInterface(SessionInterface):
         """
         if not app.secret_key:
             return None
-        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
-        keys.append(app.secret_key)  # the last key signs; all of them verify
-        return URLSafeTimedSerializer(
-            cast(Any, keys),  # itsdangerous accepts a mixed list of str/bytes keys
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        settings = (keys, self.salt, self.serializer, self.key_derivation, self.digest_method)
+        # Built once per key set and settings, not twice per request.
+        cached = self.__dict__.get("_signing_serializer")
+        if cached is not None and cached[0] == settings:
+            return cached[1]  # type: ignore[no-any-return]
+        signer = URLSafeTimedSerializer(
+            cast(Any, list(keys)),  # the last key signs; all of them verify
             salt=self.salt,
             serializer=self.serializer,
             signer_kwargs={"key_derivation": self.key_derivation,
                            "digest_method": self.digest_method},
         )
+        self.__dict__["_signing_serializer"] = (settings, signer)
+        return signer
 
+    @nonblocking
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """The session in the request's cookie; an empty one if the cookie is
         missing or cannot be trusted; ``None`` without a secret key.
@@ -407,6 +415,7 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
         return self.session_class(data)
 
+    @nonblocking
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Set (or delete) the session cookie on *response* when needed, and
         add ``Vary: Cookie`` when the session was accessed.
