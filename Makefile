@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-smoke docs clean
+.PHONY: help install run test lint bench bench-smoke bench-wrk docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,19 +26,45 @@ test: $(STAMP) ## Run the whole test suite with branch coverage (fails under the
 	$(BIN)/coverage run -m pytest
 	$(BIN)/coverage combine --quiet || true
 	$(BIN)/coverage report
+	$(BIN)/python benchmarks/run.py --smoke
 
 lint: $(STAMP) ## ruff and mypy --strict on flaskish/
 	$(BIN)/ruff check flaskish tests benchmarks examples
 	$(BIN)/mypy
 
-bench: $(STAMP) ## Run the benchmarks and write benchmarks/RESULTS.md
-	$(BIN)/python benchmarks/run.py
+# The benchmark's own environment: flaskish plus the peers it is measured
+# against (Quart, Flask, gunicorn) and matplotlib; never flaskish's dependencies.
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-bench-smoke: $(STAMP) ## Run every benchmark once, without timing (part of the tests)
+$(BENCH_STAMP): pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+# wrk (Debian package) drives the loopback runs; without it only the
+# in-process numbers are measured.
+bench-wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing wrk: apt-get install -y wrk"; \
+	    apt-get install -y -qq wrk >/dev/null 2>&1 \
+	      || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	      || echo "could not install wrk; the loopback runs will be skipped"; \
+	  else \
+	    echo "wrk is not installed: 'sudo apt-get install wrk' for the loopback runs" \
+	      "(the in-process runs go ahead without it)"; \
+	  fi; }
+
+bench: $(BENCH_STAMP) bench-wrk ## Benchmark vs raw ASGI, Starlette, Quart, Flask; write benchmarks/RESULTS.md (~7 min)
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP) ## Answer every benchmark scenario once, checked, no timing (part of make test)
 	$(BIN)/python benchmarks/run.py --smoke
 
 docs: $(STAMP) ## Run every code sample in docs/ (the docs are Markdown)
 	$(BIN)/pytest tests/test_docs.py -q
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) benchmarks/.venv .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -1,100 +1,178 @@
-"""Run the benchmarks: ``python benchmarks/run.py`` (``--smoke`` runs each
-scenario once and checks the answers, without timing).
+"""Run the benchmarks side by side and write benchmarks/RESULTS.md and the
+chart: ``python benchmarks/run.py`` (``make bench``).
 
-In-process: each ASGI app is called directly with a prepared scope, on one
-event loop, many times; the result is the median of several repetitions, in
-microseconds per request.
+``--smoke`` answers every scenario once in-process and once over loopback
+(for the frameworks installed here) and checks the answers, without timing:
+it is part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import statistics
+import hashlib
+import json
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__":
+    # Run as a script: import the harness as the ``benchmarks`` package, and keep
+    # benchmarks/ itself off the path.
+    sys.path[0] = str(ROOT)
 
-from apps import FRAMEWORKS, Scenario
+from benchmarks.apps import available  # noqa: E402
+from benchmarks.loopback import in_process_cpu, wrk_path  # noqa: E402
+from benchmarks.measure import (  # noqa: E402
+    Results,
+    Timing,
+    http_runs,
+    in_process,
+    servable,
+    smoke_http,
+)
+from benchmarks.report import load_average, machine, write_chart, write_results  # noqa: E402
+from benchmarks.scenarios import SCENARIOS  # noqa: E402
+
+HERE = ROOT / "benchmarks"
 
 
-def scope_for(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    path, _, query = path.partition("?")
+def snapshot_flaskish(into: Path) -> dict[str, str]:
+    """Copy ``flaskish/`` into *into* and import it from there, so that one
+    run measures one version of the code even while it is being edited.
+    Returns where the copy came from (commit, uncommitted changes, a hash)."""
+    if "flaskish" in sys.modules:
+        raise RuntimeError("flaskish was imported before its snapshot was taken")
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.copytree(ROOT / "flaskish", into / "flaskish",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    sys.path.insert(0, str(into))
+    digest = hashlib.sha256()
+    for path in sorted((into / "flaskish").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(into)).encode())
+            digest.update(path.read_bytes())
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip() if done.returncode == 0 else "?"
+
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-        "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
-        "query_string": query.encode(), "root_path": "",
-        "headers": [(b"host", b"localhost"), *headers],
-        "client": ("127.0.0.1", 1234), "server": ("localhost", 80),
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty": "yes" if git("status", "--porcelain", "--", "flaskish") else "no",
+        "hash": digest.hexdigest()[:12],
     }
 
 
-async def call_asgi(app: Any, scenario: Scenario) -> tuple[int, bytes]:
-    _, _, method, path, body, headers = scenario
-    status = 0
-    chunks: list[bytes] = []
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.sleep(3600)
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        else:
-            chunks.append(message.get("body", b""))
-
-    await app(scope_for(method, path, headers), receive, send)
-    return status, b"".join(chunks)
-
-
-async def time_asgi(scenario: Scenario, number: int, repeat: int) -> float:
-    app = scenario[0]
-    for _ in range(min(number, 200)):  # warm up
-        await call_asgi(app, scenario)
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        for _ in range(number):
-            await call_asgi(app, scenario)
-        runs.append((time.perf_counter() - started) / number * 1e6)
-    return statistics.median(runs)
+def smoke(frameworks: list[str] | None = None, http: bool = True) -> list[str]:
+    """Answer every scenario once per installed framework and check it.
+    Returns what was run and what was skipped, one line each."""
+    chosen, notes = available(frameworks)
+    results = Results()
+    in_process(chosen, results, timing=None)
+    lines = [f"in-process: {results.checked} answers checked "
+             f"({', '.join(f.name for f in chosen)})"]
+    if http:
+        served, not_served = servable(chosen)
+        checked = smoke_http(served, python=sys.executable)
+        lines.append(f"over loopback: {checked} answers checked "
+                     f"({', '.join(f.name for f in served)})")
+        notes += not_served
+    lines += notes
+    skipped: dict[str, list[str]] = {}
+    for scenario, by_framework in results.unsupported.items():
+        for framework, reason in by_framework.items():
+            if framework == "flaskish":
+                lines.append(f"flaskish skips {scenario}: {reason}")
+            skipped.setdefault(framework, []).append(scenario)
+    lines += [f"{framework} cannot run (n/a): {', '.join(names)}"
+              for framework, names in skipped.items() if framework != "flaskish"]
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--smoke", action="store_true", help="run each scenario once, no timing")
-    parser.add_argument("--number", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true",
+                        help="answer each scenario once and check it, no timing")
+    parser.add_argument("--frameworks", nargs="*", help="only these (names as in the tables)")
+    parser.add_argument("--scenarios", nargs="*", help="only these scenarios")
+    parser.add_argument("--no-http", action="store_true", help="skip the loopback runs")
+    parser.add_argument("--repeat", type=int, default=7, help="in-process repetitions")
+    parser.add_argument("--rep-seconds", type=float, default=0.15,
+                        help="length of one in-process repetition")
+    parser.add_argument("--seconds", type=int, default=2, help="length of one wrk run")
+    parser.add_argument("--warmup", type=int, default=1, help="wrk warm-up before the rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="wrk runs per framework and scenario (the best is kept)")
+    parser.add_argument("--connections", type=int, default=16,
+                        help="wrk connections (the 10 ms scenarios use 64)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the in-process run, the servers and wrk to CPUs")
+    parser.add_argument("--live-source", action="store_true",
+                        help="import flaskish from the working tree, not from a copy taken "
+                        "at the start (edits during the run then leak into it)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="rewrite RESULTS.md and the chart from results/latest.json")
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--chart", type=Path, default=HERE / "ratios.png")
     args = parser.parse_args()
 
-    results: dict[str, dict[str, float]] = {}
-    for framework, make in FRAMEWORKS.items():
-        for name, scenario in make().items():
-            status, body = asyncio.run(call_asgi(scenario[0], scenario))
-            if status != 200 or not body:
-                raise SystemExit(f"{framework} {name}: bad answer {status} {body[:80]!r}")
-            if not args.smoke:
-                cost = asyncio.run(time_asgi(scenario, args.number, args.repeat))
-                results.setdefault(name, {})[framework] = cost
-    if args.smoke:
-        print("benchmark smoke run: every scenario answered 200")
+    raw = HERE / "results" / "latest.json"
+    if args.report_only:
+        results = Results.from_json(json.loads(raw.read_text()))
+        write_results(results, args.output, args.chart)
+        write_chart(results, args.chart)
+        print(f"rewrote {args.output} and {args.chart} from {raw}")
         return
-    for name, costs in results.items():
-        print(f"\n{name}  (µs per request, in-process)")
-        base = costs.get("flaskish")
-        for framework, cost in costs.items():
-            shown = base and framework != "flaskish"
-            ratio = f"  flaskish/this = {base / cost:.2f}" if shown else ""
-            print(f"  {framework:<12} {cost:8.1f}{ratio}")
+
+    if args.smoke:
+        started = time.perf_counter()
+        for line in smoke(args.frameworks, http=not args.no_http):
+            print(f"benchmark smoke: {line}")
+        print(f"benchmark smoke: every answer checked in {time.perf_counter() - started:.1f} s")
+        return
+
+    source = None if args.live_source else HERE / "results" / "source"
+    origin = snapshot_flaskish(source) if source else None
+    chosen, notes = available(args.frameworks)
+    scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
+    timing = Timing(args.repeat, args.rep_seconds, args.seconds, args.warmup, args.rounds,
+                    args.connections)
+    results = Results(notes=list(notes))
+    results.meta = machine(chosen, timing)
+    for note in notes:
+        print(note)
+    cpu = None if args.no_pin else in_process_cpu()
+    results.meta["inprocess_cpu"] = cpu
+    results.meta["source"] = origin
+    results.meta["taskset"] = results.meta["taskset"] and not args.no_pin
+    print("in-process (median µs per request):")
+    in_process(chosen, results, timing, scenarios, cpu=cpu)
+    imported = getattr(sys.modules.get("flaskish"), "__file__", None)
+    if source and imported and not Path(imported).is_relative_to(source):
+        raise RuntimeError(f"flaskish was imported from {imported}, not from its copy")
+    if args.no_http:
+        results.notes.append("Loopback runs skipped (--no-http).")
+    elif wrk_path() is None:
+        note = ("Loopback runs skipped: wrk is not installed "
+                "(`sudo apt-get install wrk`, or `make bench` as root installs it).")
+        results.notes.append(note)
+        print(note)
+    else:
+        print("over loopback (wrk):")
+        http_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
+                  pin=not args.no_pin, source=source)
+    results.meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    results.meta["load_after"] = load_average()
+    raw.parent.mkdir(exist_ok=True)
+    raw.write_text(json.dumps(results.as_json(), indent=2))
+    write_results(results, args.output, args.chart)
+    write_chart(results, args.chart)
+    print(f"wrote {args.output}, {args.chart} and {raw}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,130 @@
+"""flaskish: the same code as the Flask app, ``async def`` where the peers
+are async, ``def`` where the scenario says so."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER
+
+UNSUPPORTED: dict[str, str] = {}
+
+
+def has_templates() -> bool:
+    """Whether this flaskish has ``render_template`` yet."""
+    import flaskish
+
+    return hasattr(flaskish, "render_template")
+
+
+if not has_templates():
+    UNSUPPORTED["template"] = "flaskish has no templates yet (the endpoint is written, skipped)"
+
+
+def build(name: str) -> Any:
+    """The app serving the scenarios of app *name*."""
+    if name == "main":
+        return _main()
+    if name == "routes":
+        return _routes("")
+    if name == "routes_api":
+        return _routes("/api")
+    raise LookupError(name)
+
+
+def _main() -> Any:
+    from flaskish import Flask, request, session
+
+    app = Flask("bench", template_folder=TEMPLATE_FOLDER)
+    app.config["SECRET_KEY"] = SECRET_KEY
+
+    @app.route("/hello/async")
+    async def hello_async() -> str:
+        return "Hello, World"
+
+    @app.route("/hello/sync")
+    def hello_sync() -> str:
+        return "Hello, World"
+
+    @app.route("/json")
+    async def json_view() -> dict[str, str]:
+        return {"message": "Hello, World"}
+
+    @app.route("/users/<int:user_id>/posts/<slug>")
+    async def user_post(user_id: int, slug: str) -> str:
+        return f"{user_id + 1} {slug}"
+
+    @app.route("/form/async", methods=["POST"])
+    async def form_async() -> str:
+        form = await request.form
+        return f"{form['name']} {form['count']}"
+
+    @app.route("/form/sync", methods=["POST"])
+    def form_sync() -> str:
+        return f"{request.form['name']} {request.form['count']}"
+
+    @app.route("/block")
+    def block() -> str:
+        time.sleep(0.01)
+        return "slept"
+
+    @app.route("/sleep")
+    async def sleep() -> str:
+        await asyncio.sleep(0.01)
+        return "slept"
+
+    @app.route("/session")
+    async def session_view() -> str:
+        session["visits"] = session.get("visits", 0) + 1
+        return f"visits {session['visits']}"
+
+    if has_templates():
+        from flaskish import render_template
+
+        @app.route("/template")
+        async def template() -> str:
+            return render_template("page.html", **TEMPLATE_CONTEXT)
+
+    @app.route("/untouched", methods=["POST"])
+    async def untouched() -> str:
+        return "Hello, World"
+
+    return app
+
+
+def _routes(prefix: str) -> Any:
+    from flaskish import Flask
+
+    app = Flask("bench_routes")
+
+    def make(i: int) -> Any:
+        async def view(item_id: int) -> str:
+            return f"route {i} item {item_id}"
+
+        return view
+
+    for i in range(ROUTES):
+        app.add_url_rule(f"{prefix}/r{i}/<int:item_id>", f"r{i}", make(i))
+    return app
+
+
+@contextmanager
+def count_session_opens(app: Any) -> Iterator[list[int]]:
+    """Count calls to ``app.session_interface.open_session`` (a one-item list)."""
+    interface = app.session_interface
+    original = interface.open_session
+    calls = [0]
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    interface.open_session = counting
+    try:
+        yield calls
+    finally:
+        del interface.open_session

@@ -1,0 +1,339 @@
+"""Runs the scenarios against each framework: the smoke check, the
+in-process timings and the loopback (wrk) runs. ``run.py`` is the command
+line; ``report.py`` turns the results into RESULTS.md and the chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import asdict, dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from .apps import Framework
+from .inprocess import (
+    AsgiCaller,
+    HttpRequest,
+    WsgiCaller,
+    calibrate,
+    event_loop_factory,
+    median_us,
+    run_batch,
+)
+from .loopback import HttpResult, send, serve, wrk
+from .scenarios import SCENARIOS, Scenario
+
+__all__ = [
+    "Results",
+    "SmokeFailure",
+    "Timing",
+    "http_runs",
+    "in_process",
+    "servable",
+    "smoke_http",
+]
+
+
+class SmokeFailure(AssertionError):
+    """A framework answered a scenario wrongly."""
+
+
+@dataclass
+class Timing:
+    """How long to measure."""
+
+    repeat: int = 7
+    rep_seconds: float = 0.15
+    http_seconds: float = 2.0
+    http_warmup: float = 1.0
+    http_rounds: int = 3
+    connections: int = 16
+
+
+@dataclass
+class Results:
+    """Everything one run measured, keyed ``[scenario][framework]``."""
+
+    inprocess: dict[str, dict[str, float]] = field(default_factory=dict)
+    http: dict[str, dict[str, HttpResult]] = field(default_factory=dict)
+    unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: calls to ``receive`` while answering once.
+    receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: ``[scenario]``: flaskish ``session_interface.open_session`` calls.
+    session_opens: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    #: How many (framework, scenario) answers were checked in-process.
+    checked: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """Plain data for ``results/latest.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Results:
+        """The results :meth:`as_json` wrote."""
+        results = cls(**data)
+        results.http = {
+            scenario: {name: HttpResult(**run) for name, run in runs.items()}
+            for scenario, runs in data["http"].items()
+        }
+        return results
+
+
+def check(framework: Framework, scenario: Scenario, status: int, body: bytes) -> None:
+    """Raise :class:`SmokeFailure` unless the answer is 200 with the expected body."""
+    if status != 200 or scenario.expect not in body:
+        raise SmokeFailure(
+            f"{framework.name} answered {scenario.name} ({scenario.method} {scenario.path}) "
+            f"with {status} {body[:200]!r}; expected 200 containing {scenario.expect!r}"
+        )
+
+
+def _by_app(scenarios: Iterable[Scenario]) -> list[tuple[str, list[Scenario]]]:
+    ordered = sorted(scenarios, key=lambda s: (s.app != "main", s.app))
+    return [(name, list(group)) for name, group in groupby(ordered, key=lambda s: s.app)]
+
+
+def supported(
+    framework: Framework, scenarios: Iterable[Scenario], results: Results | None = None,
+) -> list[Scenario]:
+    """The scenarios *framework* can run; the others are noted in *results*."""
+    unsupported = framework.unsupported()
+    chosen = []
+    for scenario in scenarios:
+        reason = unsupported.get(scenario.name)
+        if reason is None:
+            chosen.append(scenario)
+        elif results is not None:
+            results.unsupported.setdefault(scenario.name, {})[framework.name] = reason
+    return chosen
+
+
+async def _call(caller: AsgiCaller | WsgiCaller, prepared: HttpRequest) -> Any:
+    if isinstance(caller, WsgiCaller):
+        # WSGI apps block: call them on a thread, never on the event loop.
+        return await asyncio.to_thread(caller.call, prepared)
+    return await caller.call(prepared)
+
+
+async def _cookie(
+    framework: Framework, caller: AsgiCaller | WsgiCaller, scenario: Scenario,
+) -> str | None:
+    """A session cookie from ``scenario.cookie_from``, when the framework has
+    sessions."""
+    if scenario.cookie_from is None or "session" in framework.unsupported():
+        return None
+    prime = HttpRequest("GET", scenario.cookie_from, "", b"", [("host", "localhost")])
+    answer = await _call(caller, prime)
+    cookie: str | None = answer.cookie()
+    if answer.status != 200 or cookie is None:
+        raise SmokeFailure(f"{framework.name}: {scenario.cookie_from} set no session cookie")
+    return cookie
+
+
+@dataclass
+class _Case:
+    """One framework running one scenario in-process."""
+
+    framework: Framework
+    scenario: Scenario
+    batch: Callable[[int], Any]
+    number: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+
+async def _check_app(
+    framework: Framework, caller: AsgiCaller | WsgiCaller, scenarios: list[Scenario],
+    results: Results,
+) -> list[_Case]:
+    """Answer each scenario once, check the answer, and return the cases to time."""
+    counter = getattr(framework.code, "count_session_opens", None)
+    cases = []
+    for scenario in scenarios:
+        prepared = HttpRequest.for_scenario(scenario, await _cookie(framework, caller, scenario))
+        if counter is not None:
+            with counter(caller.app) as opens:
+                answer = await _call(caller, prepared)
+            results.session_opens[scenario.name] = opens[0]
+        else:
+            answer = await _call(caller, prepared)
+        check(framework, scenario, answer.status, answer.body)
+        results.checked += 1
+        if isinstance(caller, AsgiCaller):
+            results.receive_calls.setdefault(scenario.name, {})[framework.name] = (
+                answer.receive_calls
+            )
+        cases.append(_Case(framework, scenario, caller.batch(prepared, scenario.concurrency)))
+    return cases
+
+
+async def _in_process(
+    apps: list[tuple[Framework, Any, list[Scenario]]], results: Results,
+    timing: Timing | None, scenarios: list[Scenario], report: Callable[[str], None],
+) -> None:
+    async with AsyncExitStack() as running:
+        cases: list[_Case] = []
+        for framework, app, group in apps:
+            caller: AsgiCaller | WsgiCaller
+            if framework.kind == "wsgi":
+                caller = WsgiCaller(app)
+            else:
+                caller = await running.enter_async_context(AsgiCaller(app).running())
+            cases += await _check_app(framework, caller, group, results)
+        if timing is None:
+            return
+        for together in _turns(scenarios):
+            turn = [case for case in cases if case.scenario in together]
+            for case in turn:
+                case.number = await calibrate(case.batch, rep_seconds=timing.rep_seconds,
+                                              minimum=case.scenario.concurrency or 50)
+            for repetition in range(timing.repeat):
+                shift = repetition % max(len(turn), 1)
+                for case in turn[shift:] + turn[:shift]:
+                    case.seconds.append(await run_batch(case.batch, case.number))
+            for case in sorted(turn, key=lambda c: together.index(c.scenario)):
+                name = case.scenario.name
+                cost = median_us(case.seconds, case.number)
+                results.inprocess.setdefault(name, {})[case.framework.name] = cost
+                report(f"  {case.framework.name:<10} {name:<17} {cost:10.1f} µs/request")
+
+
+def _turns(scenarios: list[Scenario]) -> list[list[Scenario]]:
+    """Scenarios grouped for timing: each with those ``timed_with`` it."""
+    names = {s.name for s in scenarios}
+    turns = []
+    for scenario in scenarios:
+        if scenario.timed_with in names:
+            continue
+        turns.append([scenario] + [s for s in scenarios if s.timed_with == scenario.name])
+    return turns
+
+
+def in_process(
+    frameworks: list[Framework], results: Results, timing: Timing | None,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    cpu: int | None = None,
+) -> None:
+    """Answer every supported scenario once and check it; with *timing*,
+    also time it in-process, on CPU *cpu* only if given."""
+    pinned = cpu is not None and hasattr(os, "sched_setaffinity")
+    if pinned:
+        before = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+    try:
+        # Apps are built before the loop runs: building reads files.
+        apps = [
+            (framework, framework.build(app_name), group)
+            for framework in frameworks
+            for app_name, group in _by_app(supported(framework, scenarios, results))
+        ]
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(_in_process(apps, results, timing, scenarios, report))
+    finally:
+        if pinned:
+            os.sched_setaffinity(0, before)
+
+
+def servable(frameworks: list[Framework]) -> tuple[list[Framework], list[str]]:
+    """The frameworks whose server is installed here, and a note for the others."""
+    chosen = [f for f in frameworks if f.can_serve()]
+    notes = [
+        f"{f.name} not served over loopback: {f.server} is not installed in this "
+        "environment (`make bench` installs it into benchmarks/.venv)"
+        for f in frameworks if f not in chosen
+    ]
+    return chosen, notes
+
+
+def _http_cookie(framework: Framework, server: Any, scenario: Scenario) -> str | None:
+    if scenario.cookie_from is None or "session" in framework.unsupported():
+        return None
+    answer = send(server, HttpRequest("GET", scenario.cookie_from, "", b""))
+    cookie: str | None = answer.cookie()
+    if answer.status != 200 or cookie is None:
+        raise SmokeFailure(f"{framework.name}: {scenario.cookie_from} set no session cookie")
+    return cookie
+
+
+def _prepare_http(framework: Framework, server: Any, scenario: Scenario) -> HttpRequest:
+    """The request to load *server* with, checked once."""
+    prepared = HttpRequest.for_scenario(scenario, _http_cookie(framework, server, scenario))
+    answer = send(server, prepared)
+    check(framework, scenario, answer.status, answer.body)
+    return prepared
+
+
+def http_runs(
+    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    pin: bool = True, source: Path | None = None,
+) -> None:
+    """Serve every framework's app at once on loopback and load them with
+    wrk, scenario by scenario, the frameworks taking turns: a warm-up run
+    each, then ``timing.http_rounds`` rounds (in rotated order); the round
+    with the most requests/s is kept."""
+    served, notes = servable(frameworks)
+    results.notes += notes
+    wanted = [s for s in scenarios if s.http]
+    for app_name, group in _by_app(wanted):
+        plan = {f.name: supported(f, group) for f in served}
+        with ExitStack() as running:
+            servers = {
+                f.name: running.enter_context(
+                    serve(f, app_name, python=python, pin=pin, source=source))
+                for f in served if plan[f.name]
+            }
+            for scenario in group:
+                turn = [f for f in served if scenario in plan[f.name]]
+                for framework, result in _http_turns(turn, servers, scenario, timing, pin):
+                    results.http.setdefault(scenario.name, {})[framework.name] = result
+                    errors = f"  {result.errors} errors" if result.errors else ""
+                    cpu = (f"  server CPU {result.server_cpu_us:.0f} µs/request"
+                           if result.server_cpu_us else "")
+                    report(
+                        f"  {framework.name:<10} {scenario.name:<17} "
+                        f"{result.requests_per_second:10,.0f} req/s  p50 {result.p50_ms:.2f} ms"
+                        f"  p99 {result.p99_ms:.2f} ms{cpu}{errors}"
+                    )
+
+
+def _http_turns(
+    turn: list[Framework], servers: dict[str, Any], scenario: Scenario, timing: Timing,
+    pin: bool,
+) -> list[tuple[Framework, HttpResult]]:
+    """Load each framework's server with *scenario*, taking turns."""
+    prepared = {f.name: _prepare_http(f, servers[f.name], scenario) for f in turn}
+
+    def load(framework: Framework, seconds: float) -> HttpResult:
+        return wrk(servers[framework.name], scenario, prepared[framework.name],
+                   connections=scenario.concurrency or timing.connections,
+                   seconds=seconds, pin=pin)
+
+    for framework in turn:
+        load(framework, timing.http_warmup)
+    rounds: dict[str, list[HttpResult]] = {f.name: [] for f in turn}
+    for round_number in range(timing.http_rounds):
+        shift = round_number % len(turn)
+        for framework in turn[shift:] + turn[:shift]:
+            rounds[framework.name].append(load(framework, timing.http_seconds))
+    return [(f, max(rounds[f.name], key=lambda r: r.requests_per_second)) for f in turn]
+
+
+def smoke_http(frameworks: list[Framework], *, python: str,
+               scenarios: list[Scenario] = SCENARIOS) -> int:
+    """Serve each framework's main app on loopback (unpinned) and check one
+    answer per scenario; return how many were checked. Frameworks whose
+    server is not installed here are left out (see :func:`servable`)."""
+    checked = 0
+    for framework in servable(frameworks)[0]:
+        group = [s for s in supported(framework, scenarios) if s.http and s.app == "main"]
+        with serve(framework, "main", pin=False, python=python) as server:
+            for scenario in group:
+                _prepare_http(framework, server, scenario)
+                checked += 1
+    return checked

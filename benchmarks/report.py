@@ -1,0 +1,343 @@
+"""RESULTS.md and the ratio chart, from one run's :class:`~benchmarks.measure.Results`.
+
+Ratios are always flaskish against a peer from the same run. In-process
+they are cost ratios (flaskish µs / peer µs: lower is better); over HTTP
+they are throughput ratios (flaskish req/s / peer req/s: higher is better).
+The chart shows both as relative speed (higher is better).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .apps import FRAMEWORKS, Framework, version_of
+from .scenarios import SCENARIOS
+
+if TYPE_CHECKING:
+    from .measure import Results, Timing
+
+__all__ = ["load_average", "machine", "targets", "write_chart", "write_results"]
+
+ME = "flaskish"
+PEERS = [f.name for f in FRAMEWORKS if f.name != ME]
+DISTRIBUTIONS = ["flaskish", "starlette", "quart", "flask", "werkzeug", "uvicorn", "gunicorn",
+                 "uvloop", "httptools", "anyio", "jinja2", "itsdangerous", "python-multipart"]
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _wrk_version() -> str:
+    binary = shutil.which("wrk")
+    if binary is None:
+        return "not installed"
+    done = subprocess.run([binary, "-v"], capture_output=True, text=True, check=False)
+    return (done.stdout or done.stderr).split("[")[0].replace("wrk", "").strip() or "?"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine(frameworks: list[Framework], timing: Timing) -> dict[str, Any]:
+    """The machine, versions, date and settings of a run."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {name: version_of(name) for name in DISTRIBUTIONS},
+        "wrk": _wrk_version(),
+        "taskset": shutil.which("taskset") is not None and (os.cpu_count() or 1) > 1,
+        "frameworks": [f.name for f in frameworks],
+        "load_before": load_average(),
+        "timing": asdict(timing),
+    }
+
+
+# -- numbers ----------------------------------------------------------------
+
+
+def _cost_ratio(results: Results, scenario: str, peer: str, mine: str = ME) -> float | None:
+    costs = results.inprocess.get(scenario, {})
+    if mine in costs and peer in costs:
+        return costs[mine] / costs[peer]
+    return None
+
+
+def _rps_ratio(results: Results, scenario: str, peer: str) -> float | None:
+    runs = results.http.get(scenario, {})
+    if ME in runs and peer in runs and runs[peer].requests_per_second:
+        return runs[ME].requests_per_second / runs[peer].requests_per_second
+    return None
+
+
+def _own_ratio(results: Results, mine: str, base: str) -> float | None:
+    """flaskish's cost in scenario *mine* over its cost in scenario *base*."""
+    costs = results.inprocess
+    if ME in costs.get(mine, {}) and ME in costs.get(base, {}):
+        return costs[mine][ME] / costs[base][ME]
+    return None
+
+
+def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
+    """Issue 4's targets: (met, goal, measured); ``met`` is ``None`` when the
+    run did not measure it."""
+
+    def line(ratio: float | None, ok: Any, goal: str, what: str = "measured",
+             extra: str = "") -> tuple[bool | None, str, str]:
+        if ratio is None:
+            return None, goal, "not measured in this run"
+        met = bool(ok(ratio))
+        shown = f"{ratio:.2f}"
+        if bool(ok(float(shown))) != met:
+            shown = f"{ratio:.3f}"  # 0.996 is a gap that "1.00" would hide
+        return met, goal, f"{what} **{shown}x**{extra}" + ("" if met else " (gap)")
+
+    yield line(_cost_ratio(results, "hello_async", "Starlette"), lambda r: r <= 1.5,
+               "`async def` hello in-process ≤ 1.5x Starlette's cost")
+    yield line(_rps_ratio(results, "hello_async", "Starlette"), lambda r: r >= 0.8,
+               "`async def` hello over HTTP ≥ 0.8x Starlette's req/s")
+    yield line(_rps_ratio(results, "hello_async", "Quart"), lambda r: r >= 3,
+               "`async def` hello over HTTP ≥ 3x Quart's req/s")
+    yield line(_rps_ratio(results, "hello_sync", "Starlette"), lambda r: r >= 1,
+               "`def` hello over HTTP ≥ Starlette `def` endpoint's req/s")
+    yield line(_cost_ratio(results, "hello_sync", "Starlette"), lambda r: r <= 1,
+               "`def` hello in-process ≤ Starlette `def` endpoint's cost")
+    yield line(_cost_ratio(results, "form_sync", "Flask"), lambda r: r <= 1,
+               "`def` view reading a form in-process ≤ Flask's cost")
+    yield line(_rps_ratio(results, "block_sync", "Starlette"), lambda r: r >= 0.95,
+               "10 ms blocking `def` view, 64 connections, ≥ 0.95x Starlette `def`'s req/s")
+    yield line(_rps_ratio(results, "block_sync", "Quart"), lambda r: r >= 4,
+               "10 ms blocking `def` view, 64 connections, ≥ 4x Quart's req/s")
+    for shape, rule in (("routes", "/r{i}/<int:item_id>"),
+                        ("routes_api", "/api/r{i}/<int:item_id>")):
+        costs = results.inprocess.get(f"{shape}_last", {})
+        extra = ""
+        if ME in costs and "Flask" in costs:
+            extra = (f"; last route {costs[ME]:.0f} µs vs Flask's {costs['Flask']:.0f} µs "
+                     f"and Starlette's {costs.get('Starlette', float('nan')):.0f} µs")
+        yield line(_own_ratio(results, f"{shape}_last", f"{shape}_first"), lambda r: r <= 1.5,
+                   f"1000 routes `{rule}`, last route ≤ 1.5x the first (in-process)",
+                   "last/first", extra)
+    goal = "a request that never touches `session` or the body pays nothing for them"
+    receives = results.receive_calls.get("untouched", {}).get(ME)
+    opens = results.session_opens.get("untouched")
+    ratio = _own_ratio(results, "untouched", "hello_async")
+    if receives is None or opens is None:
+        yield None, goal, "not measured in this run"
+    else:
+        cost = f"; cost vs `hello_async` **{ratio:.2f}x**" if ratio else ""
+        yield receives == 0 and opens == 0, goal, (
+            f"`receive` called {receives} times, `open_session` {opens} times{cost}"
+        )
+
+
+# -- RESULTS.md ---------------------------------------------------------------
+
+
+def _frameworks(results: Results) -> list[str]:
+    return [name for name in (f.name for f in FRAMEWORKS) if name in results.meta["frameworks"]]
+
+
+def _na(results: Results, scenario: str, framework: str) -> str:
+    return "n/a" if framework in results.unsupported.get(scenario, {}) else "-"
+
+
+def _ratio_cell(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _source_line(source: dict[str, str] | None) -> str:
+    if not source:
+        return "* **flaskish:** imported from the working tree while the run went on."
+    dirty = " plus uncommitted changes" if source["dirty"] == "yes" else ""
+    return (f"* **flaskish:** commit {source['commit']}{dirty} (source hash "
+            f"{source['hash']}), copied at the start so the whole run measures one version.")
+
+
+def _markdown(results: Results, chart: Path) -> list[str]:
+    meta = results.meta
+    names = _frameworks(results)
+    peers = [name for name in names if name != ME]
+    versions = meta["versions"]
+    timing = meta["timing"]
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`benchmarks/run.py`); do not edit by hand. What each "
+        "scenario measures: [README.md](README.md).",
+        "",
+        f"* **Date:** {meta['date']}",
+        f"* **Machine:** {meta['cpu']}, {meta['cpus']} CPUs, {meta['platform']}. "
+        "A **shared** machine: other jobs (test suites) may have run at the same time; "
+        f"load average (1, 5, 15 min) {meta['load_before']} at the start, "
+        f"{meta.get('load_after', '?')} at the end (the run itself adds about 2: a server "
+        "and wrk, each busy on its CPU). Ratios come from the frameworks taking turns, so "
+        "they move less than the absolute numbers.",
+        _source_line(meta.get("source")),
+        f"* **Python** {meta['python']}; "
+        + ", ".join(f"{name} {versions[name]}" for name in DISTRIBUTIONS
+                    if versions.get(name, "-") != "-")
+        + f"; wrk {meta['wrk']}.",
+        f"* **In-process:** median of {timing['repeat']} repetitions of about "
+        f"{timing['rep_seconds']} s each after a warm-up, the frameworks taking turns "
+        "repetition by repetition; ASGI apps on one uvloop event loop with their lifespan "
+        "started, Flask called as WSGI on a thread"
+        + (f"; pinned to CPU {meta['inprocess_cpu']}" if meta.get("inprocess_cpu") is not None
+           else "")
+        + ". Scenarios with 64 requests in flight report wall time / requests.",
+        "* **Over loopback:** every app served at once, one server process each on "
+        "127.0.0.1 (uvicorn, one worker, uvloop + httptools, for ASGI; gunicorn, one gthread "
+        f"worker with 40 threads, for Flask); wrk with 1 thread, {timing['connections']} "
+        f"connections (64 for the 10 ms scenarios); per scenario a {timing['http_warmup']:g} s "
+        f"warm-up each, then {timing['http_rounds']} rounds of {timing['http_seconds']:g} s "
+        "with the frameworks taking turns, the best round kept; "
+        + ("servers pinned to CPU 0 and wrk to CPU 1 with taskset."
+           if meta["taskset"] else "no CPU pinning (taskset or a second CPU missing)."),
+        "",
+        "## Targets (issue 4)",
+        "",
+    ]
+    for met, goal, measured in targets(results):
+        mark = {True: "✅", False: "❌", None: "⬜"}[met]
+        out.append(f"- {mark} {goal}: {measured}")
+    out += ["", "## In-process: µs per request (lower is better)", ""]
+    scenario_names = [s.name for s in SCENARIOS]
+    rows = []
+    for name in scenario_names:
+        costs = results.inprocess.get(name, {})
+        if not costs:
+            continue
+        rows.append([f"`{name}`"] + [
+            f"{costs[f]:,.1f}" if f in costs else _na(results, name, f) for f in names
+        ])
+    out += _table(["scenario", *names], rows)
+    out += ["", "## In-process: flaskish cost / peer cost (below 1: flaskish is faster)", ""]
+    rows = []
+    for name in scenario_names:
+        if ME not in results.inprocess.get(name, {}):
+            continue
+        rows.append([f"`{name}`"] + [_ratio_cell(_cost_ratio(results, name, p)) for p in peers])
+    out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
+    if results.http:
+        out += ["", "## Over loopback: requests/s (p50 / p99 latency in ms)", ""]
+        rows = []
+        for name in scenario_names:
+            runs = results.http.get(name, {})
+            if not runs:
+                continue
+            cells = []
+            for f in names:
+                run = runs.get(f)
+                if run is None:
+                    cells.append(_na(results, name, f))
+                    continue
+                errors = f", {run.errors} errors" if run.errors else ""
+                cells.append(f"{run.requests_per_second:,.0f} ({run.p50_ms:.2f} / "
+                             f"{run.p99_ms:.2f}{errors})")
+            rows.append([f"`{name}`", *cells])
+        out += _table(["scenario", *names], rows)
+        out += ["", "## Over loopback: server CPU µs per request (lower is better)", "",
+                "User + system CPU time of the server process(es) during the kept wrk run, "
+                "divided by the requests served: less sensitive than req/s to other load on "
+                "the machine.", ""]
+        rows = []
+        for name in scenario_names:
+            runs = results.http.get(name, {})
+            if not runs:
+                continue
+            rows.append([f"`{name}`"] + [
+                f"{runs[f].server_cpu_us:,.0f}" if f in runs and runs[f].server_cpu_us
+                else _na(results, name, f) for f in names
+            ])
+        out += _table(["scenario", *names], rows)
+        out += ["", "## Over loopback: flaskish req/s / peer req/s (above 1: flaskish is "
+                "faster)", ""]
+        rows = []
+        for name in scenario_names:
+            if ME not in results.http.get(name, {}):
+                continue
+            rows.append([f"`{name}`"] + [_ratio_cell(_rps_ratio(results, name, p))
+                                         for p in peers])
+        out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
+    out += ["", f"![flaskish speed relative to each peer]({chart.name})", "", "## Notes", ""]
+    out += [f"- {note}" for note in results.notes]
+    out.append("- `n/a`: the framework cannot run the scenario:")
+    for name in scenario_names:
+        for framework, reason in results.unsupported.get(name, {}).items():
+            out.append(f"  - {framework}, `{name}`: {reason}.")
+    out.append("- `-`: not measured in this run.")
+    return out
+
+
+def write_results(results: Results, path: Path, chart: Path) -> None:
+    """Write RESULTS.md."""
+    path.write_text("\n".join(_markdown(results, chart)) + "\n")
+
+
+# -- chart --------------------------------------------------------------------
+
+
+def write_chart(results: Results, path: Path) -> None:
+    """A bar chart of flaskish's speed relative to each peer (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    peers = [name for name in _frameworks(results) if name != ME]
+    panels = [("in-process: peer µs / flaskish µs", results.inprocess, True)]
+    if results.http:
+        panels.append(("over loopback: flaskish req/s / peer req/s", results.http, False))
+    figure, axes = plt.subplots(len(panels), 1, figsize=(13, 4.8 * len(panels)), squeeze=False)
+    colours = {"raw ASGI": "#7f7f7f", "Starlette": "#1f77b4", "Quart": "#ff7f0e",
+               "Flask": "#2ca02c"}
+    for axis, (title, data, invert) in zip(axes[:, 0], panels, strict=True):
+        names = [s.name for s in SCENARIOS if ME in data.get(s.name, {})]
+        width = 0.8 / max(len(peers), 1)
+        for index, peer in enumerate(peers):
+            xs, ys = [], []
+            for position, name in enumerate(names):
+                ratio = (_cost_ratio(results, name, peer) if invert
+                         else _rps_ratio(results, name, peer))
+                if ratio:
+                    xs.append(position + (index - (len(peers) - 1) / 2) * width)
+                    ys.append(1 / ratio if invert else ratio)
+            axis.bar(xs, ys, width, label=f"vs {peer}", color=colours.get(peer))
+        axis.axhline(1, color="black", linewidth=0.8)
+        axis.set_yscale("log")
+        axis.set_xticks(range(len(names)), names, rotation=25, ha="right")
+        axis.set_ylabel("flaskish speed ÷ peer speed")
+        axis.set_title(title + "  (above 1: flaskish is faster)")
+        if peers:
+            axis.legend(fontsize="small", ncols=len(peers))
+        axis.grid(axis="y", which="both", alpha=0.3)
+    figure.suptitle(f"flaskish vs peers, {results.meta['date']}, {results.meta['cpu']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

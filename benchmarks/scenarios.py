@@ -1,0 +1,177 @@
+"""The scenarios: one request each, answered by the same endpoint written in
+every framework (``benchmarks/apps/``).
+
+A scenario names the app that serves it (``main``, or one of the 1000-route
+apps), the request to send and a piece of the answer to check, so a
+framework that answers the wrong thing fails the smoke run instead of
+looking fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "FORM_BODY",
+    "SCENARIOS",
+    "SECRET_KEY",
+    "TEMPLATE_CONTEXT",
+    "TEMPLATE_FOLDER",
+    "UNTOUCHED_BODY",
+    "Scenario",
+]
+
+#: Every app signs its session cookie with this key.
+SECRET_KEY = "benchmark secret key"
+#: ``benchmarks/templates``: ``page.html`` is the small template.
+TEMPLATE_FOLDER = str(Path(__file__).resolve().parent / "templates")
+#: What ``page.html`` is rendered with (one value needs escaping).
+TEMPLATE_CONTEXT = {
+    "title": "Benchmark",
+    "items": [f"item {i}" for i in range(9)] + ["<b>escaped</b>"],
+}
+#: The urlencoded form every form endpoint reads (the view answers
+#: ``"{name} {count}"``).
+FORM_BODY = (
+    b"name=flaskish&email=dev%40example.com&count=3&tags=asgi&tags=wsgi"
+    b"&message=Hello%2C+World%21+%C3%A9t%C3%A9"
+)
+#: A 4 KB urlencoded body sent to an endpoint that never reads it.
+UNTOUCHED_BODY = b"padding=" + b"x" * 4088
+
+ROUTES = 1000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One request and what it measures.
+
+    :param name: the key used in every table.
+    :param summary: what the scenario measures, for the README.
+    :param baseline: the framework(s) it is compared with, for the README.
+    :param path: the request path (with query string, if any).
+    :param expect: bytes the answer body must contain.
+    :param app: which app of a framework serves it: ``main``, ``routes``
+        (1000 rules ``/r{i}/<int:item_id>``) or ``routes_api`` (the same
+        1000 rules under one shared ``/api/`` prefix).
+    :param method: the HTTP method.
+    :param body: the request body.
+    :param content_type: the body's content type.
+    :param cookie_from: a path to request first; its ``Set-Cookie`` is sent
+        with every timed request (a valid session cookie).
+    :param concurrency: requests in flight at once (in-process tasks, and
+        wrk connections over HTTP); ``None`` for the default.
+    :param http: whether it is also measured over loopback.
+    :param timed_with: another scenario whose in-process repetitions take
+        turns with this one's, so that their ratio (last route / first
+        route, untouched / hello) comes from the same moments.
+    """
+
+    name: str
+    summary: str
+    baseline: str
+    path: str
+    expect: bytes
+    app: str = "main"
+    method: str = "GET"
+    body: bytes = b""
+    content_type: str | None = None
+    cookie_from: str | None = None
+    concurrency: int | None = None
+    http: bool = True
+    timed_with: str | None = None
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        "hello_async", "`async def` view answering plain text: the fixed cost of a request",
+        "raw ASGI (ceiling), Starlette async endpoint, Quart",
+        "/hello/async", b"Hello, World",
+    ),
+    Scenario(
+        "hello_sync", "`def` view answering plain text: the cost of one thread hop per request",
+        "raw ASGI + one `anyio.to_thread` hop, Starlette `def` endpoint, Quart `def` view, "
+        "Flask",
+        "/hello/sync", b"Hello, World",
+    ),
+    Scenario(
+        "json", "`async def` view returning a dict as JSON (`def` for Flask)",
+        "raw ASGI + `json.dumps`, Starlette `JSONResponse`, Quart, Flask",
+        "/json", b'"message"',
+    ),
+    Scenario(
+        "converters", "route `/users/<int:user_id>/posts/<slug>`: matching with two converters",
+        "raw ASGI + one regex, Starlette `{user_id:int}`, Quart, Flask",
+        "/users/42/posts/hello-world", b"43 hello-world",
+    ),
+    Scenario(
+        "form_async", "urlencoded POST read in an `async def` view (`await request.form`)",
+        "raw ASGI + `parse_qsl`, Starlette `await request.form()`, Quart",
+        "/form/async", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
+    ),
+    Scenario(
+        "form_sync", "urlencoded POST read in a `def` view (`request.form`, the body is "
+        "read from the worker thread)",
+        "Flask (Starlette and Quart cannot read a form in a `def` view)",
+        "/form/sync", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
+    ),
+    Scenario(
+        "block_sync", "`def` view blocking 10 ms (`time.sleep`), 64 requests in flight: "
+        "throughput of the worker threads",
+        "raw ASGI + `anyio.to_thread`, Starlette `def` endpoint, Quart `def` view "
+        "(default executor), Flask (gunicorn gthread, 40 threads)",
+        "/block", b"slept", concurrency=64,
+    ),
+    Scenario(
+        "sleep_async", "`async def` view awaiting 10 ms (`asyncio.sleep`), 64 requests in "
+        "flight",
+        "raw ASGI, Starlette, Quart",
+        "/sleep", b"slept", concurrency=64,
+    ),
+    Scenario(
+        "routes_first", f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the first one matches",
+        "Starlette (linear scan), Quart and Flask (Werkzeug's state machine)",
+        "/r0/7", b"route 0 item 7", app="routes", http=False,
+    ),
+    Scenario(
+        "routes_last", f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the last one matches",
+        "Starlette (linear scan), Quart and Flask (Werkzeug's state machine)",
+        f"/r{ROUTES - 1}/7", f"route {ROUTES - 1} item 7".encode(), app="routes",
+        timed_with="routes_first",
+    ),
+    Scenario(
+        "routes_api_first", f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
+        "segment), the first one matches",
+        "Starlette, Quart, Flask",
+        "/api/r0/7", b"route 0 item 7", app="routes_api", http=False,
+    ),
+    Scenario(
+        "routes_api_last", f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
+        "segment), the last one matches",
+        "Starlette, Quart, Flask",
+        f"/api/r{ROUTES - 1}/7", f"route {ROUTES - 1} item 7".encode(), app="routes_api",
+        timed_with="routes_api_first",
+    ),
+    Scenario(
+        "session", "`async def` view (`def` for Flask) that reads and writes the signed "
+        "session cookie",
+        "Starlette `SessionMiddleware` on that route, Quart, Flask",
+        "/session", b"visits 2", cookie_from="/session",
+    ),
+    Scenario(
+        "template", "`async def` view (`def` for Flask) rendering a small Jinja template "
+        "(10 escaped items)",
+        "Starlette `Jinja2Templates`, Quart, Flask",
+        "/template", b"&lt;b&gt;escaped&lt;/b&gt;",
+    ),
+    Scenario(
+        "untouched", "`async def` hello sent a session cookie and a 4 KB form body it never "
+        "reads: must cost what `hello_async` costs",
+        "flaskish's own `hello_async`; the peers for reference",
+        "/untouched", b"Hello, World", method="POST", body=UNTOUCHED_BODY,
+        content_type=_FORM, cookie_from="/session", http=False, timed_with="hello_async",
+    ),
+]

@@ -1,0 +1,153 @@
+"""The benchmark harness (``benchmarks/``) keeps working: every scenario is
+answered and checked, in-process and over loopback, for the frameworks
+installed in this environment (Quart, Flask and gunicorn are skipped when
+absent), and the report is written from a run's results. No timing is
+asserted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.apps import FRAMEWORKS, available  # noqa: E402
+from benchmarks.loopback import HttpResult, parse_wrk  # noqa: E402
+from benchmarks.measure import (  # noqa: E402
+    Results,
+    Timing,
+    in_process,
+    servable,
+    smoke_http,
+    supported,
+)
+from benchmarks.report import targets, write_results  # noqa: E402
+from benchmarks.run import smoke  # noqa: E402
+from benchmarks.scenarios import SCENARIOS  # noqa: E402
+
+
+def test_every_scenario_is_answered_correctly_in_process() -> None:
+    """Each installed framework answers each scenario it supports with the
+    expected body; the others are declared unsupported with a reason."""
+    frameworks, _ = available()
+    results = Results()
+    in_process(frameworks, results, timing=None)
+    for scenario in SCENARIOS:
+        for framework in frameworks:
+            answered = framework.name in results.receive_calls.get(scenario.name, {}) or (
+                framework.kind == "wsgi"
+            )
+            declared = framework.name in results.unsupported.get(scenario.name, {})
+            assert answered or declared, (framework.name, scenario.name)
+    assert "flaskish" in {f.name for f in frameworks}
+
+
+def test_flaskish_request_that_ignores_session_and_body_reads_neither() -> None:
+    """A view that never touches ``session`` or the body: the body is not
+    received and the session cookie is not opened (issue 4's target)."""
+    frameworks, _ = available(["flaskish"])
+    results = Results()
+    untouched = [s for s in SCENARIOS if s.name in ("untouched", "session")]
+    in_process(frameworks, results, timing=None, scenarios=untouched)
+    assert results.receive_calls["untouched"]["flaskish"] == 0
+    assert results.session_opens == {"untouched": 0, "session": 1}
+
+
+def test_every_scenario_is_answered_correctly_over_loopback() -> None:
+    """flaskish's benchmark app, served by uvicorn on 127.0.0.1, answers every
+    scenario (the path ``make bench`` loads with wrk)."""
+    frameworks, _ = servable(available(["flaskish"])[0])
+    checked = smoke_http(frameworks, python=sys.executable)
+    expected = [s for s in supported(frameworks[0], SCENARIOS) if s.http and s.app == "main"]
+    assert checked == len(expected) > 0
+
+
+def test_smoke_notes_what_it_skips() -> None:
+    """The smoke run names every framework it could not run here."""
+    lines = smoke(http=False)
+    assert lines[0].startswith("in-process:")
+    for framework in FRAMEWORKS:
+        if framework.missing():
+            assert any(line.startswith(f"{framework.name} skipped") for line in lines)
+
+
+WRK_OUTPUT = """\
+Running 2s test @ http://127.0.0.1:41234/hello/async
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.02ms  310.11us   9.87ms   90.12%
+    Req/Sec    15.80k     0.91k   16.90k    70.00%
+  Latency Distribution
+     50%  812.00us
+     75%    1.10ms
+     90%    1.40ms
+     99%    2.25ms
+  31450 requests in 2.00s, 4.29MB read
+  Socket errors: connect 0, read 2, write 0, timeout 0
+  Non-2xx or 3xx responses: 3
+Requests/sec:  15724.61
+Transfer/sec:      2.14MB
+"""
+
+
+def test_wrk_output_is_read() -> None:
+    result = parse_wrk(WRK_OUTPUT, 16)
+    assert result == HttpResult(15724.61, 0.812, 2.25, 16, 5, requests=31450)
+
+
+def _results() -> Results:
+    results = Results(meta={
+        "date": "today", "cpu": "a CPU", "cpus": 2, "platform": "Linux",
+        "python": "3.11", "versions": {"flaskish": "0.1.0", "starlette": "1.0"},
+        "wrk": "4.1.0", "taskset": True, "frameworks": ["Starlette", "flaskish"],
+        "load_before": "0.10 0.20 0.30", "load_after": "0.40 0.50 0.60",
+        "timing": vars(Timing()),
+    })
+    results.inprocess = {"hello_async": {"Starlette": 10.0, "flaskish": 12.0},
+                         "routes_first": {"flaskish": 10.0}, "routes_last": {"flaskish": 11.0}}
+    results.http = {"hello_async": {"Starlette": HttpResult(10000, 1, 2, 16, 0),
+                                    "flaskish": HttpResult(9000, 1.1, 2.2, 16, 0)}}
+    results.unsupported = {"form_sync": {"Starlette": "cannot"}}
+    return results
+
+
+def test_results_are_written_with_ratios_and_targets(tmp_path: Path) -> None:
+    """RESULTS.md gets the tables, the ratios and the target check list."""
+    results = _results()
+    path = tmp_path / "RESULTS.md"
+    write_results(results, path, tmp_path / "ratios.png")
+    text = path.read_text()
+    assert "| `hello_async` | 10.0 | 12.0 |" in text
+    assert "| `hello_async` | 1.20 |" in text
+    assert "| `hello_async` | 0.90 |" in text
+    assert "Starlette, `form_sync`: cannot." in text
+    met = {goal: ok for ok, goal, _ in targets(results)}
+    assert met["`async def` hello in-process ≤ 1.5x Starlette's cost"] is True
+    assert met["`async def` hello over HTTP ≥ 0.8x Starlette's req/s"] is True
+    assert met["1000 routes `/r{i}/<int:item_id>`, last route ≤ 1.5x the first (in-process)"]
+    assert met["`def` view reading a form in-process ≤ Flask's cost"] is None
+
+
+def test_ratio_chart_is_drawn(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is installed in benchmarks/.venv only")
+    from benchmarks.report import write_chart
+
+    write_chart(_results(), tmp_path / "ratios.png")
+    assert (tmp_path / "ratios.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_readme_describes_every_scenario() -> None:
+    """benchmarks/README.md has a line for each scenario."""
+    readme = (ROOT / "benchmarks" / "README.md").read_text()
+    for scenario in SCENARIOS:
+        assert f"`{scenario.name}`" in readme, scenario.name
+
+
+def test_results_survive_the_json_round_trip() -> None:
+    """``run.py --report-only`` rebuilds the report from results/latest.json."""
+    results = _results()
+    assert Results.from_json(results.as_json()) == results
