@@ -186,13 +186,15 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if headers is None and content_type is None and mimetype is None:
-            # The common case, kept cheap: fresh headers, the default type
-            # already encoded, and a str body measured here.
+        if headers is None and content_type is None:
+            # The common case, kept cheap: fresh headers, the type already
+            # encoded, and a str body measured here.
             raw: list[tuple[bytes, bytes]] = []
             self.headers = Headers._from_raw(raw)
-            if self.default_mimetype is not None:
-                raw.append((b"content-type", _encoded_type(self.default_mimetype, self.charset)))
+            if mimetype is None:
+                mimetype = self.default_mimetype
+            if mimetype is not None:
+                raw.append((b"content-type", _encoded_type(mimetype, self.charset)))
             if type(response) is str:
                 body = response.encode(self.charset)
                 raw.append((b"content-length", b"%d" % len(body)))

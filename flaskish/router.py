@@ -52,9 +52,6 @@ class Router(starlette.routing.Router):
         self.routes = url_map._rules  # type: ignore[assignment]
         self._dispatch = dispatch
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
@@ -78,6 +75,10 @@ class Router(starlette.routing.Router):
                 f"flaskish cannot handle ASGI {kind!r} connections yet; serve them with a "
                 "separate ASGI app."
             )
+
+    # Called as an ASGI app, the router is its ``app`` method itself: no
+    # middleware stack, no extra frame.
+    __call__ = app
 
 
 def _redirect_target(scope: Scope, path: str) -> str:

@@ -130,11 +130,22 @@ class DefaultJSONProvider(JSONProvider):
         """Like :meth:`JSONProvider.response`, with :attr:`mimetype`, a
         trailing newline, and :attr:`compact` deciding the layout."""
         obj = self._prepare_response_obj(args, kwargs)
-        dump_args: dict[str, Any] = {}
-        if (self.compact is None and self._app.debug) or self.compact is False:
-            dump_args["indent"] = 2
+        indent = (self.compact is None and self._app.debug) or self.compact is False
+        if type(self).dumps is DefaultJSONProvider.dumps:
+            text = self._encoder(indent).encode(obj)  # dumps, without a new encoder each time
+        elif indent:
+            text = self.dumps(obj, indent=2)
         else:
-            dump_args["separators"] = (",", ":")
-        return self._app.response_class(
-            f"{self.dumps(obj, **dump_args)}\n", mimetype=self.mimetype
-        )
+            text = self.dumps(obj, separators=(",", ":"))
+        return self._app.response_class(f"{text}\n", mimetype=self.mimetype)
+
+    def _encoder(self, indent: bool) -> json.JSONEncoder:
+        settings = (self.default, self.ensure_ascii, self.sort_keys, indent)
+        cached = self.__dict__.get("_cached_encoder")
+        if cached is None or cached[0] != settings:
+            encoder = json.JSONEncoder(
+                default=self.default, ensure_ascii=self.ensure_ascii, sort_keys=self.sort_keys,
+                indent=2 if indent else None, separators=None if indent else (",", ":"),
+            )
+            cached = self.__dict__["_cached_encoder"] = (settings, encoder)
+        return cached[1]
