@@ -454,11 +454,13 @@ class Flask(Templating, Pipeline):
             raise ValueError("When specifying '_scheme', '_external' must be True.")
         self.inject_url_defaults(endpoint, values)
         try:
-            path = self.url_map.build(endpoint, values, _method)
+            path, rule = self.url_map._build(endpoint, values, _method)
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
         url = quote(root, safe="/!$&'()*+,;=:@%") + path
+        if self.url_map.host_matching and rule.host is not None and rule.host != host:
+            _external, host = True, rule.host  # the rule lives on another host
         if _external:
             url = f"{scheme}://{host}{url}"
         if _anchor is not None:

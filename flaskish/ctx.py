@@ -190,7 +190,9 @@ class RequestContext:
         ``view_args``, or ``routing_exception`` (a 404, 405 or redirect)."""
         request = self.request
         try:
-            rule, values = self.app.url_map.match(request.path, request.method)
+            url_map = self.app.url_map
+            host = request.host if url_map.host_matching else None
+            rule, values = url_map.match(request.path, request.method, host)
         except HTTPException as exc:
             request.routing_exception = exc
         else:

@@ -202,7 +202,9 @@ class Pipeline(Scaffold):
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
         request = _cv_request.get().request
         response = self.response_class()
-        response.headers["Allow"] = ", ".join(sorted(self.url_map.allowed_methods(request.path)))
+        host = request.host if self.url_map.host_matching else None
+        allowed = self.url_map.allowed_methods(request.path, host)
+        response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 
     # -- errors ---------------------------------------------------------------

@@ -56,8 +56,9 @@ class Router(starlette.routing.Router):
         kind = scope["type"]
         if kind == "http":
             path = get_route_path(scope) or "/"
+            host = _host(scope) if self.url_map.host_matching else None
             try:
-                rule, values = self.url_map.match(path, scope["method"])
+                rule, values = self.url_map.match(path, scope["method"], host)
             except RequestRedirect as redirect:
                 redirect.new_url = _redirect_target(scope, redirect.new_url)
                 await self._dispatch(scope, receive, send, None, None, redirect)
@@ -79,6 +80,13 @@ class Router(starlette.routing.Router):
     # Called as an ASGI app, the router is its ``app`` method itself: no
     # middleware stack, no extra frame.
     __call__ = app
+
+
+def _host(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            return str(value.decode("latin-1")).lower()
+    return None
 
 
 def _redirect_target(scope: Scope, path: str) -> str:

@@ -513,20 +513,29 @@ class Map:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._rules!r})"
 
-    def _candidates(self, path: str) -> tuple[list[Rule], list[Rule]]:
+    def _candidates(self, path: str, host: str | None = None) -> tuple[list[Rule], list[Rule]]:
         index = self._index
         if index is None:
             index = self._index = _Index(self._rules, self._rules_by_endpoint)
-        return index.static.get(path, []), index.candidates(path)
+        static, dynamic = index.static.get(path, []), index.candidates(path)
+        if self.host_matching:
+            # A rule with a host answers on that host only (static hosts; a
+            # rule without one answers on any host).
+            static = [rule for rule in static if rule.host in (None, host)]
+            dynamic = [rule for rule in dynamic if rule.host in (None, host)]
+        return static, dynamic
 
-    def match(self, path: str, method: str) -> tuple[Rule, dict[str, Any]]:
-        """The rule and view arguments for *path* and *method*.
+    def match(
+        self, path: str, method: str, host: str | None = None
+    ) -> tuple[Rule, dict[str, Any]]:
+        """The rule and view arguments for *path* and *method* (and the
+        request's *host*, with ``host_matching``).
 
         :raises NotFound: nothing matches the path.
         :raises MethodNotAllowed: the path matches, only for other methods.
         :raises RequestRedirect: the path matches with a trailing slash added.
         """
-        static, dynamic = self._candidates(path)
+        static, dynamic = self._candidates(path, host)
         for rule in static:
             if rule.methods is None or method in rule.methods:
                 return self._checked(rule, dict(rule.defaults) if rule.defaults else {}, method)
@@ -543,13 +552,13 @@ class Map:
                     return self._checked(rule, values, method)
         if not path.endswith("/"):
             slashed = path + "/"
-            static, dynamic = self._candidates(slashed)
+            static, dynamic = self._candidates(slashed, host)
             for rule in (*static, *dynamic):
                 if rule.strict_slashes and rule.match_path(slashed) is not None and (
                     rule.methods is None or method in rule.methods
                 ):
                     raise RequestRedirect(slashed)
-        allowed = self.allowed_methods(path)
+        allowed = self.allowed_methods(path, host)
         if allowed:
             raise MethodNotAllowed(sorted(allowed))
         raise NotFound()
@@ -567,9 +576,9 @@ class Map:
                     raise RequestRedirect(target)
         return rule, values
 
-    def allowed_methods(self, path: str) -> set[str]:
-        """Every method some rule accepts for *path*."""
-        static, dynamic = self._candidates(path)
+    def allowed_methods(self, path: str, host: str | None = None) -> set[str]:
+        """Every method some rule accepts for *path* (on *host*)."""
+        static, dynamic = self._candidates(path, host)
         allowed: set[str] = set()
         for rule in (*static, *dynamic):
             if rule.methods and (rule in static or rule.match_path(path) is not None):
@@ -584,6 +593,12 @@ class Map:
 
         :raises BuildError: no rule of the endpoint can take the values.
         """
+        return self._build(endpoint, values, method, append_unknown)[0]
+
+    def _build(
+        self, endpoint: str, values: Mapping[str, Any], method: str | None,
+        append_unknown: bool = True,
+    ) -> tuple[str, Rule]:
         for rule in self._rules_by_endpoint.get(endpoint, ()):
             if method is not None and rule.methods is not None and method not in rule.methods:
                 continue
@@ -592,6 +607,6 @@ class Map:
             except ValidationError:
                 continue
             if path is not None:
-                return path
+                return path, rule
         raise BuildError(endpoint, values, method, self)
 

@@ -1271,3 +1271,27 @@ def test_router_routes_follow_later_registrations(app: Flask) -> None:
     app.add_url_rule("/b", "b", lambda: "b")
     assert [route.path for route in app.router.routes] == ["/a", "/b"]
     assert len(routes) == 2
+
+
+def test_host_matching_routes_by_the_host_header_and_builds_urls_for_other_hosts() -> None:
+    """With ``host_matching``, a rule's ``host`` decides which host it
+    answers on; ``url_for`` makes a rule on another host an external URL."""
+    app = Flask("hosts", static_folder=None, host_matching=True)
+
+    @app.route("/", host="www.example.com")
+    def www() -> str:
+        return f"www {url_for('api_index')}"
+
+    @app.route("/", host="api.example.com", endpoint="api_index")
+    async def api() -> str:
+        return f"api {url_for('api_index')}"
+
+    @app.route("/health")
+    def health() -> str:
+        return "any host"
+
+    client = app.test_client()
+    assert client.get("http://www.example.com/").text == "www http://api.example.com/"
+    assert client.get("http://api.example.com/").text == "api /"
+    assert client.get("http://other.example.com/").status_code == 404
+    assert client.get("http://other.example.com/health").text == "any host"

@@ -199,11 +199,6 @@ def test_static_host_needs_host_matching() -> None:
         Flask("bad", root_path=str(ROOT), host_matching=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the static rule's host (static_host) is ignored: rules with host= match "
-    "every host and url_for builds them on the request's host",
-)
 def test_static_files_are_served_on_the_static_host_only() -> None:
     app = Flask("cdn", root_path=str(ROOT), static_host="static.example.com",
                 host_matching=True)
