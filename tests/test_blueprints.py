@@ -5,7 +5,6 @@ Views and hooks run both as ``def`` and as ``async def``."""
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 import blueprint_app
 import pytest
 from jinja2 import TemplateNotFound
+from kinds import as_kind, both_kinds
 
 from flaskish import Flask, abort, g, request, url_for
 from flaskish.blueprints import Blueprint, BlueprintSetupState
@@ -24,21 +24,6 @@ from flaskish.testing import FlaskClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Run a test once with ``def`` callables and once with ``async def`` ones.
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
-    function with the same name running *func*'s body on the event loop."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 def rules(app: Flask) -> dict[str, Rule]:

@@ -5,12 +5,12 @@ each error raised from a view reaching the client with its status."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+from kinds import as_kind, both_kinds
 from markupsafe import escape
 
 import flaskish.exceptions as exceptions
@@ -84,20 +84,6 @@ def name_param(class_name: str, code: int, name: str) -> Any:
     return pytest.param(class_name, code, name, id=class_name)
 
 
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
-    function with the same name that runs *func*'s body on the event loop."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 # -- the table ------------------------------------------------------------------------

@@ -12,29 +12,16 @@ import io
 import json as std_json
 import uuid
 import weakref
-from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from kinds import as_kind, both_kinds
 from markupsafe import Markup
 
 from flaskish import Flask, json, jsonify, request
 from flaskish.json.provider import DefaultJSONProvider, JSONProvider
 from flaskish.testing import FlaskClient
-
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
-
-
-def as_kind(kind: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    if kind == "def":
-        return func
-
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    async_version.__name__ = func.__name__
-    return async_version
 
 
 @dataclasses.dataclass

@@ -6,12 +6,12 @@ and as ``async def``."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
+from kinds import as_kind, both_kinds
 from starlette.responses import PlainTextResponse
 
 from flaskish import (
@@ -44,21 +44,6 @@ from flaskish.testing import FlaskClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Run a test once with ``def`` callables and once with ``async def`` ones.
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
-    function with the same name that runs *func*'s body on the event loop."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 def no_propagation(app: Flask) -> None:

@@ -4,34 +4,19 @@ pipeline uses ``app.response_class`` and answers ``HEAD``."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 import pytest
+from kinds import as_kind, both_kinds
 
 from flaskish import Flask, Response, abort, jsonify, make_response, redirect
 from flaskish.testing import FlaskClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Run a test once with ``def`` callables and once with ``async def`` ones.
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
-    function with the same name that runs *func*'s body on the event loop."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 # -- construction and status --------------------------------------------------------

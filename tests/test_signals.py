@@ -7,7 +7,6 @@ any sender; ``def`` and ``async def`` receivers both work, in ``def`` and
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 import anyio
 import pytest
 from blinker import ANY, Signal
+from kinds import as_kind
 
 from flaskish import (
     Flask,
@@ -54,20 +54,6 @@ ALL_SIGNALS = [
     "request_tearing_down", "got_request_exception", "appcontext_tearing_down",
     "appcontext_pushed", "appcontext_popped", "message_flashed",
 ]
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* for ``"def"``; for ``"async def"`` an ``async def`` function of
-    the same name that yields to the event loop once, then runs *func*."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        await anyio.sleep(0)
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 @contextlib.contextmanager

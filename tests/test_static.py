@@ -14,7 +14,6 @@ a few seconds (the file is sparse, so the disk does no work).
 
 from __future__ import annotations
 
-import functools
 import gc
 import io
 import os
@@ -29,6 +28,7 @@ from urllib.parse import unquote
 import anyio
 import httpx2 as httpx
 import pytest
+from kinds import as_kind, both_kinds
 from templates_app import ROOT
 
 from flaskish import Flask, Response, send_file, send_from_directory, url_for
@@ -38,25 +38,10 @@ from flaskish.testing import FlaskClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Run a test once with a ``def`` view and once with an ``async def`` one.
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
 
 STATIC = ROOT / "static"
 SECRET = (ROOT / "secret.txt").read_bytes()
 DIGITS = (STATIC / "digits.txt").read_bytes()  # b"0123456789"
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; an ``async def`` wrapper running its
-    body on the event loop for ``"async def"``."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ The templates live in ``tests/templates_app/templates``."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -23,6 +22,7 @@ import jinja2
 import markupsafe
 import pytest
 from jinja2 import TemplateNotFound, TemplatesNotFound
+from kinds import as_kind, both_kinds
 from templates_app import ROOT, create_app
 
 import flaskish
@@ -49,24 +49,8 @@ from flaskish.testing import FlaskClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Run a test once with a ``def`` view and once with an ``async def`` one.
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
 
 TEMPLATES = ROOT / "templates"
-
-
-def as_kind(kind: str, func: F) -> F:
-    """*func* itself for ``"def"``; for ``"async def"``, an ``async def``
-    function with the same name that runs *func*'s body on the event loop
-    (so rendering there must not need an ``await``)."""
-    if kind == "def":
-        return func
-
-    @functools.wraps(func)
-    async def async_version(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return async_version  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
+from kinds import both_kinds
 
 from flaskish import Flask, g, make_response, request
 from flaskish.blueprints import Blueprint
@@ -17,8 +18,6 @@ from flaskish.concurrency import in_worker_thread
 from flaskish.response import Response
 from flaskish.testing import FlaskClient
 from flaskish.views import MethodView, View, http_method_funcs
-
-both_kinds = pytest.mark.parametrize("kind", ["def", "async def"])
 
 
 def allowed(client: FlaskClient, path: str = "/") -> list[str]:
