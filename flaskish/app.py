@@ -392,8 +392,8 @@ class Flask(Templating, Pipeline):
         """A request context for a made-up request, for tests::
 
             with app.test_request_context("/?name=ada", method="POST", data={"a": "1"}):
-                assert request.args["name"] == "ada"
-                assert request.form["a"] == "1"
+                name = request.args["name"]   # "ada"
+                value = request.form["a"]     # "1"
 
         Takes the test client's arguments (``path``, ``method``,
         ``headers``, ``query_string``, ``data``, ``json``, ``content_type``).

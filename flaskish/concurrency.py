@@ -49,13 +49,13 @@ __all__ = [
     "call",
     "drive",
     "drive_blocking",
+    "in_thread",
     "in_worker_thread",
     "is_async_callable",
     "nonblocking",
     "on_event_loop",
     "resolve",
     "run_in_loop",
-    "to_thread",
 ]
 
 
@@ -330,7 +330,7 @@ async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def to_thread(func: Callable[..., T], /, *args: Any) -> T:
+async def in_thread(func: Callable[..., T], /, *args: Any) -> T:
     """Run a blocking ``def`` function on a worker thread from async code
     (saving an upload from an ``async def`` view)."""
     return await anyio.to_thread.run_sync(func, *args)

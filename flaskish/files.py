@@ -19,7 +19,7 @@ from typing import IO, Any, BinaryIO
 
 from starlette.datastructures import UploadFile
 
-from .concurrency import in_worker_thread, on_event_loop, to_thread
+from .concurrency import in_thread, in_worker_thread, on_event_loop
 from .datastructures import Headers
 
 __all__ = ["FileStorage"]
@@ -116,7 +116,7 @@ class FileStorage:
             shutil.copyfileobj(self._upload.file, dst, buffer_size)
 
     def _save_async(self, dst: PathOrFile, buffer_size: int) -> Coroutine[Any, Any, None]:
-        return to_thread(self._save, dst, buffer_size)
+        return in_thread(self._save, dst, buffer_size)
 
     @staticmethod
     def _on_loop() -> bool:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .concurrency import in_worker_thread, on_event_loop, to_thread
+from .concurrency import in_thread, in_worker_thread, on_event_loop
 from .conditional import (
     parse_etags,
     parse_if_range_header,
@@ -124,7 +124,7 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     on a worker thread); return it as is or ``await`` it.
     """
     if _on_loop():
-        return to_thread(_send_from_directory, directory, path, kwargs)
+        return in_thread(_send_from_directory, directory, path, kwargs)
     return _send_from_directory(directory, path, kwargs)
 
 
@@ -183,7 +183,7 @@ def send_file(
     args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
             last_modified, max_age)
     if _on_loop():
-        return to_thread(_send_file, *args)
+        return in_thread(_send_file, *args)
     return _send_file(*args)
 
 
