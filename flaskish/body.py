@@ -22,7 +22,7 @@ from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, run_in_loop
+from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
 from .datastructures import CombinedMultiDict, Headers, ImmutableMultiDict
 from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge, UnsupportedMediaType
 from .files import FileStorage
@@ -440,7 +440,7 @@ class BodyStream:
             return None
 
     def _next_blocking(self) -> bytes | None:
-        if not in_worker_thread() and on_event_loop():
+        if on_loop_thread():
             raise RuntimeError(
                 "request.stream cannot be read synchronously in an async view. Write "
                 "`async for chunk in request.stream:` (or `await request.stream.aread()`)."

@@ -54,6 +54,7 @@ __all__ = [
     "is_async_callable",
     "nonblocking",
     "on_event_loop",
+    "on_loop_thread",
     "resolve",
     "run_in_loop",
 ]
@@ -208,6 +209,13 @@ def on_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def on_loop_thread() -> bool:
+    """Whether sync code here would block the event loop: we are on the
+    loop's own thread (an ``async def`` view), not on a request's worker
+    thread. Dual-mode functions return an awaitable then."""
+    return not in_worker_thread() and on_event_loop()
 
 
 # -- drivers ----------------------------------------------------------------

@@ -3,13 +3,13 @@ for query strings and forms, and ``Headers`` on top of Starlette's headers."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, NoReturn, TypeVar, overload
 
 from starlette.datastructures import MutableHeaders
 
 from .exceptions import BadRequestKeyError
+from .http import dump_options_header
 
 __all__ = [
     "Accept",
@@ -31,8 +31,6 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 _missing: Any = object()
-# RFC 9110 token characters: values made of these need no quotes.
-_token_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 def _convert(value: Any, type: Callable[[Any], T] | None) -> T:
     return value if type is None else type(value)
@@ -322,17 +320,9 @@ class Headers(MutableHeaders):
 
     @staticmethod
     def _with_params(value: Any, params: Mapping[str, Any]) -> str:
-        parts = [str(value)]
-        for name, param in params.items():
-            name = name.replace("_", "-")
-            if param is None:
-                parts.append(name)
-                continue
-            text = str(param)
-            if not _token_re.fullmatch(text):
-                text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            parts.append(f"{name}={text}")
-        return "; ".join(parts)
+        # Keyword arguments name the parameters: filename_star -> filename-star.
+        options = {name.replace("_", "-"): param for name, param in params.items()}
+        return dump_options_header(str(value), options)
 
     def pop(self, key: str, default: Any = _missing) -> Any:
         """Remove the header *key* and return its first value (*default*,

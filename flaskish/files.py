@@ -19,7 +19,7 @@ from typing import IO, Any, BinaryIO
 
 from starlette.datastructures import UploadFile
 
-from .concurrency import in_thread, in_worker_thread, on_event_loop
+from .concurrency import in_thread, on_loop_thread
 from .datastructures import Headers
 
 __all__ = ["FileStorage"]
@@ -120,7 +120,7 @@ class FileStorage:
 
     @staticmethod
     def _on_loop() -> bool:
-        return not in_worker_thread() and on_event_loop()
+        return on_loop_thread()
 
     def close(self) -> None:
         """Close the temporary file (it is deleted). The app does this when

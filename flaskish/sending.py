@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .concurrency import in_thread, in_worker_thread, on_event_loop
+from .concurrency import in_thread, on_loop_thread
 from .conditional import (
     parse_etags,
     parse_if_range_header,
@@ -123,7 +123,7 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     In an ``async def`` view it returns an awaitable (the file checks run
     on a worker thread); return it as is or ``await`` it.
     """
-    if _on_loop():
+    if on_loop_thread():
         return in_thread(_send_from_directory, directory, path, kwargs)
     return _send_from_directory(directory, path, kwargs)
 
@@ -182,13 +182,9 @@ def send_file(
     """
     args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
             last_modified, max_age)
-    if _on_loop():
+    if on_loop_thread():
         return in_thread(_send_file, *args)
     return _send_file(*args)
-
-
-def _on_loop() -> bool:
-    return not in_worker_thread() and on_event_loop()
 
 
 def _send_file(

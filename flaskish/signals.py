@@ -29,7 +29,7 @@ from typing import Any
 
 from blinker import Namespace, Signal
 
-from .concurrency import call, in_worker_thread, is_async_callable, on_event_loop, run_in_loop
+from .concurrency import call, is_async_callable, on_loop_thread, run_in_loop
 
 __all__ = [
     "AsyncReceiverError",
@@ -107,7 +107,7 @@ def send_sync(signal: Signal, sender: Any, **kwargs: Any) -> None:
     if not signal.receivers or signal.is_muted:
         return
     receivers = list(signal.receivers_for(sender))
-    if on_event_loop() and not in_worker_thread():
+    if on_loop_thread():
         blocked = [r for r in receivers if is_async_callable(r)]
         if blocked:
             names = ", ".join(getattr(r, "__qualname__", repr(r)) for r in blocked)
