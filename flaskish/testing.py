@@ -1,11 +1,10 @@
 """The test client (Flask's API on Starlette's ASGI test transport) and
 made-up requests for :meth:`~flaskish.Flask.test_request_context`.
 
-:class:`FlaskClient` is sync: ``client.get("/")``. :class:`AsyncFlaskClient`
-has the same methods, awaited: ``await client.get("/")``, running the app on
-the test's own event loop. Both share :class:`_ClientBase`, which turns
-Flask-style arguments into an HTTP request and the answer into a
-:class:`TestResponse`.
+:class:`FlaskClient` (``app.test_client()``) turns Flask-style arguments
+into an HTTP request and the answer into a :class:`TestResponse`. In sync
+code ``client.get("/")`` returns the response; in async code it returns an
+awaitable, and the app runs on the test's own event loop.
 """
 
 from __future__ import annotations
@@ -253,21 +252,42 @@ def _apply_root_header(scope: Scope) -> None:
             return
 
 
-class _ClientBase:
-    """What the sync and async clients share: arguments, verbs, cookies,
-    contexts kept by ``with client:``."""
+class FlaskClient:
+    """Flask's test client: ``app.test_client()``.
+
+    In a sync test, ``client.get("/")`` returns the response; ``with
+    app.test_client() as client:`` runs the app's lifespan (startup and
+    shutdown hooks) and keeps the context of the last request pushed, so
+    ``request``, ``session`` and ``g`` can be checked after a call.
+
+    In an async test (an event loop running), the same client's methods
+    return awaitables and the app runs on the test's own loop::
+
+        async with app.test_client() as client:
+            response = await client.get("/")
+
+    Both ways share one cookie jar.
+    """
 
     application: Flask
 
-    def __init__(self, application: Flask, use_cookies: bool = True) -> None:
+    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
         self.application = application
         self.use_cookies = use_cookies
         self.preserve_context = False
         self._new_contexts: list[tuple[AppContext, RequestContext]] = []
         self._kept: list[tuple[AppContext, RequestContext]] = []
+        self._base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
+        self._http = TestClient(
+            self._asgi, base_url=self._base_url, follow_redirects=False,
+            client=CLIENT_ADDRESS, **kwargs,
+        )
+        self._async_http: httpx.AsyncClient | None = None
+        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
+        self._owner: int | None = None
 
-    # The verbs return whatever ``open`` returns: a response for the sync
-    # client, a coroutine of one for the async client.
+    # The verbs return whatever ``open`` returns: a response in sync code,
+    # an awaitable of one in async code.
     def get(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="GET")``."""
         return self.open(*args, method="GET", **kw)
@@ -296,16 +316,9 @@ class _ClientBase:
         """``open(..., method="OPTIONS")``."""
         return self.open(*args, method="OPTIONS", **kw)
 
-    def open(self, path: str = "/", **kwargs: Any) -> Any:
-        raise NotImplementedError
-
     @property
     def _cookies(self) -> httpx.Cookies:
-        return self._http.cookies  # type: ignore[attr-defined, no-any-return]
-
-    def _keeps_context(self) -> bool:
-        """Whether the request being made keeps its context (``with client:``)."""
-        return self.preserve_context
+        return self._http.cookies
 
     def _prepare(self, path: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         follow = bool(kwargs.pop("follow_redirects", False))
@@ -399,34 +412,6 @@ class _ClientBase:
         response = httpx.Response(200, headers=[("set-cookie", header)], request=request)
         self._cookies.extract_cookies(response)
 
-
-class FlaskClient(_ClientBase):
-    """Flask's test client: ``app.test_client()``.
-
-    In a sync test, ``client.get("/")`` returns the response; ``with
-    app.test_client() as client:`` runs the app's lifespan (startup and
-    shutdown hooks) and keeps the context of the last request pushed, so
-    ``request``, ``session`` and ``g`` can be checked after a call.
-
-    In an async test (an event loop running), the same client's methods
-    return awaitables and the app runs on the test's own loop::
-
-        async with app.test_client() as client:
-            response = await client.get("/")
-
-    Both ways share one cookie jar.
-    """
-
-    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
-        super().__init__(application, use_cookies)
-        self._base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
-        self._http = TestClient(
-            self._asgi, base_url=self._base_url, follow_redirects=False,
-            client=CLIENT_ADDRESS, **kwargs,
-        )
-        self._async_http: httpx.AsyncClient | None = None
-        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
-        self._owner: int | None = None
 
     def _keeps_context(self) -> bool:
         if not self.preserve_context:
