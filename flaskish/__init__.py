@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from markupsafe import Markup as Markup
 from markupsafe import escape as escape
+from werkzeug.utils import secure_filename as secure_filename
 
 from . import json as json
 from .app import Flask as Flask
+from .as_flask import install_as_flask as install_as_flask
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
@@ -49,7 +51,6 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
-from .utils import secure_filename as secure_filename
 
 __version__ = "0.1.0"
 
@@ -76,6 +77,7 @@ __all__ = [
     "got_request_exception",
     "has_app_context",
     "has_request_context",
+    "install_as_flask",
     "json",
     "jsonify",
     "make_response",

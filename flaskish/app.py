@@ -7,6 +7,8 @@ routing in :mod:`flaskish.routing` and :mod:`flaskish.router`.
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -28,10 +30,11 @@ from .pipeline import Pipeline
 from .request import Request
 from .response import Response
 from .router import Router
-from .routing import BuildError, Map, Rule
+from .routing import BuildError, Map, MapAdapter, Rule
 from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import Templating
+from .wsgi import WSGIApp, serve_through_wsgi
 
 if TYPE_CHECKING:
     import logging
@@ -141,7 +144,7 @@ class Flask(Templating, Pipeline):
         #: as ``__main__``. Names the logger.
         self.name = self._find_name()
         if instance_path is None:
-            instance_path = os.path.join(self.root_path, "instance")
+            instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
             raise ValueError(
                 "If an instance path is provided it must be absolute. A relative path was "
@@ -178,6 +181,13 @@ class Flask(Templating, Pipeline):
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
         #: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
+        self._default_wsgi_app = WSGIApp(lambda: self.asgi_app)
+        self._wsgi_app: Callable[..., Any] = self._default_wsgi_app
+        #: The WSGI callable HTTP requests go through, if any: middleware
+        #: assigned to ``wsgi_app``, or a subclass's own ``wsgi_app`` method.
+        self._serve_wsgi: Callable[..., Any] | None = None
+        if not isinstance(inspect.getattr_static(type(self), "wsgi_app"), property):
+            self._serve_wsgi = self.wsgi_app
         self.jinja_options: dict[str, Any] = dict(self.jinja_options)
         if self.has_static_folder:
             if bool(static_host) != host_matching:
@@ -192,7 +202,24 @@ class Flask(Templating, Pipeline):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point: ``uvicorn module:app``."""
+        if self._serve_wsgi is not None and scope["type"] == "http":
+            await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
+            return
         await self.asgi_app(scope, receive, send)
+
+    @property
+    def wsgi_app(self) -> Callable[..., Any]:
+        """The app as a WSGI callable, for WSGI middleware written for
+        Flask: ``app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)``. Once it is
+        replaced, every HTTP request goes through the middleware (on a worker
+        thread; the body and response are buffered on that path). See
+        :mod:`flaskish.wsgi`; ASGI middleware goes on :attr:`asgi_app`."""
+        return self._wsgi_app
+
+    @wsgi_app.setter
+    def wsgi_app(self, value: Callable[..., Any]) -> None:
+        self._wsgi_app = value
+        self._serve_wsgi = None if value is self._default_wsgi_app else value
 
     # -- properties -----------------------------------------------------------
 
@@ -232,6 +259,17 @@ class Flask(Templating, Pipeline):
         defaults = dict(self.default_config)
         defaults["DEBUG"] = bool(_env_flag("FLASKISH_DEBUG", _env_flag("FLASK_DEBUG", False)))
         return self.config_class(root, defaults)
+
+    def auto_find_instance_path(self) -> str:
+        """Where :attr:`instance_path` is when not given, as in Flask: an
+        ``instance`` folder beside the app's module or package (the folder
+        it is imported from), or ``<prefix>/var/<name>-instance`` for an app
+        installed into a Python environment."""
+        folder = _import_folder(self.import_name)
+        prefix = _install_prefix(folder)
+        if prefix is None:
+            return os.path.join(folder, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
 
     def make_aborter(self) -> Aborter:
         """Create :attr:`aborter`."""
@@ -467,6 +505,25 @@ class Flask(Templating, Pipeline):
             url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
         return url
 
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """The URL map bound to *request*'s host, root and scheme, or,
+        without a request, to ``SERVER_NAME`` (with ``APPLICATION_ROOT`` and
+        ``PREFERRED_URL_SCHEME``); ``None`` without either, as in Flask.
+        flaskish builds URLs without it (see :meth:`url_for`); it is here
+        for code that matches or builds through an adapter."""
+        if request is not None:
+            return self.url_map.bind(
+                request.host, request.root_path or "/", url_scheme=request.scheme,
+                default_method=request.method, path_info=request.path,
+                query_args=request.query_string.decode("latin-1"),
+            )
+        if self.config["SERVER_NAME"] is None:
+            return None
+        return self.url_map.bind(
+            self.config["SERVER_NAME"], self.config["APPLICATION_ROOT"] or "/",
+            url_scheme=self.config["PREFERRED_URL_SCHEME"],
+        )
+
     def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
         """Call the ``url_defaults`` functions for *endpoint* (the app's,
         then its blueprints')."""
@@ -616,3 +673,34 @@ def _env_flag(name: str, default: bool | None) -> bool | None:
         return default
     return value.lower() not in ("0", "false", "no", "")
 
+
+def _import_folder(import_name: str) -> str:
+    """The folder on :data:`sys.path` that *import_name*'s top-level module
+    or package is imported from (the working directory if unknown)."""
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):  # __main__ without a spec, a broken name
+        spec = None
+    if spec is None or spec.origin in (None, "namespace"):
+        locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+        return os.path.dirname(locations[0]) if locations else os.getcwd()
+    origin = os.path.dirname(os.path.abspath(spec.origin))
+    return os.path.dirname(origin) if spec.submodule_search_locations else origin
+
+
+def _install_prefix(folder: str) -> str | None:
+    """The environment prefix when *folder* is inside it (``sys.prefix`` or
+    a ``site-packages`` folder), else ``None`` (the app is not installed)."""
+    prefix = os.path.abspath(sys.prefix)
+    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
+        return prefix
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None
+    lib_parent, lib = os.path.split(parent)
+    if lib.lower() == "lib":  # Windows: prefix/Lib/site-packages
+        return lib_parent
+    if os.path.basename(lib_parent).lower() == "lib":  # prefix/lib/pythonX.Y/site-packages
+        return os.path.dirname(lib_parent)
+    return parent

@@ -21,10 +21,15 @@ from urllib.parse import unquote_to_bytes
 from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
+from werkzeug.datastructures import CombinedMultiDict, Headers, ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 
 from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
-from .datastructures import CombinedMultiDict, Headers, ImmutableMultiDict
-from .exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge, UnsupportedMediaType
 from .files import FileStorage
 
 if TYPE_CHECKING:
@@ -35,14 +40,16 @@ __all__ = ["BodyStream", "RequestBody"]
 _missing: Any = object()
 
 
-class FormDict(AwaitableSelf, ImmutableMultiDict[Any]):
+# Werkzeug's ImmutableMultiDict itself mixes dict signatures mypy finds
+# incompatible; subclassing it at all reports them.
+class FormDict(AwaitableSelf, ImmutableMultiDict[str, Any]):  # type: ignore[misc]
     """``request.form`` / ``request.files`` / ``request.values``: an immutable
     multi-dict that can also be awaited."""
 
     __slots__ = ()
 
 
-class CombinedFormDict(AwaitableSelf, CombinedMultiDict[Any]):
+class CombinedFormDict(AwaitableSelf, CombinedMultiDict[str, Any]):  # type: ignore[misc]
     """``request.values``: ``args`` then ``form``, awaitable."""
 
     __slots__ = ()
@@ -136,7 +143,11 @@ class RequestBody:
         @property
         def max_content_length(self) -> int | None: ...
         @property
-        def args(self) -> ImmutableMultiDict[str]: ...
+        def max_form_memory_size(self) -> int | None: ...
+        @property
+        def max_form_parts(self) -> int | None: ...
+        @property
+        def args(self) -> MultiDict[str, str]: ...
         @property
         def mimetype(self) -> str: ...
         @property
@@ -145,8 +156,7 @@ class RequestBody:
         def content_length(self) -> int | None: ...
         @property
         def headers(self) -> Headers: ...
-        @property
-        def method(self) -> str: ...
+        method: str
 
     _body: bytes | None = None
     _form: FormDict | None = None
@@ -217,23 +227,17 @@ class RequestBody:
                 items = await self._parse_form(mimetype)
                 for key, value in items:
                     if isinstance(value, UploadFile):
-                        files.append((key, FileStorage(value, key)))
+                        files.append((key, FileStorage(
+                            value.file, value.filename, key,
+                            headers=Headers(list(value.headers.items())),
+                        )))
                     else:
                         fields.append((key, value))
             self._form, self._files = FormDict(fields), FormDict(files)
         return self._form
 
-    def _form_limits(self) -> tuple[int | None, int | None]:
-        from .globals import _cv_app
-
-        ctx = _cv_app.get(None)
-        if ctx is None:
-            return 500_000, 1_000
-        config = ctx.app.config
-        return config.get("MAX_FORM_MEMORY_SIZE"), config.get("MAX_FORM_PARTS")
-
     async def _parse_form(self, mimetype: str) -> list[tuple[str, Any]]:
-        max_memory, max_parts = self._form_limits()
+        max_memory, max_parts = self.max_form_memory_size, self.max_form_parts
         if mimetype == "application/x-www-form-urlencoded":
             body = await self._read_body()
             if max_memory is not None and len(body) > max_memory:
@@ -249,7 +253,7 @@ class RequestBody:
                     for name, _, value in (field.partition(b"=") for field in fields)]
         stream = self._chunks() if self._body is None else _once(self._body)
         parser = MultiPartParser(
-            StarletteHeaders(raw=self.headers.raw), stream,
+            StarletteHeaders(raw=self.scope.get("headers", [])), stream,
             max_files=max_parts or float("inf"), max_fields=max_parts or float("inf"),
             max_part_size=max_memory or 2**63,
         )

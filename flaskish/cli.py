@@ -30,6 +30,7 @@ import starlette
 import uvicorn
 from click.core import ParameterSource
 
+from .as_flask import install_as_flask
 from .concurrency import is_async_callable
 from .ctx import has_app_context
 from .discovery import (
@@ -235,7 +236,8 @@ class FlaskGroup(AppGroup):
     from: it knows ``--app``, ``--debug``, ``--env-file`` and ``--version``,
     has the ``run``, ``shell`` and ``routes`` commands, and adds the loaded
     app's ``app.cli`` commands and those of installed packages (entry points
-    in the ``flaskish.commands`` group).
+    in the ``flaskish.commands`` group, and in Flask's ``flask.commands``
+    group, which turns on :func:`~flaskish.install_as_flask`).
 
     :param add_default_commands: add ``run``, ``shell`` and ``routes``.
     :param create_app: a function returning the app, instead of ``--app``.
@@ -276,6 +278,18 @@ class FlaskGroup(AppGroup):
             return
         for entry_point in metadata.entry_points(group="flaskish.commands"):
             self.add_command(entry_point.load(), entry_point.name)
+        flask_plugins = list(metadata.entry_points(group="flask.commands"))
+        if flask_plugins:
+            # Flask's plugins (Flask-Migrate's ``db``) import ``flask``: it
+            # must mean flaskish for them to see the app flaskish loaded.
+            try:
+                install_as_flask()
+            except RuntimeError as error:
+                click.secho(f"Warning: Flask CLI plugins not loaded: {error}", err=True)
+                flask_plugins = []
+        for entry_point in flask_plugins:
+            if entry_point.name not in self.commands:
+                self.add_command(entry_point.load(), entry_point.name)
         self._plugins_loaded = True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:

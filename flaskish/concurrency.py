@@ -57,6 +57,7 @@ __all__ = [
     "on_loop_thread",
     "resolve",
     "run_in_loop",
+    "run_pipeline",
 ]
 
 
@@ -323,6 +324,21 @@ def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
     return _drive_in_thread(coro, None)
 
 
+def run_pipeline(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> Any:
+    """Run a pipeline coroutine for one of Flask's plain methods
+    (``app.full_dispatch_request()``, ``app.handle_exception(e)``...).
+
+    Off the event loop (a ``def`` override or wrapper, on the request's
+    worker thread; a test outside any loop) it runs to completion here and
+    returns the result, as Flask's method does. On the loop's own thread (an
+    ``async def`` override) it returns an awaitable of the result instead:
+    ``rv = await super().handle_exception(e)``.
+    """
+    if on_loop_thread():
+        return drive(coro, pool)
+    return drive_blocking(coro)
+
+
 def _run_step_blocking(step: _Step) -> Any:
     if step.kind == _ASYNC or is_async_callable(step.func):
         return run_in_loop(step.func, *step.args, **step.kwargs)
@@ -338,10 +354,28 @@ async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def in_thread(func: Callable[..., T], /, *args: Any) -> T:
+async def in_thread(
+    func: Callable[..., T], /, *args: Any, pool: ThreadPool | None = None
+) -> T:
     """Run a blocking ``def`` function on a worker thread from async code
-    (saving an upload from an ``async def`` view)."""
-    return await anyio.to_thread.run_sync(func, *args)
+    (saving an upload from an ``async def`` view). On that thread
+    :func:`run_in_loop` calls back into this event loop.
+
+    :param pool: count the thread in this app's pool (anyio's default
+        limiter otherwise).
+    """
+    token = anyio.lowlevel.current_token()
+
+    def run() -> T:
+        outer = getattr(_thread_state, "token", None)
+        _thread_state.token = token
+        try:
+            return func(*args)
+        finally:
+            _thread_state.token = outer
+
+    limiter = pool.limiter() if pool is not None else None
+    return await anyio.to_thread.run_sync(run, limiter=limiter)
 
 
 def resolve(value: Any) -> Any:

@@ -119,7 +119,11 @@ class AppContext:
     async def _teardown(self, exc: BaseException | None) -> None:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        await self.app.do_teardown_appcontext(exc)
+        await (
+            self.app._do_teardown_appcontext(exc)
+            if not self.app._plain_overrides
+            else self.app._method("do_teardown_appcontext", exc)
+        )
 
     def _reset(self) -> None:
         ctx = _cv_app.get(None)
@@ -271,7 +275,11 @@ class RequestContext:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         try:
-            await self.app.do_teardown_request(exc)
+            await (
+                self.app._do_teardown_request(exc)
+                if not self.app._plain_overrides
+                else self.app._method("do_teardown_request", exc)
+            )
         finally:
             self.request.close()
 

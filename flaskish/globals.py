@@ -82,6 +82,15 @@ class ContextProxy(Generic[T]):
             return ContextProxy
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__wrapped__":
+            # inspect.unwrap (doctest collection) probes with hasattr():
+            # outside a context that must be an AttributeError, not an error
+            # about the context, as with Werkzeug's proxies.
+            try:
+                obj = self._get_current_object()
+            except RuntimeError:
+                raise AttributeError(name) from None
+            return getattr(obj, name)
         return getattr(self._get_current_object(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -9,9 +9,11 @@
 
 Every user callable is called with ``await call(func, ...)``: the driver in
 :mod:`flaskish.concurrency` awaits ``async def`` callables on the event loop
-and runs ``def`` ones on the request's single worker thread. The methods
-below are Flask's (``full_dispatch_request``, ``handle_exception``...), as
-coroutines; override them with ``async def``.
+and runs ``def`` ones on the request's single worker thread. Flask's methods
+(``full_dispatch_request``, ``handle_exception``...) are plain methods, as
+in Flask, over private coroutines (``_full_dispatch_request``...); the
+pipeline calls an app's override of one (``def`` or ``async def``) in place
+of its coroutine.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from markupsafe import escape
 from starlette.responses import Response as StarletteResponse
+from werkzeug.sansio.response import Response as SansIOResponse
 
 from . import signals
-from .concurrency import await_, call, drive, is_async_callable, run_in_loop
+from .concurrency import await_, call, drive, is_async_callable, run_in_loop, run_pipeline
 from .ctx import RequestContext
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
-from .response import Response
+from .response import Response, error_response
 from .routing import RoutingException
 from .scaffold import Scaffold
 
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from .routing import Map, Rule
     from .sessions import SessionInterface
 
-__all__ = ["Pipeline"]
+__all__ = ["PLAIN_METHODS", "Pipeline"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -75,6 +78,112 @@ class Pipeline(Scaffold):
         def request_context(
             self, scope: Scope, receive: Receive | None = None, send: Send | None = None
         ) -> RequestContext: ...
+
+    # -- Flask's plain methods, overridable with def or async def ------------
+
+    #: Which of :data:`PLAIN_METHODS` this app overrides: in a subclass, or
+    #: by assigning to the instance (Flask-Cors wraps ``app.handle_exception``
+    #: so). Kept up to date by ``__setattr__`` / ``__delattr__``; the
+    #: pipeline reads it before each step and, while it is empty (nearly
+    #: always), calls its own coroutines directly.
+    _plain_overrides: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_overrides = frozenset(
+            name for name in PLAIN_METHODS if getattr(cls, name) is not _BASE[name]
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in PLAIN_METHODS:
+            self._find_plain_overrides()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        if name in PLAIN_METHODS:
+            self._find_plain_overrides()
+
+    def _find_plain_overrides(self) -> None:
+        overrides = type(self)._plain_overrides | {
+            name for name in PLAIN_METHODS if name in self.__dict__
+        }
+        object.__setattr__(self, "_plain_overrides", frozenset(overrides))
+
+    def _method(self, name: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """Call Flask's method *name* for the pipeline when the app has some
+        override: the override through the driver if *name* is one (a
+        ``def`` one runs on the request's worker thread, an ``async def``
+        one on the loop), else the pipeline's own coroutine."""
+        if name in self._plain_overrides:
+            return call(getattr(self, name), *args, **kwargs)
+        return getattr(self, "_" + name)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def full_dispatch_request(self) -> Any:
+        """Run ``request_started``, the URL value preprocessors and
+        ``before_request`` hooks, the view, and the error handlers, and
+        finalize the response; return the response (as Flask's method).
+
+        Like every method of this group it is a plain method a ``def``
+        override or wrapper calls and gets a value from; an ``async def``
+        override writes ``await super().full_dispatch_request()``.
+        """
+        return run_pipeline(self._full_dispatch_request(), self.thread_pool)
+
+    def preprocess_request(self) -> Any:
+        """Call the URL value preprocessors, then the ``before_request``
+        functions (app first, then blueprints); return the first
+        non-``None`` value one returns (it ends the request), else ``None``."""
+        return run_pipeline(self._preprocess_request(), self.thread_pool)
+
+    def dispatch_request(self) -> Any:
+        """Call the matched view (or raise the routing error); return what
+        the view returned."""
+        return run_pipeline(self._dispatch_request(), self.thread_pool)
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Any:
+        """Make a response of a view's return value and post-process it
+        (``after_request``, session save, ``request_finished``).
+
+        :param from_error_handler: an error while post-processing is logged
+            instead of raised.
+        """
+        return run_pipeline(self._finalize_request(rv, from_error_handler), self.thread_pool)
+
+    def process_response(self, response: Response) -> Any:
+        """Run the ``after_this_request`` and ``after_request`` functions
+        and save the session; return the response they gave."""
+        return run_pipeline(self._process_response(response), self.thread_pool)
+
+    def handle_http_exception(self, e: HTTPException) -> Any:
+        """Return what the error handler for this HTTP error returns, or the
+        error itself (it becomes its own response)."""
+        return run_pipeline(self._handle_http_exception(e), self.thread_pool)
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Return what the error handler for an exception from a hook or
+        view returns; re-raise it if there is none."""
+        return run_pipeline(self._handle_user_exception(e), self.thread_pool)
+
+    def handle_exception(self, e: Exception) -> Any:
+        """Turn an unhandled exception into a 500 response (through the
+        handler for 500 / ``InternalServerError`` if there is one), and
+        return it. With ``PROPAGATE_EXCEPTIONS`` (on when testing) the
+        exception is re-raised instead. In debug mode the page shows the
+        traceback; otherwise the client never sees it."""
+        return run_pipeline(self._handle_exception(e), self.thread_pool)
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> Any:
+        """Call the ``teardown_request`` functions (reverse order) and send
+        ``request_tearing_down``."""
+        return run_pipeline(self._do_teardown_request(exc), self.thread_pool)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> Any:
+        """Call the ``teardown_appcontext`` functions (reverse order) and
+        send ``appcontext_tearing_down``."""
+        return run_pipeline(self._do_teardown_appcontext(exc), self.thread_pool)
+
+    # -- the request ------------------------------------------------------------
 
     async def _handle_http(
         self,
@@ -122,10 +231,18 @@ class Pipeline(Scaffold):
                     if opened is None:
                         opened = self.session_interface.make_null_session(ctx.app)
                     ctx._session = opened
-                response = await self.full_dispatch_request()
+                response = await (
+                    self._full_dispatch_request()
+                    if not self._plain_overrides
+                    else self._method("full_dispatch_request")
+                )
             except Exception as exc:
                 error = exc
-                response = await self.handle_exception(exc)
+                response = await (
+                    self._handle_exception(exc)
+                    if not self._plain_overrides
+                    else self._method("handle_exception", exc)
+                )
             if isinstance(response, Response) and response._sendable_later:
                 ready = response
             else:
@@ -152,7 +269,7 @@ class Pipeline(Scaffold):
         else:
             await await_(response, scope, ctx.request._receive, ctx.send)
 
-    async def full_dispatch_request(self) -> Any:
+    async def _full_dispatch_request(self) -> Any:
         """Run the hooks and the view, handle HTTP errors, and finalize the
         response."""
         try:
@@ -160,17 +277,33 @@ class Pipeline(Scaffold):
                 _cv_request.get().request.host  # noqa: B018 - an untrusted host is a 400
             if signals.request_started.receivers:
                 await signals.send(signals.request_started, self)
-            rv = await self.preprocess_request()
+            rv = await (
+                self._preprocess_request()
+                if not self._plain_overrides
+                else self._method("preprocess_request")
+            )
             if rv is None:
-                rv = await self.dispatch_request()
+                rv = await (
+                    self._dispatch_request()
+                    if not self._plain_overrides
+                    else self._method("dispatch_request")
+                )
                 if inspect.iscoroutine(rv):
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
         except Exception as exc:
-            rv = await self.handle_user_exception(exc)
-        return await self.finalize_request(rv)
+            rv = await (
+                self._handle_user_exception(exc)
+                if not self._plain_overrides
+                else self._method("handle_user_exception", exc)
+            )
+        return await (
+            self._finalize_request(rv)
+            if not self._plain_overrides
+            else self._method("finalize_request", rv)
+        )
 
-    async def preprocess_request(self) -> Any:
+    async def _preprocess_request(self) -> Any:
         """Call the URL value preprocessors, then the ``before_request``
         functions (app first, then blueprints). A non-``None`` return value
         ends the request with that value."""
@@ -188,7 +321,7 @@ class Pipeline(Scaffold):
                     return rv
         return None
 
-    async def dispatch_request(self) -> Any:
+    async def _dispatch_request(self) -> Any:
         """Call the matched view (or raise the routing error)."""
         request = _cv_request.get().request
         if request.routing_exception is not None:
@@ -222,7 +355,7 @@ class Pipeline(Scaffold):
             return isinstance(e, BadRequest)
         return False
 
-    async def handle_http_exception(self, e: HTTPException) -> Any:
+    async def _handle_http_exception(self, e: HTTPException) -> Any:
         """Call the error handler for an HTTP error, or return the error
         (it becomes its own response)."""
         if e.code is None or isinstance(e, RoutingException):
@@ -233,7 +366,7 @@ class Pipeline(Scaffold):
             return e
         return await call(handler, e)
 
-    async def handle_user_exception(self, e: Exception) -> Any:
+    async def _handle_user_exception(self, e: Exception) -> Any:
         """Handle an exception from a hook or view with its error handler;
         re-raise it if there is none."""
         if isinstance(e, BadRequestKeyError) and (
@@ -241,14 +374,18 @@ class Pipeline(Scaffold):
         ):
             e.show_exception = True
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-            return await self.handle_http_exception(e)
+            return await (
+                self._handle_http_exception(e)
+                if not self._plain_overrides
+                else self._method("handle_http_exception", e)
+            )
         request = _cv_request.get().request
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
             raise e
         return await call(handler, e)
 
-    async def handle_exception(self, e: Exception) -> Any:
+    async def _handle_exception(self, e: Exception) -> Any:
         """Turn an unhandled exception into a 500 response (through the
         handler for 500 / ``InternalServerError`` if there is one).
 
@@ -270,7 +407,11 @@ class Pipeline(Scaffold):
             server_error = await call(handler, server_error)
         elif self.debug:
             server_error = _debug_page(server_error)
-        return await self.finalize_request(server_error, from_error_handler=True)
+        return await (
+            self._finalize_request(server_error, True)
+            if not self._plain_overrides
+            else self._method("finalize_request", server_error, True)
+        )
 
     def log_exception(self, exc_info: ExcInfo | tuple[None, None, None]) -> None:
         """Log an unhandled exception to :attr:`~flaskish.Flask.logger`."""
@@ -299,13 +440,22 @@ class Pipeline(Scaffold):
 
     # -- responses ------------------------------------------------------------
 
-    async def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Any:
+    async def _finalize_request(self, rv: Any, from_error_handler: bool = False) -> Any:
         """Make a response of a view's return value and post-process it."""
         response = self.make_response(rv)
         try:
-            response = await self.process_response(response)
+            response = await (
+                self._process_response(response)
+                if not self._plain_overrides
+                else self._method("process_response", response)
+            )
             if signals.request_finished.receivers:
                 await signals.send(signals.request_finished, self, response=response)
+            if isinstance(response, Response):
+                # Checked here, where a header no server can send still
+                # becomes a 500 page (it is encoded again when sent: a
+                # wrapper of handle_exception may still add headers).
+                response._asgi_headers()
         except Exception:
             if not from_error_handler:
                 raise
@@ -314,7 +464,7 @@ class Pipeline(Scaffold):
             )
         return response
 
-    async def process_response(self, response: Response) -> Response:
+    async def _process_response(self, response: Response) -> Response:
         """Run ``after_this_request`` and ``after_request`` functions (the
         blueprint's, then the app's, each in reverse order of registration),
         then save the session if it was used."""
@@ -330,7 +480,7 @@ class Pipeline(Scaffold):
             await call(self.session_interface.save_session, self, session, response)
         return response
 
-    async def do_teardown_request(self, exc: BaseException | None = None) -> None:
+    async def _do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_request`` functions (reverse order)."""
         if not (self.teardown_request_funcs or signals.request_tearing_down.receivers):
             return
@@ -342,7 +492,7 @@ class Pipeline(Scaffold):
         if signals.request_tearing_down.receivers:
             await signals.send(signals.request_tearing_down, self, exc=exc)
 
-    async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+    async def _do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_appcontext`` functions (reverse order)."""
         for func in reversed(self.teardown_appcontext_funcs):
             await call(func, exc)
@@ -385,9 +535,9 @@ class Pipeline(Scaffold):
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
-                rv = self._coerce(rv.get_response())
-            elif isinstance(rv, Response):
-                rv = self._coerce(rv)
+                rv = error_response(self.response_class, rv)
+            elif isinstance(rv, SansIOResponse):
+                rv = self.response_class.force_type(rv)
             else:
                 raise TypeError(
                     "The view function did not return a valid response. The return type must "
@@ -406,14 +556,6 @@ class Pipeline(Scaffold):
                 for key, value in (headers.items() if hasattr(headers, "items") else headers):
                     rv.headers[key] = str(value)
         return rv
-
-    def _coerce(self, response: Response) -> Response:
-        """Make *response* an instance of :attr:`response_class`, keeping all
-        its state (as Werkzeug's ``force_type`` does)."""
-        cls = self.response_class
-        if not isinstance(response, cls) and issubclass(cls, type(response)):
-            response.__class__ = cls
-        return response
 
     # -- Flask compatibility --------------------------------------------------
 
@@ -434,6 +576,16 @@ class Pipeline(Scaffold):
             return run_in_loop(func, *args, **kwargs)
 
         return wrapper
+
+
+#: Flask's methods that extensions override or wrap with plain functions;
+#: the pipeline calls an override in place of its own coroutine.
+PLAIN_METHODS = frozenset({
+    "full_dispatch_request", "preprocess_request", "dispatch_request", "finalize_request",
+    "process_response", "handle_http_exception", "handle_user_exception", "handle_exception",
+    "do_teardown_request", "do_teardown_appcontext",
+})
+_BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
 
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:

@@ -1,5 +1,5 @@
-"""The response object, with Flask's constructor and attributes, sent over
-ASGI.
+"""The response object: Werkzeug's sans-IO ``Response`` (status, headers,
+cookies, ``cache_control``, ``vary``...) with a body, sent over ASGI.
 
 A body is either buffered (``str`` / ``bytes``) or streamed from a sync or
 async iterator. Sending is written as a pipeline coroutine
@@ -10,7 +10,6 @@ worker thread, like the view that made it.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -19,163 +18,71 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
-from datetime import UTC, datetime, timedelta
-from email.utils import formatdate
 from http import HTTPStatus
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .concurrency import ThreadPool, await_, call, drive
-from .datastructures import Headers
-from .exceptions import HTTP_STATUS_CODES
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import generate_etag
+from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.utils import get_content_type
+
+from .concurrency import ThreadPool, await_, call, drive, resolve
+from .conditional import make_conditional
+from .globals import _cv_app
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
-__all__ = ["Response", "dump_cookie", "get_content_type", "http_date"]
+    from .request import Request
+
+__all__ = ["Response"]
 
 _END: Any = object()
 _NO_BODY_STATUSES = frozenset({204, 304})
 _default_pool = ThreadPool(lambda: 40)
+# What a header may not hold (tab is allowed): servers refuse to send it.
+_unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+# Per-class caches of what every response computes the same way.
+_content_types: dict[str, str] = {}
+_status_lines: dict[int, str] = {}
 
 
-def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
-    """*mimetype* with ``; charset=...`` added where the type is text."""
-    if (
-        mimetype.startswith("text/")
-        or mimetype in ("application/xml", "application/javascript", "application/ecmascript")
-        or mimetype.endswith("+xml")
-    ) and "charset" not in mimetype:
-        return f"{mimetype}; charset={charset}"
-    return mimetype
-
-
-_encoded_types: dict[tuple[str, str], bytes] = {}
-
-
-def _encoded_type(mimetype: str, charset: str) -> bytes:
-    try:
-        return _encoded_types[mimetype, charset]
-    except KeyError:
-        value = _encoded_types[mimetype, charset] = get_content_type(mimetype, charset).encode()
-        return value
-
-
-def http_date(value: datetime | float | int | None = None) -> str:
-    """An HTTP date (``Wed, 21 Oct 2015 07:28:00 GMT``) for a datetime or
-    a Unix timestamp (now if ``None``)."""
-    if value is None:
-        value = time.time()
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.timestamp()
-    return formatdate(value, usegmt=True)
-
-
-# RFC 6265: cookie names are tokens; unquoted values are "cookie-octets".
-_cookie_name_re = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_cookie_octets_re = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
-_control_re = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _quote_cookie_value(value: str) -> str:
-    if _cookie_octets_re.fullmatch(value):
-        return value
-    out = []
-    for byte in value.encode("utf-8"):
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char in ";,":
-            # Octal, as Werkzeug writes them: cookie jars split values at ";".
-            out.append(f"\\{byte:03o}")
-        elif 0x20 <= byte < 0x7F:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03o}")
-    return '"' + "".join(out) + '"'
-
-
-def dump_cookie(
-    key: str,
-    value: str | bytes = "",
-    max_age: timedelta | int | None = None,
-    expires: str | datetime | int | float | None = None,
-    path: str | None = "/",
-    domain: str | None = None,
-    secure: bool = False,
-    httponly: bool = False,
-    samesite: str | None = None,
-    partitioned: bool = False,
-) -> str:
-    """A ``Set-Cookie`` header value. Arguments as :meth:`Response.set_cookie`.
-
-    :raises ValueError: the name is not a valid token, a name or value holds
-        a control character (CR, LF, NUL...), or ``samesite`` is unknown.
-    """
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    for label, text in (("name", key), ("value", value), ("path", path or ""),
-                        ("domain", domain or "")):
-        if _control_re.search(text) or (label != "value" and ";" in text):
-            raise ValueError(
-                f"The cookie {label} {text!r} contains a control character or ';'; remove it "
-                "(cookie names and values must not contain CR, LF or other control characters)."
-            )
-    if not _cookie_name_re.fullmatch(key):
-        raise ValueError(
-            f"The cookie name {key!r} is not valid: use letters, digits and !#$%&'*+-.^_`|~ only."
-        )
-    parts = [f"{key}={_quote_cookie_value(value)}"]
-    if domain:
-        parts.append(f"Domain={domain}")
-    if isinstance(max_age, timedelta):
-        max_age = int(max_age.total_seconds())
-    if expires is None and max_age is not None:
-        expires = time.time() + max_age
-    if expires is not None:
-        parts.append(f"Expires={expires if isinstance(expires, str) else http_date(expires)}")
-    if max_age is not None:
-        parts.append(f"Max-Age={int(max_age)}")
-    if secure or partitioned:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if path is not None:
-        parts.append(f"Path={path}")
-    if samesite is not None:
-        normalized = samesite.title()
-        if normalized not in ("Strict", "Lax", "None"):
-            raise ValueError(f"samesite must be 'Strict', 'Lax' or 'None', not {samesite!r}.")
-        parts.append(f"SameSite={normalized}")
-    if partitioned:
-        parts.append("Partitioned")
-    return "; ".join(parts)
-
-
-class Response:
+class Response(SansIOResponse):
     """An HTTP response: ``Response(response=None, status=None, headers=None,
-    mimetype=None, content_type=None)``, as in Flask.
+    mimetype=None, content_type=None, direct_passthrough=False)``, as in
+    Flask. Everything about status and headers is Werkzeug's
+    (``werkzeug.sansio.response.Response``): :attr:`headers` is a
+    ``werkzeug.datastructures.Headers`` that keeps the case names were set
+    with.
 
     :param response: the body: ``str``, ``bytes``, or an iterable / async
         iterable of ``str`` or ``bytes`` chunks (streamed).
     :param status: a status code (``404``) or status line (``"404 NOT FOUND"``).
-    :param headers: a mapping, a list of pairs or a :class:`Headers`.
+    :param headers: a mapping, a list of pairs or a ``Headers``.
     :param mimetype: the mimetype; ``charset=utf-8`` is added for text.
     :param content_type: the full ``Content-Type``, used as given.
+    :param direct_passthrough: kept for Werkzeug's API; the body is never
+        wrapped.
     """
 
-    default_status = 200
     default_mimetype: str | None = "text/html"
-    charset = "utf-8"
     #: What :meth:`get_json` parses with: ``None`` means :mod:`flaskish.json`,
     #: which uses the current app's JSON provider.
     json_module: Any = None
+    #: As in Flask: a relative ``Location`` is sent as it is.
+    autocorrect_location_header = False
+    #: As in Werkzeug: reading :attr:`data` of a streamed sync body reads it
+    #: into memory (``False`` makes that an error).
+    implicit_sequence_conversion = True
+    #: Set ``Content-Length`` for a buffered body.
+    automatically_set_content_length = True
 
     #: The body: a list of byte strings (buffered) or an iterable / async
     #: iterable of chunks (streamed).
-    response: list[bytes] | Iterable[Any] | AsyncIterable[Any]
-    _on_close: list[Callable[[], Any]]
+    response: Any
 
     def __init__(
         self,
@@ -187,101 +94,136 @@ class Response:
         direct_passthrough: bool = False,
     ) -> None:
         if headers is None and content_type is None:
-            # The common case, kept cheap: fresh headers, the type already
-            # encoded, and a str body measured here.
-            raw: list[tuple[bytes, bytes]] = []
-            self.headers = Headers._from_raw(raw)
+            # The common case, kept cheap: no header validation for the
+            # values made here, the content type and status line cached.
+            self.headers = Headers()
             if mimetype is None:
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                raw.append((b"content-type", _encoded_type(mimetype, self.charset)))
-            if type(response) is str:
-                body = response.encode(self.charset)
-                raw.append((b"content-length", b"%d" % len(body)))
-                self.response = [body]
-                self.status_code = self.default_status
-                if status is not None:
-                    self.status = status
-                self.direct_passthrough = direct_passthrough
-                self._on_close = []
-                return
+                content_type = _content_types.get(mimetype)
+                if content_type is None:
+                    content_type = _content_types[mimetype] = get_content_type(mimetype, "utf-8")
+                self.headers._list.append(("Content-Type", content_type))
+            self.status = self.default_status if status is None else status
         else:
-            self.headers = headers if isinstance(headers, Headers) else Headers(headers)
-            if content_type is None:
-                if mimetype is None and "content-type" not in self.headers:
-                    mimetype = self.default_mimetype
-                if mimetype is not None:
-                    content_type = get_content_type(mimetype, self.charset)
-            if content_type is not None:
-                self.headers["Content-Type"] = content_type
-        self.status_code = self.default_status
-        if status is not None:
-            self.status = status
+            super().__init__(status, headers, mimetype, content_type)
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], Any]] = []
-        if response is None:
+        if type(response) is str and headers is None and self.automatically_set_content_length:
+            body = response.encode()
+            self.response = [body]
+            self.headers._list.append(("Content-Length", str(len(body))))
+        elif response is None:
             self.response = []
         elif isinstance(response, (str, bytes, bytearray)):
             self.set_data(response)
         elif isinstance(response, (list, tuple)):
             # A sequence of str / bytes: known up front, so buffered.
-            self.response = [_to_bytes(chunk, self.charset) for chunk in response]
+            self.response = [_to_bytes(chunk) for chunk in response]
         else:
             self.response = response
 
-    # -- status -----------------------------------------------------------
-
-    _reason: tuple[int, str] | None = None
+    def _clean_status(self, value: str | int | HTTPStatus) -> tuple[str, int]:
+        if type(value) is int:
+            line = _status_lines.get(value)
+            if line is None:
+                line = super()._clean_status(value)[0]
+                if len(_status_lines) < 1000:
+                    _status_lines[value] = line
+            return line, value
+        return super()._clean_status(value)
 
     @property
-    def status(self) -> str:
-        """The status line, e.g. ``"200 OK"``; set it to a code or a line
-        (``"200 Everything fine"`` keeps its own reason phrase)."""
-        code = self.status_code
-        if self._reason is not None and self._reason[0] == code:
-            return f"{code} {self._reason[1]}"
-        return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown').upper()}"
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """The app's ``MAX_COOKIE_SIZE`` (Werkzeug's 4093 outside an app
+        context): a larger cookie is still set, with a warning."""
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return int(ctx.app.config["MAX_COOKIE_SIZE"])
+        return SansIOResponse.max_cookie_size
 
-    @status.setter
-    def status(self, value: int | str | HTTPStatus) -> None:
-        if isinstance(value, int):
-            self.status_code = int(value)
-            return
-        code, _, reason = value.strip().partition(" ")
-        if not code.isdigit():
-            raise ValueError(f"Invalid status {value!r}: it must start with a numeric code.")
-        self.status_code = int(code)
-        self._reason = (self.status_code, reason.strip()) if reason.strip() else None
+    @classmethod
+    def force_type(cls, response: Any, environ: Any = None) -> Response:
+        """*response* as an instance of this class: a response of a parent
+        class is converted in place (as Werkzeug does), any other
+        Werkzeug-style response is copied (body, status and headers)."""
+        if isinstance(response, cls):
+            return response
+        if isinstance(response, Response) and issubclass(cls, type(response)):
+            response.__class__ = cls
+            return response
+        if isinstance(response, SansIOResponse):
+            get_data = getattr(response, "get_data", None)
+            body = get_data() if get_data is not None else b""
+            return cls(body, response.status, Headers(response.headers))
+        raise TypeError(
+            f"Cannot convert a {type(response).__name__} into a response. Return a response "
+            "object, or a str, bytes, dict, list or tuple from the view."
+        )
 
     # -- body -------------------------------------------------------------
 
     @property
     def is_streamed(self) -> bool:
-        """Whether the body is an iterator to be streamed (not known up front)."""
-        return not isinstance(self.response, list)
+        """Whether the body is an iterator to be streamed (its length is not
+        known up front)."""
+        try:
+            len(self.response)
+        except (TypeError, AttributeError):
+            return True
+        return False
+
+    @property
+    def is_sequence(self) -> bool:
+        """Whether the body is a list or tuple (buffered)."""
+        return isinstance(self.response, (list, tuple))
+
+    def _ensure_sequence(self) -> None:
+        if isinstance(self.response, list):
+            return
+        if isinstance(self.response, AsyncIterable):
+            raise RuntimeError(
+                "This response streams from an async iterator, so its body cannot be "
+                "read synchronously. Iterate it with `async for chunk in response.response`."
+            )
+        if not self.implicit_sequence_conversion:
+            raise RuntimeError(
+                "The response body is a stream and implicit_sequence_conversion is off; "
+                "call response.make_sequence() before reading it."
+            )
+        self.make_sequence()
+
+    def make_sequence(self) -> None:
+        """Read a streamed sync body into memory (closing the iterator)."""
+        if isinstance(self.response, list):
+            return
+        source = self.response
+        try:
+            self.response = [_to_bytes(chunk) for chunk in source]
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """The body's chunks as bytes."""
+        for chunk in self.response:
+            yield _to_bytes(chunk)
 
     def get_data(self, as_text: bool = False) -> bytes | str:
         """The body. A streamed sync body is read into memory first; an async
         one cannot be read here (send it, or read it with ``async for``)."""
-        if self.is_streamed:
-            if isinstance(self.response, AsyncIterable):
-                raise RuntimeError(
-                    "This response streams from an async iterator, so its body cannot be "
-                    "read synchronously. Iterate it with `async for chunk in response.response`."
-                )
-            self.response = [_to_bytes(chunk, self.charset) for chunk in self.response]
-        body = b"".join(self.response)  # type: ignore[arg-type]
-        return body.decode(self.charset) if as_text else body
+        self._ensure_sequence()
+        chunks: list[bytes] = self.response
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return body.decode() if as_text else body
 
     def set_data(self, value: str | bytes | bytearray) -> None:
         """Replace the body (and its ``Content-Length``)."""
-        body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
+        body = value.encode() if isinstance(value, str) else bytes(value)
         self.response = [body]
-        raw = self.headers.raw
-        if any(name == b"content-length" for name, _ in raw):
+        if self.automatically_set_content_length:
             self.headers["Content-Length"] = str(len(body))
-        else:
-            raw.append((b"content-length", str(len(body)).encode()))
 
     data = property(get_data, set_data, doc="The body as bytes (see :meth:`get_data`).")
 
@@ -290,60 +232,16 @@ class Response:
         """The body decoded as text."""
         return self.get_data(as_text=True)  # type: ignore[return-value]
 
-    # -- headers ----------------------------------------------------------
+    def calculate_content_length(self) -> int | None:
+        """The body's length, ``None`` if it is streamed."""
+        if not isinstance(self.response, list):
+            return None
+        return sum(len(chunk) for chunk in self.response)
 
-    @property
-    def content_type(self) -> str | None:
-        """The ``Content-Type`` header."""
-        return self.headers.get("content-type")
-
-    @content_type.setter
-    def content_type(self, value: str | None) -> None:
-        if value is None:
-            del self.headers["content-type"]
-        else:
-            self.headers["Content-Type"] = value
-
-    @property
-    def mimetype(self) -> str | None:
-        """The mimetype, without parameters (``"text/html"``)."""
-        value = self.content_type
-        return value.split(";", 1)[0].strip().lower() if value else None
-
-    @mimetype.setter
-    def mimetype(self, value: str) -> None:
-        self.headers["Content-Type"] = get_content_type(value, self.charset)
-
-    @property
-    def mimetype_params(self) -> dict[str, str]:
-        """The ``Content-Type`` parameters, e.g. ``{"charset": "utf-8"}``."""
-        params = {}
-        for part in (self.content_type or "").split(";")[1:]:
-            name, _, value = part.partition("=")
-            if name.strip():
-                params[name.strip().lower()] = value.strip().strip('"')
-        return params
-
-    @property
-    def content_length(self) -> int | None:
-        """The ``Content-Length`` header as a number."""
-        return self.headers.get("content-length", type=int)
-
-    @content_length.setter
-    def content_length(self, value: int | None) -> None:
-        if value is None:
-            del self.headers["content-length"]
-        else:
-            self.headers["Content-Length"] = str(value)
-
-    @property
-    def location(self) -> str | None:
-        """The ``Location`` header."""
-        return self.headers.get("location")
-
-    @location.setter
-    def location(self, value: str) -> None:
-        self.headers["Location"] = value
+    def freeze(self) -> None:
+        """Read the body into memory and set ``Content-Length``."""
+        self.make_sequence()
+        self.headers["Content-Length"] = str(self.calculate_content_length())
 
     @property
     def is_json(self) -> bool:
@@ -360,7 +258,7 @@ class Response:
             return None
         module = self.json_module
         if module is None:
-            from . import json as module  # the current app's provider, as in Flask
+            from . import json as module  # the current app's provider; json imports us
         try:
             return module.loads(self.get_data(as_text=True))
         except ValueError:
@@ -373,48 +271,32 @@ class Response:
         """The body parsed as JSON (``None`` if the mimetype is not JSON)."""
         return self.get_json()
 
-    # -- cookies ----------------------------------------------------------
+    # -- conditional requests ----------------------------------------------
 
-    def set_cookie(
+    def add_etag(self, overwrite: bool = False, weak: bool = False) -> None:
+        """Set an ``ETag`` made from the body, unless one is set (or
+        *overwrite*)."""
+        if overwrite or "etag" not in self.headers:
+            self.set_etag(generate_etag(self.get_data()), weak)  # type: ignore[arg-type]
+
+    def make_conditional(
         self,
-        key: str,
-        value: str = "",
-        max_age: timedelta | int | None = None,
-        expires: str | datetime | int | float | None = None,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
-        partitioned: bool = False,
-    ) -> None:
-        """Add a ``Set-Cookie`` header.
+        request_or_environ: Request,
+        accept_ranges: bool | str = False,
+        complete_length: int | None = None,
+    ) -> Response:
+        """Answer a conditional request (``If-None-Match``,
+        ``If-Modified-Since`` → 304) and, with *accept_ranges*, a ``Range``
+        request (→ 206 or 416), as Werkzeug's ``make_conditional``.
 
-        :param max_age: seconds (or a timedelta) until the cookie expires.
-        :param expires: a datetime or timestamp; set from *max_age* if omitted.
-        :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"``.
-        :param partitioned: CHIPS partitioned cookie (implies ``secure``).
-        :raises ValueError: control characters (CR, LF...) in the name or value.
+        :param request_or_environ: the request (``flaskish.request``).
+        :param accept_ranges: send ``Accept-Ranges: bytes`` (or this unit).
+        :param complete_length: the full body's length, for ranges; the
+            buffered body's length if omitted.
         """
-        self.headers.append(
-            "Set-Cookie",
-            dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
-                        samesite, partitioned),
-        )
-
-    def delete_cookie(
-        self,
-        key: str,
-        path: str | None = "/",
-        domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
-        partitioned: bool = False,
-    ) -> None:
-        """Tell the browser to drop a cookie (same *path* and *domain* as set)."""
-        self.set_cookie(key, expires=0, max_age=0, path=path, domain=domain, secure=secure,
-                        httponly=httponly, samesite=samesite, partitioned=partitioned)
+        if complete_length is None and accept_ranges and isinstance(self.response, list):
+            complete_length = self.calculate_content_length()
+        return make_conditional(self, request_or_environ, accept_ranges, complete_length)
 
     # -- lifecycle --------------------------------------------------------
 
@@ -423,25 +305,72 @@ class Response:
         self._on_close.append(func)
         return func
 
+    def close(self) -> None:
+        """Close the body iterator and call the :meth:`call_on_close`
+        functions (sending does this; call it for a response you never send)."""
+        close = getattr(self.response, "close", None)
+        if close is not None and not isinstance(self.response, list):
+            close()
+        for func in self._on_close:
+            resolve(func())
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sending ----------------------------------------------------------
+
     @property
     def _sendable_later(self) -> bool:
         """A buffered body with nothing to call on close: it can be sent
         from the event loop after the request's sync code has finished."""
         return not self._on_close and isinstance(self.response, list)
 
+    def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as ASGI byte pairs.
+
+        :raises ValueError: a header holds a control character (the server
+            would drop the connection) or text that is not latin-1.
+        """
+        raw = []
+        for name, value in self.headers._list:
+            if not (name.isprintable() and value.isprintable()) and _unsendable.search(
+                name + value
+            ):
+                raise ValueError(
+                    f"The response header {name!r} holds a control character ({value!r}); "
+                    "remove it: no server can send it."
+                )
+            try:
+                raw.append((name.encode("latin-1"), value.encode("latin-1")))
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"The response header {name!r} holds text that is not latin-1 "
+                    f"({value!r}). Send ASCII: percent-encode it, or use RFC 8187's "
+                    "name*=UTF-8''... form for a parameter."
+                ) from None
+        return raw
+
     async def _send_buffered(self, scope: Scope, send: Send) -> None:
         """Send a buffered body (plain async: no user code runs)."""
         status = self.status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
-        raw = self.headers.raw
-        chunks: list[bytes] = self.response  # type: ignore[assignment]
+        chunks: list[bytes] = self.response
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        if with_body:
+        raw = self._asgi_headers()
+        if with_body and self.automatically_set_content_length:
             for name, _ in raw:
-                if name == b"content-length":
+                if name.lower() == b"content-length":
                     break
             else:
-                raw.append((b"content-length", b"%d" % len(body)))
+                raw.append((b"Content-Length", b"%d" % len(body)))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         if not with_body or scope.get("method") == "HEAD":
             body = b""
@@ -454,11 +383,11 @@ class Response:
         status = self.status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
         try:
-            if not self.is_streamed:
+            if isinstance(self.response, list):
                 await await_(self._send_buffered, scope, send)
                 return
             await await_(send, {"type": "http.response.start", "status": status,
-                                "headers": self.headers.raw})
+                                "headers": self._asgi_headers()})
             if with_body and scope.get("method") != "HEAD":
                 await self._stream(send)
             await await_(send, {"type": "http.response.body", "body": b""})
@@ -472,13 +401,13 @@ class Response:
             while (chunk := await await_(_anext, async_iterator)) is not _END:
                 if chunk:
                     await await_(send, {"type": "http.response.body", "more_body": True,
-                                        "body": _to_bytes(chunk, self.charset)})
+                                        "body": _to_bytes(chunk)})
             return
         iterator: Iterator[Any] = await call(iter, source)
         while (chunk := await call(next, iterator, _END)) is not _END:
             if chunk:
                 await await_(send, {"type": "http.response.body", "more_body": True,
-                                    "body": _to_bytes(chunk, self.charset)})
+                                    "body": _to_bytes(chunk)})
 
     async def _close(self) -> None:
         source = self.response
@@ -507,6 +436,17 @@ class Response:
         return f"<{type(self).__name__} {size} [{self.status}]>"
 
 
+def error_response(cls: type[Response], error: HTTPException) -> Response:
+    """The response for an HTTP error: the one it carries
+    (``abort(response)``), the one its class builds (a redirect), or its
+    HTML page with its headers (``Allow``, ``WWW-Authenticate``...)."""
+    if error.response is not None:
+        return cls.force_type(error.response)
+    if type(error).get_response is not HTTPException.get_response:
+        return cls.force_type(error.get_response())
+    return cls(error.get_body(), error.code, error.get_headers())
+
+
 async def _anext(iterator: AsyncIterator[Any]) -> Any:
     try:
         return await iterator.__anext__()
@@ -514,9 +454,9 @@ async def _anext(iterator: AsyncIterator[Any]) -> Any:
         return _END
 
 
-def _to_bytes(chunk: Any, charset: str) -> bytes:
+def _to_bytes(chunk: Any) -> bytes:
     if isinstance(chunk, str):
-        return chunk.encode(charset)
+        return chunk.encode()
     if isinstance(chunk, (bytes, bytearray, memoryview)):
         return bytes(chunk)
     raise TypeError(

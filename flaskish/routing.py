@@ -34,7 +34,9 @@ from .converters import (
     _StarletteConvertor,
     parse_converter_args,
 )
-from .exceptions import HTTPException, MethodNotAllowed, NotFound
+from .exceptions import MethodNotAllowed, NotFound
+from .map_adapter import MapAdapter
+from .routing_exceptions import BuildError, RequestRedirect, RoutingException
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -46,6 +48,7 @@ __all__ = [
     "FloatConverter",
     "IntegerConverter",
     "Map",
+    "MapAdapter",
     "PathConverter",
     "RequestRedirect",
     "RoutingException",
@@ -54,79 +57,6 @@ __all__ = [
     "UnicodeConverter",
     "ValidationError",
 ]
-
-
-# -- exceptions ---------------------------------------------------------------
-
-
-class RoutingException(Exception):
-    """Base class of the exceptions routing raises to steer a request."""
-
-
-class RequestRedirect(HTTPException, RoutingException):
-    """*308*: the URL has a canonical form (e.g. with a trailing slash) and
-    the client is sent there. Not passed to error handlers."""
-
-    code = 308
-
-    def __init__(self, new_url: str) -> None:
-        super().__init__(new_url)
-        self.new_url = new_url
-
-    def get_response(self) -> Any:
-        from .helpers import redirect
-
-        return redirect(self.new_url, self.code)
-
-
-class BuildError(RoutingException, LookupError):
-    """:func:`~flaskish.url_for` could not build a URL for the endpoint
-    with the given values."""
-
-    def __init__(
-        self,
-        endpoint: str,
-        values: Mapping[str, Any],
-        method: str | None,
-        url_map: Map | None = None,
-    ) -> None:
-        super().__init__(endpoint, values, method)
-        self.endpoint = endpoint
-        self.values = dict(values)
-        self.method = method
-        self.url_map = url_map
-
-    def __str__(self) -> str:
-        message = f"Could not build url for endpoint {self.endpoint!r}"
-        if self.method:
-            message += f" ({self.method!r})"
-        if self.values:
-            message += f" with values {sorted(self.values)!r}"
-        message += "."
-        rules = list(self.url_map.iter_rules(self.endpoint)) if self.url_map else []
-        if rules:
-            missing = set.intersection(
-                *(rule.arguments - set(self.values) - set(rule.defaults or ()) for rule in rules)
-            )
-            if missing:
-                message += f" Did you forget to specify values {sorted(missing)!r}?"
-            elif self.method:
-                methods = sorted({m for rule in rules for m in (rule.methods or ())})
-                message += f" The endpoint accepts the methods {methods!r}."
-        elif self.url_map is not None:
-            close = _similar(self.endpoint, self.url_map.endpoints())
-            if close:
-                message += f" Did you mean {close!r} instead?"
-            else:
-                message += " No rule has that endpoint; check the name given to @app.route."
-        return message
-
-
-def _similar(name: str, candidates: Iterable[str]) -> str | None:
-    import difflib
-
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 # -- rule syntax --------------------------------------------------------------
@@ -493,6 +423,37 @@ class Map:
         # Werkzeug's build order: more arguments first, then more defaults.
         same_endpoint.sort(key=lambda r: (-len(r.arguments), -len(r.defaults or ())))
         self._index = None
+
+    def bind(
+        self,
+        server_name: str,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: Mapping[str, Any] | str | None = None,
+    ) -> MapAdapter:
+        """This map bound to a server, to match paths and build URLs outside
+        a request, as Werkzeug's ``Map.bind``.
+
+        :param server_name: the host, e.g. ``"example.com"``.
+        :param script_name: the prefix the app is served under.
+        :param subdomain: not supported yet; must be ``None``.
+        :param url_scheme: the scheme of the URLs built.
+        :param default_method: the method :meth:`MapAdapter.match` assumes.
+        :param path_info: the path :meth:`MapAdapter.match` assumes.
+        :param query_args: the query string a slash redirect keeps.
+        """
+        if subdomain is not None:
+            raise ValueError(
+                "flaskish does not support subdomain matching yet, so url_map.bind() takes "
+                "no subdomain; bind the full host name as server_name instead."
+            )
+        return MapAdapter(
+            self, server_name, script_name or "/", url_scheme, path_info or "/",
+            default_method, query_args,
+        )
 
     def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
         """The rules, or those of one endpoint."""

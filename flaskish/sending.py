@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import posixpath
 import time
 import unicodedata
 import zlib
@@ -20,29 +19,20 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from werkzeug.exceptions import NotFound
+from werkzeug.http import http_date, quote_etag
+from werkzeug.security import safe_join
+
 from .concurrency import in_thread, on_loop_thread
-from .conditional import (
-    parse_etags,
-    parse_if_range_header,
-    parse_range_header,
-    quote_etag,
-    unquote_etag,
-)
-from .exceptions import NotFound
+from .conditional import make_conditional
 from .globals import _cv_request, current_app
-from .http import (
-    parse_date,
-)
-from .response import http_date
 
 if TYPE_CHECKING:
-    from .request import Request
     from .response import Response
 
-__all__ = ["FileBody", "make_conditional", "safe_join", "send_file", "send_from_directory"]
+__all__ = ["FileBody", "safe_join", "send_file", "send_from_directory"]
 
 CHUNK_SIZE = 256 * 1024
-_ALT_SEPARATORS = [sep for sep in (os.sep, os.altsep) if sep and sep != "/"]
 
 
 class FileBody:
@@ -79,32 +69,15 @@ class FileBody:
             if self.file is None:
                 file.close()
 
+    def narrow(self, start: int, stop: int) -> None:
+        """Send only bytes *start* to *stop* of what this body would send
+        (a ``Range`` request)."""
+        self.start, self.stop = self.start + start, self.start + stop
+
     def close(self) -> None:
         """Close a file that was given open."""
         if self.file is not None:
             self.file.close()
-
-
-def safe_join(directory: str, *pathnames: str) -> str | None:
-    """*directory* joined with *pathnames*, or ``None`` if the result
-    could leave the directory (``..``, an absolute path, a backslash or a
-    NUL byte)."""
-    parts = [directory or "."]
-    for name in pathnames:
-        if name != "":
-            name = posixpath.normpath(name)
-        if (
-            "\x00" in name
-            or any(sep in name for sep in _ALT_SEPARATORS)
-            or os.path.isabs(name)
-            or name.startswith("/")
-            or name == ".."
-            or name.startswith("../")
-            or (len(name) > 1 and name[1] == ":")  # a Windows drive letter
-        ):
-            return None
-        parts.append(name)
-    return posixpath.join(*parts)
 
 
 def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLike[str],
@@ -233,7 +206,7 @@ def _send_file(
     response = app.response_class(FileBody(path, file), mimetype=mimetype)
     headers = response.headers
     if size is not None:
-        headers["Content-Length"] = size
+        headers["Content-Length"] = str(size)
     if download_name is not None and (as_attachment or file is None or download_name):
         _set_disposition(response, "attachment" if as_attachment else "inline", download_name)
     if last_modified is not None:
@@ -279,90 +252,3 @@ def _set_disposition(response: Response, kind: str, name: str) -> None:
         params["filename"] = fallback or "download"
         params["filename*"] = "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")
     response.headers.set("Content-Disposition", kind, **params)
-
-
-_NOT_MODIFIED_DROPS = ("content-type", "content-length", "content-disposition",
-                       "content-range", "content-encoding")
-
-
-def make_conditional(
-    response: Response,
-    request: Request,
-    accept_ranges: bool = False,
-    complete_length: int | None = None,
-) -> Response:
-    """Turn *response* into a 304 when the client's copy is current, or a
-    206 (or 416) for a ``Range`` request, as Werkzeug's
-    ``Response.make_conditional`` does. Only for GET and HEAD."""
-    if request.method not in ("GET", "HEAD"):
-        return response
-    headers = response.headers
-    if accept_ranges:
-        headers["Accept-Ranges"] = "bytes"
-    etag, _ = unquote_etag(headers.get("etag"))
-    modified = parse_date(headers.get("last-modified"))
-    if _not_modified(request, etag, modified):
-        response.status_code = 304
-        for name in _NOT_MODIFIED_DROPS:
-            del headers[name]
-        _replace_body(response, None)
-        return response
-    if accept_ranges and complete_length is not None and response.status_code == 200:
-        _apply_range(response, request, etag, modified, complete_length)
-    return response
-
-
-def _not_modified(request: Request, etag: str | None, modified: datetime | None) -> bool:
-    if_none_match = parse_etags(request.headers.get("if-none-match"))
-    if if_none_match:
-        # Weak comparison, as RFC 9110 asks for If-None-Match.
-        return etag is not None and (if_none_match.star_tag or if_none_match.contains_weak(etag))
-    since = parse_date(request.headers.get("if-modified-since"))
-    if since is not None and modified is not None:
-        return modified.replace(microsecond=0) <= since
-    return False
-
-
-def _apply_range(response: Response, request: Request, etag: str | None,
-                 modified: datetime | None, length: int) -> None:
-    header = request.headers.get("range")
-    if header is None:
-        return
-    if_range = parse_if_range_header(request.headers.get("if-range"))
-    if if_range.etag is not None or if_range.date is not None:
-        current = (if_range.etag is not None and not if_range.weak and if_range.etag == etag) or (
-            if_range.date is not None and modified is not None
-            and modified.replace(microsecond=0) == if_range.date
-        )
-        if not current:
-            return  # the client's copy is stale: send it all
-    parsed = parse_range_header(header)
-    if parsed is None or parsed.units != "bytes":
-        return  # a malformed Range header is ignored (RFC 9110)
-    span = parsed.range_for_length(length)
-    if span is None:
-        if len(parsed.ranges) > 1:
-            return  # several ranges: sent whole, as Werkzeug does
-        response.status_code = 416
-        response.headers["Content-Range"] = f"bytes */{length}"
-        del response.headers["content-length"]
-        _replace_body(response, b"")
-        return
-    start, stop = span
-    response.status_code = 206
-    response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{length}"
-    response.headers["Content-Length"] = stop - start
-    body = response.response
-    if isinstance(body, FileBody):
-        body.start, body.stop = body.start + start, body.start + stop
-    else:
-        data = response.get_data()
-        response.response = [data[start:stop]]
-
-
-def _replace_body(response: Response, data: bytes | None) -> None:
-    body = response.response
-    if isinstance(body, FileBody):
-        body.close()
-    response.response = [data] if data else []
-

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
-from collections.abc import AsyncIterator, Iterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
 from starlette.testclient import TestClient
+from werkzeug.datastructures import Headers, MultiDict, iter_multi_items
+from werkzeug.http import parse_date
 
 from .concurrency import on_event_loop, resolve
-from .datastructures import Headers, MultiDict
 from .response import Response
 
 if TYPE_CHECKING:
@@ -56,7 +60,7 @@ class TestResponse(Response):
     def _from_httpx(cls, response: httpx.Response, json_module: Any) -> TestResponse:
         result = cls(response.content, response.status_code)
         # The server's headers exactly (a HEAD response keeps its length).
-        result.headers = Headers(raw=list(response.headers.raw))
+        result.headers = _headers(response.headers.raw)
         result.json_module = json_module
         result.request = _RequestInfo(response.request)
         result.history = tuple(cls._from_httpx(r, json_module) for r in response.history)
@@ -90,6 +94,45 @@ class Cookie:
         )
 
 
+# httpx logs an INFO record per request ("HTTP Request: GET ..."); Werkzeug's
+# test client logs nothing, and tests that count log records rely on that.
+# Only the test client's own requests are silenced, not the app's httpx use.
+_quiet: ContextVar[bool] = ContextVar("flaskish.testing.quiet", default=False)
+
+
+class _TestClientRequests(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _quiet.get()
+
+
+logging.getLogger("httpx2").addFilter(_TestClientRequests())
+
+
+def _expired(morsel: Morsel[str]) -> bool:
+    max_age = morsel["max-age"]
+    if max_age:
+        return str(max_age).strip().lstrip("-").isdigit() and int(max_age) <= 0
+    expires = morsel["expires"]
+    if not expires:
+        return False
+    moment = parse_date(expires)
+    return moment is not None and moment <= datetime.now(UTC)
+
+
+def _cookie_domain(domain: str) -> str:
+    """A cookie domain as Werkzeug's test client compares them: without a
+    leading dot, and without the ``.local`` that the cookie jar adds to a
+    host name that has no dot (``localhost``)."""
+    domain = domain.lstrip(".").lower()
+    name, dot, rest = domain.rpartition(".")
+    return name if dot and rest == "local" and "." not in name else domain
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """Headers received over the test transport, names as sent."""
+    return Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
+
+
 class _RequestInfo:
     """What the test client sent: ``response.request.path``, ``.url``..."""
 
@@ -98,7 +141,7 @@ class _RequestInfo:
         self.url = str(request.url)
         self.path = request.url.path
         self.query_string = request.url.query
-        self.headers = Headers(raw=list(request.headers.raw))
+        self.headers = _headers(request.headers.raw)
 
     def __repr__(self) -> str:
         return f"<TestRequest {self.method} {self.url}>"
@@ -151,8 +194,10 @@ def _request_kwargs(
             # Sent as the bytes given: non-ASCII bytes percent-encoded as is.
             query_string = quote(query_string, safe="=&;+%/?:@!$'()*,~")
         if not isinstance(query_string, str):
-            query: MultiDict[Any] = MultiDict(query_string)
-            query_string = urlencode(list(query.items(multi=True)))
+            # As Werkzeug's test client: a key whose value is None is left out.
+            query_string = urlencode(
+                [(k, v) for k, v in iter_multi_items(query_string) if v is not None]
+            )
         url += ("&" if "?" in url else "?") + query_string
     header_list = list(Headers(headers).items()) if headers is not None else []
     kwargs: dict[str, Any] = {"method": method.upper(), "url": url}
@@ -282,6 +327,8 @@ class FlaskClient:
             self._asgi, base_url=self._base_url, follow_redirects=False,
             client=CLIENT_ADDRESS, **kwargs,
         )
+        # Before httpx stores a response's cookies, drop the ones they replace.
+        self._http.event_hooks = {"response": [self._replace_cookies]}
         self._async_http: httpx.AsyncClient | None = None
         self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
         self._owner: int | None = None
@@ -367,9 +414,52 @@ class FlaskClient:
 
     def set_cookie(self, key: str, value: str = "", domain: str = "localhost",
                    path: str = "/") -> None:
-        """Give the client a cookie, as if a response had set it."""
+        """Give the client a cookie, as if a response had set it (it
+        replaces the cookie of that name, domain and path, as in Werkzeug)."""
+        self._drop_cookie(key, domain, path)
         self._cookies.set(key, value, domain=f"{domain}.local" if "." not in domain else domain,
                           path=path)
+
+    def _drop_cookie(self, key: str, domain: str, path: str, keep: str | None = None) -> None:
+        """Remove the cookies Werkzeug's client would see as *key* on
+        *domain* and *path* (but the one stored under the domain *keep*)."""
+        jar = self._cookies.jar
+        for cookie in list(jar):
+            if (cookie.name, cookie.path) == (key, path) and cookie.domain != keep and (
+                _cookie_domain(cookie.domain) == _cookie_domain(domain)
+            ):
+                jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    def _replace_cookies(self, response: httpx.Response) -> None:
+        """A cookie a response sets replaces the client's cookie of the
+        same name, domain and path, whether either was set with an explicit
+        ``Domain`` or not (Werkzeug's test client keys cookies so; httpx's
+        jar keeps both, and sends the old one first). Runs after httpx has
+        stored the response's cookies."""
+        url = response.request.url
+        host = url.host if "." in url.host else f"{url.host}.local"  # the jar's form
+        for header in response.headers.get_list("set-cookie"):
+            parsed: SimpleCookie = SimpleCookie()
+            try:
+                parsed.load(header)
+            except CookieError:
+                continue
+            for name, morsel in parsed.items():
+                path = morsel["path"] or (url.path.rpartition("/")[0] or "/")
+                domain = morsel["domain"].lstrip(".")
+                if _expired(morsel):
+                    self._drop_cookie(name, domain or host, path)
+                elif domain and "." not in domain:
+                    # The jar refuses an explicit dotless Domain (localhost);
+                    # Werkzeug's client keeps it, so keep it as set_cookie does.
+                    self._drop_cookie(name, domain, path)
+                    self._cookies.set(name, morsel.value, domain=f"{domain}.local", path=path)
+                else:
+                    self._drop_cookie(name, domain or host, path,
+                                      keep=f".{domain}" if domain else host)
+
+    async def _replace_cookies_async(self, response: httpx.Response) -> None:
+        self._replace_cookies(response)
 
     def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
         """Remove a cookie from the client."""
@@ -431,10 +521,14 @@ class FlaskClient:
         if on_event_loop():
             return self._open_async(path, kwargs)
         request_kwargs, follow = self._prepare(path, kwargs)
-        response = self._http.request(
-            request_kwargs.pop("method"), request_kwargs.pop("url"),
-            follow_redirects=follow, **request_kwargs,
-        )
+        token = _quiet.set(True)
+        try:
+            response = self._http.request(
+                request_kwargs.pop("method"), request_kwargs.pop("url"),
+                follow_redirects=follow, **request_kwargs,
+            )
+        finally:
+            _quiet.reset(token)
         return self._finish(response)
 
     async def _open_async(self, path: str, kwargs: dict[str, Any]) -> TestResponse:
@@ -444,11 +538,16 @@ class FlaskClient:
                 transport=httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS),
                 base_url=self._base_url, follow_redirects=False,
                 cookies=self._http.cookies.jar,  # the same jar as the sync side
+                event_hooks={"response": [self._replace_cookies_async]},
             )
-        response = await self._async_http.request(
-            request_kwargs.pop("method"), request_kwargs.pop("url"),
-            follow_redirects=follow, **request_kwargs,
-        )
+        token = _quiet.set(True)
+        try:
+            response = await self._async_http.request(
+                request_kwargs.pop("method"), request_kwargs.pop("url"),
+                follow_redirects=follow, **request_kwargs,
+            )
+        finally:
+            _quiet.reset(token)
         return self._finish(response)
 
     def __enter__(self) -> FlaskClient:

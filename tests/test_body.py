@@ -305,6 +305,8 @@ def test_uploaded_file_attributes_read_and_save_in_a_def_view(
         upload.seek(0)
         return {"filename": upload.filename, "name": upload.name,
                 "content_type": upload.content_type, "mimetype": upload.mimetype,
+                # Werkzeug's FileStorage.content_length is the part's own
+                # Content-Length header, which clients do not send: 0.
                 "length": upload.content_length, "read": upload.read().decode(),
                 "copy": target.getvalue().decode(), "bool": bool(upload),
                 "field": request.form["title"]}
@@ -314,7 +316,7 @@ def test_uploaded_file_attributes_read_and_save_in_a_def_view(
     })
     assert response.json == {"filename": "notes.txt", "name": "doc",
                              "content_type": "text/plain", "mimetype": "text/plain",
-                             "length": 10, "read": "hello file", "copy": "hello file",
+                             "length": 0, "read": "hello file", "copy": "hello file",
                              "bool": True, "field": "report"}
     assert (tmp_path / "saved.txt").read_bytes() == b"hello file"
 
@@ -346,7 +348,7 @@ def test_large_uploads_spool_to_disk_and_every_temp_file_is_closed_after_the_req
         upload = request.files["big"]
         seen.append(upload)
         return {"on_disk": bool(getattr(upload.stream, "_rolled", False)),
-                "size": upload.content_length}
+                "size": len(upload.read())}
 
     data = b"x" * (2 * 1024 * 1024)
     response = client.post("/", data={"big": (io.BytesIO(data), "big.bin")})
@@ -477,7 +479,7 @@ def test_malformed_multipart_is_a_4xx_never_a_500(
     assert status in (200, 400), status
 
 
-def test_invalid_percent_encoding_and_utf8_in_forms_and_query_strings_are_replaced(
+def test_invalid_utf8_is_replaced_in_forms_and_kept_percent_encoded_in_query_strings(
     app: Flask, client: FlaskClient
 ) -> None:
     @app.post("/")
@@ -491,7 +493,7 @@ def test_invalid_percent_encoding_and_utf8_in_forms_and_query_strings_are_replac
     assert response.status_code == 200
     assert response.json == {
         "form": {"a": "\ufffdt\u00e9", "b": "%", "c": "\ufffd\ufffd", "d": "caf\u00e9"},
-        "args": {"q": "%ZZ\ufffd"},
+        "args": {"q": "%ZZ%FF"},  # Werkzeug's args
     }
 
 
@@ -573,7 +575,8 @@ def test_uploads_streams_and_limits_over_a_real_server(
     def upload() -> Any:
         f = request.files["f"]
         f.save(tmp_path / "up.bin")
-        return {"name": f.filename, "size": f.content_length, "title": request.form["title"]}
+        f.seek(0)
+        return {"name": f.filename, "size": len(f.read()), "title": request.form["title"]}
 
     @app.post("/count")
     async def count() -> Any:

@@ -381,15 +381,70 @@ def test_installed_packages_add_commands_through_entry_points(
 
     entry_point = types.SimpleNamespace(name="plugin", load=lambda: hello_plugin)
     calls: list[str] = []
+    installed: list[bool] = []
 
     def entry_points(group: str) -> list[Any]:
         calls.append(group)
-        return [entry_point]
+        return [entry_point] if group == "flaskish.commands" else []
 
     monkeypatch.setattr("flaskish.cli.metadata.entry_points", entry_points)
+    monkeypatch.setattr("flaskish.cli.install_as_flask", lambda: installed.append(True))
     group = FlaskGroup()
     assert CliRunner().invoke(group, ["plugin"]).output == "from a plugin\n"
-    assert calls == ["flaskish.commands"]
+    # Flask's group is read too; with no Flask plugin, ``flask`` is left alone.
+    assert calls == ["flaskish.commands", "flask.commands"]
+    assert installed == []
+
+
+def test_flask_plugins_load_after_install_as_flask_and_flaskish_plugins_win(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Flask's ``flask.commands`` plugins (Flask-Migrate's ``db``) import
+    ``flask``, so ``install_as_flask()`` runs before they are loaded; a
+    ``flaskish.commands`` plugin of the same name is the one kept."""
+    events: list[str] = []
+
+    def plugin(name: str, text: str) -> Any:
+        @click.command(name)
+        def command() -> None:
+            click.echo(text)
+
+        def load() -> click.Command:
+            events.append(f"load {text}")
+            return command
+
+        return types.SimpleNamespace(name=name, load=load)
+
+    groups = {
+        "flaskish.commands": [plugin("shared", "flaskish's")],
+        "flask.commands": [plugin("db", "flask's db"), plugin("shared", "flask's shared")],
+    }
+    monkeypatch.setattr("flaskish.cli.metadata.entry_points", lambda group: groups[group])
+    monkeypatch.setattr("flaskish.cli.install_as_flask", lambda: events.append("install"))
+    group = FlaskGroup()
+    assert CliRunner().invoke(group, ["db"]).output == "flask's db\n"
+    assert CliRunner().invoke(group, ["shared"]).output == "flaskish's\n"
+    assert events == ["load flaskish's", "install", "load flask's db"]
+
+
+def test_flask_plugins_are_skipped_with_a_warning_when_flask_cannot_be_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse() -> None:
+        raise RuntimeError("the real flask is already imported")
+
+    def never_loaded() -> click.Command:
+        raise AssertionError("a Flask plugin was loaded without install_as_flask()")
+
+    flask_plugin = types.SimpleNamespace(name="db", load=never_loaded)
+    monkeypatch.setattr(
+        "flaskish.cli.metadata.entry_points",
+        lambda group: [flask_plugin] if group == "flask.commands" else [],
+    )
+    monkeypatch.setattr("flaskish.cli.install_as_flask", refuse)
+    result = CliRunner().invoke(FlaskGroup(), ["db"])
+    assert "Flask CLI plugins not loaded: the real flask is already imported" in result.output
+    assert "No such command 'db'" in result.output
 
 
 # -- custom commands ---------------------------------------------------------------
@@ -912,9 +967,16 @@ def test_reload_restarts_the_server_when_the_code_changes(tmp_path: Path) -> Non
                "--reload-dir", str(tmp_path), "--log-level", "warning"]
     with server_process(command, tmp_path / "server.log", port, cwd=tmp_path) as server:
         assert httpx.get(server.url).text == "version 1"
-        source.write_text(source.read_text().replace("version 1", "version 2"))
+        new_source = source.read_text().replace("version 1", "version 2")
         deadline = time.monotonic() + 15
+        written = 0.0
         while time.monotonic() < deadline:
+            # The reloader's file watcher may start after the server answers:
+            # a change made before it watches is never seen, so write again
+            # until one is.
+            if time.monotonic() - written > 1:
+                source.write_text(new_source)
+                written = time.monotonic()
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(server.url).text == "version 2":
                     break

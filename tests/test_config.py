@@ -503,9 +503,32 @@ def test_instance_relative_config_loads_files_from_the_instance_folder(
     assert app.config["JSON_WHERE"] == "instance"
 
 
-def test_default_instance_path_is_next_to_the_app(tmp_path: Path) -> None:
-    app = Flask("instance_default_app", root_path=str(tmp_path))
+def test_default_instance_path_is_beside_the_package_or_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in Flask: ``instance/`` in the folder the app is imported from,
+    beside a package (not inside it), and beside a module."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "single.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert Flask("shop").instance_path == os.path.join(str(tmp_path), "instance")
+    assert Flask("shop.views").instance_path == os.path.join(str(tmp_path), "instance")
+    assert Flask("single").instance_path == os.path.join(str(tmp_path), "instance")
+
+
+def test_default_instance_path_of_an_unimportable_name_is_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = Flask("no_such_module_here", root_path=str(tmp_path / "elsewhere"))
     assert app.instance_path == os.path.join(str(tmp_path), "instance")
+
+
+def test_default_instance_path_of_an_installed_app_is_under_the_prefix() -> None:
+    """An app installed in site-packages gets ``<prefix>/var/<name>-instance``."""
+    app = Flask("blinker")  # any module installed in this environment
+    assert app.instance_path == os.path.join(sys.prefix, "var", "blinker-instance")
 
 
 def test_relative_instance_path_raises(tmp_path: Path) -> None:

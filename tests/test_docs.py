@@ -1,26 +1,38 @@
 """Every Python code sample in docs/ runs, in order, one namespace per page.
 
 A sample preceded by the line ``<!-- no-run -->`` is shown but not run (it
-starts a server, for instance). Samples check themselves with ``assert``.
+starts a server, for instance); one preceded by ``<!-- run-in-subprocess -->``
+runs alone in a fresh interpreter, as a script (``install_as_flask()`` must
+run before anything imports real Flask, which this test process has).
+Samples check themselves with ``assert``.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-BLOCK = re.compile(r"(?P<marker><!-- no-run -->\s*\n)?```python\n(?P<code>.*?)```", re.S)
+BLOCK = re.compile(
+    r"(?:<!-- (?P<marker>no-run|run-in-subprocess) -->\s*\n)?```python\n(?P<code>.*?)```", re.S
+)
+ROOT = DOCS.parent
 
 
-def samples(page: Path) -> list[tuple[int, str]]:
+def samples(page: Path) -> list[tuple[int, str, bool]]:
+    """(line, code, alone) for each sample to run; *alone* means in a
+    subprocess of its own."""
     text = page.read_text()
     return [
-        (text.count("\n", 0, match.start()) + 1, match["code"])
+        (text.count("\n", 0, match.start()) + 1, match["code"],
+         match["marker"] == "run-in-subprocess")
         for match in BLOCK.finditer(text)
-        if not match["marker"]
+        if match["marker"] != "no-run"
     ]
 
 
@@ -35,7 +47,16 @@ def test_every_page_is_collected() -> None:
 def test_code_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for line, code in samples(page):
+    for line, code, alone in samples(page):
+        if alone:
+            result = subprocess.run(
+                [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
+                timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            assert result.returncode == 0, f"the sample at {page.name}:{line} failed:\n" + (
+                result.stderr
+            )
+            continue
         try:
             exec(compile(code, f"{page.name}:{line}", "exec"), namespace)
         except Exception as exc:

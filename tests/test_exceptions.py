@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
+import werkzeug.exceptions
 from kinds import as_kind, both_kinds
 from markupsafe import escape
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.sansio.response import Response as SansIOResponse
 
 import flaskish.exceptions as exceptions
 from flaskish import Flask, Response, abort
@@ -39,6 +42,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Werkzeug's ``HTTP_STATUS_CODES`` spells it).
 EXPECTED: list[tuple[str, int, str]] = [
     ("BadRequest", 400, "Bad Request"),
+    ("BadHost", 400, "Bad Request"),
     ("BadRequestKeyError", 400, "Bad Request"),
     ("ClientDisconnected", 400, "Bad Request"),
     ("SecurityError", 400, "Bad Request"),
@@ -115,10 +119,15 @@ def test_the_name_of_each_error_is_its_reason_phrase(
     assert getattr(exceptions, class_name)().name == name
 
 
-def test_the_http_errors_keep_flask_users_import_path() -> None:
+def test_the_http_errors_are_werkzeugs_own_classes() -> None:
+    """So ``except werkzeug.exceptions.NotFound`` in an extension catches
+    flaskish's, and the reverse."""
     for cls in ERRORS:
-        assert cls.__module__ == "flaskish.exceptions"
+        assert cls is getattr(werkzeug.exceptions, cls.__name__)
+        assert cls.__module__ == "werkzeug.exceptions"
         assert cls.__doc__
+    assert exceptions.HTTPException is werkzeug.exceptions.HTTPException
+    assert exceptions.default_exceptions is werkzeug.exceptions.default_exceptions
 
 
 # -- the error page -------------------------------------------------------------------
@@ -127,8 +136,11 @@ def test_the_http_errors_keep_flask_users_import_path() -> None:
 @pytest.mark.parametrize("cls", ERRORS, ids=CLASS_NAMES)
 def test_get_response_is_an_html_page_with_the_description(cls: type[HTTPException]) -> None:
     error = cls()
+    # As in Flask: Werkzeug's own response class, not the app's (flaskish
+    # converts it with ``Response.force_type`` where it needs one).
     response = error.get_response()
-    assert isinstance(response, Response)
+    assert isinstance(response, SansIOResponse) and not isinstance(response, Response)
+    assert Response.force_type(response).get_data() == response.get_data()
     assert response.status_code == error.code
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     body = response.get_data(as_text=True)
@@ -211,9 +223,12 @@ def test_method_not_allowed_takes_a_description() -> None:
 
 
 def test_unauthorized_with_www_authenticate() -> None:
-    response = Unauthorized(www_authenticate='Basic realm="Login"').get_response()
+    """Werkzeug's ``www_authenticate`` is a ``WWWAuthenticate`` (or a list
+    of them), not a string."""
+    challenge = WWWAuthenticate("basic", {"realm": "Log in"})
+    response = Unauthorized(www_authenticate=challenge).get_response()
     assert response.status_code == 401
-    assert response.headers.getlist("WWW-Authenticate") == ['Basic realm="Login"']
+    assert response.headers.getlist("WWW-Authenticate") == ['Basic realm="Log in"']
 
 
 def test_unauthorized_with_several_challenges_sends_several_headers() -> None:
@@ -287,11 +302,12 @@ def test_bad_request_key_error_shows_the_key_with_show_exception() -> None:
     assert "KeyError: &#39;username&#39;</p>" in body
 
 
-def test_bad_request_key_error_without_a_key() -> None:
+def test_bad_request_key_error_without_a_key_shows_an_empty_key_error() -> None:
     error = BadRequestKeyError()
+    assert error.description == BadRequest.description
     error.show_exception = True
     assert error.args == ()
-    assert error.description == BadRequest.description
+    assert error.description == f"{BadRequest.description}\nKeyError: "  # as in Werkzeug
 
 
 def test_bad_request_key_error_with_a_custom_description() -> None:
@@ -397,7 +413,7 @@ def test_headers_of_an_error_reach_the_client(app: Flask, client: FlaskClient, k
         raise TooManyRequests(retry_after=30)
 
     def login() -> str:
-        raise Unauthorized(www_authenticate='Basic realm="app"')
+        raise Unauthorized(www_authenticate=WWWAuthenticate("basic", {"realm": "my app"}))
 
     def ranged() -> str:
         raise RequestedRangeNotSatisfiable(length=10)
@@ -405,7 +421,7 @@ def test_headers_of_an_error_reach_the_client(app: Flask, client: FlaskClient, k
     for func in (limited, login, ranged):
         app.route(f"/{func.__name__}")(as_kind(kind, func))
     assert client.get("/limited").headers["Retry-After"] == "30"
-    assert client.get("/login").headers["WWW-Authenticate"] == 'Basic realm="app"'
+    assert client.get("/login").headers["WWW-Authenticate"] == 'Basic realm="my app"'
     assert client.get("/ranged").headers["Content-Range"] == "bytes */10"
 
 

@@ -5,7 +5,9 @@ name cannot exist on ASGI, it is listed here with the reason."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import subprocess
 import sys
 import types
 
@@ -23,17 +25,17 @@ SUBMODULES = [
 # Names Flask's modules happen to hold but flaskish does not, and why.
 NOT_PROVIDED = {
     # Werkzeug and WSGI internals that Flask's modules import for their own use.
-    "BaseResponse": "Werkzeug's base response; flaskish.Response stands alone",
-    "BaseRequest": "Werkzeug's base request",
-    "RequestBase": "Werkzeug's base request",
-    "ResponseBase": "Werkzeug's base response",
+    "BaseResponse": "Werkzeug's WSGI response; flaskish.Response subclasses its sans-IO base",
+    "BaseRequest": "Werkzeug's WSGI request; flaskish.Request subclasses its sans-IO base",
+    "RequestBase": "Werkzeug's WSGI request",
+    "ResponseBase": "Werkzeug's WSGI response",
     "MapAdapter": "Werkzeug's routing adapter; flaskish.routing.Map matches directly",
     "EnvironBuilder": "builds WSGI environs; use app.test_request_context(...)",
     "Client": "Werkzeug's test client; use app.test_client()",
     "run_simple": "Werkzeug's WSGI server; flaskish serves with uvicorn (app.run)",
     "LocalProxy": "Werkzeug's proxy; flaskish.globals.ContextProxy plays its part",
-    "CallbackDict": "Werkzeug's dict; SecureCookieSession tracks changes itself",
-    "ImmutableDict": "Werkzeug's dict",
+    "CallbackDict": "werkzeug.datastructures.CallbackDict (flaskish.datastructures has it)",
+    "ImmutableDict": "werkzeug.datastructures.ImmutableDict (flaskish.datastructures has it)",
     "SansioBlueprint": "Flask's sans-IO split; flaskish has one Blueprint",
     "App": "Flask's sans-IO split; flaskish has one Flask class",
     "BaseEnvironment": "jinja2.Environment, under its own name",
@@ -94,38 +96,78 @@ def test_the_listed_omissions_are_still_flask_names() -> None:
     assert set(NOT_PROVIDED) <= everything
 
 
-def test_werkzeug_names_flask_users_import_live_in_flaskish() -> None:
-    from flaskish.datastructures import (
-        Authorization,
-        CombinedMultiDict,
-        ETags,
-        FileStorage,
-        Headers,
-        ImmutableMultiDict,
-        MIMEAccept,
-        MultiDict,
-        Range,
-    )
-    from flaskish.exceptions import BadRequest, HTTPException, NotFound, abort
-    from flaskish.http import parse_date, parse_options_header
+def test_werkzeug_names_flask_users_import_are_werkzeugs_own_objects() -> None:
+    """The HTTP vocabulary is Werkzeug's, the very objects (so extensions'
+    ``isinstance`` and ``except`` work); routing is flaskish's own."""
+    import werkzeug.datastructures
+    import werkzeug.exceptions
+    import werkzeug.utils
+
+    import flaskish
+    import flaskish.datastructures
+    import flaskish.exceptions
     from flaskish.routing import BaseConverter, Map, Rule, ValidationError
-    from flaskish.utils import secure_filename
 
-    for name in (Authorization, CombinedMultiDict, ETags, FileStorage, Headers,
-                 ImmutableMultiDict, MIMEAccept, MultiDict, Range, BadRequest, HTTPException,
-                 NotFound, abort, parse_date, parse_options_header, BaseConverter, Map, Rule,
-                 ValidationError, secure_filename):
-        assert name.__module__.startswith("flaskish"), name
+    for name in ("Authorization", "CombinedMultiDict", "ETags", "Headers", "ImmutableMultiDict",
+                 "MIMEAccept", "MultiDict", "Range"):
+        assert getattr(flaskish.datastructures, name) is getattr(werkzeug.datastructures, name)
+    # The one subclass: save() and read() also work in async views.
+    assert issubclass(flaskish.datastructures.FileStorage, werkzeug.datastructures.FileStorage)
+    for name in ("BadRequest", "HTTPException", "NotFound", "Aborter"):
+        assert getattr(flaskish.exceptions, name) is getattr(werkzeug.exceptions, name)
+    assert flaskish.secure_filename is werkzeug.utils.secure_filename
+    # As in Flask, abort() is the app's (current_app.aborter), not Werkzeug's.
+    assert flaskish.abort is flaskish.exceptions.abort is not werkzeug.exceptions.abort
+    # No hand-written copies of werkzeug.http / werkzeug.utils are left.
+    for gone in ("flaskish.http", "flaskish.utils", "flaskish.accept"):
+        assert importlib.util.find_spec(gone) is None, gone
+    for obj in (BaseConverter, Map, Rule, ValidationError):
+        assert obj.__module__.startswith("flaskish"), obj
 
 
-def test_importing_flaskish_imports_neither_flask_nor_werkzeug() -> None:
-    import subprocess
+#: Werkzeug's WSGI side, which flaskish must not use.
+WSGI_MODULES = ("werkzeug.wrappers", "werkzeug.serving", "werkzeug.debug", "werkzeug.test",
+                "werkzeug.wsgi", "werkzeug.middleware")
 
-    code = "import flaskish, flaskish.cli, flaskish.testing, sys; " \
-           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')))"
+
+def imported_modules(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    assert output == "[]"
+                            check=True).stdout
+    return set(output.split())
+
+
+def test_importing_flaskish_imports_no_flask_and_no_more_of_werkzeug_wsgi_than_werkzeug() -> None:
+    """``import flaskish`` never imports the real ``flask``. Werkzeug's own
+    ``__init__`` imports ``werkzeug.serving``, ``.test`` and ``.wrappers``
+    (so any ``import werkzeug.x`` does): flaskish adds no WSGI module to
+    those, and the debugger is never loaded."""
+    ours = imported_modules("import flaskish, flaskish.cli, flaskish.testing")
+    baseline = imported_modules("import werkzeug")
+    assert not {m for m in ours if m.split(".")[0] == "flask"}
+    wsgi = {m for m in ours if m.startswith(WSGI_MODULES)}
+    assert wsgi == {m for m in baseline if m.startswith(WSGI_MODULES)}
+    assert not {m for m in ours if m.startswith("werkzeug.debug")}
+
+
+def test_no_flaskish_module_imports_werkzeugs_wsgi_parts() -> None:
+    import ast
+    from pathlib import Path
+
+    import flaskish
+
+    root = Path(flaskish.__file__).parent
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                assert not name.startswith(WSGI_MODULES), (path, name)
+                assert name.split(".")[0] != "flask", (path, name)
 
 
 def test_request_environ_is_a_wsgi_style_view_of_the_scope() -> None:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 import anyio
 import httpx2 as httpx
 import pytest
+import werkzeug.security
 from kinds import as_kind, both_kinds
 from templates_app import ROOT
 
@@ -309,7 +310,6 @@ def test_if_none_match_wins_over_if_modified_since(client: FlaskClient) -> None:
         ("bytes=-3", 7, 10),  # the last 3 bytes
         ("bytes=7-", 7, 10),  # from byte 7 to the end
         ("bytes=5-100", 5, 10),  # an end past the file is cut
-        ("bytes=-100", 0, 10),  # a suffix longer than the file is all of it
     ],
 )
 def test_a_range_request_gives_a_206_with_those_bytes(
@@ -323,7 +323,12 @@ def test_a_range_request_gives_a_206_with_those_bytes(
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
-@pytest.mark.parametrize("header", ["bytes=10-", "bytes=20-30"])
+@pytest.mark.parametrize(
+    "header",
+    # A suffix longer than the file: RFC 9110 would send all of it; Werkzeug
+    # (Range.range_for_length), and so Flask, answers 416.
+    ["bytes=10-", "bytes=20-30", "bytes=-100"],
+)
 def test_an_unsatisfiable_range_is_a_416(client: FlaskClient, header: str) -> None:
     response = client.get("/static/digits.txt", headers={"Range": header})
     assert response.status_code == 416
@@ -475,11 +480,18 @@ def test_static_files_over_a_real_server(app: Flask, live_server: Any) -> None:
         assert head.headers["ETag"] == etag
 
 
-@pytest.mark.parametrize(
-    "name", ["../secret.txt", "sub/../../secret.txt", "/etc/passwd", "a\x00b", "..", "C:x"]
-)
+@pytest.mark.parametrize("name", ["../secret.txt", "sub/../../secret.txt", "/etc/passwd", ".."])
 def test_safe_join_refuses_paths_that_leave_the_directory(name: str) -> None:
     assert safe_join(str(STATIC), name) is None
+
+
+def test_safe_join_is_werkzeugs_and_leaves_a_nul_to_the_file_check() -> None:
+    """A NUL or a drive-like name does not leave the directory, so
+    Werkzeug's ``safe_join`` joins it (on POSIX); opening it is what fails,
+    and that is a 404 (``test_path_traversal_is_a_404``)."""
+    assert safe_join is werkzeug.security.safe_join
+    assert safe_join("/srv/static", "a\x00b") == "/srv/static/a\x00b"
+    assert safe_join("/srv/static", "C:x") == "/srv/static/C:x"
 
 
 def test_safe_join_joins_paths_inside_the_directory() -> None:

@@ -18,7 +18,7 @@ import weakref
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
-from ..response import http_date
+from werkzeug.http import http_date
 
 if TYPE_CHECKING:
     from ..app import Flask

@@ -37,8 +37,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from markupsafe import Markup
+from werkzeug.http import http_date
 
-from ..response import http_date
 from . import dumps as _json_dumps
 from . import loads as _json_loads
 

@@ -1,0 +1,133 @@
+"""``url_map.bind(...)`` and ``app.create_url_adapter(request)``: the URL
+map bound to one server, to match paths and build URLs outside a request,
+with the API of Werkzeug's ``MapAdapter`` that Flask code and extensions
+use (Flask-Limiter's CLI matches paths with it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from .routing_exceptions import RequestRedirect
+
+if TYPE_CHECKING:
+    from .routing import Map
+
+__all__ = ["MapAdapter"]
+
+
+class MapAdapter:
+    """A :class:`~flaskish.routing.Map` bound to a server name, a script
+    root and a scheme (and, for :meth:`match` without arguments, a path and
+    method).
+
+    :param map: the URL map.
+    :param server_name: the host (with its port, if not the default).
+    :param script_name: the prefix the app is served under.
+    :param url_scheme: ``"http"`` or ``"https"``.
+    :param path_info: the path :meth:`match` uses when given none.
+    :param default_method: the method :meth:`match` uses when given none.
+    :param query_args: the query string a slash redirect keeps.
+    """
+
+    def __init__(
+        self,
+        map: Map,
+        server_name: str,
+        script_name: str = "/",
+        url_scheme: str = "http",
+        path_info: str = "/",
+        default_method: str = "GET",
+        query_args: Mapping[str, Any] | str | None = None,
+    ) -> None:
+        self.map = map
+        self.server_name = server_name.lower()
+        self.script_name = script_name.rstrip("/")
+        self.url_scheme = url_scheme
+        self.path_info = path_info or "/"
+        self.default_method = default_method.upper()
+        self.query_args = query_args
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Mapping[str, Any] | str | None = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The endpoint (or, with *return_rule*, the rule) and view arguments
+        for a path.
+
+        :raises ~werkzeug.exceptions.NotFound: nothing matches.
+        :raises ~werkzeug.exceptions.MethodNotAllowed: only other methods match.
+        :raises ~flaskish.routing.RequestRedirect: a canonical URL exists
+            (a trailing slash); its ``new_url`` keeps *query_args*.
+        """
+        if websocket:
+            raise ValueError(
+                "flaskish has no websocket routes yet, so match(websocket=True) cannot match; "
+                "leave websocket out."
+            )
+        path = "/" + (path_info if path_info is not None else self.path_info).lstrip("/")
+        host = self.server_name if self.map.host_matching else None
+        try:
+            rule, values = self.map.match(path, (method or self.default_method).upper(), host)
+        except RequestRedirect as redirect:
+            query = _query_string(query_args if query_args is not None else self.query_args)
+            target = self.script_name + redirect.new_url + (f"?{query}" if query else "")
+            raise RequestRedirect(target) from None
+        return (rule if return_rule else rule.endpoint), values
+
+    def test(self, path_info: str | None = None, method: str | None = None) -> bool:
+        """Whether :meth:`match` finds a rule (a redirect counts)."""
+        try:
+            self.match(path_info, method)
+        except RequestRedirect:
+            return True
+        except HTTPException:
+            return False
+        return True
+
+    def allowed_methods(self, path_info: str | None = None) -> list[str]:
+        """The methods some rule accepts for the path."""
+        path = "/" + (path_info if path_info is not None else self.path_info).lstrip("/")
+        host = self.server_name if self.map.host_matching else None
+        return sorted(self.map.allowed_methods(path, host))
+
+    def build(
+        self,
+        endpoint: str,
+        values: Mapping[str, Any] | None = None,
+        method: str | None = None,
+        force_external: bool = False,
+        append_unknown: bool = True,
+        url_scheme: str | None = None,
+    ) -> str:
+        """The URL of *endpoint* with *values*: a path under the script
+        root, or, with *force_external* (or a rule on another host), an
+        absolute URL.
+
+        :raises ~flaskish.routing.BuildError: no rule takes the values.
+        """
+        args = {key: value for key, value in (values or {}).items() if value is not None}
+        path, rule = self.map._build(endpoint, args, method, append_unknown)
+        host = rule.host if rule.host is not None else self.server_name
+        if force_external or host != self.server_name or url_scheme is not None:
+            return f"{url_scheme or self.url_scheme}://{host}{self.script_name}{path}"
+        return f"{self.script_name}{path}"
+
+    def __repr__(self) -> str:
+        return f"<MapAdapter {self.url_scheme}://{self.server_name}{self.script_name}/>"
+
+
+def _query_string(query: Mapping[str, Any] | str | None) -> str:
+    if not query:
+        return ""
+    if isinstance(query, str):
+        return query
+    return urlencode(list(MultiDict(query).items(multi=True)))

@@ -1,0 +1,146 @@
+"""``app.wsgi_app``: WSGI middleware written for Flask (``ProxyFix``) wraps a
+flaskish app unchanged, and what it changes in the environ reaches the
+request; the app is also a WSGI callable for WSGI tools."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from kinds import as_kind, both_kinds
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.test import Client
+
+from flaskish import Flask, request, url_for
+from flaskish.testing import FlaskClient
+from flaskish.wsgi import environ_from_scope, scope_from_environ
+
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Host": "shop.example",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Prefix": "/store",
+}
+
+
+def where(app: Flask, kind: str) -> None:
+    def view() -> dict[str, Any]:
+        return {
+            "host": request.host, "remote": request.remote_addr, "scheme": request.scheme,
+            "root": request.root_path, "url": url_for("view", _external=True),
+        }
+
+    app.route("/where")(as_kind(kind, view))
+
+
+@both_kinds
+def test_proxy_fix_on_wsgi_app_sets_host_client_scheme_and_prefix(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    where(app, kind)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_host=1, x_proto=1, x_prefix=1)  # type: ignore[method-assign]
+    assert client.get("/where", headers=FORWARDED).json == {
+        "host": "shop.example", "remote": "203.0.113.7", "scheme": "https",
+        "root": "/store", "url": "https://shop.example/store/where",
+    }
+
+
+def test_without_middleware_the_forwarded_headers_are_not_trusted(
+    app: Flask, client: FlaskClient
+) -> None:
+    where(app, "def")
+    body = client.get("/where", headers=FORWARDED).json
+    assert (body["host"], body["remote"], body["scheme"]) == ("localhost", "127.0.0.1", "http")
+
+
+@both_kinds
+def test_the_body_passes_through_the_middleware(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    def view() -> dict[str, Any]:
+        return {"json": request.get_json(), "length": request.content_length}
+
+    if kind == "async def":
+        async def view() -> dict[str, Any]:  # type: ignore[misc]
+            return {"json": await request.get_json(), "length": request.content_length}
+
+    app.route("/echo", methods=["POST"])(view)
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    response = client.post("/echo", json={"a": [1, 2]})
+    assert response.json == {"json": {"a": [1, 2]}, "length": len(b'{"a": [1, 2]}')}
+
+
+def test_middleware_that_changes_the_response_is_honoured(app: Flask, client: FlaskClient) -> None:
+    app.route("/")(lambda: "body")
+    inner = app.wsgi_app
+
+    def add_header(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, ("X-Middleware", "seen")], exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = add_header  # type: ignore[method-assign]
+    response = client.get("/")
+    assert (response.text, response.headers["X-Middleware"]) == ("body", "seen")
+
+
+def test_a_subclass_wsgi_app_method_wraps_the_app() -> None:
+    class App(Flask):
+        def wsgi_app(self, environ: dict[str, Any], start_response: Any) -> Any:  # type: ignore[override]
+            environ["HTTP_X_FROM_SUBCLASS"] = "yes"
+            return super().wsgi_app(environ, start_response)
+
+    app = App(__name__)
+    app.route("/")(lambda: request.headers["X-From-Subclass"])
+    assert app.test_client().get("/").text == "yes"
+
+
+def test_an_error_in_a_view_propagates_through_the_middleware_when_testing(
+    app: Flask, client: FlaskClient
+) -> None:
+    def broken() -> str:
+        raise LookupError("from the view")
+
+    app.route("/")(broken)
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    with pytest.raises(LookupError, match="from the view"):
+        client.get("/")
+
+
+def test_the_app_is_a_wsgi_callable_for_wsgi_tools(app: Flask) -> None:
+    """Outside any event loop (Werkzeug's own test client), ``wsgi_app``
+    runs the app and returns its response."""
+    app.route("/hello/<name>")(lambda name: f"hello {name}")
+    response = Client(app.wsgi_app).get("/hello/ada")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "hello ada")
+
+
+def test_proxy_fix_over_a_real_server(app: Flask, live_server: Any) -> None:
+    where(app, "async def")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1, x_proto=1)  # type: ignore[method-assign]
+    with live_server(app) as server:
+        body = httpx.get(f"http://127.0.0.1:{server.port}/where", headers=FORWARDED).json()
+    assert (body["host"], body["scheme"]) == ("shop.example", "https")
+
+
+def test_environ_and_scope_round_trip() -> None:
+    scope = {
+        "type": "http", "method": "POST", "scheme": "https", "path": "/app/caf\u00e9",
+        "root_path": "/app", "query_string": b"q=1", "http_version": "1.1",
+        "headers": [(b"host", b"example.com"), (b"content-type", b"text/plain"),
+                    (b"x-a", b"1"), (b"x-a", b"2")],
+        "server": ("example.com", 443), "client": ("10.0.0.1", 5555),
+    }
+    environ = environ_from_scope(scope)
+    assert environ["PATH_INFO"] == "/caf\u00e9".encode().decode("latin-1")
+    assert (environ["SCRIPT_NAME"], environ["HTTP_X_A"], environ["CONTENT_TYPE"]) == (
+        "/app", "1,2", "text/plain"
+    )
+    back = scope_from_environ(environ)
+    assert (back["path"], back["root_path"]) == ("/app/caf\u00e9", "/app")
+    assert back["query_string"] == b"q=1"
+    assert (b"host", b"example.com") in back["headers"]
+    assert back["client"] == ("10.0.0.1", 5555) and back["server"] == ("example.com", 443)
