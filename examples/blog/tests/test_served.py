@@ -10,7 +10,7 @@ import httpx2 as httpx
 import pytest
 import uvicorn
 
-from examples.blog import create_app
+from flaskr import create_app
 
 
 def free_port():
@@ -67,7 +67,7 @@ def test_register_login_post_over_a_real_server(server_url):
         assert "over uvicorn" in index.text
         assert "test title" in index.text  # the other user's post from data.sql
 
-        response = http.get("/auth/logout")  # the async view
+        response = http.get("/auth/logout")
         assert (response.status_code, response.headers["location"]) == (302, "/")
         assert "Log In" in http.get("/").text
         assert http.post("/create").headers["location"] == "/auth/login"
