@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-smoke bench-wrk docs clean
+.PHONY: help install run test lint bench bench-smoke bench-wrk docs compat clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ run: $(STAMP) ## Serve examples/quickstart.py on http://127.0.0.1:8000
 test: $(STAMP) ## Run the whole test suite with branch coverage (fails under the floor)
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest
+	@# The blog (Flask's tutorial app) runs in a process of its own: it calls
+	@# install_as_flask(), and the main suite imports real Flask for interop tests.
+	$(BIN)/coverage run -m pytest -p no:cacheprovider -o pythonpath=examples/blog examples/blog/tests
 	$(BIN)/coverage combine --quiet || true
 	$(BIN)/coverage report
 	$(BIN)/python benchmarks/run.py --smoke
@@ -64,7 +67,25 @@ bench-smoke: $(STAMP) ## Answer every benchmark scenario once, checked, no timin
 	$(BIN)/python benchmarks/run.py --smoke
 
 docs: $(STAMP) ## Run every code sample in docs/ (the docs are Markdown)
-	$(BIN)/pytest tests/test_docs.py -q
+	$(BIN)/python -m pytest tests/test_docs.py -q
+
+# Flask extensions' own test suites, run with `flask` resolved to flaskish
+# (compat/README.md). Its own environment: real Flask, the pinned extensions
+# and their test dependencies (compat/requirements.txt), flaskish editable.
+# COMPAT_ARGS: extension names and/or --real-flask.
+COMPAT_VENV := compat/.venv
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
+
+$(COMPAT_STAMP): pyproject.toml compat/requirements.txt
+	$(PYTHON) -m venv --clear $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/pip install --quiet -r compat/requirements.txt -e .
+	$(COMPAT_VENV)/bin/pip check
+	touch $(COMPAT_STAMP)
+
+compat: $(COMPAT_STAMP) ## Run 7 Flask extensions' own test suites on flaskish (COMPAT_ARGS=...)
+	$(COMPAT_VENV)/bin/python compat/run.py $(COMPAT_ARGS)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) benchmarks/.venv .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(COMPAT_VENV) compat/.work
