@@ -140,6 +140,7 @@ class Flask(Templating, Pipeline):
         root_path: str | None = None,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
+        self._find_plain_overrides()  # an instance attribute: the cheapest read per step
         #: The app's name: the module name, or the script's name when run
         #: as ``__main__``. Names the logger.
         self.name = self._find_name()

@@ -110,14 +110,14 @@ class MapAdapter:
     ) -> str:
         """The URL of *endpoint* with *values*: a path under the script
         root, or, with *force_external* (or a rule on another host), an
-        absolute URL.
+        absolute URL (with *url_scheme*, if given, as in Werkzeug).
 
         :raises ~flaskish.routing.BuildError: no rule takes the values.
         """
         args = {key: value for key, value in (values or {}).items() if value is not None}
         path, rule = self.map._build(endpoint, args, method, append_unknown)
         host = rule.host if rule.host is not None else self.server_name
-        if force_external or host != self.server_name or url_scheme is not None:
+        if force_external or host != self.server_name:
             return f"{url_scheme or self.url_scheme}://{host}{self.script_name}{path}"
         return f"{self.script_name}{path}"
 

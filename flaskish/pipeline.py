@@ -33,7 +33,7 @@ from .concurrency import await_, call, drive, is_async_callable, run_in_loop, ru
 from .ctx import RequestContext
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
-from .response import Response, error_response
+from .response import Response, UnsendableHeader, error_response
 from .routing import RoutingException
 from .scaffold import Scaffold
 
@@ -206,7 +206,19 @@ class Pipeline(Scaffold):
         try:
             ready = await drive(self._run_request(ctx, pushed_app_ctx), self.thread_pool)
             if ready is not None:
-                await ready._send_buffered(scope, send)
+                try:
+                    await ready._send_buffered(scope, send)
+                except UnsendableHeader as error:
+                    # Found while encoding, before anything was sent: the
+                    # client gets a 500 rather than a dropped connection.
+                    if self.config["PROPAGATE_EXCEPTIONS"] or (
+                        self.config["PROPAGATE_EXCEPTIONS"] is None and self.testing
+                    ):
+                        raise
+                    self.logger.error(f"Cannot send the response to {scope['path']}: {error}")
+                    await error_response(self.response_class, InternalServerError())._send_buffered(
+                        scope, send
+                    )
         finally:
             ctx._reset()
 
@@ -451,11 +463,6 @@ class Pipeline(Scaffold):
             )
             if signals.request_finished.receivers:
                 await signals.send(signals.request_finished, self, response=response)
-            if isinstance(response, Response):
-                # Checked here, where a header no server can send still
-                # becomes a 500 page (it is encoded again when sent: a
-                # wrapper of handle_exception may still add headers).
-                response._asgi_headers()
         except Exception:
             if not from_error_handler:
                 raise

@@ -24,6 +24,7 @@ from werkzeug.utils import cached_property
 
 from .body import RequestBody
 from .globals import _cv_app
+from .wsgi import environ_from_scope
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
@@ -207,28 +208,7 @@ class Request(RequestBody, SansIORequest):
         ``PATH_INFO``...). ASGI has no WSGI environ: there is no
         ``wsgi.input`` (read the body with :attr:`stream`), and
         ``asgi.scope`` holds the real thing."""
-        scope = self.scope
-        server = scope.get("server") or ("localhost", 80)
-        client = scope.get("client") or ("", 0)
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": self.method,
-            "SCRIPT_NAME": self.root_path,
-            "PATH_INFO": self.path,
-            "QUERY_STRING": self.query_string.decode("latin-1"),
-            "SERVER_NAME": server[0],
-            "SERVER_PORT": str(server[1]),
-            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-            "REMOTE_ADDR": client[0],
-            "REMOTE_PORT": str(client[1]),
-            "wsgi.url_scheme": self.scheme,
-            "asgi.scope": scope,
-        }
-        for name, value in self.headers.items():
-            key = name.upper().replace("-", "_")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = f"HTTP_{key}"
-            environ[key] = f"{environ[key]},{value}" if key in environ else value
-        return MappingProxyType(environ)
+        return MappingProxyType(environ_from_scope(self.scope))
 
     # -- routing -------------------------------------------------------------
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .request import Request
 
-__all__ = ["Response"]
+__all__ = ["Response", "UnsendableHeader"]
 
 _END: Any = object()
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -47,7 +47,13 @@ _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 # Per-class caches of what every response computes the same way.
 _content_types: dict[str, str] = {}
+_encoded_types: dict[str, bytes] = {}
 _status_lines: dict[int, str] = {}
+
+
+class UnsendableHeader(ValueError):
+    """A response header holds what no server can send (a control
+    character, text that is not latin-1)."""
 
 
 class Response(SansIOResponse):
@@ -103,8 +109,15 @@ class Response(SansIOResponse):
                 content_type = _content_types.get(mimetype)
                 if content_type is None:
                     content_type = _content_types[mimetype] = get_content_type(mimetype, "utf-8")
+                    if content_type.isascii() and content_type.isprintable():
+                        _encoded_types[content_type] = content_type.encode()
                 self.headers._list.append(("Content-Type", content_type))
-            self.status = self.default_status if status is None else status
+            code = self.default_status if status is None else status
+            line = _status_lines.get(code) if type(code) is int else None
+            if line is not None:
+                self._status, self._status_code = line, code  # type: ignore[assignment]
+            else:
+                self.status = code
         else:
             super().__init__(status, headers, mimetype, content_type)
         self.direct_passthrough = direct_passthrough
@@ -336,26 +349,38 @@ class Response(SansIOResponse):
     def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as ASGI byte pairs.
 
-        :raises ValueError: a header holds a control character (the server
-            would drop the connection) or text that is not latin-1.
+        :raises UnsendableHeader: a header holds a control character (the
+            server would drop the connection) or text that is not latin-1.
         """
-        raw = []
-        for name, value in self.headers._list:
-            if not (name.isprintable() and value.isprintable()) and _unsendable.search(
+        items = self.headers._list
+        if len(items) == 2:
+            # The shape of most responses (what __init__ makes): the type
+            # encoded once per mimetype, the length a number.
+            (type_name, type_value), (length_name, length) = items
+            encoded_type = _encoded_types.get(type_value)
+            if (encoded_type is not None and type_name == "Content-Type"
+                    and length_name == "Content-Length" and length.isdigit()):
+                return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
+        try:
+            raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        except UnicodeEncodeError:
+            name, value = next(
+                (name, value) for name, value in items if not (name + value).isascii()
+                and any(ord(char) > 255 for char in name + value)
+            )
+            raise UnsendableHeader(
+                f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
+                "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
+                "for a parameter."
+            ) from None
+        for name, value in items:
+            if not (value.isprintable() and name.isprintable()) and _unsendable.search(
                 name + value
             ):
-                raise ValueError(
+                raise UnsendableHeader(
                     f"The response header {name!r} holds a control character ({value!r}); "
                     "remove it: no server can send it."
                 )
-            try:
-                raw.append((name.encode("latin-1"), value.encode("latin-1")))
-            except UnicodeEncodeError:
-                raise ValueError(
-                    f"The response header {name!r} holds text that is not latin-1 "
-                    f"({value!r}). Send ASCII: percent-encode it, or use RFC 8187's "
-                    "name*=UTF-8''... form for a parameter."
-                ) from None
         return raw
 
     async def _send_buffered(self, scope: Scope, send: Send) -> None:
@@ -366,8 +391,8 @@ class Response(SansIOResponse):
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         raw = self._asgi_headers()
         if with_body and self.automatically_set_content_length:
-            for name, _ in raw:
-                if name.lower() == b"content-length":
+            for name, _ in self.headers._list:
+                if len(name) == 14 and name.lower() == "content-length":
                     break
             else:
                 raw.append((b"Content-Length", b"%d" % len(body)))

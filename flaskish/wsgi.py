@@ -42,7 +42,12 @@ WSGICallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str, Any]:
     """A WSGI environ for an ASGI HTTP scope (PEP 3333: text as latin-1),
-    with the scope itself under ``asgi.scope``."""
+    with the scope itself under ``asgi.scope``.
+
+    :param body: the request body as ``wsgi.input``; without it the environ
+        has no ``wsgi.input`` (rather than an empty one that would read as
+        an empty body).
+    """
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     root = scope.get("root_path", "").rstrip("/")
@@ -61,13 +66,14 @@ def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str
         "REMOTE_PORT": str(client[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": body if body is not None else io.BytesIO(),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
         "asgi.scope": scope,
     }
+    if body is not None:
+        environ["wsgi.input"] = body
     for raw_name, raw_value in scope.get("headers", ()):
         key = raw_name.decode("latin-1").upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
@@ -88,11 +94,11 @@ def scope_from_environ(environ: dict[str, Any]) -> Scope:
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             name = key[5:]
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            name = key  # WSGI servers set these empty when absent
         else:
             continue
-        if isinstance(value, str) and value:
+        if isinstance(value, str):
             headers.append((name.lower().replace("_", "-").encode("latin-1"),
                             value.encode("latin-1")))
     port = environ.get("SERVER_PORT")
@@ -124,7 +130,8 @@ class WSGIApp:
         self._asgi = asgi
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        body = environ["wsgi.input"].read()
+        source = environ.get("wsgi.input")
+        body = source.read() if source is not None else b""
         status, headers, chunks = run_in_loop(_run_asgi, self._asgi(),
                                               scope_from_environ(environ), body)
         phrase = HTTP_STATUS_CODES.get(status, "UNKNOWN").upper()
