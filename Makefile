@@ -72,6 +72,9 @@ docs: $(STAMP) ## Run every code sample in docs/ (the docs are Markdown)
 # Flask extensions' own test suites, run with `flask` resolved to flaskish
 # (compat/README.md). Its own environment: real Flask, the pinned extensions
 # and their test dependencies (compat/requirements.txt), flaskish editable.
+# Flask-Caching's Redis and memcached tests need redis-server and memcached:
+# run.py apt-get installs them when missing (as root; else it fails) and
+# starts them on 127.0.0.1 for that suite only.
 # COMPAT_ARGS: extension names and/or --real-flask.
 COMPAT_VENV := compat/.venv
 COMPAT_STAMP := $(COMPAT_VENV)/.installed

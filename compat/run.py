@@ -14,6 +14,12 @@ unmodified, with this interpreter (``compat/.venv/bin/python``, made by
 the real Flask that is installed beside flaskish. Counts come from pytest's
 JUnit XML; pytest's output goes to ``compat/.work/logs/<extension>.log``.
 
+A suite that needs servers (Flask-Caching: Redis and memcached) gets them
+from here: they are installed with apt-get when missing (as root on Debian;
+anything else is a harness error, never a silent skip), started on
+127.0.0.1 for that suite alone, on the ports its tests use, and stopped
+after it.
+
 Usage: ``python compat/run.py [--real-flask] [--list] [EXTENSION ...]``.
 Exit status: 0 when every test passed, 1 when any failed or errored, 2 when
 the harness itself could not run a suite.
@@ -22,16 +28,20 @@ the harness itself could not run a suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +52,6 @@ WORK_DIR = COMPAT_DIR / ".work"
 SHOWN_FAILURES = 30
 SUITE_TIMEOUT = 600.0
 
-NO_REDIS = "needs a Redis server; none is installed"
-NO_MEMCACHED = "needs a memcached server; none is installed"
 DOCKER = "its fixture starts with Docker (lovely-pytest-docker); there is no Docker here"
 DOCKER_REDIS = f"needs the Redis server {DOCKER}"
 DOCKER_MEMCACHED = f"needs the memcached server {DOCKER}"
@@ -68,6 +76,54 @@ def tests_in(file: str, reason: str, *names: str) -> tuple[Deselect, ...]:
 
 
 @dataclass(frozen=True)
+class Server:
+    """A server that a suite's tests connect to on ``127.0.0.1:port``.
+
+    run.py starts it for the suite, on the loopback only, and stops it after.
+    Flask-Caching's conftest would start its servers itself with
+    pytest-xprocess when none listens on the port, but not when ``CI=true``
+    (it fails instead), and memcached refuses to run as root without ``-u``
+    (its xprocess start then times out after 20 s and the memcached tests are
+    skipped). So the harness starts them, as the suite's own CI does with
+    service containers, and the conftest finds them running.
+    """
+
+    name: str
+    #: The Debian package that installs ``name`` (apt-get install).
+    package: str
+    port: int
+    #: Arguments after the executable; ``{port}`` and ``{dir}`` (a scratch
+    #: folder of its own) are filled in.
+    args: tuple[str, ...]
+    #: Extra arguments when run as root (memcached refuses root without -u).
+    root_args: tuple[str, ...] = ()
+
+    def command(self, scratch: Path) -> list[str]:
+        """The command line that starts it in the foreground."""
+        args = [a.format(port=self.port, dir=scratch) for a in self.args]
+        if os.geteuid() == 0:
+            args += self.root_args
+        return [self.name, *args]
+
+
+#: Bound to 127.0.0.1 only, nothing written to disk, in the foreground.
+REDIS = Server(
+    "redis-server",
+    "redis-server",
+    6360,
+    ("--bind", "127.0.0.1", "--port", "{port}", "--save", "", "--appendonly", "no",
+     "--dir", "{dir}", "--daemonize", "no", "--logfile", ""),
+)  # fmt: skip
+MEMCACHED = Server(
+    "memcached",
+    "memcached",
+    11212,
+    ("-l", "127.0.0.1", "-p", "{port}", "-U", "0"),
+    root_args=("-u", "nobody"),
+)
+
+
+@dataclass(frozen=True)
 class Suite:
     """One extension: which sdist to fetch and how its own suite is run."""
 
@@ -84,6 +140,11 @@ class Suite:
     drop_addopts: str = ""
     tests: tuple[str, ...] = ("tests",)
     deselect: tuple[Deselect, ...] = ()
+    #: Servers started on the loopback for this suite's run (see Server).
+    servers: tuple[Server, ...] = ()
+    #: Keep pytest's cache provider (in a fresh ``compat/.work/cache/<slug>``):
+    #: pytest-xprocess keeps its state there. Off for the other suites.
+    cache_provider: bool = False
 
     @property
     def slug(self) -> str:
@@ -123,19 +184,11 @@ SUITES: tuple[Suite, ...] = (
         "2.5.1",
         "f75b451fde3faac0e278da72263818134deca8c4ba6bb07b9b3b238991368dae",
         options=("--tb=short", "--capture=tee-sys"),
-        deselect=(
-            *tests_in("tests/test_backend_cache.py", NO_REDIS, "TestRedisCache::"),
-            *tests_in("tests/test_backend_cache.py", NO_MEMCACHED, "TestMemcachedCache::"),
-            *tests_in(
-                "tests/test_basic_app.py",
-                NO_REDIS,
-                "test_init_app_multi_apps",
-                "test_app_redis_cache_backend_url_default_db",
-                "test_app_redis_cache_backend_url_custom_db",
-                "test_app_redis_cache_backend_url_explicit_db_arg",
-            ),
-            *tests_in("tests/test_cache.py", NO_REDIS, "test_cache_unlink"),
-        ),
+        # Its conftest's redis_server / memcache_server fixtures take the
+        # xprocess fixture even when the server is already running.
+        plugins=("xprocess.pytest_xprocess",),
+        cache_provider=True,
+        servers=(REDIS, MEMCACHED),
     ),
     Suite(
         "Flask-Limiter",
@@ -341,6 +394,134 @@ def child_env(real_flask: bool, shim_dir: Path) -> dict[str, str]:
     return env
 
 
+APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
+
+
+@contextlib.contextmanager
+def no_service_starts() -> Iterator[None]:
+    """Stop Debian's maintainer scripts from starting the daemons they install.
+
+    invoke-rc.d and deb-systemd-invoke do not start a service when
+    ``policy-rc.d`` exits 101 (Docker images ship one that does). If there is
+    none, one is put in place for the install and removed after it.
+    """
+    if POLICY_RC_D.exists():
+        yield
+        return
+    POLICY_RC_D.write_text("#!/bin/sh\n# compat/run.py: no service starts\nexit 101\n")
+    POLICY_RC_D.chmod(0o755)
+    try:
+        yield
+    finally:
+        POLICY_RC_D.unlink(missing_ok=True)
+
+
+def stop_services(names: list[str]) -> None:
+    """Stop and disable the system services of just-installed packages, if any runs.
+
+    A belt to no_service_starts()'s braces (an existing ``policy-rc.d`` may
+    allow starts). The system daemons would listen on the default ports
+    (6379, 11211), not the suites' ones, but none should be left running.
+    """
+    if Path("/run/systemd/system").is_dir() and shutil.which("systemctl"):
+        commands = [["systemctl", "disable", "--now", "--quiet", name] for name in names]
+    elif shutil.which("service"):
+        commands = [["service", name, "stop"] for name in names]
+    else:
+        return
+    for command in commands:
+        subprocess.run(command, capture_output=True, check=False)
+
+
+def install_servers(servers: list[Server]) -> None:
+    """apt-get install the servers that are not on PATH; HarnessError if impossible."""
+    missing = sorted({s.package for s in servers if shutil.which(s.name) is None})
+    if not missing:
+        return
+    names = " ".join(missing)
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        why = "not root" if os.geteuid() != 0 else "no apt-get"
+        raise HarnessError(
+            f"Flask-Caching's Redis and memcached tests need {' and '.join(missing)}: "
+            f"not installed, and the harness cannot install it ({why}); install it "
+            f"yourself: sudo apt-get install -y {names}"
+        )
+    steps = [
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+    ]
+    print(f"compat: installing {names} (apt-get update; apt-get install -y {names})", end="")
+    print("...", end="", flush=True)
+    started = time.monotonic()
+    env = {**os.environ, **APT_ENV}
+    with no_service_starts():
+        for command in steps:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                print(" failed", flush=True)
+                output = (done.stdout + done.stderr).strip()[-2000:]
+                raise HarnessError(f"{' '.join(command)} failed ({done.returncode}):\n{output}")
+    print(f" [{time.monotonic() - started:.1f} s]", flush=True)
+    stop_services(missing)
+    still = [s.name for s in servers if shutil.which(s.name) is None]
+    if still:
+        raise HarnessError(f"apt-get installed {names}, but {', '.join(still)} is not on PATH")
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def servers_running(servers: tuple[Server, ...], timeout: float = 15.0) -> Iterator[None]:
+    """Start each server on 127.0.0.1, wait until it listens, stop them all after."""
+    with contextlib.ExitStack() as stack:
+        for server in servers:
+            stack.enter_context(server_running(server, timeout))
+        yield
+
+
+@contextlib.contextmanager
+def server_running(server: Server, timeout: float) -> Iterator[None]:
+    """One server, in the foreground in a session of its own; its log in .work/logs."""
+    if listening(server.port):
+        raise HarnessError(
+            f"something already listens on 127.0.0.1:{server.port}, where the harness "
+            f"starts {server.name} (a leftover from an interrupted run?); stop it"
+        )
+    scratch = WORK_DIR / "tmp" / server.name
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    log = WORK_DIR / "logs" / f"{server.name}.log"
+    command = server.command(scratch)
+    with log.open("w", encoding="utf-8") as out:
+        out.write(f"$ {shlex.join(command)}\n")
+        out.flush()
+        process = subprocess.Popen(
+            command, cwd=scratch, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while not listening(server.port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(encoding="utf-8", errors="replace").strip()[-1000:]
+                raise HarnessError(f"{server.name} did not start on port {server.port}:\n{tail}")
+            time.sleep(0.05)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def write_flask_shim(shim_dir: Path) -> None:
     """A ``flask`` command that resolves ``flask`` the way the plugin does."""
     shim_dir.mkdir(parents=True, exist_ok=True)
@@ -380,7 +561,11 @@ def pytest_command(suite: Suite, junit: Path, basetemp: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "-p", "flaskish_compat", "-p", "compat_harness"]
     for plugin in suite.plugins:
         command += ["-p", plugin]
-    command += ["-p", "no:cacheprovider", "-q", "--continue-on-collection-errors"]
+    if suite.cache_provider:
+        command += ["-o", f"cache_dir={WORK_DIR / 'cache' / suite.slug}"]
+    else:
+        command += ["-p", "no:cacheprovider"]
+    command += ["-q", "--continue-on-collection-errors"]
     if suite.drop_addopts:
         command += ["-o", "addopts="]
     command += ["-o", "junit_family=xunit1", f"--junitxml={junit}", f"--basetemp={basetemp}"]
@@ -388,6 +573,27 @@ def pytest_command(suite: Suite, junit: Path, basetemp: Path) -> list[str]:
     for entry in suite.deselect:
         command += ["--compat-deselect", entry.node_id]
     return [*command, *suite.tests]
+
+
+def run_pytest(
+    command: list[str], root: Path, env: dict[str, str], log: Path, timeout: float
+) -> int | None:
+    """Run pytest in ``root`` with its output in ``log``; None if it timed out."""
+    with log.open("w", encoding="utf-8") as out:
+        out.write(f"$ cd {root}\n$ {' '.join(command)}\n")
+        if env.get("COMPAT_REAL_FLASK") == "1":
+            out.write("(COMPAT_REAL_FLASK=1: real Flask)\n")
+        out.flush()
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None
 
 
 def run_suite(suite: Suite, env: dict[str, str], timeout: float) -> Result:
@@ -400,7 +606,7 @@ def run_suite(suite: Suite, env: dict[str, str], timeout: float) -> Result:
     junit = junit_dir / f"{suite.slug}.xml"
     deselected = junit_dir / f"{suite.slug}.deselected"
     log = logs / f"{suite.slug}.log"
-    for stale in (junit, deselected):
+    for stale in (junit, deselected, log):
         stale.unlink(missing_ok=True)
     try:
         root = unpack(download(suite, WORK_DIR / "sdist"), WORK_DIR / "src")
@@ -409,23 +615,16 @@ def run_suite(suite: Suite, env: dict[str, str], timeout: float) -> Result:
         return result
     basetemp = WORK_DIR / "tmp" / suite.slug
     basetemp.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(WORK_DIR / "cache" / suite.slug, ignore_errors=True)
     command = pytest_command(suite, junit, basetemp)
     env = {**env, "COMPAT_DESELECTED_FILE": str(deselected)}
-    with log.open("w", encoding="utf-8") as out:
-        out.write(f"$ cd {root}\n$ {' '.join(command)}\n")
-        if env.get("COMPAT_REAL_FLASK") == "1":
-            out.write("(COMPAT_REAL_FLASK=1: real Flask)\n")
-        out.flush()
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        try:
-            code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            code = None
+    try:
+        with servers_running(suite.servers):
+            code = run_pytest(command, root, env, log, timeout)
+    except (HarnessError, OSError) as error:
+        result.problem = str(error)
+        result.seconds = time.monotonic() - started
+        return result
     result.seconds = time.monotonic() - started
     if code is None:
         result.problem = f"timed out after {timeout:.0f} s (see {log})"
@@ -450,7 +649,9 @@ def report(result: Result) -> None:
         for test in shown:
             print(f"    {test}")
     elif result.problem and result.passed + result.bad == 0:
-        print(f"  log: {WORK_DIR / 'logs' / result.suite.slug}.log")
+        log = WORK_DIR / "logs" / f"{result.suite.slug}.log"
+        if log.exists():
+            print(f"  log: {log}")
 
 
 def select(names: list[str]) -> list[Suite]:
@@ -472,6 +673,10 @@ def list_suites() -> None:
     """Print the pinned extensions and what is deselected in each, with why."""
     for suite in SUITES:
         print(f"{suite.name} {suite.version}  ({suite.slug})")
+        for server in suite.servers:
+            print(
+                f"    server: {server.name} on 127.0.0.1:{server.port} (Debian: {server.package})"
+            )
         for entry in suite.deselect:
             print(f"    {entry.node_id}\n        {entry.reason}")
 
@@ -500,11 +705,12 @@ def main(argv: list[str] | None = None) -> int:
         suites = select(args.extensions)
         write_flask_shim(shim_dir)
         flask_is = preflight(env)
+        mode = "real Flask (COMPAT_REAL_FLASK=1)" if args.real_flask else "flask -> flaskish"
+        print(f"compat: {mode}; {flask_is}", flush=True)
+        install_servers([server for suite in suites for server in suite.servers])
     except HarnessError as error:
         print(f"compat: {error}", file=sys.stderr)
         return 2
-    mode = "real Flask (COMPAT_REAL_FLASK=1)" if args.real_flask else "flask -> flaskish"
-    print(f"compat: {mode}; {flask_is}", flush=True)
     started = time.monotonic()
     results = []
     for suite in suites:
