@@ -3,28 +3,46 @@
 The request pipeline (:mod:`flaskish.pipeline`) is written once, as a
 coroutine. It never calls a user callable directly: it writes
 ``await call(func, *args)``, which hands the call to whoever drives the
-coroutine. Two drivers exist:
+coroutine. The coroutine is driven on the event loop by :func:`drive`, and
+moves, for its sync stretches, to one thread of its own:
 
-* :func:`drive` runs on the event loop. It awaits ``async def`` callables in
-  place. At the first plain ``def`` callable it moves the *rest of the
-  coroutine* onto one worker thread (one ``anyio.to_thread`` hop), where
-  :func:`drive_blocking` takes over. A request whose callables are all
-  ``async def`` never touches a thread.
-* :func:`drive_blocking` runs on a thread. It calls ``def`` callables in
-  place and sends ``async def`` ones back to the event loop with
-  ``anyio.from_thread``. Every sync callable of the request therefore runs on
-  the same thread (thread affinity: a ``sqlite3`` connection opened in
-  ``before_request`` can be used in the view and closed in teardown).
+* On the loop, an ``async def`` step runs *inside* the pipeline coroutine
+  (the driver answers "run it here"), so whatever it awaits (a database
+  driver's coroutine, ``asyncio.sleep``, anyio primitives) goes through the
+  driver to the event loop, as in any task.
+* At a plain ``def`` step the coroutine moves to the request's thread (one
+  ``anyio.to_thread`` hop), where ``def`` steps run in place. At the next
+  ``async def`` step the thread hands the coroutine back to the loop and
+  *parks*: it stays the request's (every sync callable of one request runs
+  on the same thread: a ``sqlite3`` connection opened in ``before_request``
+  can be used in the view and closed in teardown), but it gives up its
+  ``THREAD_POOL_SIZE`` slot until the request has sync work again. The
+  limit bounds sync code running, never requests waiting on async work.
+* Every step, on either side, runs in one :class:`contextvars.Context` per
+  request, so a context variable set by one step is seen by the next,
+  whichever thread runs it.
+
+A request whose callables are all ``async def`` never touches a thread. A
+``def`` step returning a ready value (a response, a loaded form) costs no
+trip to the loop: only real coroutines and awaitables that are not ready go
+there.
 
 Outside any event loop (a plain ``with app.app_context():`` in a script),
-:func:`drive_blocking` runs ``async def`` callables with :func:`anyio.run`.
+:func:`drive_blocking` runs ``async def`` steps with :func:`anyio.run`.
 
 Nothing else in flaskish calls ``anyio.to_thread`` or ``anyio.from_thread``.
+The request thread is anyio's own worker thread, held for the request's
+life (anyio has no "the same thread again"; holding it is how affinity is
+kept), and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
+``THREAD_POOL_PARKED`` parked.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import inspect
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
@@ -37,7 +55,6 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 from anyio.lowlevel import RunVar
-from starlette._utils import is_async_callable as _starlette_is_async
 
 T = TypeVar("T")
 
@@ -60,20 +77,28 @@ __all__ = [
     "run_pipeline",
 ]
 
+_MARKS_COROUTINES = sys.version_info >= (3, 12)  # inspect.markcoroutinefunction
+
 
 def is_async_callable(func: object) -> bool:
     """Whether calling *func* returns a coroutine (``async def``, a partial of
     one, or an object whose ``__call__`` is ``async def``)."""
     # Fast path for the common cases (called for every view and hook).
     kind = type(func)
+    if kind is MethodType:
+        func = func.__func__  # type: ignore[attr-defined]
+        kind = type(func)
     if kind is FunctionType:
-        code = func.__code__  # type: ignore[attr-defined]
-    elif kind is MethodType and type(func.__func__) is FunctionType:  # type: ignore[attr-defined]
-        code = func.__func__.__code__  # type: ignore[attr-defined]
-    else:
-        return bool(_starlette_is_async(func))
-    # inspect.markcoroutinefunction (3.12+) marks a plain def as async.
-    return bool(code.co_flags & CO_COROUTINE) or hasattr(func, "_is_coroutine_marker")
+        if func.__code__.co_flags & CO_COROUTINE:  # type: ignore[attr-defined]
+            return True
+        return _MARKS_COROUTINES and inspect.iscoroutinefunction(func)
+    while isinstance(func, functools.partial):
+        func = func.func
+    if inspect.iscoroutinefunction(func):
+        return True
+    if isinstance(func, type) or not callable(func):
+        return False  # calling a class makes an instance, not a coroutine
+    return inspect.iscoroutinefunction(type(func).__call__)
 
 
 class AwaitableSelf:
@@ -82,10 +107,27 @@ class AwaitableSelf:
     ``render_template`` returns, so code written either way works."""
 
     __slots__ = ()
+    #: The driver hands such a value on as it is, never to the loop.
+    __flaskish_ready__ = True
 
     def __await__(self) -> Generator[Any, None, Any]:
         yield from ()
         return self
+
+
+# What the driver answers a step with, besides its value.
+_INLINE: Any = object()  # "you are on the loop: await the call here"
+_NOTHING: Any = object()  # no object from the pipeline to pass on
+
+
+class _AwaitValue:
+    """A ``def`` step returned an awaitable that is not ready: await it here
+    (on the loop)."""
+
+    __slots__ = ("awaitable",)
+
+    def __init__(self, awaitable: Awaitable[Any]) -> None:
+        self.awaitable = awaitable
 
 
 class _Step:
@@ -101,11 +143,36 @@ class _Step:
         self.kwargs = kwargs
         self.kind = kind
 
-    def __await__(self) -> Generator[_Step, Any, Any]:
-        return (yield self)
+    def __await__(self) -> Generator[Any, Any, Any]:
+        answer = yield self
+        if answer is _INLINE:
+            return (yield from self.func(*self.args, **self.kwargs).__await__())
+        if type(answer) is _AwaitValue:
+            return (yield from answer.awaitable.__await__())
+        return answer
 
 
 _AUTO, _ASYNC = 0, 1
+
+
+class _Yield:
+    """Passes an object that the pipeline's own awaiting yielded (an
+    asyncio future, say) up to the task that runs the driver."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return (yield self.obj)
+
+
+class _Done:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -136,6 +203,18 @@ def await_(
     return _Step(func, args, kwargs, _ASYNC)
 
 
+def _is_sync_step(step: object) -> bool:
+    return (
+        isinstance(step, _Step) and step.kind == _AUTO and not is_async_callable(step.func)
+    )
+
+
+def _not_ready(value: Any) -> bool:
+    """Whether a ``def`` step's result must be awaited on the loop (a
+    coroutine from a sync decorator around an ``async def`` view)."""
+    return inspect.isawaitable(value) and not getattr(value, "__flaskish_ready__", False)
+
+
 # -- worker threads ---------------------------------------------------------
 
 
@@ -143,62 +222,107 @@ def await_(
 class ThreadPoolStats:
     """A snapshot of an app's worker threads on the current event loop.
 
-    :param limit: how many requests may run sync code at once.
-    :param busy: how many worker threads are running a request now.
-    :param waiting: how many requests wait for a free worker thread.
+    :param limit: how many requests may run sync code at once
+        (``THREAD_POOL_SIZE``).
+    :param busy: how many requests are running sync code now.
+    :param waiting: how many requests wait for a slot to run sync code.
+    :param parked: how many requests hold their thread while they await
+        async work between sync steps (no slot held; at most
+        ``THREAD_POOL_PARKED``).
     """
 
     limit: int
     busy: int
     waiting: int
+    parked: int = 0
+
+
+class _LoopThreads:
+    """One app's thread accounting on one event loop."""
+
+    __slots__ = ("parked", "running", "threads")
+
+    def __init__(self, size: int, parked: int) -> None:
+        self.running = anyio.CapacityLimiter(size)
+        self.threads = anyio.CapacityLimiter(size + parked)
+        self.parked = 0
 
 
 class ThreadPool:
-    """The limit on worker threads one app uses for its sync callables.
+    """The worker threads one app uses for its sync callables: at most
+    ``THREAD_POOL_SIZE`` running sync code, and at most ``THREAD_POOL_PARKED``
+    more held by requests that are awaiting async work between sync steps.
 
-    The limit is per event loop (anyio limiters belong to one loop); it is read
-    from the app's ``THREAD_POOL_SIZE`` config when a loop first needs it.
+    Limits are per event loop (anyio limiters belong to one loop), read from
+    the app's config when a loop first needs them.
     """
 
-    def __init__(self, size: Callable[[], int]) -> None:
+    def __init__(self, size: Callable[[], int], parked: Callable[[], int] = lambda: 1000) -> None:
         self._size = size
-        self._limiter: RunVar[anyio.CapacityLimiter] = RunVar("flaskish.thread_limiter")
+        self._parked = parked
+        self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
+
+    def _threads(self) -> _LoopThreads:
+        try:
+            return self._state.get()
+        except LookupError:
+            size, parked = self._size(), self._parked()
+            for name, value, least in (("THREAD_POOL_SIZE", size, 1),
+                                       ("THREAD_POOL_PARKED", parked, 0)):
+                if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                    raise ValueError(
+                        f"{name} must be a whole number of at least {least}, not {value!r}."
+                    ) from None
+            state = _LoopThreads(size, parked)
+            self._state.set(state)
+            return state
 
     def limiter(self) -> anyio.CapacityLimiter:
-        """The limiter for the running event loop, created on first use."""
-        try:
-            return self._limiter.get()
-        except LookupError:
-            size = self._size()
-            if not isinstance(size, int) or size < 1:
-                raise ValueError(
-                    f"THREAD_POOL_SIZE must be a whole number of at least 1, not {size!r}."
-                ) from None
-            limiter = anyio.CapacityLimiter(size)
-            self._limiter.set(limiter)
-            return limiter
+        """The limiter of sync code running, for the running event loop."""
+        return self._threads().running
 
     def stats(self) -> ThreadPoolStats:
-        """How many worker threads are busy and how many requests wait, on the
+        """How many requests run sync code, wait to, and are parked, on the
         running event loop. Outside an event loop nothing is busy."""
         if not on_event_loop():
-            return ThreadPoolStats(self._size(), 0, 0)
-        limiter = self.limiter()
-        stats = limiter.statistics()
+            return ThreadPoolStats(self._size(), 0, 0, 0)
+        state = self._threads()
+        stats = state.running.statistics()
         return ThreadPoolStats(
-            int(limiter.total_tokens), stats.borrowed_tokens, stats.tasks_waiting
+            int(state.running.total_tokens), stats.borrowed_tokens, stats.tasks_waiting,
+            state.parked,
         )
+
+
+class _Lease:
+    """A request's claim on a slot to run sync code (while it holds one)."""
+
+    __slots__ = ("held", "threads")
+
+    def __init__(self, threads: _LoopThreads) -> None:
+        self.threads = threads
+        self.held = False
+
+    async def acquire(self) -> None:
+        await self.threads.running.acquire_on_behalf_of(self)
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.threads.running.release_on_behalf_of(self)
 
 
 # -- where are we? ----------------------------------------------------------
 
-# While a worker thread drives a pipeline, it holds the token of the event loop
-# it came from, so that sync code on it can call back into that loop.
+# While a worker thread runs sync code for an event loop, it holds that
+# loop's token (so that sync code on it can call back into the loop) and,
+# for a request, the request's lease (given up while it waits on the loop).
 _thread_state = threading.local()
 
 
 def in_worker_thread() -> bool:
-    """Whether this thread is driving a request for an event loop (and can
+    """Whether this thread is running sync code for an event loop (and can
     therefore call back into that loop)."""
     return getattr(_thread_state, "token", None) is not None
 
@@ -222,18 +346,157 @@ def on_loop_thread() -> bool:
 # -- drivers ----------------------------------------------------------------
 
 
-def _wrong_await(step: object) -> RuntimeError:
-    return RuntimeError(
-        f"The request pipeline awaited {step!r} directly. Pipeline code must await "
-        "flaskish.concurrency.call() or await_() so that its driver can run the call."
-    )
+async def _on_loop(
+    coro: Coroutine[Any, Any, Any], context: contextvars.Context, value: Any,
+    error: BaseException | None,
+) -> _Step | _Done:
+    """Drive the pipeline on the event loop until it finishes or reaches a
+    ``def`` step (returned: it runs on the request's thread)."""
+    while True:
+        try:
+            if error is None:
+                yielded = context.run(coro.send, value)
+            else:
+                yielded = context.run(coro.throw, error)
+        except StopIteration as stop:
+            return _Done(stop.value)
+        value = error = None
+        if type(yielded) is _Step:
+            if yielded.kind == _ASYNC or is_async_callable(yielded.func):
+                value = _INLINE
+                continue
+            if not getattr(yielded.func, "__flaskish_nonblocking__", False):
+                return yielded
+            try:
+                value = context.run(yielded.func, *yielded.args, **yielded.kwargs)
+            except BaseException as exc:
+                error = exc
+            continue
+        # Something the pipeline awaits directly (an async override awaiting
+        # asyncio.sleep): its yield goes to the event loop, as in a task.
+        try:
+            value = await _Yield(yielded)
+        except BaseException as exc:
+            error = exc
 
 
 async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
-    """Run a pipeline coroutine from the event loop.
+    """Run a pipeline coroutine from the event loop: ``async def`` steps on
+    the loop, ``def`` steps on one thread of the request's own (see the
+    module's documentation)."""
+    context = contextvars.copy_context()
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        outcome = await _on_loop(coro, context, value, error)
+        if isinstance(outcome, _Done):
+            return outcome.value  # type: ignore[no-any-return]
+        try:
+            threads = pool._threads()
+            lease = _Lease(threads)
+            await lease.acquire()
+        except BaseException as exc:
+            # No slot (cancelled while waiting, a misconfigured pool): the
+            # step fails with that error, so error handling and teardown run.
+            value, error = None, exc
+            continue
+        run = _ThreadRun(coro, context, lease, anyio.lowlevel.current_token())
+        try:
+            result: T = await anyio.to_thread.run_sync(
+                run.run, outcome, limiter=threads.threads
+            )
+            return result
+        finally:
+            lease.release()
 
-    ``async def`` steps are awaited here. At the first ``def`` step, the rest
-    of the coroutine moves to one worker thread from *pool*.
+
+class _ThreadRun:
+    """The sync stretches of one request, on its thread."""
+
+    __slots__ = ("context", "coro", "lease", "token")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, lease: _Lease,
+        token: anyio.lowlevel.EventLoopToken,
+    ) -> None:
+        self.coro = coro
+        self.context = context
+        self.lease = lease
+        self.token = token
+
+    def run(self, step: _Step) -> Any:
+        outer = getattr(_thread_state, "token", None), getattr(_thread_state, "lease", None)
+        _thread_state.token, _thread_state.lease = self.token, self.lease
+        try:
+            return self._run(step)
+        finally:
+            _thread_state.token, _thread_state.lease = outer
+
+    def _run(self, step: _Step) -> Any:
+        context, coro = self.context, self.coro
+        while True:
+            value: Any = None
+            error: BaseException | None = None
+            try:
+                value = context.run(step.func, *step.args, **step.kwargs)
+            except BaseException as exc:
+                error = exc
+            while True:
+                if error is None and _not_ready(value):
+                    outcome = self._on_loop(_AwaitValue(value), None, _NOTHING)
+                else:
+                    try:
+                        if error is None:
+                            yielded = context.run(coro.send, value)
+                        else:
+                            yielded = context.run(coro.throw, error)
+                    except StopIteration as stop:
+                        return stop.value
+                    if _is_sync_step(yielded):
+                        step = yielded
+                        break
+                    outcome = self._on_loop(None, None, yielded)
+                if type(outcome) is _Done:
+                    return outcome.value
+                step = outcome
+                break
+
+    def _on_loop(self, value: Any, error: BaseException | None, yielded: object) -> Any:
+        """Hand the coroutine to the loop (its answer to *yielded*, or
+        *value*, first) until it has sync work again; park meanwhile."""
+        return anyio.from_thread.run(self._parked, value, error, yielded, token=self.token)
+
+    async def _parked(
+        self, value: Any, error: BaseException | None, yielded: object
+    ) -> _Step | _Done:
+        lease = self.lease
+        lease.release()
+        lease.threads.parked += 1
+        try:
+            if type(yielded) is _Step:
+                value = _INLINE  # an async step: the pipeline awaits it here
+            elif yielded is not _NOTHING:
+                try:
+                    value = await _Yield(yielded)
+                except BaseException as exc:
+                    error = exc
+            outcome = await _on_loop(self.coro, self.context, value, error)
+        finally:
+            lease.threads.parked -= 1
+        if type(outcome) is _Step:
+            await lease.acquire()
+        return outcome
+
+
+def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a pipeline coroutine to completion on the current thread.
+
+    Use it where a sync API must run hooks that may be ``async def`` (leaving
+    ``with app.app_context():`` runs teardown functions, a ``def`` override
+    calls ``super().handle_exception(e)``). ``async def`` steps run on the
+    event loop (:func:`run_in_loop`); on an event loop's own thread that is
+    impossible, and an ``async def`` step raises an error that says to use
+    ``async with`` instead.
     """
     value: Any = None
     error: BaseException | None = None
@@ -243,85 +506,20 @@ async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         value = error = None
-        if type(step) is not _Step:
-            coro.close()
-            raise _wrong_await(step)
-        if step.kind == _ASYNC or is_async_callable(step.func):
-            try:
-                value = await step.func(*step.args, **step.kwargs)
-            except BaseException as exc:
-                error = exc
-            continue
-        if getattr(step.func, "__flaskish_nonblocking__", False):
-            try:
+        try:
+            if type(step) is not _Step:
+                raise RuntimeError(
+                    f"The request pipeline awaited {step!r} directly, outside the event loop's "
+                    "driver. Await it in an async def hook or view instead."
+                )
+            if step.kind == _ASYNC or is_async_callable(step.func):
+                value = run_in_loop(step.func, *step.args, **step.kwargs)
+            else:
                 value = step.func(*step.args, **step.kwargs)
-            except BaseException as exc:
-                error = exc
-            continue
-        handoff = _Handoff(coro, step, anyio.lowlevel.current_token())
-        try:
-            return await anyio.to_thread.run_sync(handoff.run, limiter=pool.limiter())
+                if _not_ready(value):
+                    value = run_in_loop(_await, value)
         except BaseException as exc:
-            if handoff.started:
-                raise
-            # No thread took the coroutine (cancelled while waiting for one,
-            # or the pool is misconfigured): the step fails with that error,
-            # so the pipeline's error handling and teardown still run.
             error = exc
-
-
-class _Handoff:
-    """The rest of a pipeline coroutine, run on a worker thread."""
-
-    __slots__ = ("coro", "started", "step", "token")
-
-    def __init__(
-        self, coro: Coroutine[Any, Any, Any], step: _Step, token: anyio.lowlevel.EventLoopToken
-    ) -> None:
-        self.coro = coro
-        self.step = step
-        self.token = token
-        self.started = False
-
-    def run(self) -> Any:
-        self.started = True
-        outer = getattr(_thread_state, "token", None)
-        _thread_state.token = self.token
-        try:
-            return _drive_in_thread(self.coro, self.step)
-        finally:
-            _thread_state.token = outer
-
-
-def _drive_in_thread(coro: Coroutine[Any, Any, T], step: _Step | None) -> T:
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        if step is not None:
-            value = error = None
-            try:
-                value = _run_step_blocking(step)
-            except BaseException as exc:
-                error = exc
-        try:
-            next_step = coro.send(value) if error is None else coro.throw(error)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        if type(next_step) is not _Step:
-            coro.close()
-            raise _wrong_await(next_step)
-        step = next_step
-
-
-def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a pipeline coroutine to completion on the current thread.
-
-    Use it where a sync API must run hooks that may be ``async def`` (leaving
-    ``with app.app_context():`` runs teardown functions). On an event loop's
-    own thread this works only while every step is ``def``; an ``async def``
-    step there raises an error that says to use ``async with`` instead.
-    """
-    return _drive_in_thread(coro, None)
 
 
 def run_pipeline(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> Any:
@@ -339,17 +537,6 @@ def run_pipeline(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> Any:
     return drive_blocking(coro)
 
 
-def _run_step_blocking(step: _Step) -> Any:
-    if step.kind == _ASYNC or is_async_callable(step.func):
-        return run_in_loop(step.func, *step.args, **step.kwargs)
-    result = step.func(*step.args, **step.kwargs)
-    if inspect.isawaitable(result):
-        # A plain ``def`` that returned an awaitable: a sync decorator around an
-        # ``async def`` view. Await it where it belongs, on the event loop.
-        return run_in_loop(_await, result)
-    return result
-
-
 async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
@@ -365,14 +552,15 @@ async def in_thread(
         limiter otherwise).
     """
     token = anyio.lowlevel.current_token()
+    context = contextvars.copy_context()
 
     def run() -> T:
-        outer = getattr(_thread_state, "token", None)
-        _thread_state.token = token
+        outer = getattr(_thread_state, "token", None), getattr(_thread_state, "lease", None)
+        _thread_state.token, _thread_state.lease = token, None
         try:
-            return func(*args)
+            return context.run(func, *args)
         finally:
-            _thread_state.token = outer
+            _thread_state.token, _thread_state.lease = outer
 
     limiter = pool.limiter() if pool is not None else None
     return await anyio.to_thread.run_sync(run, limiter=limiter)
@@ -389,13 +577,23 @@ def resolve(value: Any) -> Any:
 def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
     """Run an ``async def`` callable from sync code and return its result.
 
-    From a worker thread it runs on the thread's event loop (blocking only this
-    thread). Outside any event loop it runs on a short-lived one. On an event
-    loop's own thread it cannot block, and raises.
+    From a worker thread it runs on the thread's event loop, blocking only
+    this thread (a request's thread gives up its slot meanwhile). Outside
+    any event loop it runs on a short-lived one. On an event loop's own
+    thread it cannot block, and raises.
     """
 
     async def runner() -> T:
-        return await func(*args, **kwargs)
+        lease: _Lease | None = getattr(_thread_state, "lease", None)
+        if lease is None or not lease.held:
+            return await func(*args, **kwargs)
+        lease.release()
+        lease.threads.parked += 1
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            lease.threads.parked -= 1
+            await lease.acquire()
 
     token = getattr(_thread_state, "token", None)
     if token is not None:

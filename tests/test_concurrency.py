@@ -217,15 +217,25 @@ def test_run_in_loop_on_the_event_loop_thread_says_to_use_the_async_form() -> No
     anyio.run(main)
 
 
-def test_a_pipeline_awaiting_something_else_is_refused_with_an_explanation() -> None:
-    async def bad() -> None:
+def test_a_pipeline_may_await_any_awaitable_between_steps() -> None:
+    """Foreign awaitables (asyncio futures, anyio primitives) pass through
+    the driver to the event loop, before and after a ``def`` step."""
+
+    async def pipeline() -> list[str]:
+        seen = ["start"]
+        await asyncio.sleep(0.01)
+        event = anyio.Event()
+        event.set()
+        await event.wait()
+        seen.append(await call(lambda: "def step"))
         await asyncio.sleep(0)
+        seen.append(await call(lambda: "again"))
+        return seen
 
-    async def main() -> None:
-        with pytest.raises(RuntimeError, match="must await"):
-            await drive(bad(), ThreadPool(lambda: 1))
+    async def main() -> list[str]:
+        return await drive(pipeline(), ThreadPool(lambda: 1))
 
-    anyio.run(main)
+    assert anyio.run(main) == ["start", "def step", "again"]
 
 
 def test_thread_pool_size_must_be_a_positive_whole_number(app: Flask) -> None:
