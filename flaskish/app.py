@@ -92,7 +92,8 @@ class Flask(Templating, Pipeline):
     )
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
-    #: run sync code at once, per worker process).
+    #: run sync code at once, per worker process) and ``THREAD_POOL_PARKED``
+    #: (how many more may hold their thread while awaiting async work).
     default_config: ClassVar[dict[str, Any]] = {
         "DEBUG": None,
         "TESTING": False,
@@ -124,6 +125,7 @@ class Flask(Templating, Pipeline):
         "MAX_COOKIE_SIZE": 4093,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
         "THREAD_POOL_SIZE": 40,
+        "THREAD_POOL_PARKED": 1000,
     }
 
     def __init__(
@@ -176,7 +178,9 @@ class Flask(Templating, Pipeline):
         self.while_serving_gens: list[Callable[..., Any]] = []
         self._got_first_request = False
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
-        self.thread_pool = ThreadPool(lambda: self.config["THREAD_POOL_SIZE"])
+        self.thread_pool = ThreadPool(
+            lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"]
+        )
         #: The Starlette router holding this app's rules.
         self.router = Router(self.url_map, self._handle_http, self._lifespan)
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
@@ -250,8 +254,10 @@ class Flask(Templating, Pipeline):
 
     @property
     def worker_threads(self) -> ThreadPoolStats:
-        """How many worker threads run requests now, how many requests wait
-        for one, and the limit (``THREAD_POOL_SIZE``), on this event loop."""
+        """How many requests run sync code now (``busy``), wait for a slot to
+        (``waiting``), and hold their thread while awaiting async work
+        (``parked``), and the limit (``THREAD_POOL_SIZE``), on this event
+        loop."""
         return self.thread_pool.stats()
 
     def make_config(self, instance_relative: bool = False) -> Config:

@@ -114,6 +114,10 @@ class MapAdapter:
 
         :raises ~flaskish.routing.BuildError: no rule takes the values.
         """
+        if isinstance(values, MultiDict):
+            # Every value of a repeated key goes into the query string.
+            values = {key: items if len(items) > 1 else items[0]
+                      for key, items in values.lists()}
         args = {key: value for key, value in (values or {}).items() if value is not None}
         path, rule = self.map._build(endpoint, args, method, append_unknown)
         host = rule.host if rule.host is not None else self.server_name

@@ -215,6 +215,8 @@ class Pipeline(Scaffold):
                         self.config["PROPAGATE_EXCEPTIONS"] is None and self.testing
                     ):
                         raise
+                    # Only headers added after the pipeline's check (by a
+                    # wrapper of handle_exception) get here.
                     self.logger.error(f"Cannot send the response to {scope['path']}: {error}")
                     await error_response(self.response_class, InternalServerError())._send_buffered(
                         scope, send
@@ -255,6 +257,12 @@ class Pipeline(Scaffold):
                     if not self._plain_overrides
                     else self._method("handle_exception", exc)
                 )
+            if isinstance(response, Response):
+                try:
+                    response._check_headers()
+                except UnsendableHeader as exc:
+                    error = exc
+                    response = await self._handle_exception(exc)
             if isinstance(response, Response) and response._sendable_later:
                 ready = response
             else:

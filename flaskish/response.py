@@ -85,6 +85,9 @@ class Response(SansIOResponse):
     implicit_sequence_conversion = True
     #: Set ``Content-Length`` for a buffered body.
     automatically_set_content_length = True
+    #: ``await response`` gives the response at once: a ``def`` hook
+    #: returning one costs the driver no trip to the event loop.
+    __flaskish_ready__ = True
 
     #: The body: a list of byte strings (buffered) or an iterable / async
     #: iterable of chunks (streamed).
@@ -194,12 +197,9 @@ class Response(SansIOResponse):
     def _ensure_sequence(self) -> None:
         if isinstance(self.response, list):
             return
-        if isinstance(self.response, AsyncIterable):
-            raise RuntimeError(
-                "This response streams from an async iterator, so its body cannot be "
-                "read synchronously. Iterate it with `async for chunk in response.response`."
-            )
-        if not self.implicit_sequence_conversion:
+        if not self.implicit_sequence_conversion and not isinstance(
+            self.response, AsyncIterable
+        ):
             raise RuntimeError(
                 "The response body is a stream and implicit_sequence_conversion is off; "
                 "call response.make_sequence() before reading it."
@@ -210,6 +210,11 @@ class Response(SansIOResponse):
         """Read a streamed sync body into memory (closing the iterator)."""
         if isinstance(self.response, list):
             return
+        if isinstance(self.response, AsyncIterable):
+            raise RuntimeError(
+                "This response streams from an async iterator, so its body cannot be "
+                "read synchronously. Iterate it with `async for chunk in response.response`."
+            )
         source = self.response
         try:
             self.response = [_to_bytes(chunk) for chunk in source]
@@ -346,33 +351,13 @@ class Response(SansIOResponse):
         from the event loop after the request's sync code has finished."""
         return not self._on_close and isinstance(self.response, list)
 
-    def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as ASGI byte pairs.
-
-        :raises UnsendableHeader: a header holds a control character (the
-            server would drop the connection) or text that is not latin-1.
-        """
+    def _check_headers(self) -> None:
+        """Raise :class:`UnsendableHeader` for a header no server can send (a
+        control character; text beyond latin-1). The pipeline calls it while
+        an error can still become a 500 through the app's error handlers."""
         items = self.headers._list
-        if len(items) == 2:
-            # The shape of most responses (what __init__ makes): the type
-            # encoded once per mimetype, the length a number.
-            (type_name, type_value), (length_name, length) = items
-            encoded_type = _encoded_types.get(type_value)
-            if (encoded_type is not None and type_name == "Content-Type"
-                    and length_name == "Content-Length" and length.isdigit()):
-                return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
-        try:
-            raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
-        except UnicodeEncodeError:
-            name, value = next(
-                (name, value) for name, value in items if not (name + value).isascii()
-                and any(ord(char) > 255 for char in name + value)
-            )
-            raise UnsendableHeader(
-                f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
-                "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
-                "for a parameter."
-            ) from None
+        if len(items) == 2 and self._usual_headers(items) is not None:
+            return
         for name, value in items:
             if not (value.isprintable() and name.isprintable()) and _unsendable.search(
                 name + value
@@ -381,7 +366,39 @@ class Response(SansIOResponse):
                     f"The response header {name!r} holds a control character ({value!r}); "
                     "remove it: no server can send it."
                 )
-        return raw
+            if not (value.isascii() and name.isascii()) and max(name + value) > "\xff":
+                raise UnsendableHeader(
+                    f"The response header {name!r} holds text that is not latin-1 "
+                    f"({value!r}). Send ASCII: percent-encode it, or use RFC 8187's "
+                    "name*=UTF-8''... form for a parameter."
+                )
+
+    @staticmethod
+    def _usual_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]] | None:
+        """The shape of most responses (what ``__init__`` makes), encoded:
+        the type from a per-mimetype cache, the length a number."""
+        (type_name, type_value), (length_name, length) = items
+        encoded_type = _encoded_types.get(type_value)
+        if (encoded_type is not None and type_name == "Content-Type"
+                and length_name == "Content-Length" and length.isdigit()):
+            return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
+        return None
+
+    def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as ASGI byte pairs.
+
+        :raises UnsendableHeader: a header holds text that is not latin-1.
+        """
+        items = self.headers._list
+        if len(items) == 2:
+            usual = self._usual_headers(items)
+            if usual is not None:
+                return usual
+        try:
+            return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        except UnicodeEncodeError:
+            self._check_headers()
+            raise
 
     async def _send_buffered(self, scope: Scope, send: Send) -> None:
         """Send a buffered body (plain async: no user code runs)."""

@@ -396,7 +396,11 @@ class FlaskClient:
             _apply_root_header(scope)
             if self._keeps_context():
                 scope["flaskish.preserve_context"] = self._keep
-        await self.application(scope, receive, send)
+        token = _quiet.set(False)  # the app's own httpx requests still log
+        try:
+            await self.application(scope, receive, send)
+        finally:
+            _quiet.reset(token)
 
     def _keep(self, app_ctx: AppContext, req_ctx: RequestContext) -> None:
         self._new_contexts.append((app_ctx, req_ctx))

@@ -4,7 +4,10 @@ Werkzeug's ``MapAdapter`` does (Flask-Limiter's CLI matches with it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from flaskish import Flask, request
@@ -85,3 +88,84 @@ def test_create_url_adapter_without_a_request_needs_server_name(app: Flask) -> N
     assert adapter.build("user", {"user_id": 1}, force_external=True) == (
         "https://example.org/users/1"
     )
+
+
+def test_match_with_websocket_is_refused_with_what_to_write(app: Flask) -> None:
+    """flaskish has no websocket rules in its URL map, so ``websocket=True``
+    could never match; it says so instead of answering 404."""
+    adapter = app.url_map.bind("dev.null")
+    with pytest.raises(ValueError, match=r"no websocket routes yet.*leave websocket out"):
+        adapter.match("/docs/", websocket=True)
+    assert adapter.match("/docs/", websocket=False) == ("docs", {})
+
+
+def test_match_without_a_path_uses_the_bound_path_and_method(app: Flask) -> None:
+    adapter = app.url_map.bind("dev.null", path_info="/docs/", default_method="post")
+    assert adapter.match() == ("docs", {})
+    assert adapter.allowed_methods() == ["GET", "HEAD", "OPTIONS", "POST"]
+    with pytest.raises(MethodNotAllowed):
+        app.url_map.bind("dev.null", path_info="/users/1", default_method="post").match()
+
+
+@pytest.mark.parametrize(
+    ("query_args", "new_url"),
+    [
+        ({"page": "2", "tag": ["a", "b"]}, "/docs/?page=2&tag=a&tag=b"),
+        (MultiDict([("tag", "a"), ("tag", "b")]), "/docs/?tag=a&tag=b"),
+        ({}, "/docs/"),
+        ("", "/docs/"),
+    ],
+    ids=["dict with a list", "MultiDict", "empty dict", "empty string"],
+)
+def test_a_slash_redirect_keeps_query_args_given_as_a_mapping(
+    app: Flask, query_args: Any, new_url: str
+) -> None:
+    with pytest.raises(RequestRedirect) as redirect:
+        app.url_map.bind("dev.null").match("/docs", query_args=query_args)
+    assert redirect.value.new_url == new_url
+
+
+def test_a_slash_redirect_keeps_the_bound_query_args_and_script_name(app: Flask) -> None:
+    adapter = app.url_map.bind("dev.null", "/app", query_args={"page": "3"})
+    with pytest.raises(RequestRedirect) as redirect:
+        adapter.match("/docs")
+    assert redirect.value.new_url == "/app/docs/?page=3"
+    with pytest.raises(RequestRedirect) as redirect:
+        adapter.match("/docs", query_args="page=4")
+    assert redirect.value.new_url == "/app/docs/?page=4"
+
+
+def test_repr_shows_the_bound_scheme_host_and_script_name(app: Flask) -> None:
+    assert repr(app.url_map.bind("Example.COM", "/app/", url_scheme="https")) == (
+        "<MapAdapter https://example.com/app/>"
+    )
+    assert repr(app.url_map.bind("dev.null")) == "<MapAdapter http://dev.null/>"
+
+
+def test_with_host_matching_a_rule_on_another_host_builds_an_absolute_url() -> None:
+    app = Flask(__name__, host_matching=True, static_folder=None)
+    app.route("/", host="api.example.com")(lambda: "api")
+    app.route("/", host="www.example.com", endpoint="www")(lambda: "www")
+    adapter = app.url_map.bind("api.example.com")
+    assert adapter.match("/") == ("<lambda>", {})
+    assert adapter.build("<lambda>") == "/"
+    assert adapter.build("www") == "http://www.example.com/"
+    assert app.url_map.bind("www.example.com").match("/") == ("www", {})
+    assert not app.url_map.bind("other.test").test("/")
+
+
+def test_build_with_a_multidict_appends_every_value_of_a_repeated_key(app: Flask) -> None:
+    adapter = app.url_map.bind("dev.null")
+    values = MultiDict([("user_id", 1), ("tag", "a"), ("tag", "b")])
+    assert adapter.build("user", values) == "/users/1?tag=a&tag=b"
+
+
+def test_build_uses_url_scheme_for_external_urls_only_as_in_werkzeug(app: Flask) -> None:
+    adapter = app.url_map.bind("example.com")
+    assert adapter.build("user", {"user_id": 1}, url_scheme="https") == "/users/1"
+    assert adapter.build("user", {"user_id": 1}, url_scheme="https", force_external=True) == (
+        "https://example.com/users/1"
+    )
+    assert app.url_map.bind("example.com", "/app").build(
+        "user", {"user_id": 1}, url_scheme="https", force_external=True
+    ) == "https://example.com/app/users/1"

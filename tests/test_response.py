@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import anyio
 import pytest
 from kinds import as_kind, both_kinds
 from werkzeug.http import parse_cookie
@@ -410,8 +411,8 @@ def test_a_nul_in_a_header_never_reaches_the_client(
     app: Flask, live_server: Any, set_it: Callable[[Response], None]
 ) -> None:
     """Werkzeug's ``Headers`` (and Flask) accept a NUL, which is not a
-    newline; uvicorn refuses to send it (``Invalid HTTP header value``), so
-    the client's connection is closed without a response, never the NUL."""
+    newline, and no server can send it: flaskish answers a 500 page instead
+    of a dropped connection, and the NUL never reaches the client."""
 
     @app.route("/")
     def index() -> Response:
@@ -421,7 +422,7 @@ def test_a_nul_in_a_header_never_reaches_the_client(
 
     with live_server(app) as server:
         answer = _raw_get(server.port)
-    assert b"\x00" not in answer and not answer.startswith(b"HTTP/1.1 200"), answer
+    assert b"\x00" not in answer and answer.startswith(b"HTTP/1.1 500"), answer
 
 
 def _raw_get(port: int) -> bytes:
@@ -730,3 +731,315 @@ def test_no_body_is_sent_with_204_or_304(
 def test_repr_shows_the_size_and_status() -> None:
     assert repr(Response("abc", 404)) == "<Response 3 bytes [404 NOT FOUND]>"
     assert repr(Response(iter(["a"]))) == "<Response streamed [200 OK]>"
+
+
+# -- Werkzeug's Response API: force_type, sequences, encoding, close ------------------
+
+
+def test_force_type_converts_a_parent_class_response_in_place() -> None:
+    """As Werkzeug: the same object, now of the subclass, with its status,
+    headers and ``call_on_close`` functions."""
+    calls: list[str] = []
+    original = Response("body", 201, {"X-Kept": "1"})
+    original.call_on_close(lambda: calls.append("closed"))
+    converted = PlainResponse.force_type(original)
+    assert converted is original
+    assert type(converted) is PlainResponse
+    assert (converted.status, converted.data, converted.headers["X-Kept"]) == (
+        "201 CREATED", b"body", "1"
+    )
+    assert Response.force_type(converted) is converted
+    converted.close()
+    assert calls == ["closed"]
+
+
+def test_force_type_copies_a_werkzeug_response() -> None:
+    """A real ``werkzeug.wrappers.Response`` (what a Werkzeug-based library
+    returns) becomes a flaskish one with the same body, status and headers."""
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    original = WerkzeugResponse("from werkzeug", 202, {"X-Lib": "yes"}, mimetype="text/plain")
+    converted = Response.force_type(original)
+    assert type(converted) is Response
+    assert (converted.status, converted.data) == ("202 ACCEPTED", b"from werkzeug")
+    assert converted.headers["X-Lib"] == "yes"
+    assert converted.content_type == "text/plain; charset=utf-8"
+    assert converted.content_length == len(b"from werkzeug")
+
+
+def test_force_type_of_a_werkzeug_streamed_response_reads_its_body() -> None:
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    converted = Response.force_type(WerkzeugResponse(iter([b"a", b"b"]), 200))
+    assert converted.data == b"ab"
+
+
+@pytest.mark.parametrize("value", [42, {"a": 1}, "text"], ids=["int", "dict", "str"])
+def test_force_type_of_something_that_is_no_response_is_a_type_error(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"Cannot convert a \w+ into a response\. Return a"):
+        Response.force_type(value)
+
+
+class ClosingIterator:
+    """A body iterator that records whether it was closed."""
+
+    def __init__(self, chunks: list[Any]) -> None:
+        self.chunks = iter(chunks)
+        self.closed = False
+
+    def __iter__(self) -> ClosingIterator:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self.chunks)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_make_sequence_reads_a_stream_into_memory_and_closes_it() -> None:
+    source = ClosingIterator(["é", b"x"])
+    response = Response(source)
+    assert (response.is_streamed, response.is_sequence) == (True, False)
+    response.make_sequence()
+    assert response.response == ["é".encode(), b"x"]
+    assert (response.is_streamed, response.is_sequence) == (False, True)
+    assert source.closed
+
+
+def test_make_sequence_closes_the_stream_when_a_chunk_is_not_text() -> None:
+    source = ClosingIterator([b"ok", 3])
+    with pytest.raises(TypeError, match="yielded int; each chunk must be str or bytes"):
+        Response(source).make_sequence()
+    assert source.closed
+
+
+def test_freeze_buffers_a_stream_and_sets_its_content_length() -> None:
+    source = ClosingIterator(["one ", b"two"])
+    response = Response(source)
+    assert "Content-Length" not in response.headers
+    response.freeze()
+    assert response.headers["Content-Length"] == "7"
+    assert (response.is_sequence, response.data, source.closed) == (True, b"one two", True)
+
+
+class NoImplicitConversion(Response):
+    implicit_sequence_conversion = False
+
+
+def test_without_implicit_sequence_conversion_reading_a_stream_says_what_to_call() -> None:
+    response = NoImplicitConversion(iter(["a", "b"]))
+    with pytest.raises(RuntimeError, match=r"call response\.make_sequence\(\) before reading"):
+        response.get_data()
+    with pytest.raises(RuntimeError, match="implicit_sequence_conversion is off"):
+        _ = response.data
+    response.make_sequence()
+    assert response.data == b"ab"
+    assert NoImplicitConversion("buffered").data == b"buffered"
+
+
+def test_iter_encoded_gives_bytes_for_buffered_and_streamed_bodies() -> None:
+    assert list(Response(["é", b"x"]).iter_encoded()) == ["é".encode(), b"x"]
+    assert list(Response(iter(["é", b"x"])).iter_encoded()) == ["é".encode(), b"x"]
+
+
+def test_calculate_content_length_is_none_for_a_stream() -> None:
+    assert Response("héllo").calculate_content_length() == 6
+    assert Response([b"ab", "c"]).calculate_content_length() == 3
+    assert Response().calculate_content_length() == 0
+    assert Response(iter([b"ab"])).calculate_content_length() is None
+
+
+@pytest.mark.parametrize(
+    ("body", "sequence", "streamed"),
+    [([b"a"], True, False), ((b"a", b"b"), True, False), (iter([b"a"]), False, True)],
+    ids=["list", "tuple", "iterator"],
+)
+def test_is_sequence_and_is_streamed(body: Any, sequence: bool, streamed: bool) -> None:
+    response = Response()
+    response.response = body
+    assert (response.is_sequence, response.is_streamed) == (sequence, streamed)
+
+
+async def chunks() -> Any:
+    yield "async chunk"
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda response: response.get_data(),
+        lambda response: response.data,
+        lambda response: response.text,
+        lambda response: response.get_json(force=True),
+    ],
+    ids=["get_data", "data", "text", "get_json"],
+)
+def test_reading_an_async_stream_synchronously_says_to_use_async_for(
+    read: Callable[[Response], Any],
+) -> None:
+    response = Response(chunks())
+    with pytest.raises(RuntimeError, match=r"`async for chunk in response\.response`"):
+        read(response)
+
+
+def test_freezing_an_async_stream_says_to_use_async_for() -> None:
+    with pytest.raises(RuntimeError, match="async for"):
+        Response(chunks()).freeze()
+
+
+def test_close_closes_the_body_and_calls_the_call_on_close_functions() -> None:
+    """Outside any event loop, an ``async def`` function is run too."""
+    calls: list[str] = []
+    source = ClosingIterator([b"never sent"])
+    response = Response(source)
+    response.call_on_close(lambda: calls.append("def"))
+
+    @response.call_on_close
+    async def closed() -> None:
+        calls.append("async def")
+
+    response.close()
+    assert (calls, source.closed) == (["def", "async def"], True)
+
+
+def test_a_response_used_with_with_is_closed_at_the_end() -> None:
+    source = ClosingIterator([b"x"])
+    with Response(source) as response:
+        assert not source.closed
+    assert source.closed and response.response is source
+
+
+def test_a_cookie_over_max_cookie_size_is_set_with_a_warning(app: Flask) -> None:
+    """Outside an app, Werkzeug's 4093 bytes; inside, the app's
+    ``MAX_COOKIE_SIZE``, where 0 turns the check off."""
+    assert Response().max_cookie_size == 4093
+    response = Response()
+    with pytest.warns(UserWarning, match="The 'big' cookie is too large"):
+        response.set_cookie("big", "x" * 5000)
+    assert cookies(response)[0].startswith("big=xxx")
+
+    app.config["MAX_COOKIE_SIZE"] = 100
+    with app.app_context():
+        response = Response()
+        assert response.max_cookie_size == 100
+        with pytest.warns(UserWarning, match="the limit is 100 bytes"):
+            response.set_cookie("mid", "x" * 200)
+        assert len(cookies(response)) == 1
+        app.config["MAX_COOKIE_SIZE"] = 0
+        response.set_cookie("huge", "x" * 5000)  # no warning: filterwarnings = error
+
+
+# -- a header no server can send ------------------------------------------------------
+
+
+def nul_header() -> Response:
+    response = Response("ok")
+    response.headers["X-Bad"] = "a\x00b"
+    return response
+
+
+def euro_header() -> Any:
+    return "ok", {"X-Price": "5 €"}
+
+
+UNSENDABLE = pytest.mark.parametrize(
+    ("view", "message"),
+    [
+        (nul_header, "'X-Bad' holds a control character"),
+        (euro_header, "'X-Price' holds text that is not latin-1"),
+    ],
+    ids=["NUL", "euro sign"],
+)
+
+
+@both_kinds
+@UNSENDABLE
+def test_a_header_no_server_can_send_is_a_500_page(
+    app: Flask, client: FlaskClient, kind: str, view: Callable[[], Any], message: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With ``PROPAGATE_EXCEPTIONS`` off, the client gets the 500 page
+    (without the header) and the log says which header and why."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.route("/")(as_kind(kind, view))
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "X-Bad" not in response.headers and "X-Price" not in response.headers
+    assert "Internal Server Error" in response.text
+    assert message in caplog.text
+
+
+@UNSENDABLE
+def test_a_header_no_server_can_send_reaches_the_test_when_testing(
+    app: Flask, client: FlaskClient, view: Callable[[], Any], message: str
+) -> None:
+    app.route("/")(view)
+    with pytest.raises(ValueError, match=message):
+        client.get("/")
+
+
+def streamed_euro_header() -> Response:
+    return Response(iter(["streamed"]), headers={"X-Price": "5 €"})
+
+
+def euro_header_and_call_on_close() -> Response:
+    response = Response("ok", headers={"X-Price": "5 €"})
+    response.call_on_close(lambda: None)
+    return response
+
+
+@pytest.mark.parametrize("view", [streamed_euro_header, euro_header_and_call_on_close],
+                         ids=["streamed", "call_on_close"])
+def test_a_header_no_server_can_send_is_a_500_page_for_any_response(
+    app: Flask, client: FlaskClient, view: Callable[[], Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.route("/")(view)
+    response = client.get("/")
+    assert (response.status_code, "X-Price" in response.headers) == (500, False)
+    assert "'X-Price' holds text that is not latin-1" in caplog.text
+
+
+@UNSENDABLE
+def test_a_header_no_server_can_send_is_a_500_over_a_real_server(
+    app: Flask, live_server: Any, view: Callable[[], Any], message: str
+) -> None:
+    """uvicorn gets a response it can send: a 500 page, not a connection
+    closed without an answer."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.logger.disabled = True
+    app.route("/")(view)
+    try:
+        with live_server(app) as server:
+            answer = _raw_get(server.port)
+    finally:
+        app.logger.disabled = False
+    assert answer.startswith(b"HTTP/1.1 500 Internal Server Error\r\n"), answer
+    assert b"Internal Server Error</h1>" in answer
+    assert b"\x00" not in answer and "€".encode() not in answer and b"X-Bad" not in answer
+
+
+def test_a_response_is_an_asgi_app_for_asgi_middleware() -> None:
+    """``await response(scope, receive, send)`` sends it, buffered or
+    streamed, and runs its ``call_on_close`` functions."""
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}  # pragma: no cover - never read
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append((message["type"], message.get("status"), message.get("body")))
+
+    scope = {"type": "http", "method": "GET", "path": "/"}
+    anyio.run(Response("buffered", 201), scope, receive, send)
+    assert sent == [("http.response.start", 201, None), ("http.response.body", None, b"buffered")]
+
+    sent.clear()
+    streamed = Response(iter(["a", "b"]))
+    streamed.call_on_close(lambda: sent.append("closed"))
+    anyio.run(streamed, scope, receive, send)
+    assert sent == [
+        ("http.response.start", 200, None), ("http.response.body", None, b"a"),
+        ("http.response.body", None, b"b"), ("http.response.body", None, b""), "closed",
+    ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import anyio
 import httpx2 as httpx
 import pytest
 from kinds import as_kind, both_kinds
@@ -144,3 +145,118 @@ def test_environ_and_scope_round_trip() -> None:
     assert back["query_string"] == b"q=1"
     assert (b"host", b"example.com") in back["headers"]
     assert back["client"] == ("10.0.0.1", 5555) and back["server"] == ("example.com", 443)
+
+
+def test_middleware_that_never_calls_start_response_is_a_runtime_error(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.route("/")(lambda: "body")
+
+    def forgetful(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return [b"a body without a status"]
+
+    app.wsgi_app = forgetful  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="never called start_response"):
+        client.get("/")
+
+
+def test_the_close_method_of_the_middlewares_result_is_called(
+    app: Flask, client: FlaskClient
+) -> None:
+    """PEP 3333: the server calls ``close()`` on what the WSGI callable
+    returned once it has its body (middleware releases resources there)."""
+    app.route("/")(lambda: "body")
+    inner = app.wsgi_app
+    events: list[str] = []
+
+    class ClosingResult:
+        def __init__(self, body: Iterable[bytes]) -> None:
+            self.body = body
+
+        def __iter__(self) -> Any:
+            events.append("iterated")
+            return iter(self.body)
+
+        def close(self) -> None:
+            events.append("closed")
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return ClosingResult(inner(environ, start_response))
+
+    app.wsgi_app = middleware  # type: ignore[method-assign]
+    assert client.get("/").text == "body"
+    assert events == ["iterated", "closed"]
+
+
+@both_kinds
+def test_head_through_middleware_sends_the_headers_of_get_without_the_body(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    def index() -> str:
+        return "some body"
+
+    app.route("/")(as_kind(kind, index))
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    get = client.get("/")
+    head = client.head("/")
+    assert (head.status_code, head.data) == (200, b"")
+    assert head.headers["Content-Length"] == get.headers["Content-Length"] == "9"
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+
+
+def test_a_client_that_leaves_before_the_body_arrives_gets_nothing(app: Flask) -> None:
+    """The ASGI server reports ``http.disconnect`` while the body is being
+    read: the middleware never runs, nothing is sent, nothing is raised."""
+    calls: list[str] = []
+    app.route("/", methods=["POST"])(lambda: calls.append("view") or "body")
+    inner = app.wsgi_app
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        calls.append("middleware")  # pragma: no cover - must not run
+        return inner(environ, start_response)  # pragma: no cover
+
+    app.wsgi_app = middleware  # type: ignore[method-assign]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"localhost"), (b"content-length", b"5")],
+        "server": ("localhost", 80), "client": ("127.0.0.1", 50000),
+    }
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)  # pragma: no cover - must not be called
+
+    anyio.run(app, scope, receive, send)
+    assert (sent, calls) == ([], [])
+
+
+def test_a_header_sent_empty_reaches_the_view_through_the_middleware(
+    app: Flask, client: FlaskClient
+) -> None:
+    """As in Flask, ``X-Empty:`` is a header with the value ``""``; the
+    empty ``CONTENT_TYPE`` a WSGI server sets for a request without one is
+    not a header."""
+
+    @app.route("/")
+    def view() -> str:
+        return repr((request.headers.get("X-Empty"), request.headers.get("Content-Type")))
+
+    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    assert client.get("/", headers={"X-Empty": ""}).text == "('', None)"
+    wsgi_tool = Client(app.wsgi_app).get(
+        "/", headers={"X-Empty": ""}, environ_overrides={"CONTENT_TYPE": ""}
+    )
+    assert wsgi_tool.get_data(as_text=True) == "('', None)"
+
+
+def test_the_wsgi_callable_names_the_asgi_app_it_runs(app: Flask) -> None:
+    async def asgi_middleware(scope: Any, receive: Any, send: Any) -> None:
+        raise NotImplementedError  # pragma: no cover - never called
+
+    assert repr(app.wsgi_app) == f"<flaskish WSGIApp around {app.asgi_app!r}>"
+    app.asgi_app = asgi_middleware
+    assert repr(app.wsgi_app) == f"<flaskish WSGIApp around {asgi_middleware!r}>"
