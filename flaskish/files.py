@@ -20,7 +20,8 @@ from typing import IO, Any
 
 from werkzeug.datastructures import FileStorage as _WerkzeugFileStorage
 
-from .concurrency import in_thread, on_loop_thread
+from .concurrency import ThreadPool, in_thread, on_loop_thread
+from .globals import _cv_app
 
 __all__ = ["FileStorage"]
 
@@ -37,7 +38,7 @@ class FileStorage(_WerkzeugFileStorage):
         """Read bytes. In a ``def`` view: ``data = f.read()``; in an
         ``async def`` view: ``data = await f.read()``."""
         if on_loop_thread():
-            return in_thread(self.stream.read, size)
+            return in_thread(self.stream.read, size, pool=_app_pool())
         return self.stream.read(size)
 
     def save(self, dst: PathOrFile, buffer_size: int = 16384) -> Any:
@@ -63,9 +64,15 @@ class FileStorage(_WerkzeugFileStorage):
             shutil.copyfileobj(self.stream, dst, buffer_size)
 
     def _save_async(self, dst: PathOrFile, buffer_size: int) -> Coroutine[Any, Any, None]:
-        return in_thread(self._save, dst, buffer_size)
+        return in_thread(self._save, dst, buffer_size, pool=_app_pool())
 
     @property
     def closed(self) -> bool:
         """Whether the temporary file is closed."""
         return bool(self.stream.closed)
+
+
+def _app_pool() -> ThreadPool | None:
+    """The current app's worker threads, which file I/O counts against."""
+    ctx = _cv_app.get(None)
+    return ctx.app.thread_pool if ctx is not None else None

@@ -29,7 +29,15 @@ from starlette.responses import Response as StarletteResponse
 from werkzeug.sansio.response import Response as SansIOResponse
 
 from . import signals
-from .concurrency import await_, call, drive, is_async_callable, run_in_loop, run_pipeline
+from .concurrency import (
+    await_,
+    call,
+    drive,
+    in_worker_thread,
+    is_async_callable,
+    run_in_loop,
+    run_pipeline,
+)
 from .ctx import RequestContext
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
@@ -225,11 +233,14 @@ class Pipeline(Scaffold):
             ctx._reset()
 
     async def _run_request(self, ctx: RequestContext, pushed_app_ctx: bool) -> Response | None:
-        """The pipeline for one request. A buffered response is returned
-        instead of sent: the caller sends it from the event loop once
-        teardown has run, so a ``def`` view costs one thread hop, not three.
-        A streamed response is sent here, before teardown, so a sync
-        generator is iterated on the request's worker thread."""
+        """The pipeline for one request. A buffered response reached on the
+        request's thread is returned instead of sent: the caller sends it
+        from the event loop once teardown has run, so a ``def`` request
+        costs one hand-off each way. Reached on the loop, it is sent at once,
+        before teardown (which may wait for a thread): a ``def`` teardown
+        function never delays an ``async def`` view's answer. A streamed
+        response is sent here, before teardown, so a sync generator is
+        iterated on the request's worker thread."""
         error: BaseException | None = None
         ready: Response | None = None
         if pushed_app_ctx and signals.appcontext_pushed.receivers:
@@ -263,9 +274,15 @@ class Pipeline(Scaffold):
                 except UnsendableHeader as exc:
                     error = exc
                     response = await self._handle_exception(exc)
-            if isinstance(response, Response) and response._sendable_later:
+            if isinstance(response, Response) and response._sendable_later and (
+                in_worker_thread()
+            ):
+                # On the request's thread: sent from the loop once teardown
+                # has run, so a def request costs one hand-off each way.
                 ready = response
             else:
+                # On the loop, a buffered response goes out now, before
+                # teardown, which may have to wait for a thread.
                 await self._send_response(ctx, response)
         except BaseException as exc:
             error = exc

@@ -97,7 +97,8 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     on a worker thread); return it as is or ``await`` it.
     """
     if on_loop_thread():
-        return in_thread(_send_from_directory, directory, path, kwargs)
+        return in_thread(_send_from_directory, directory, path, kwargs,
+                         pool=current_app.thread_pool)
     return _send_from_directory(directory, path, kwargs)
 
 
@@ -156,7 +157,7 @@ def send_file(
     args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
             last_modified, max_age)
     if on_loop_thread():
-        return in_thread(_send_file, *args)
+        return in_thread(_send_file, *args, pool=current_app.thread_pool)
     return _send_file(*args)
 
 

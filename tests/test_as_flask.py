@@ -8,6 +8,8 @@ test process has imported real Flask (the session interop tests use it).
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -192,3 +194,52 @@ def test_flask_cli_plugins_appear_in_the_flaskish_command(tmp_path: Path) -> Non
         cli.main(["--app", "hello", "greet"], standalone_mode=False)
     """, tmp_path)
     assert out.strip() == "greetings from hello"
+
+
+# -- the pieces, in this process (without installing anything) ------------------------
+
+
+def test_the_finder_maps_flask_module_names_to_flaskish_modules() -> None:
+    import flaskish.json
+    import flaskish.scaffold
+    from flaskish.as_flask import FLASK_API_VERSION, _FlaskFinder
+
+    finder = _FlaskFinder()
+    assert finder.find_spec("flaskish.json", None) is None  # only flask.* names
+    assert finder.find_spec("flask", None) is None  # "flask" itself is the module object
+    spec = finder.find_spec("flask.json", None)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    saved = sys.modules.get("flask.json")
+    try:
+        spec.loader.exec_module(module)
+        assert sys.modules["flask.json"] is flaskish.json
+    finally:
+        if saved is not None:
+            sys.modules["flask.json"] = saved
+    renamed = finder.find_spec("flask.sansio.scaffold", None)
+    assert renamed is not None and renamed.loader.target is flaskish.scaffold  # type: ignore[union-attr]
+    with pytest.raises(ModuleNotFoundError, match=r"flaskish has no module 'flaskish\.nope'"):
+        finder.find_spec("flask.nope", None)
+
+    (dist,) = finder.find_distributions(importlib.metadata.DistributionFinder.Context(name="Flask"))
+    assert dist.version == FLASK_API_VERSION and dist.metadata["Name"] == "Flask"
+    with pytest.raises(FileNotFoundError):
+        dist.locate_file("flask/__init__.py")
+    assert dist.read_text("entry_points.txt") is None
+    assert list(finder.find_distributions(
+        importlib.metadata.DistributionFinder.Context(name="flask-login"))) == []
+    assert list(finder.find_distributions(importlib.metadata.DistributionFinder.Context())) == []
+
+
+def test_the_flask_module_reads_every_name_from_flaskish() -> None:
+    import flaskish
+    from flaskish.as_flask import FLASK_API_VERSION, _FlaskModule
+
+    module = _FlaskModule("flask")
+    assert module.Flask is flaskish.Flask and module.request is flaskish.request
+    assert "Flask" in dir(module) and "__version__" in dir(module)
+    with pytest.warns(DeprecationWarning, match=r"importlib\.metadata\.version"):
+        assert module.__version__ == FLASK_API_VERSION
+    with pytest.raises(AttributeError, match=r"imported as 'flask\.nothing_here'"):
+        module.nothing_here  # noqa: B018

@@ -358,3 +358,270 @@ def test_two_hundred_concurrent_requests_each_see_only_their_own_request_and_g(
     assert len(results) == 240
     for who, data in results:
         assert data["who"] == data["arg"] == who
+
+
+# -- capacity: a parked request holds its thread, not a slot -------------------------
+
+
+class HandOffs:
+    """Counts loop -> thread (``to_thread``) and thread -> loop
+    (``from_thread``) hand-offs made by the driver."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.to_thread = self.from_thread = 0
+        real_to, real_from = anyio.to_thread.run_sync, anyio.from_thread.run
+
+        async def to_thread(*args: Any, **kwargs: Any) -> Any:
+            self.to_thread += 1
+            return await real_to(*args, **kwargs)
+
+        def from_thread(*args: Any, **kwargs: Any) -> Any:
+            self.from_thread += 1
+            return real_from(*args, **kwargs)
+
+        monkeypatch.setattr(anyio.to_thread, "run_sync", to_thread)
+        monkeypatch.setattr(anyio.from_thread, "run", from_thread)
+
+    def counts(self) -> tuple[int, int]:
+        return self.to_thread, self.from_thread
+
+
+def test_a_def_view_costs_one_hand_off_each_way(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.route("/")(lambda: "sync")
+    client = app.test_client()
+    client.get("/")  # the test transport's own first-use work
+    hand_offs = HandOffs(monkeypatch)
+    assert client.get("/").text == "sync"
+    assert hand_offs.counts() == (1, 0)  # in; the return is the way back
+
+
+def test_def_after_request_hooks_returning_the_response_cost_no_more_hand_offs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``Response`` is awaitable but ready: it is never sent to the loop."""
+    app.route("/")(lambda: "sync")
+
+    @app.after_request
+    def one(response: Any) -> Any:
+        response.headers["X-One"] = "1"
+        return response
+
+    @app.after_request
+    def two(response: Any) -> Any:
+        return response
+
+    client = app.test_client()
+    client.get("/")
+    hand_offs = HandOffs(monkeypatch)
+    assert client.get("/").headers["X-One"] == "1"
+    assert hand_offs.counts() == (1, 0)
+
+
+def test_an_all_async_request_makes_no_hand_off(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def before() -> None:
+        g.seen = "async"
+
+    app.before_request(before)
+
+    @app.route("/")
+    async def index() -> str:
+        return str(g.seen)
+
+    client = app.test_client()
+    client.get("/")
+    hand_offs = HandOffs(monkeypatch)
+    assert client.get("/").text == "async"
+    assert hand_offs.counts() == (0, 0)
+
+
+def test_an_async_view_after_a_def_hook_goes_back_to_the_loop_once(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.before_request(lambda: None)
+
+    @app.route("/")
+    async def index() -> str:
+        await anyio.sleep(0)
+        return "async"
+
+    client = app.test_client()
+    client.get("/")
+    hand_offs = HandOffs(monkeypatch)
+    assert client.get("/").text == "async"
+    assert hand_offs.counts() == (1, 1)
+
+
+def test_context_variables_flow_across_every_hand_off(app: Flask) -> None:
+    """A ContextVar set by one step is seen by the next, whichever side of
+    the loop/thread boundary each runs on, as within one coroutine."""
+    import contextvars
+
+    var: contextvars.ContextVar[list[str]] = contextvars.ContextVar("trail")
+
+    async def async_before() -> None:
+        var.set(["async before"])
+
+    def sync_before() -> None:
+        var.set([*var.get(), "def before"])
+
+    app.before_request(async_before)
+    app.before_request(sync_before)
+
+    @app.route("/")
+    async def index() -> str:
+        var.set([*var.get(), "async view"])
+        return "ok"
+
+    seen: list[str] = []
+
+    @app.after_request
+    def sync_after(response: Any) -> Any:
+        var.set([*var.get(), "def after"])
+        return response
+
+    @app.teardown_request
+    async def async_teardown(exc: BaseException | None) -> None:
+        seen.extend(var.get())
+
+    assert app.test_client().get("/").text == "ok"
+    assert seen == ["async before", "def before", "async view", "def after"]
+
+
+def test_a_thread_parked_on_async_work_gives_up_its_slot_on_a_real_server(
+    app: Flask, live_server: Any
+) -> None:
+    """With two slots and a ``def before_request``, six concurrent ``async
+    def`` views awaiting 0.3 s finish together: each holds its thread (the
+    hook and teardown run on it) but no slot while it awaits."""
+    app.config["THREAD_POOL_SIZE"] = 2
+    threads: dict[str, set[int]] = {}
+    parked: list[int] = []
+
+    @app.before_request
+    def note_thread() -> None:
+        threads.setdefault(request.args["i"], set()).add(threading.get_ident())
+
+    @app.teardown_request
+    def note_teardown(exc: BaseException | None) -> None:
+        threads[request.args["i"]].add(threading.get_ident())
+
+    @app.route("/wait")
+    async def wait() -> str:
+        await anyio.sleep(0.3)
+        parked.append(app.worker_threads.parked)
+        return "done"
+
+    async def main(url: str) -> float:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            started = time.monotonic()
+            async with anyio.create_task_group() as tg:
+                for i in range(6):
+                    tg.start_soon(http.get, f"/wait?i={i}")
+            return time.monotonic() - started
+
+    with live_server(app) as server:
+        elapsed = anyio.run(main, server.url)
+    assert elapsed < 0.8, elapsed  # 0.9 s or more if they took turns on two slots
+    assert all(len(ids) == 1 for ids in threads.values()), threads  # affinity kept
+    assert max(parked) >= 3, parked
+
+
+def test_a_def_teardown_never_delays_an_async_views_answer_on_a_real_server(
+    app: Flask, live_server: Any
+) -> None:
+    """The README's promise, for a migrated app (a ``def`` teardown, as
+    Flask-SQLAlchemy registers): with every slot taken by sleeping ``def``
+    views, an ``async def`` view still answers at once; its teardown runs
+    when a slot frees."""
+    app.config["THREAD_POOL_SIZE"] = 2
+    torn_down: list[str] = []
+
+    @app.teardown_appcontext
+    def close_db(exc: BaseException | None) -> None:
+        torn_down.append(request.path if request else "?")
+
+    @app.route("/slow")
+    def slow() -> str:
+        time.sleep(1)
+        return "slow"
+
+    @app.route("/fast")
+    async def fast() -> str:
+        return "fast"
+
+    async def main(url: str) -> float:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            answered: list[float] = []
+
+            async def get_fast() -> None:
+                await anyio.sleep(0.2)  # both slots are sleeping by now
+                started = time.monotonic()
+                assert (await http.get("/fast")).text == "fast"
+                answered.append(time.monotonic() - started)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(http.get, "/slow")
+                tg.start_soon(http.get, "/slow")
+                tg.start_soon(get_fast)
+            return answered[0]
+
+    with live_server(app) as server:
+        fast_time = anyio.run(main, server.url)
+    assert fast_time < 0.3, fast_time
+    # ("?": the app context of the server's lifespan, torn down at shutdown)
+    assert sorted(path for path in torn_down if path != "?") == ["/fast", "/slow", "/slow"]
+
+
+def test_an_async_override_may_await_anything_and_teardown_still_runs() -> None:
+    torn_down: list[Any] = []
+
+    class App(Flask):
+        async def full_dispatch_request(self) -> Any:
+            await asyncio.sleep(0.01)
+            event = anyio.Event()
+            event.set()
+            await event.wait()
+            if request.args.get("fail"):
+                raise LookupError("from the override")
+            return await super().full_dispatch_request()
+
+    app = App(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.before_request(lambda: None)
+    app.teardown_request(lambda exc: torn_down.append(exc))
+    app.route("/")(lambda: "view")
+    client = app.test_client()
+    assert client.get("/").text == "view"
+    assert client.get("/?fail=1").status_code == 500
+    assert torn_down[0] is None
+    assert isinstance(torn_down[1], LookupError)
+
+
+def test_uploads_saved_from_async_views_use_the_apps_pool(app: Flask) -> None:
+    import io
+
+    from flaskish.concurrency import ThreadPoolStats
+
+    seen: list[ThreadPoolStats] = []
+    original_limiter = app.thread_pool.limiter
+
+    def counting_limiter() -> Any:
+        seen.append(app.worker_threads)
+        return original_limiter()
+
+    app.thread_pool.limiter = counting_limiter  # type: ignore[method-assign]
+
+    @app.route("/", methods=["POST"])
+    async def upload() -> str:
+        files = await request.files
+        target = io.BytesIO()
+        await files["f"].save(target)
+        return target.getvalue().decode()
+
+    response = app.test_client().post("/", data={"f": (io.BytesIO(b"data"), "a.txt")})
+    assert response.text == "data"
+    assert seen, "the save did not go through the app's pool"
