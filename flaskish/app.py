@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -126,6 +127,7 @@ class Flask(Templating, Pipeline):
         "PROVIDE_AUTOMATIC_OPTIONS": True,
         "THREAD_POOL_SIZE": 40,
         "THREAD_POOL_PARKED": 1000,
+        "THREAD_POOL_TIMEOUT": None,
     }
 
     def __init__(
@@ -179,8 +181,11 @@ class Flask(Templating, Pipeline):
         self._got_first_request = False
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
-            lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"]
+            lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"],
+            lambda: self.config["THREAD_POOL_TIMEOUT"], self._log_shed,
         )
+        self._shed_logged_at = -_SHED_LOG_INTERVAL
+        self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
         self.router = Router(self.url_map, self._handle_http, self._lifespan)
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
@@ -259,6 +264,20 @@ class Flask(Templating, Pipeline):
         (``parked``), and the limit (``THREAD_POOL_SIZE``), on this event
         loop."""
         return self.thread_pool.stats()
+
+    def _log_shed(self, timeout: float) -> None:
+        """Log shed requests: a warning at most once per interval, with how
+        many were shed since the last one."""
+        self._shed_since_log += 1
+        now = time.monotonic()
+        if now - self._shed_logged_at < _SHED_LOG_INTERVAL:
+            return
+        self.logger.warning(
+            f"{self._shed_since_log} request(s) answered 503: no worker thread freed up "
+            f"within THREAD_POOL_TIMEOUT ({timeout} s). Raise THREAD_POOL_SIZE, or make the "
+            "slow views async def."
+        )
+        self._shed_logged_at, self._shed_since_log = now, 0
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """Create :attr:`config` from :attr:`default_config`."""
@@ -679,6 +698,10 @@ def _env_flag(name: str, default: bool | None) -> bool | None:
     if value is None:
         return default
     return value.lower() not in ("0", "false", "no", "")
+
+
+#: Seconds between two warnings about shed requests.
+_SHED_LOG_INTERVAL = 10.0
 
 
 def _import_folder(import_name: str) -> str:

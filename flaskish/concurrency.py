@@ -55,6 +55,7 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 from anyio.lowlevel import RunVar
+from werkzeug.exceptions import ServiceUnavailable
 
 T = TypeVar("T")
 
@@ -62,6 +63,7 @@ __all__ = [
     "AwaitableSelf",
     "ThreadPool",
     "ThreadPoolStats",
+    "ThreadPoolTimeout",
     "await_",
     "call",
     "drive",
@@ -229,23 +231,39 @@ class ThreadPoolStats:
     :param parked: how many requests hold their thread while they await
         async work between sync steps (no slot held; at most
         ``THREAD_POOL_PARKED``).
+    :param shed: how many requests got a 503 because no slot freed up
+        within ``THREAD_POOL_TIMEOUT``, since the loop started.
     """
 
     limit: int
     busy: int
     waiting: int
     parked: int = 0
+    shed: int = 0
+
+
+class ThreadPoolTimeout(ServiceUnavailable):
+    """*503*: no worker thread freed up within ``THREAD_POOL_TIMEOUT`` for a
+    request's first sync step; the request is shed (its ``def`` code does
+    not run)."""
+
+    description = (
+        "The server is too busy to handle this request now (every worker thread is "
+        "taken). Please try again shortly."
+    )
 
 
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "threads")
+    __slots__ = ("parked", "running", "shed", "threads", "timeout")
 
-    def __init__(self, size: int, parked: int) -> None:
+    def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         self.running = anyio.CapacityLimiter(size)
         self.threads = anyio.CapacityLimiter(size + parked)
+        self.timeout = timeout
         self.parked = 0
+        self.shed = 0
 
 
 class ThreadPool:
@@ -257,9 +275,18 @@ class ThreadPool:
     the app's config when a loop first needs them.
     """
 
-    def __init__(self, size: Callable[[], int], parked: Callable[[], int] = lambda: 1000) -> None:
+    def __init__(
+        self,
+        size: Callable[[], int],
+        parked: Callable[[], int] = lambda: 1000,
+        timeout: Callable[[], float | None] = lambda: None,
+        on_shed: Callable[[float], None] | None = None,
+    ) -> None:
         self._size = size
         self._parked = parked
+        self._timeout = timeout
+        #: Called with the timeout each time a request is shed (the app logs).
+        self.on_shed = on_shed
         self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
 
     def _threads(self) -> _LoopThreads:
@@ -273,9 +300,32 @@ class ThreadPool:
                     raise ValueError(
                         f"{name} must be a whole number of at least {least}, not {value!r}."
                     ) from None
-            state = _LoopThreads(size, parked)
+            timeout = self._timeout()
+            if timeout is not None and (
+                not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0
+            ):
+                raise ValueError(
+                    f"THREAD_POOL_TIMEOUT must be a number of seconds above 0 or None (no "
+                    f"limit), not {timeout!r}."
+                ) from None
+            state = _LoopThreads(size, parked, timeout)
             self._state.set(state)
             return state
+
+    async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
+        """Wait for a slot to run sync code; past ``THREAD_POOL_TIMEOUT``
+        (when *may_shed*) raise :class:`ThreadPoolTimeout` instead."""
+        threads = lease.threads
+        if threads.timeout is None or not may_shed:
+            await lease.acquire()
+            return
+        with anyio.move_on_after(threads.timeout):
+            await lease.acquire()
+        if not lease.held:
+            threads.shed += 1
+            if self.on_shed is not None:
+                self.on_shed(threads.timeout)
+            raise ThreadPoolTimeout(retry_after=max(1, round(threads.timeout)))
 
     def limiter(self) -> anyio.CapacityLimiter:
         """The limiter of sync code running, for the running event loop."""
@@ -285,12 +335,12 @@ class ThreadPool:
         """How many requests run sync code, wait to, and are parked, on the
         running event loop. Outside an event loop nothing is busy."""
         if not on_event_loop():
-            return ThreadPoolStats(self._size(), 0, 0, 0)
+            return ThreadPoolStats(self._size(), 0, 0, 0, 0)
         state = self._threads()
         stats = state.running.statistics()
         return ThreadPoolStats(
             int(state.running.total_tokens), stats.borrowed_tokens, stats.tasks_waiting,
-            state.parked,
+            state.parked, state.shed,
         )
 
 
@@ -380,21 +430,30 @@ async def _on_loop(
             error = exc
 
 
-async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
+async def drive(
+    coro: Coroutine[Any, Any, T], pool: ThreadPool, may_shed: Callable[[], bool] | None = None
+) -> T:
     """Run a pipeline coroutine from the event loop: ``async def`` steps on
     the loop, ``def`` steps on one thread of the request's own (see the
-    module's documentation)."""
+    module's documentation).
+
+    :param may_shed: whether the request may still be shed (answered 503)
+        if its first sync step waits past ``THREAD_POOL_TIMEOUT``: true
+        until it has a response.
+    """
     context = contextvars.copy_context()
     value: Any = None
     error: BaseException | None = None
+    first = True
     while True:
         outcome = await _on_loop(coro, context, value, error)
         if isinstance(outcome, _Done):
             return outcome.value  # type: ignore[no-any-return]
         try:
-            threads = pool._threads()
-            lease = _Lease(threads)
-            await lease.acquire()
+            lease = _Lease(pool._threads())
+            shed = first and may_shed is not None and may_shed()
+            first = False
+            await pool._acquire(lease, shed)
         except BaseException as exc:
             # No slot (cancelled while waiting, a misconfigured pool): the
             # step fails with that error, so error handling and teardown run.
@@ -403,7 +462,7 @@ async def drive(coro: Coroutine[Any, Any, T], pool: ThreadPool) -> T:
         run = _ThreadRun(coro, context, lease, anyio.lowlevel.current_token())
         try:
             result: T = await anyio.to_thread.run_sync(
-                run.run, outcome, limiter=threads.threads
+                run.run, outcome, limiter=lease.threads.threads
             )
             return result
         finally:

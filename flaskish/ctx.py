@@ -188,6 +188,14 @@ class RequestContext:
         self._session = session
         self._after_request_functions: list[Callable[..., Any]] = []
         self._tokens: list[tuple[Token[RequestContext], AppContext | None]] = []
+        #: Set by the pipeline once the request has its response.
+        self._responded = False
+
+    def _may_shed(self) -> bool:
+        """Whether the request may still be answered 503 for want of a
+        worker thread (``THREAD_POOL_TIMEOUT``): only before it has a
+        response."""
+        return not self._responded
 
     def match_request(self) -> None:
         """Match the request's URL: set ``request.url_rule`` and

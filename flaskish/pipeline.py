@@ -30,6 +30,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 
 from . import signals
 from .concurrency import (
+    ThreadPoolTimeout,
     await_,
     call,
     drive,
@@ -212,7 +213,9 @@ class Pipeline(Scaffold):
         request.routing_exception = routing_exception
         pushed_app_ctx = ctx._push() is not None
         try:
-            ready = await drive(self._run_request(ctx, pushed_app_ctx), self.thread_pool)
+            ready = await drive(
+                self._run_request(ctx, pushed_app_ctx), self.thread_pool, ctx._may_shed
+            )
             if ready is not None:
                 try:
                     await ready._send_buffered(scope, send)
@@ -261,6 +264,10 @@ class Pipeline(Scaffold):
                     if not self._plain_overrides
                     else self._method("full_dispatch_request")
                 )
+            except ThreadPoolTimeout as exc:
+                # Shed: no thread for its first sync step. The 503 goes out
+                # now, without the app's hooks (they would need a thread).
+                response = error_response(self.response_class, exc)
             except Exception as exc:
                 error = exc
                 response = await (
@@ -268,6 +275,7 @@ class Pipeline(Scaffold):
                     if not self._plain_overrides
                     else self._method("handle_exception", exc)
                 )
+            ctx._responded = True  # from now on the request is never shed
             if isinstance(response, Response):
                 try:
                     response._check_headers()
@@ -406,6 +414,8 @@ class Pipeline(Scaffold):
     async def _handle_user_exception(self, e: Exception) -> Any:
         """Handle an exception from a hook or view with its error handler;
         re-raise it if there is none."""
+        if isinstance(e, ThreadPoolTimeout):
+            raise e  # shed: answered by the pipeline, no handler runs
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):

@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from starlette._utils import get_route_path
 from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import SecurityError
 from werkzeug.sansio.request import Request as SansIORequest
@@ -32,7 +31,18 @@ if TYPE_CHECKING:
 
     from .routing import Rule
 
-__all__ = ["Request"]
+__all__ = ["Request", "route_path"]
+
+
+def route_path(scope: Scope) -> str:
+    """The scope's path below its ``root_path`` (the part routing matches),
+    ``""`` when the path is the root path itself."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    rest = path[len(root):]
+    return rest if rest[:1] in ("/", "") else path
 
 
 async def _empty_receive() -> dict[str, Any]:
@@ -110,7 +120,7 @@ class Request(RequestBody, SansIORequest):
     def path(self) -> str:
         """The decoded path below :attr:`root_path`, e.g. ``"/user/ada"``
         (a lone surrogate, which no WSGI server gives, becomes U+FFFD)."""
-        return _no_surrogates("/" + (get_route_path(self.scope) or "/").lstrip("/"))
+        return _no_surrogates("/" + (route_path(self.scope) or "/").lstrip("/"))
 
     @cached_property
     def query_string(self) -> bytes:

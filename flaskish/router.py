@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import starlette.routing
-from starlette._utils import get_route_path
 
 from .exceptions import HTTPException
+from .request import route_path
 from .routing import Map, RequestRedirect, Rule
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Router(starlette.routing.Router):
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            path = get_route_path(scope) or "/"
+            path = route_path(scope) or "/"
             host = _host(scope) if self.url_map.host_matching else None
             try:
                 rule, values = self.url_map.match(path, scope["method"], host)

@@ -625,3 +625,64 @@ def test_uploads_saved_from_async_views_use_the_apps_pool(app: Flask) -> None:
     response = app.test_client().post("/", data={"f": (io.BytesIO(b"data"), "a.txt")})
     assert response.text == "data"
     assert seen, "the save did not go through the app's pool"
+
+
+# -- load shedding -----------------------------------------------------------------------
+
+
+def test_past_thread_pool_timeout_a_request_gets_a_503_with_retry_after(
+    app: Flask, live_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One slot, taken by a sleeping ``def`` view: three more ``def``
+    requests wait 0.2 s for it, then get a 503 at once instead of queueing;
+    the shedding is counted and logged once; their teardown still runs."""
+    app.config.update(THREAD_POOL_SIZE=1, THREAD_POOL_TIMEOUT=0.2)
+    torn_down: list[str] = []
+
+    @app.route("/slow")
+    def slow() -> str:
+        time.sleep(1)
+        return "slow"
+
+    @app.route("/stats")
+    async def stats() -> dict[str, int]:
+        return {"shed": app.worker_threads.shed}
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn_down.append(request.path)
+
+    async def main(url: str) -> list[tuple[int, str | None, float]]:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            answers: list[tuple[int, str | None, float]] = []
+
+            async def get(delay: float) -> None:
+                await anyio.sleep(delay)
+                started = time.monotonic()
+                response = await http.get("/slow")
+                answers.append((response.status_code, response.headers.get("retry-after"),
+                                time.monotonic() - started))
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(get, 0)
+                for _ in range(3):
+                    tg.start_soon(get, 0.2)
+            assert (await http.get("/stats")).json() == {"shed": 3}
+            return sorted(answers)
+
+    with caplog.at_level("WARNING"), live_server(app) as server:
+        answers = anyio.run(main, server.url)
+    assert [status for status, _, _ in answers] == [200, 503, 503, 503]
+    for _, retry_after, took in answers[1:]:
+        assert retry_after == "1" and took < 0.6, answers
+    shed_logs = [r for r in caplog.records if "THREAD_POOL_TIMEOUT" in r.getMessage()]
+    assert len(shed_logs) == 1, shed_logs
+    # The shed requests' teardown runs too, once a slot freed.
+    assert sorted(torn_down) == ["/slow"] * 4 + ["/stats"]
+
+
+def test_thread_pool_timeout_must_be_a_positive_number_or_none(app: Flask) -> None:
+    app.config["THREAD_POOL_TIMEOUT"] = 0
+    app.route("/")(lambda: "x")
+    with pytest.raises(ValueError, match="THREAD_POOL_TIMEOUT must be a number of seconds"):
+        app.test_client().get("/")
