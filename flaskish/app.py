@@ -19,6 +19,9 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import quote
 
+import anyio
+
+from .blocking import BlockingDetector
 from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
@@ -128,6 +131,7 @@ class Flask(Templating, Pipeline):
         "THREAD_POOL_SIZE": 40,
         "THREAD_POOL_PARKED": 1000,
         "THREAD_POOL_TIMEOUT": None,
+        "BLOCKING_WARN_MS": None,
     }
 
     def __init__(
@@ -184,6 +188,9 @@ class Flask(Templating, Pipeline):
             lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"],
             lambda: self.config["THREAD_POOL_TIMEOUT"], self._log_shed,
         )
+        #: The blocking-call detector while the app is served with
+        #: ``BLOCKING_WARN_MS`` on (see :mod:`flaskish.blocking`).
+        self.blocking_detector: BlockingDetector | None = None
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
@@ -429,13 +436,34 @@ class Flask(Templating, Pipeline):
     @asynccontextmanager
     async def _serving(self) -> AsyncIterator[None]:
         running: list[Any] = []
+        threshold = self._blocking_threshold()  # a bad value fails before anything starts
         async with self.app_context():
             await drive(_start_serving(self, running), self.thread_pool)
         try:
-            yield
+            async with anyio.create_task_group() as watchers:
+                if threshold is not None:
+                    self.blocking_detector = BlockingDetector(threshold, self.logger)
+                    watchers.start_soon(self.blocking_detector.run)
+                try:
+                    yield
+                finally:
+                    watchers.cancel_scope.cancel()
         finally:
             async with self.app_context():
                 await drive(_stop_serving(self, running), self.thread_pool)
+
+    def _blocking_threshold(self) -> float | None:
+        """``BLOCKING_WARN_MS`` in seconds: ``None`` (the default) means 100
+        ms in debug mode and off otherwise; ``0`` or ``False`` is off."""
+        value = self.config["BLOCKING_WARN_MS"]
+        if value is None:
+            value = 100 if self.debug else 0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(
+                f"BLOCKING_WARN_MS must be a number of milliseconds (0 for off) or None, "
+                f"not {value!r}."
+            )
+        return value / 1000 if value else None
 
     # -- contexts -------------------------------------------------------------
 

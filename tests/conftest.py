@@ -46,8 +46,13 @@ def leak_detector() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_blocking_on_the_event_loop() -> Iterator[None]:
-    """Fail a test if flaskish (or a test's async code) blocks the event loop."""
+def no_blocking_on_the_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test if flaskish (or a test's async code) blocks the event loop
+    (except tests marked ``blocking_allowed``: the blocking-call detector's,
+    which block the loop on purpose)."""
+    if request.node.get_closest_marker("blocking_allowed"):
+        yield
+        return
     with blockbuster_ctx(["flaskish", "tests"]) as bb:
         for name in ("os.stat", "io.BufferedReader.read", "io.TextIOWrapper.read"):
             # Reading source lines for tracebacks, and httpx reading its
