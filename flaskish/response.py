@@ -41,7 +41,7 @@ __all__ = ["Response", "UnsendableHeader"]
 
 _END: Any = object()
 _NO_BODY_STATUSES = frozenset({204, 304})
-_default_pool = ThreadPool(lambda: 40)
+_default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -471,7 +471,8 @@ class Response(SansIOResponse):
         if self._sendable_later:
             await self._send_buffered(scope, send)
         else:
-            await drive(self._send(scope, send), _default_pool)
+            ctx = _cv_app.get(None)  # the app's pool when there is an app (one pool)
+            await drive(self._send(scope, send), ctx.app.thread_pool if ctx else _default_pool)
 
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"
