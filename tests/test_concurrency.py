@@ -686,3 +686,36 @@ def test_thread_pool_timeout_must_be_a_positive_number_or_none(app: Flask) -> No
     app.route("/")(lambda: "x")
     with pytest.raises(ValueError, match="THREAD_POOL_TIMEOUT must be a number of seconds"):
         app.test_client().get("/")
+
+
+def test_a_thread_never_runs_two_requests_interleaved(app: Flask) -> None:
+    """Thread-local state written in ``before_request`` is the request's own
+    when its teardown reads it, under 200 concurrent requests that park
+    (await) between their sync steps."""
+    local = threading.local()
+    mismatches: list[tuple[str, str]] = []
+
+    @app.before_request
+    def claim() -> None:
+        local.who = request.args["who"]
+
+    @app.route("/")
+    async def view() -> str:
+        await anyio.sleep(0.01)  # parked: the thread waits, holding no slot
+        return "ok"
+
+    @app.teardown_request
+    def check(exc: BaseException | None) -> None:
+        if local.who != request.args["who"]:
+            mismatches.append((local.who, request.args["who"]))
+
+    from flaskish.testing import FlaskClient
+
+    async def main() -> None:
+        async with FlaskClient(app) as client, anyio.create_task_group() as tg:
+            for i in range(200):
+                tg.start_soon(client.get, f"/?who={i}")
+
+    app.config["THREAD_POOL_SIZE"] = 4
+    anyio.run(main)
+    assert mismatches == []
