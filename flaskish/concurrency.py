@@ -354,7 +354,13 @@ class _Lease:
         self.held = False
 
     async def acquire(self) -> None:
-        await self.threads.running.acquire_on_behalf_of(self)
+        running = self.threads.running
+        try:
+            # A free slot is taken without yielding to the loop (anyio's
+            # acquire yields once even then: a loop cycle per def request).
+            running.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            await running.acquire_on_behalf_of(self)
         self.held = True
 
     def release(self) -> None:
@@ -397,14 +403,18 @@ def on_loop_thread() -> bool:
 
 
 async def _on_loop(
-    coro: Coroutine[Any, Any, Any], context: contextvars.Context, value: Any,
+    coro: Coroutine[Any, Any, Any], context: contextvars.Context | None, value: Any,
     error: BaseException | None,
 ) -> _Step | _Done:
     """Drive the pipeline on the event loop until it finishes or reaches a
-    ``def`` step (returned: it runs on the request's thread)."""
+    ``def`` step (returned: it runs on the request's thread). Without a
+    *context* (before the request's first ``def`` step) the pipeline runs in
+    the task's own context."""
     while True:
         try:
-            if error is None:
+            if context is None:
+                yielded = coro.send(value) if error is None else coro.throw(error)
+            elif error is None:
                 yielded = context.run(coro.send, value)
             else:
                 yielded = context.run(coro.throw, error)
@@ -418,7 +428,10 @@ async def _on_loop(
             if not getattr(yielded.func, "__flaskish_nonblocking__", False):
                 return yielded
             try:
-                value = context.run(yielded.func, *yielded.args, **yielded.kwargs)
+                if context is None:
+                    value = yielded.func(*yielded.args, **yielded.kwargs)
+                else:
+                    value = context.run(yielded.func, *yielded.args, **yielded.kwargs)
             except BaseException as exc:
                 error = exc
             continue
@@ -441,7 +454,7 @@ async def drive(
         if its first sync step waits past ``THREAD_POOL_TIMEOUT``: true
         until it has a response.
     """
-    context = contextvars.copy_context()
+    context: contextvars.Context | None = None
     value: Any = None
     error: BaseException | None = None
     first = True
@@ -449,6 +462,11 @@ async def drive(
         outcome = await _on_loop(coro, context, value, error)
         if isinstance(outcome, _Done):
             return outcome.value  # type: ignore[no-any-return]
+        if context is None:
+            # From the first def step on, every step runs in one context of
+            # the request's own (a snapshot of the task's, with all that was
+            # set so far), shared by the loop side and the thread.
+            context = contextvars.copy_context()
         try:
             lease = _Lease(pool._threads())
             shed = first and may_shed is not None and may_shed()

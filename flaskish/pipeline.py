@@ -276,21 +276,26 @@ class Pipeline(Scaffold):
                     else self._method("handle_exception", exc)
                 )
             ctx._responded = True  # from now on the request is never shed
+            raw = None
             if isinstance(response, Response):
                 try:
-                    response._check_headers()
+                    raw = response._check_headers()
                 except UnsendableHeader as exc:
                     error = exc
                     response = await self._handle_exception(exc)
-            if isinstance(response, Response) and response._sendable_later and (
-                in_worker_thread()
-            ):
-                # On the request's thread: sent from the loop once teardown
-                # has run, so a def request costs one hand-off each way.
-                ready = response
+            if isinstance(response, Response) and response._sendable_later:
+                if in_worker_thread():
+                    # On the request's thread: sent from the loop once
+                    # teardown has run (one hand-off each way per request).
+                    ready = response
+                else:
+                    # On the loop: sent now, before teardown, which may have
+                    # to wait for a thread. Awaited directly (no user code
+                    # runs, so no step for the driver).
+                    await response._send_buffered(
+                        ctx.request.scope, ctx.send, raw  # type: ignore[arg-type]
+                    )
             else:
-                # On the loop, a buffered response goes out now, before
-                # teardown, which may have to wait for a thread.
                 await self._send_response(ctx, response)
         except BaseException as exc:
             error = exc

@@ -351,13 +351,17 @@ class Response(SansIOResponse):
         from the event loop after the request's sync code has finished."""
         return not self._on_close and isinstance(self.response, list)
 
-    def _check_headers(self) -> None:
+    def _check_headers(self) -> list[tuple[bytes, bytes]] | None:
         """Raise :class:`UnsendableHeader` for a header no server can send (a
         control character; text beyond latin-1). The pipeline calls it while
-        an error can still become a 500 through the app's error handlers."""
+        an error can still become a 500 through the app's error handlers.
+        For the usual two headers, return them encoded (sent at once, they
+        need no second encoding)."""
         items = self.headers._list
-        if len(items) == 2 and self._usual_headers(items) is not None:
-            return
+        if len(items) == 2:
+            usual = self._usual_headers(items)
+            if usual is not None:
+                return usual
         for name, value in items:
             if not (value.isprintable() and name.isprintable()) and _unsendable.search(
                 name + value
@@ -372,6 +376,7 @@ class Response(SansIOResponse):
                     f"({value!r}). Send ASCII: percent-encode it, or use RFC 8187's "
                     "name*=UTF-8''... form for a parameter."
                 )
+        return None
 
     @staticmethod
     def _usual_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]] | None:
@@ -400,13 +405,17 @@ class Response(SansIOResponse):
             self._check_headers()
             raise
 
-    async def _send_buffered(self, scope: Scope, send: Send) -> None:
-        """Send a buffered body (plain async: no user code runs)."""
+    async def _send_buffered(
+        self, scope: Scope, send: Send, raw: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        """Send a buffered body (plain async: no user code runs), with its
+        headers already encoded as *raw* if given."""
         status = self.status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
         chunks: list[bytes] = self.response
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        raw = self._asgi_headers()
+        if raw is None:
+            raw = self._asgi_headers()
         if with_body and self.automatically_set_content_length:
             for name, _ in self.headers._list:
                 if len(name) == 14 and name.lower() == "content-length":
