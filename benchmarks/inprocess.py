@@ -160,9 +160,10 @@ class AsgiCaller:
         )
 
     def batch(
-        self, request: HttpRequest, concurrency: int | None,
+        self, request: HttpRequest, concurrency: int | None, yield_every: int | None = None,
     ) -> Callable[[int], Awaitable[None]]:
-        """A coroutine function making *n* requests, *concurrency* at a time."""
+        """A coroutine function making *n* requests, *concurrency* at a time;
+        with *yield_every*, handing the event loop over after every that many."""
         app, base = self.app, self.scope(request)
 
         async def receive() -> dict[str, Any]:
@@ -175,6 +176,17 @@ class AsgiCaller:
             for _ in range(n):
                 scope = {**base, "headers": list(base["headers"]), "state": {}}
                 await app(scope, _once(receive), send)
+
+        async def yielding(n: int) -> None:
+            assert yield_every
+            for done in range(0, n, yield_every):
+                await sequential(min(yield_every, n - done))
+                await asyncio.sleep(0)
+
+        if yield_every:
+            if concurrency:
+                raise ValueError("yield_every is for sequential batches")
+            return yielding
 
         if not concurrency:
             return sequential

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterable
-from contextlib import AsyncExitStack, ExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -24,8 +24,9 @@ from .inprocess import (
     median_us,
     run_batch,
 )
-from .loopback import HttpResult, send, serve, wrk
-from .scenarios import SCENARIOS, Scenario
+from .loopback import HttpResult, pinning, send, serve, wrk
+from .scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_INTERVAL, STREAM_SECONDS, Scenario
+from .streams import StreamResult, raise_fd_limit, stream_load
 
 __all__ = [
     "Results",
@@ -35,6 +36,8 @@ __all__ = [
     "in_process",
     "servable",
     "smoke_http",
+    "smoke_streams",
+    "stream_runs",
 ]
 
 
@@ -52,6 +55,10 @@ class Timing:
     http_warmup: float = 1.0
     http_rounds: int = 3
     connections: int = 16
+    #: The streaming scenario: concurrent clients, and how long each stream lasts.
+    stream_clients: int = STREAM_CLIENTS
+    stream_seconds: float = STREAM_SECONDS
+    stream_interval: float = STREAM_INTERVAL
 
 
 @dataclass
@@ -60,6 +67,8 @@ class Results:
 
     inprocess: dict[str, dict[str, float]] = field(default_factory=dict)
     http: dict[str, dict[str, HttpResult]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: the streaming scenarios' runs.
+    streams: dict[str, dict[str, StreamResult]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``[scenario][framework]``: calls to ``receive`` while answering once.
     receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -82,16 +91,31 @@ class Results:
             scenario: {name: HttpResult(**run) for name, run in runs.items()}
             for scenario, runs in data["http"].items()
         }
+        results.streams = {
+            scenario: {name: StreamResult(**run) for name, run in runs.items()}
+            for scenario, runs in data.get("streams", {}).items()
+        }
         return results
 
 
-def check(framework: Framework, scenario: Scenario, status: int, body: bytes) -> None:
-    """Raise :class:`SmokeFailure` unless the answer is 200 with the expected body."""
+def check(
+    framework: Framework, scenario: Scenario, status: int, body: bytes,
+    headers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Raise :class:`SmokeFailure` unless the answer is 200 with the expected
+    body (and header, if the scenario names one)."""
     if status != 200 or scenario.expect not in body:
         raise SmokeFailure(
             f"{framework.name} answered {scenario.name} ({scenario.method} {scenario.path}) "
             f"with {status} {body[:200]!r}; expected 200 containing {scenario.expect!r}"
         )
+    if scenario.expect_header:
+        name, value = scenario.expect_header
+        if (name, value) not in [(k.lower(), v) for k, v in headers]:
+            raise SmokeFailure(
+                f"{framework.name} answered {scenario.name} without the header "
+                f"{name}: {value}"
+            )
 
 
 def _by_app(scenarios: Iterable[Scenario]) -> list[tuple[str, list[Scenario]]]:
@@ -143,32 +167,51 @@ class _Case:
     framework: Framework
     scenario: Scenario
     batch: Callable[[int], Any]
+    #: Its app's lifespan, when it runs only around this case's repetitions.
+    lifespan: Callable[[], AbstractAsyncContextManager[Any]] | None = None
+    #: The app (for the framework's ``verify``).
+    app: Any = None
     number: int = 0
     seconds: list[float] = field(default_factory=list)
+
+    def serving(self) -> AbstractAsyncContextManager[Any]:
+        """Its app's own lifespan, or nothing when the app's is shared."""
+        return self.lifespan() if self.lifespan else nullcontext()
 
 
 async def _check_app(
     framework: Framework, caller: AsgiCaller | WsgiCaller, scenarios: list[Scenario],
-    results: Results,
+    results: Results, lifespan: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
 ) -> list[_Case]:
-    """Answer each scenario once, check the answer, and return the cases to time."""
+    """Answer each scenario once, check the answer, and return the cases to
+    time. With *lifespan*, the app's lifespan runs around the check only."""
     counter = getattr(framework.code, "count_session_opens", None)
+    verify = getattr(framework.code, "verify", None)
     cases = []
     for scenario in scenarios:
-        prepared = HttpRequest.for_scenario(scenario, await _cookie(framework, caller, scenario))
-        if counter is not None:
-            with counter(caller.app) as opens:
+        case = _Case(framework, scenario, lambda n: None, lifespan, caller.app)
+        async with case.serving():
+            prepared = HttpRequest.for_scenario(
+                scenario, await _cookie(framework, caller, scenario))
+            if counter is not None:
+                with counter(caller.app) as opens:
+                    answer = await _call(caller, prepared)
+                results.session_opens[scenario.name] = opens[0]
+            else:
                 answer = await _call(caller, prepared)
-            results.session_opens[scenario.name] = opens[0]
-        else:
-            answer = await _call(caller, prepared)
-        check(framework, scenario, answer.status, answer.body)
+            check(framework, scenario, answer.status, answer.body, answer.headers)
+            problem = verify(caller.app, scenario.name) if verify else None
+            if problem:
+                raise SmokeFailure(f"{framework.name}, {scenario.name}: {problem}")
         results.checked += 1
         if isinstance(caller, AsgiCaller):
             results.receive_calls.setdefault(scenario.name, {})[framework.name] = (
                 answer.receive_calls
             )
-        cases.append(_Case(framework, scenario, caller.batch(prepared, scenario.concurrency)))
+        case.batch = (caller.batch(prepared, scenario.concurrency, scenario.yield_every)
+                      if isinstance(caller, AsgiCaller)
+                      else caller.batch(prepared, scenario.concurrency))
+        cases.append(case)
     return cases
 
 
@@ -180,27 +223,46 @@ async def _in_process(
         cases: list[_Case] = []
         for framework, app, group in apps:
             caller: AsgiCaller | WsgiCaller
+            lifespan = None
             if framework.kind == "wsgi":
                 caller = WsgiCaller(app)
+            elif any(s.own_lifespan for s in group):
+                caller = AsgiCaller(app)
+                lifespan = caller.running
             else:
                 caller = await running.enter_async_context(AsgiCaller(app).running())
-            cases += await _check_app(framework, caller, group, results)
+            cases += await _check_app(framework, caller, group, results, lifespan)
         if timing is None:
             return
         for together in _turns(scenarios):
             turn = [case for case in cases if case.scenario in together]
             for case in turn:
-                case.number = await calibrate(case.batch, rep_seconds=timing.rep_seconds,
-                                              minimum=case.scenario.concurrency or 50)
+                async with case.serving():
+                    case.number = await calibrate(case.batch, rep_seconds=timing.rep_seconds,
+                                                  minimum=case.scenario.concurrency or 50)
             for repetition in range(timing.repeat):
                 shift = repetition % max(len(turn), 1)
                 for case in turn[shift:] + turn[:shift]:
-                    case.seconds.append(await run_batch(case.batch, case.number))
+                    async with case.serving():
+                        case.seconds.append(await run_batch(case.batch, case.number))
+                        _verify(case, results)
             for case in sorted(turn, key=lambda c: together.index(c.scenario)):
                 name = case.scenario.name
                 cost = median_us(case.seconds, case.number)
                 results.inprocess.setdefault(name, {})[case.framework.name] = cost
-                report(f"  {case.framework.name:<10} {name:<17} {cost:10.1f} µs/request")
+                report(f"  {case.framework.name:<10} {name:<20} {cost:10.1f} µs/request")
+
+
+def _verify(case: _Case, results: Results) -> None:
+    """Note what the framework's ``verify`` finds wrong after a repetition
+    of a scenario with its own lifespan (once per scenario)."""
+    verify = getattr(case.framework.code, "verify", None)
+    if case.lifespan is None or verify is None:
+        return
+    problem = verify(case.app, case.scenario.name)
+    prefix = f"{case.framework.name}, `{case.scenario.name}`:"
+    if problem and not any(note.startswith(prefix) for note in results.notes):
+        results.notes.append(f"{prefix} {problem}.")
 
 
 def _turns(scenarios: list[Scenario]) -> list[list[Scenario]]:
@@ -220,7 +282,9 @@ def in_process(
     cpu: int | None = None,
 ) -> None:
     """Answer every supported scenario once and check it; with *timing*,
-    also time it in-process, on CPU *cpu* only if given."""
+    also time it in-process, on CPU *cpu* only if given. Scenarios measured
+    over loopback only (``inprocess=False``) are left out."""
+    scenarios = [s for s in scenarios if s.inprocess]
     pinned = cpu is not None and hasattr(os, "sched_setaffinity")
     if pinned:
         before = os.sched_getaffinity(0)
@@ -279,7 +343,7 @@ def http_runs(
     with the most requests/s is kept."""
     served, notes = servable(frameworks)
     results.notes += notes
-    wanted = [s for s in scenarios if s.http]
+    wanted = [s for s in scenarios if s.http and not s.streams]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:
@@ -296,7 +360,7 @@ def http_runs(
                     cpu = (f"  server CPU {result.server_cpu_us:.0f} µs/request"
                            if result.server_cpu_us else "")
                     report(
-                        f"  {framework.name:<10} {scenario.name:<17} "
+                        f"  {framework.name:<10} {scenario.name:<20} "
                         f"{result.requests_per_second:10,.0f} req/s  p50 {result.p50_ms:.2f} ms"
                         f"  p99 {result.p99_ms:.2f} ms{cpu}{errors}"
                     )
@@ -336,4 +400,69 @@ def smoke_http(frameworks: list[Framework], *, python: str,
             for scenario in group:
                 _prepare_http(framework, server, scenario)
                 checked += 1
+    return checked
+
+
+def _stream_plan(
+    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+) -> list[tuple[Scenario, list[Framework]]]:
+    served = servable(frameworks)[0]
+    plan = []
+    for scenario in scenarios:
+        if scenario.streams and scenario.http:
+            turn = [f for f in served if scenario in supported(f, [scenario], results)]
+            if turn:
+                plan.append((scenario, turn))
+    return plan
+
+
+def stream_runs(
+    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    pin: bool = True, source: Path | None = None,
+) -> None:
+    """The streaming scenarios: each framework's app served on loopback, and
+    ``timing.stream_clients`` streams opened against it at once
+    (``streams.py``), one framework after the other."""
+    raise_fd_limit()
+    client_prefix = pinning()[1] if pin else []
+    for scenario, turn in _stream_plan(frameworks, scenarios, results):
+        for framework in turn:
+            with serve(framework, scenario.app, python=python, pin=pin, source=source) as server:
+                result = stream_load(
+                    server, scenario.path, clients=timing.stream_clients,
+                    seconds=timing.stream_seconds, interval=timing.stream_interval,
+                    python=python, prefix=client_prefix)
+            results.streams.setdefault(scenario.name, {})[framework.name] = result
+            report(f"  {framework.name:<10} {scenario.name:<20} {_stream_line(result)}")
+
+
+def _stream_line(result: StreamResult) -> str:
+    def seconds(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f} s"
+
+    errors = f", errors {result.errors}" if result.errors else ""
+    return (f"{result.complete}/{result.clients} got all {result.events} events, all "
+            f"streaming after {seconds(result.all_streaming_s)}, max gap "
+            f"{seconds(result.max_gap_s)}, RSS peak {result.rss_peak_mb or 0:.0f} MB, "
+            f"threads peak {result.threads_peak}, CPU {result.cpu_s or 0:.1f} s{errors}")
+
+
+def smoke_streams(frameworks: list[Framework], *, python: str, clients: int = 20,
+                  seconds: float = 1.0, scenarios: list[Scenario] = SCENARIOS) -> int:
+    """Each streaming scenario, small (*clients* streams of *seconds*), per
+    framework that serves it here (unpinned): every stream must get every
+    event. Returns how many (framework, scenario) runs were checked."""
+    raise_fd_limit()
+    checked = 0
+    for scenario, turn in _stream_plan(frameworks, scenarios, None):
+        for framework in turn:
+            with serve(framework, scenario.app, pin=False, python=python) as server:
+                result = stream_load(server, scenario.path, clients=clients, seconds=seconds,
+                                     interval=STREAM_INTERVAL, python=python)
+            if result.complete != clients:
+                raise SmokeFailure(
+                    f"{framework.name}, {scenario.name}: {result.complete} of {clients} "
+                    f"streams got all {result.events} events ({result.errors})")
+            checked += 1
     return checked

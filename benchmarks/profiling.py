@@ -102,7 +102,7 @@ async def _requests(app: Any, scenario: Scenario, count: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=[s.name for s in SCENARIOS])
+    parser.add_argument("scenario", choices=[s.name for s in SCENARIOS if s.inprocess])
     parser.add_argument("--framework", default="flaskish",
                         choices=[f.name for f in FRAMEWORKS if f.kind == "asgi"])
     parser.add_argument("--requests", type=int, default=5000)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .apps import FRAMEWORKS, Framework, version_of
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_SECONDS
 
 if TYPE_CHECKING:
     from .measure import Results, Timing
@@ -98,8 +98,8 @@ def _own_ratio(results: Results, mine: str, base: str) -> float | None:
 
 
 def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
-    """Issue 4's targets: (met, goal, measured); ``met`` is ``None`` when the
-    run did not measure it."""
+    """Issue 4's and issue 12's targets: (met, goal, measured); ``met`` is
+    ``None`` when the run did not measure it."""
 
     def line(ratio: float | None, ok: Any, goal: str, what: str = "measured",
              extra: str = "") -> tuple[bool | None, str, str]:
@@ -148,6 +148,104 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
         yield receives == 0 and opens == 0, goal, (
             f"`receive` called {receives} times, `open_session` {opens} times{cost}"
         )
+    yield from _issue_12(results, line)
+
+
+def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
+    """Issue 12's targets: `def` hooks, the blocking-call detector, streams
+    through `def` hooks."""
+    costs = results.inprocess
+    hooks, plain = costs.get("def_with_after_hooks", {}), costs.get("hello_sync", {})
+    extra = ""
+    if ME in hooks and ME in plain:
+        extra = f" ({hooks[ME]:.1f} µs vs {plain[ME]:.1f} µs"
+        if "Flask" in hooks and "Flask" in plain:
+            extra += (f"; Flask with the same hooks {hooks['Flask']:.1f} µs vs "
+                      f"{plain['Flask']:.1f} µs, {hooks['Flask'] / plain['Flask']:.2f}x")
+        extra += ")"
+    yield line(_own_ratio(results, "def_with_after_hooks", "hello_sync"), lambda r: r <= 1.1,
+               "`def` hello with two `def after_request` hooks in-process ≤ 1.1x plain `def` "
+               "hello's cost", "hooked/plain", extra)
+    detector, plain = costs.get("hello_async_detector", {}), costs.get("hello_async", {})
+    extra = (f" ({detector[ME]:.1f} µs vs {plain[ME]:.1f} µs)"
+             if ME in detector and ME in plain else "")
+    yield line(_own_ratio(results, "hello_async_detector", "hello_async"), lambda r: r <= 1.05,
+               "`async def` hello with `BLOCKING_WARN_MS=100` in-process ≤ 1.05x without",
+               "with/without", extra)
+    runs = results.streams.get("sse_with_sync_hooks", {})
+    timing = results.meta.get("timing", {})
+    clients = timing.get("stream_clients", STREAM_CLIENTS)
+    seconds = timing.get("stream_seconds", STREAM_SECONDS)
+    goal = (f"{clients:,} SSE streams through `def` hooks on one worker (`THREAD_POOL_SIZE=40`): "
+            f"every client gets every event, all streaming before the first stream ends "
+            f"({seconds:g} s; with a slot held per stream, client 41 would wait that long)")
+    mine = runs.get(ME)
+    if mine is None:
+        yield None, goal, "not measured in this run"
+        return
+    met = mine.complete == mine.clients and (mine.all_streaming_s or seconds) < seconds
+    peer = runs.get("Starlette")
+    versus = (f" (Starlette `StreamingResponse`: {peer.complete:,}, "
+              f"{_seconds(peer.all_streaming_s)})" if peer else "")
+    yield met, goal, (
+        f"**{mine.complete:,}/{mine.clients:,}** got all {mine.events} events, all streaming "
+        f"after **{_seconds(mine.all_streaming_s)}**{versus}; longest gap between events "
+        f"{_seconds(mine.max_gap_s)}" + ("" if met else " (gap)")
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _streams_table(results: Results) -> list[str]:
+    """The streaming scenarios' section of RESULTS.md."""
+    out = []
+    for scenario in SCENARIOS:
+        runs = results.streams.get(scenario.name)
+        if not runs:
+            continue
+        first = next(iter(runs.values()))
+        out += ["", f"## Over loopback: {first.clients:,} concurrent SSE streams "
+                f"(`{scenario.name}`)", "",
+                f"Each client opens one stream of {first.events} events, one every "
+                f"{first.interval:g} s, all clients at once, against one uvicorn worker "
+                "(pinned to CPU 0; the client, one httpx2 `AsyncClient` per stream, on CPU 1). "
+                "flaskish's app has a `def before_request` and a `def after_request` hook and "
+                "`THREAD_POOL_SIZE=40`; Starlette's `StreamingResponse` has no hooks. "
+                "Server memory and threads are sampled from `/proc/<pid>/status` every 50 ms "
+                "(\"end\": after the last stream ended).", ""]
+        rows = []
+        for name in _frameworks(results):
+            run = runs.get(name)
+            if run is None:
+                continue
+            errors = ", ".join(f"{n} {what}" for what, n in run.errors.items()) or "0"
+            workers = ("-" if run.peak_busy is None else
+                       f"{run.peak_busy} / {run.peak_waiting} / {run.peak_parked}")
+            rows.append([
+                name, f"{run.complete:,} / {run.clients:,}", errors,
+                _seconds(run.all_streaming_s), _seconds(run.median_first_event_s),
+                f"{_seconds(run.max_gap_s)} / {_seconds(run.p99_gap_s)}",
+                f"{_mb(run.rss_start_mb)} → {_mb(run.rss_peak_mb)} → {_mb(run.rss_end_mb)}",
+                f"{run.threads_start} → {run.threads_peak} → {run.threads_end}",
+                "-" if run.cpu_s is None else f"{run.cpu_s:.2f}", workers,
+            ])
+        out += _table(["framework", "got every event", "errors", "all streaming after",
+                       "median first event", "longest gap (worst / p99)",
+                       "RSS MB (start → peak → end)", "threads (start → peak → end)",
+                       "server CPU s", "flaskish busy / waiting / parked (peak)"], rows)
+        out += ["", "\"waiting\" counts requests that waited for one of the "
+                "`THREAD_POOL_SIZE` slots to run their `def before_request` while 1,000 "
+                "arrived at once; \"parked\" counts requests holding their thread, without a "
+                "slot, while the stream runs (the `/threads` poll itself is one of them). "
+                "Idle worker threads stay until anyio retires them at the next thread call "
+                "after 10 s idle."]
+    return out
 
 
 # -- RESULTS.md ---------------------------------------------------------------
@@ -220,7 +318,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         + ("servers pinned to CPU 0 and wrk to CPU 1 with taskset."
            if meta["taskset"] else "no CPU pinning (taskset or a second CPU missing)."),
         "",
-        "## Targets (issue 4)",
+        "## Targets (issues 4 and 12)",
         "",
     ]
     for met, goal, measured in targets(results):
@@ -285,9 +383,10 @@ def _markdown(results: Results, chart: Path) -> list[str]:
             rows.append([f"`{name}`"] + [_ratio_cell(_rps_ratio(results, name, p))
                                          for p in peers])
         out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
+    out += _streams_table(results)
     out += ["", f"![flaskish speed relative to each peer]({chart.name})", "", "## Notes", ""]
     out += [f"- {note}" for note in results.notes]
-    out.append("- `n/a`: the framework cannot run the scenario:")
+    out.append("- `n/a`: the framework cannot run the scenario, or is not its baseline:")
     for name in scenario_names:
         for framework, reason in results.unsupported.get(name, {}).items():
             out.append(f"  - {framework}, `{name}`: {reason}.")
@@ -318,7 +417,9 @@ def write_chart(results: Results, path: Path) -> None:
     colours = {"raw ASGI": "#7f7f7f", "Starlette": "#1f77b4", "Quart": "#ff7f0e",
                "Flask": "#2ca02c"}
     for axis, (title, data, invert) in zip(axes[:, 0], panels, strict=True):
-        names = [s.name for s in SCENARIOS if ME in data.get(s.name, {})]
+        # Only scenarios with a peer to compare with (not flaskish-only ones).
+        names = [s.name for s in SCENARIOS
+                 if ME in data.get(s.name, {}) and set(data[s.name]) & set(peers)]
         width = 0.8 / max(len(peers), 1)
         for index, peer in enumerate(peers):
             xs, ys = [], []

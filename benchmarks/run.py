@@ -32,9 +32,11 @@ from benchmarks.measure import (  # noqa: E402
     in_process,
     servable,
     smoke_http,
+    smoke_streams,
+    stream_runs,
 )
 from benchmarks.report import load_average, machine, write_chart, write_results  # noqa: E402
-from benchmarks.scenarios import SCENARIOS  # noqa: E402
+from benchmarks.scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_SECONDS  # noqa: E402
 
 HERE = ROOT / "benchmarks"
 
@@ -67,7 +69,8 @@ def snapshot_flaskish(into: Path) -> dict[str, str]:
     }
 
 
-def smoke(frameworks: list[str] | None = None, http: bool = True) -> list[str]:
+def smoke(frameworks: list[str] | None = None, http: bool = True,
+          stream_clients: int = 20, stream_seconds: float = 1.0) -> list[str]:
     """Answer every scenario once per installed framework and check it.
     Returns what was run and what was skipped, one line each."""
     chosen, notes = available(frameworks)
@@ -80,6 +83,10 @@ def smoke(frameworks: list[str] | None = None, http: bool = True) -> list[str]:
         checked = smoke_http(served, python=sys.executable)
         lines.append(f"over loopback: {checked} answers checked "
                      f"({', '.join(f.name for f in served)})")
+        streamed = smoke_streams(served, python=sys.executable, clients=stream_clients,
+                                 seconds=stream_seconds)
+        lines.append(f"over loopback: {streamed} streaming runs checked ({stream_clients} "
+                     f"clients x {stream_seconds:g} s, every event received)")
         notes += not_served
     lines += notes
     skipped: dict[str, list[str]] = {}
@@ -110,6 +117,12 @@ def main() -> None:
                         help="wrk runs per framework and scenario (the best is kept)")
     parser.add_argument("--connections", type=int, default=16,
                         help="wrk connections (the 10 ms scenarios use 64)")
+    parser.add_argument("--stream-clients", type=int, default=None,
+                        help=f"concurrent streams in the SSE scenario (default "
+                        f"{STREAM_CLIENTS}; 20 with --smoke)")
+    parser.add_argument("--stream-seconds", type=float, default=None,
+                        help=f"length of each SSE stream, one event per 0.5 s (default "
+                        f"{STREAM_SECONDS:g}; 1 with --smoke)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the in-process run, the servers and wrk to CPUs")
     parser.add_argument("--live-source", action="store_true",
@@ -131,7 +144,9 @@ def main() -> None:
 
     if args.smoke:
         started = time.perf_counter()
-        for line in smoke(args.frameworks, http=not args.no_http):
+        for line in smoke(args.frameworks, http=not args.no_http,
+                          stream_clients=args.stream_clients or 20,
+                          stream_seconds=args.stream_seconds or 1.0):
             print(f"benchmark smoke: {line}")
         print(f"benchmark smoke: every answer checked in {time.perf_counter() - started:.1f} s")
         return
@@ -141,7 +156,8 @@ def main() -> None:
     chosen, notes = available(args.frameworks)
     scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
     timing = Timing(args.repeat, args.rep_seconds, args.seconds, args.warmup, args.rounds,
-                    args.connections)
+                    args.connections, args.stream_clients or STREAM_CLIENTS,
+                    args.stream_seconds or STREAM_SECONDS)
     results = Results(notes=list(notes))
     results.meta = machine(chosen, timing)
     for note in notes:
@@ -155,6 +171,11 @@ def main() -> None:
     imported = getattr(sys.modules.get("flaskish"), "__file__", None)
     if source and imported and not Path(imported).is_relative_to(source):
         raise RuntimeError(f"flaskish was imported from {imported}, not from its copy")
+    if not args.no_http:
+        print(f"over loopback, {timing.stream_clients} concurrent streams of "
+              f"{timing.stream_seconds:g} s each:")
+        stream_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
+                    pin=not args.no_pin, source=source)
     if args.no_http:
         results.notes.append("Loopback runs skipped (--no-http).")
     elif wrk_path() is None:

@@ -16,6 +16,9 @@ __all__ = [
     "FORM_BODY",
     "SCENARIOS",
     "SECRET_KEY",
+    "STREAM_CLIENTS",
+    "STREAM_INTERVAL",
+    "STREAM_SECONDS",
     "TEMPLATE_CONTEXT",
     "TEMPLATE_FOLDER",
     "UNTOUCHED_BODY",
@@ -42,6 +45,12 @@ UNTOUCHED_BODY = b"padding=" + b"x" * 4088
 
 ROUTES = 1000
 
+#: The SSE scenario's defaults (``run.py --stream-clients/--stream-seconds``).
+STREAM_CLIENTS = 1000
+STREAM_SECONDS = 10.0
+#: Seconds between two events of a stream.
+STREAM_INTERVAL = 0.5
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -63,6 +72,22 @@ class Scenario:
     :param concurrency: requests in flight at once (in-process tasks, and
         wrk connections over HTTP); ``None`` for the default.
     :param http: whether it is also measured over loopback.
+    :param inprocess: whether it is measured in-process.
+    :param streams: measured over loopback by many concurrent streaming
+        clients (``streams.py``) instead of wrk: *path* streams server-sent
+        events; the harness adds ``?count=...&interval=...``.
+    :param own_lifespan: its app's lifespan runs only around its own
+        repetitions, not for the whole in-process run: what the lifespan
+        starts (the blocking-call detector's beat) would otherwise run on the
+        shared event loop under every other scenario too.
+    :param yield_every: in-process, the batch hands the event loop over
+        (``asyncio.sleep(0)``) after every that many requests, as a server's
+        loop runs between requests: timers due (the blocking-call
+        detector's beat) run on time, and a repetition never blocks the loop
+        past the detector's threshold. ``None``: never (a batch of requests
+        that never suspend holds the loop for the whole repetition).
+    :param expect_header: a response header (lower-case name, value) the
+        answer must carry.
     :param timed_with: another scenario whose in-process repetitions take
         turns with this one's, so that their ratio (last route / first
         route, untouched / hello) comes from the same moments.
@@ -81,6 +106,11 @@ class Scenario:
     concurrency: int | None = None
     http: bool = True
     timed_with: str | None = None
+    inprocess: bool = True
+    streams: bool = False
+    own_lifespan: bool = False
+    yield_every: int | None = None
+    expect_header: tuple[str, str] | None = None
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -173,5 +203,30 @@ SCENARIOS: list[Scenario] = [
         "flaskish's own `hello_async`; the peers for reference",
         "/untouched", b"Hello, World", method="POST", body=UNTOUCHED_BODY,
         content_type=_FORM, cookie_from="/session", http=False, timed_with="hello_async",
+    ),
+    Scenario(
+        "def_with_after_hooks", "`def` hello view plus two `def after_request` hooks that "
+        "return the response (one sets a header): a `def` hook returning a response costs no "
+        "trip back to the event loop",
+        "flaskish's own `hello_sync` (target ≤ 1.1x); Flask with the same two hooks for "
+        "reference",
+        "/hello/sync", b"Hello, World", app="hooks", http=False, timed_with="hello_sync",
+        expect_header=("x-after-hook", "1"),
+    ),
+    Scenario(
+        "hello_async_detector", "`hello_async` with `BLOCKING_WARN_MS=100`: the blocking-call "
+        "detector beating on the event loop while the app is served",
+        "flaskish's own `hello_async` (target ≤ 1.05x)",
+        "/hello/async", b"Hello, World", app="detector", http=False, timed_with="hello_async",
+        own_lifespan=True, yield_every=100,
+    ),
+    Scenario(
+        "sse_with_sync_hooks", f"{STREAM_CLIENTS:,} concurrent SSE streams (one event every "
+        f"{STREAM_INTERVAL:g} s for {STREAM_SECONDS:g} s) from an `async def` view returning an "
+        "async generator, in an app with a `def before_request` and a `def after_request` "
+        "hook and `THREAD_POOL_SIZE=40`, on one uvicorn worker: every request holds a "
+        "(parked) thread, none may wait for one",
+        "Starlette `StreamingResponse` (no hooks: Starlette has none), in the same run",
+        "/events", b"data: event 0", app="sse", inprocess=False, streams=True,
     ),
 ]

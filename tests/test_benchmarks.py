@@ -23,11 +23,13 @@ from benchmarks.measure import (  # noqa: E402
     in_process,
     servable,
     smoke_http,
+    smoke_streams,
     supported,
 )
 from benchmarks.report import targets, write_results  # noqa: E402
 from benchmarks.run import smoke  # noqa: E402
 from benchmarks.scenarios import SCENARIOS  # noqa: E402
+from benchmarks.streams import StreamResult  # noqa: E402
 
 
 def test_every_scenario_is_answered_correctly_in_process() -> None:
@@ -37,6 +39,8 @@ def test_every_scenario_is_answered_correctly_in_process() -> None:
     results = Results()
     in_process(frameworks, results, timing=None)
     for scenario in SCENARIOS:
+        if not scenario.inprocess:
+            continue
         for framework in frameworks:
             answered = framework.name in results.receive_calls.get(scenario.name, {}) or (
                 framework.kind == "wsgi"
@@ -64,6 +68,13 @@ def test_every_scenario_is_answered_correctly_over_loopback() -> None:
     checked = smoke_http(frameworks, python=sys.executable)
     expected = [s for s in supported(frameworks[0], SCENARIOS) if s.http and s.app == "main"]
     assert checked == len(expected) > 0
+
+
+def test_streams_are_answered_over_loopback() -> None:
+    """The SSE scenario, small: 20 streams of 1 s against flaskish's app
+    (`def` hooks, 40 threads) on uvicorn; every stream gets every event."""
+    frameworks, _ = servable(available(["flaskish"])[0])
+    assert smoke_streams(frameworks, python=sys.executable, clients=20, seconds=1.0) == 1
 
 
 def test_smoke_notes_what_it_skips() -> None:
@@ -112,6 +123,11 @@ def _results() -> Results:
     results.http = {"hello_async": {"Starlette": HttpResult(10000, 1, 2, 16, 0),
                                     "flaskish": HttpResult(9000, 1.1, 2.2, 16, 0)}}
     results.unsupported = {"form_sync": {"Starlette": "cannot"}}
+    results.streams = {"sse_with_sync_hooks": {
+        name: StreamResult(1000, 20, 0.5, 1000, {}, 0.8, 0.7, 0.52, 0.52, 10.3,
+                           rss_peak_mb=90.0, threads_peak=1002, cpu_s=1.0)
+        for name in ("Starlette", "flaskish")
+    }}
     return results
 
 
@@ -130,6 +146,9 @@ def test_results_are_written_with_ratios_and_targets(tmp_path: Path) -> None:
     assert met["`async def` hello over HTTP ≥ 0.8x Starlette's req/s"] is True
     assert met["1000 routes `/r{i}/<int:item_id>`, last route ≤ 1.5x the first (in-process)"]
     assert met["`def` view reading a form in-process ≤ Flask's cost"] is None
+    assert "| flaskish | 1,000 / 1,000 | 0 | 0.80 s |" in text
+    streams = [ok for ok, goal, _ in targets(results) if "SSE streams" in goal]
+    assert streams == [True]
 
 
 def test_ratio_chart_is_drawn(tmp_path: Path) -> None:

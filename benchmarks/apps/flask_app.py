@@ -13,6 +13,9 @@ UNSUPPORTED = {
     "its `def` hello is `hello_sync`",
     "form_async": "Flask has no `await request.form`; its `def` form is `form_sync`",
     "sleep_async": "Flask has no event loop to await on",
+    "hello_async_detector": "Flask has no event loop, and no blocking-call detector",
+    "sse_with_sync_hooks": "a WSGI worker holds a thread per open stream (gunicorn "
+    "gthread: 40 threads, 40 streams at once)",
 }
 
 
@@ -20,6 +23,8 @@ def build(name: str) -> Any:
     """The app serving the scenarios of app *name*."""
     if name == "main":
         return _main()
+    if name == "hooks":
+        return _hooks()
     if name == "routes":
         return _routes("")
     if name == "routes_api":
@@ -66,6 +71,25 @@ def _main() -> Any:
     @app.route("/untouched", methods=["POST"])
     def untouched() -> str:
         return "Hello, World"
+
+    return app
+
+
+def _hooks() -> Any:
+    """The main app plus two ``def after_request`` hooks that return the
+    response (one sets a header)."""
+    from flask import Response
+
+    app = _main()
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["X-After-Hook"] = "1"
+        return response
+
+    @app.after_request
+    def unchanged(response: Response) -> Response:
+        return response
 
     return app
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +29,14 @@ def build(name: str) -> Any:
     """The app serving the scenarios of app *name*."""
     if name == "main":
         return _main()
+    if name == "detector":
+        app = _main()
+        app.config["BLOCKING_WARN_MS"] = 100
+        return app
+    if name == "hooks":
+        return _hooks()
+    if name == "sse":
+        return _sse()
     if name == "routes":
         return _routes("")
     if name == "routes_api":
@@ -94,6 +102,77 @@ def _main() -> Any:
         return "Hello, World"
 
     return app
+
+
+def _hooks() -> Any:
+    """The main app plus two ``def after_request`` hooks that return the
+    response (one sets a header): ``/hello/sync`` is then ``hello_sync``
+    plus the hooks, nothing else."""
+    from flaskish import Response
+
+    app = _main()
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["X-After-Hook"] = "1"
+        return response
+
+    @app.after_request
+    def unchanged(response: Response) -> Response:
+        return response
+
+    return app
+
+
+def _sse() -> Any:
+    from flaskish import Flask, Response, g, request
+
+    app = Flask("bench_sse")
+    app.config["THREAD_POOL_SIZE"] = 40
+
+    @app.before_request
+    def started() -> None:
+        g.started = time.monotonic()
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["X-After-Hook"] = "1"
+        return response
+
+    @app.route("/events")
+    async def events() -> Response:
+        count = request.args.get("count", 20, type=int)
+        interval = request.args.get("interval", 0.5, type=float)
+
+        async def stream() -> AsyncIterator[str]:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval)
+                yield f"data: event {i}\n\n"
+
+        return Response(stream(), mimetype="text/event-stream")
+
+    @app.route("/threads")
+    async def threads() -> dict[str, int]:
+        stats = app.worker_threads
+        return {"limit": stats.limit, "busy": stats.busy, "waiting": stats.waiting,
+                "parked": stats.parked}
+
+    return app
+
+
+def verify(app: Any, scenario: str) -> str | None:
+    """What is wrong with *app* serving *scenario*, if anything: the
+    detector scenario must run with the blocking-call detector on, and (the
+    batches hand the loop over often) without a stall reported."""
+    if scenario == "hello_async_detector":
+        detector = getattr(app, "blocking_detector", None)
+        if detector is None or abs(detector.threshold - 0.1) > 1e-9:
+            return "the blocking-call detector is not running at 100 ms"
+        if detector.stalls:
+            return (f"the detector reported {len(detector.stalls)} stalls of the loop "
+                    f"(longest {max(s.seconds for s in detector.stalls) * 1000:.0f} ms)")
+    return None
 
 
 def _routes(prefix: str) -> Any:

@@ -11,6 +11,11 @@ from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER
 
 UNSUPPORTED = {
     "form_sync": "Quart's `request.form` must be awaited: a `def` view cannot read it",
+    "def_with_after_hooks": "not a baseline of this scenario (flaskish's own `hello_sync` "
+    "and Flask are)",
+    "hello_async_detector": "Quart has no blocking-call detector (asyncio's debug mode is "
+    "the nearest)",
+    "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
 }
 
 

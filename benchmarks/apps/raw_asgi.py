@@ -23,6 +23,9 @@ UNSUPPORTED = {
     "routes_api_last": "a raw ASGI app has no router (the scenario measures one)",
     "session": "a raw ASGI app has no sessions",
     "template": "a raw ASGI app has no templates",
+    "def_with_after_hooks": "a raw ASGI app has no hooks",
+    "hello_async_detector": "a raw ASGI app has no blocking-call detector",
+    "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
 }
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER
 
 UNSUPPORTED = {
     "form_sync": "a Starlette `def` endpoint cannot read the body (`request.form()` is async)",
+    "def_with_after_hooks": "Starlette has no `after_request` hooks",
+    "hello_async_detector": "Starlette has no blocking-call detector",
 }
 
 
@@ -17,6 +20,8 @@ def build(name: str) -> Any:
     """The app serving the scenarios of app *name*."""
     if name == "main":
         return _main()
+    if name == "sse":
+        return _sse()
     if name == "routes":
         return _routes("")
     if name == "routes_api":
@@ -85,6 +90,27 @@ def _main() -> Any:
         Route("/template", template),
         Route("/untouched", hello_async, methods=["POST"]),
     ])
+
+
+def _sse() -> Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response, StreamingResponse
+    from starlette.routing import Route
+
+    async def events(request: Request) -> Response:
+        count = int(request.query_params.get("count", 20))
+        interval = float(request.query_params.get("interval", 0.5))
+
+        async def stream() -> AsyncIterator[str]:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval)
+                yield f"data: event {i}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/events", events)])
 
 
 def _routes(prefix: str) -> Any:
