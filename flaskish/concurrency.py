@@ -47,7 +47,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from inspect import CO_COROUTINE
-from types import FunctionType, MethodType
+from types import CoroutineType, FunctionType, GeneratorType, MethodType
 from typing import Any, TypeVar
 
 import anyio
@@ -214,7 +214,13 @@ def _is_sync_step(step: object) -> bool:
 def _not_ready(value: Any) -> bool:
     """Whether a ``def`` step's result must be awaited on the loop (a
     coroutine from a sync decorator around an ``async def`` view)."""
-    return inspect.isawaitable(value) and not getattr(value, "__flaskish_ready__", False)
+    kind = type(value)
+    if kind is CoroutineType:
+        return True
+    if getattr(kind, "__await__", None) is None:
+        # Not awaitable, but for a generator-based coroutine (types.coroutine).
+        return kind is GeneratorType and inspect.isawaitable(value)
+    return not getattr(kind, "__flaskish_ready__", False)
 
 
 # -- worker threads ---------------------------------------------------------
