@@ -217,25 +217,13 @@ class Pipeline(Scaffold):
                 self._run_request(ctx, pushed_app_ctx), self.thread_pool, ctx._may_shed
             )
             if ready is not None:
-                try:
-                    await ready._send_buffered(scope, send)
-                except UnsendableHeader as error:
-                    # Found while encoding, before anything was sent: the
-                    # client gets a 500 rather than a dropped connection.
-                    if self.config["PROPAGATE_EXCEPTIONS"] or (
-                        self.config["PROPAGATE_EXCEPTIONS"] is None and self.testing
-                    ):
-                        raise
-                    # Only headers added after the pipeline's check (by a
-                    # wrapper of handle_exception) get here.
-                    self.logger.error(f"Cannot send the response to {scope['path']}: {error}")
-                    await error_response(self.response_class, InternalServerError())._send_buffered(
-                        scope, send
-                    )
+                await ready[0]._send_buffered(scope, send, ready[1])
         finally:
             ctx._reset()
 
-    async def _run_request(self, ctx: RequestContext, pushed_app_ctx: bool) -> Response | None:
+    async def _run_request(
+        self, ctx: RequestContext, pushed_app_ctx: bool
+    ) -> tuple[Response, list[tuple[bytes, bytes]]] | None:
         """The pipeline for one request. A buffered response reached on the
         request's thread is returned instead of sent: the caller sends it
         from the event loop once teardown has run, so a ``def`` request
@@ -245,7 +233,7 @@ class Pipeline(Scaffold):
         response is sent here, before teardown, so a sync generator is
         iterated on the request's worker thread."""
         error: BaseException | None = None
-        ready: Response | None = None
+        ready: tuple[Response, list[tuple[bytes, bytes]]] | None = None
         if pushed_app_ctx and signals.appcontext_pushed.receivers:
             await signals.send(signals.appcontext_pushed, self)
         try:
@@ -276,10 +264,10 @@ class Pipeline(Scaffold):
                     else self._method("handle_exception", exc)
                 )
             ctx._responded = True  # from now on the request is never shed
-            raw = None
+            raw: list[tuple[bytes, bytes]] = []
             if isinstance(response, Response):
                 try:
-                    raw = response._check_headers()
+                    raw = response._encode_headers()
                 except UnsendableHeader as exc:
                     error = exc
                     response = await self._handle_exception(exc)
@@ -287,7 +275,7 @@ class Pipeline(Scaffold):
                 if in_worker_thread():
                     # On the request's thread: sent from the loop once
                     # teardown has run (one hand-off each way per request).
-                    ready = response
+                    ready = response, raw
                 else:
                     # On the loop: sent now, before teardown, which may have
                     # to wait for a thread. Awaited directly (no user code

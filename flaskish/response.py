@@ -351,12 +351,12 @@ class Response(SansIOResponse):
         from the event loop after the request's sync code has finished."""
         return not self._on_close and isinstance(self.response, list)
 
-    def _check_headers(self) -> list[tuple[bytes, bytes]] | None:
-        """Raise :class:`UnsendableHeader` for a header no server can send (a
-        control character; text beyond latin-1). The pipeline calls it while
-        an error can still become a 500 through the app's error handlers.
-        For the usual two headers, return them encoded (sent at once, they
-        need no second encoding)."""
+    def _encode_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers encoded for ASGI, checked: raise
+        :class:`UnsendableHeader` for a header no server can send (a control
+        character; text beyond latin-1). The pipeline calls it once the
+        response is final, while an error can still become a 500 through the
+        app's error handlers, and sends what it returns."""
         items = self.headers._list
         if len(items) == 2:
             usual = self._usual_headers(items)
@@ -370,13 +370,17 @@ class Response(SansIOResponse):
                     f"The response header {name!r} holds a control character ({value!r}); "
                     "remove it: no server can send it."
                 )
-            if not (value.isascii() and name.isascii()) and max(name + value) > "\xff":
-                raise UnsendableHeader(
-                    f"The response header {name!r} holds text that is not latin-1 "
-                    f"({value!r}). Send ASCII: percent-encode it, or use RFC 8187's "
-                    "name*=UTF-8''... form for a parameter."
-                )
-        return None
+        try:
+            return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        except UnicodeEncodeError:
+            name, value = next(
+                (name, value) for name, value in items if max(name + value) > "\xff"
+            )
+            raise UnsendableHeader(
+                f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
+                "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
+                "for a parameter."
+            ) from None
 
     @staticmethod
     def _usual_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]] | None:
@@ -390,20 +394,8 @@ class Response(SansIOResponse):
         return None
 
     def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as ASGI byte pairs.
-
-        :raises UnsendableHeader: a header holds text that is not latin-1.
-        """
-        items = self.headers._list
-        if len(items) == 2:
-            usual = self._usual_headers(items)
-            if usual is not None:
-                return usual
-        try:
-            return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
-        except UnicodeEncodeError:
-            self._check_headers()
-            raise
+        """The headers as ASGI byte pairs (see :meth:`_encode_headers`)."""
+        return self._encode_headers()
 
     async def _send_buffered(
         self, scope: Scope, send: Send, raw: list[tuple[bytes, bytes]] | None = None
