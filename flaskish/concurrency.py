@@ -45,7 +45,6 @@ import inspect
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from dataclasses import dataclass
 from inspect import CO_COROUTINE
 from types import CoroutineType, FunctionType, GeneratorType, MethodType
 from typing import Any, TypeVar
@@ -54,8 +53,8 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
-from anyio.lowlevel import RunVar
-from werkzeug.exceptions import ServiceUnavailable
+
+from .threads import ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
 
 T = TypeVar("T")
 
@@ -221,158 +220,6 @@ def _not_ready(value: Any) -> bool:
         # Not awaitable, but for a generator-based coroutine (types.coroutine).
         return kind is GeneratorType and inspect.isawaitable(value)
     return not getattr(kind, "__flaskish_ready__", False)
-
-
-# -- worker threads ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ThreadPoolStats:
-    """A snapshot of an app's worker threads on the current event loop.
-
-    :param limit: how many requests may run sync code at once
-        (``THREAD_POOL_SIZE``).
-    :param busy: how many requests are running sync code now.
-    :param waiting: how many requests wait for a slot to run sync code.
-    :param parked: how many requests hold their thread while they await
-        async work between sync steps (no slot held; at most
-        ``THREAD_POOL_PARKED``).
-    :param shed: how many requests got a 503 because no slot freed up
-        within ``THREAD_POOL_TIMEOUT``, since the loop started.
-    """
-
-    limit: int
-    busy: int
-    waiting: int
-    parked: int = 0
-    shed: int = 0
-
-
-class ThreadPoolTimeout(ServiceUnavailable):
-    """*503*: no worker thread freed up within ``THREAD_POOL_TIMEOUT`` for a
-    request's first sync step; the request is shed (its ``def`` code does
-    not run)."""
-
-    description = (
-        "The server is too busy to handle this request now (every worker thread is "
-        "taken). Please try again shortly."
-    )
-
-
-class _LoopThreads:
-    """One app's thread accounting on one event loop."""
-
-    __slots__ = ("parked", "running", "shed", "threads", "timeout")
-
-    def __init__(self, size: int, parked: int, timeout: float | None) -> None:
-        self.running = anyio.CapacityLimiter(size)
-        self.threads = anyio.CapacityLimiter(size + parked)
-        self.timeout = timeout
-        self.parked = 0
-        self.shed = 0
-
-
-class ThreadPool:
-    """The worker threads one app uses for its sync callables: at most
-    ``THREAD_POOL_SIZE`` running sync code, and at most ``THREAD_POOL_PARKED``
-    more held by requests that are awaiting async work between sync steps.
-
-    Limits are per event loop (anyio limiters belong to one loop), read from
-    the app's config when a loop first needs them.
-    """
-
-    def __init__(
-        self,
-        size: Callable[[], int],
-        parked: Callable[[], int] = lambda: 1000,
-        timeout: Callable[[], float | None] = lambda: None,
-        on_shed: Callable[[float], None] | None = None,
-    ) -> None:
-        self._size = size
-        self._parked = parked
-        self._timeout = timeout
-        #: Called with the timeout each time a request is shed (the app logs).
-        self.on_shed = on_shed
-        self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
-
-    def _threads(self) -> _LoopThreads:
-        try:
-            return self._state.get()
-        except LookupError:
-            size, parked = self._size(), self._parked()
-            for name, value, least in (("THREAD_POOL_SIZE", size, 1),
-                                       ("THREAD_POOL_PARKED", parked, 0)):
-                if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                    raise ValueError(
-                        f"{name} must be a whole number of at least {least}, not {value!r}."
-                    ) from None
-            timeout = self._timeout()
-            if timeout is not None and (
-                not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0
-            ):
-                raise ValueError(
-                    f"THREAD_POOL_TIMEOUT must be a number of seconds above 0 or None (no "
-                    f"limit), not {timeout!r}."
-                ) from None
-            state = _LoopThreads(size, parked, timeout)
-            self._state.set(state)
-            return state
-
-    async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
-        """Wait for a slot to run sync code; past ``THREAD_POOL_TIMEOUT``
-        (when *may_shed*) raise :class:`ThreadPoolTimeout` instead."""
-        threads = lease.threads
-        if threads.timeout is None or not may_shed:
-            await lease.acquire()
-            return
-        with anyio.move_on_after(threads.timeout):
-            await lease.acquire()
-        if not lease.held:
-            threads.shed += 1
-            if self.on_shed is not None:
-                self.on_shed(threads.timeout)
-            raise ThreadPoolTimeout(retry_after=max(1, round(threads.timeout)))
-
-    def limiter(self) -> anyio.CapacityLimiter:
-        """The limiter of sync code running, for the running event loop."""
-        return self._threads().running
-
-    def stats(self) -> ThreadPoolStats:
-        """How many requests run sync code, wait to, and are parked, on the
-        running event loop. Outside an event loop nothing is busy."""
-        if not on_event_loop():
-            return ThreadPoolStats(self._size(), 0, 0, 0, 0)
-        state = self._threads()
-        stats = state.running.statistics()
-        return ThreadPoolStats(
-            int(state.running.total_tokens), stats.borrowed_tokens, stats.tasks_waiting,
-            state.parked, state.shed,
-        )
-
-
-class _Lease:
-    """A request's claim on a slot to run sync code (while it holds one)."""
-
-    __slots__ = ("held", "threads")
-
-    def __init__(self, threads: _LoopThreads) -> None:
-        self.threads = threads
-        self.held = False
-
-    async def acquire(self) -> None:
-        running = self.threads.running
-        try:
-            # A free slot is taken without yielding to the loop (anyio's
-            # acquire yields once even then: a loop cycle per def request).
-            running.acquire_on_behalf_of_nowait(self)
-        except anyio.WouldBlock:
-            await running.acquire_on_behalf_of(self)
-        self.held = True
-
-    def release(self) -> None:
-        if self.held:
-            self.held = False
-            self.threads.running.release_on_behalf_of(self)
 
 
 # -- where are we? ----------------------------------------------------------
@@ -553,8 +400,7 @@ class _ThreadRun:
         self, value: Any, error: BaseException | None, yielded: object
     ) -> _Step | _Done:
         lease = self.lease
-        lease.release()
-        lease.threads.parked += 1
+        lease.park()
         try:
             if type(yielded) is _Step:
                 value = _INLINE  # an async step: the pipeline awaits it here
@@ -565,9 +411,9 @@ class _ThreadRun:
                     error = exc
             outcome = await _on_loop(self.coro, self.context, value, error)
         finally:
-            lease.threads.parked -= 1
+            lease.unpark()
         if type(outcome) is _Step:
-            await lease.acquire()
+            await lease.acquire()  # sync work again
         return outcome
 
 
@@ -670,12 +516,11 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
         lease: _Lease | None = getattr(_thread_state, "lease", None)
         if lease is None or not lease.held:
             return await func(*args, **kwargs)
-        lease.release()
-        lease.threads.parked += 1
+        lease.park()
         try:
             return await func(*args, **kwargs)
         finally:
-            lease.threads.parked -= 1
+            lease.unpark()
             await lease.acquire()
 
     token = getattr(_thread_state, "token", None)

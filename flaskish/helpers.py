@@ -58,6 +58,38 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(spec.origin))
 
 
+def _import_folder(import_name: str) -> str:
+    """The folder on :data:`sys.path` that *import_name*'s top-level module
+    or package is imported from (the working directory if unknown)."""
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):  # __main__ without a spec, a broken name
+        spec = None
+    if spec is None or spec.origin in (None, "namespace"):
+        locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+        return os.path.dirname(locations[0]) if locations else os.getcwd()
+    origin = os.path.dirname(os.path.abspath(spec.origin))
+    return os.path.dirname(origin) if spec.submodule_search_locations else origin
+
+
+def _install_prefix(folder: str) -> str | None:
+    """The environment prefix when *folder* is inside it (``sys.prefix`` or
+    a ``site-packages`` folder), else ``None`` (the app is not installed)."""
+    prefix = os.path.abspath(sys.prefix)
+    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
+        return prefix
+    parent, name = os.path.split(folder)
+    if name.lower() != "site-packages":
+        return None
+    lib_parent, lib = os.path.split(parent)
+    if lib.lower() == "lib":  # Windows: prefix/Lib/site-packages
+        return lib_parent
+    if os.path.basename(lib_parent).lower() == "lib":  # prefix/lib/pythonX.Y/site-packages
+        return os.path.dirname(lib_parent)
+    return parent
+
+
 def url_for(
     endpoint: str,
     *,

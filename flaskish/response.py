@@ -28,7 +28,7 @@ from werkzeug.http import generate_etag
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import get_content_type
 
-from .concurrency import ThreadPool, await_, call, drive, resolve
+from .concurrency import ThreadPool, await_, call, drive, drive_blocking
 from .conditional import make_conditional
 from .globals import _cv_app
 
@@ -325,12 +325,9 @@ class Response(SansIOResponse):
 
     def close(self) -> None:
         """Close the body iterator and call the :meth:`call_on_close`
-        functions (sending does this; call it for a response you never send)."""
-        close = getattr(self.response, "close", None)
-        if close is not None and not isinstance(self.response, list):
-            close()
-        for func in self._on_close:
-            resolve(func())
+        functions (sending does this; call it for a response you never send).
+        The same steps as after sending, run from sync code."""
+        drive_blocking(self._close())
 
     def __enter__(self) -> Response:
         return self
@@ -393,10 +390,6 @@ class Response(SansIOResponse):
             return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
         return None
 
-    def _asgi_headers(self) -> list[tuple[bytes, bytes]]:
-        """The headers as ASGI byte pairs (see :meth:`_encode_headers`)."""
-        return self._encode_headers()
-
     async def _send_buffered(
         self, scope: Scope, send: Send, raw: list[tuple[bytes, bytes]] | None = None
     ) -> None:
@@ -407,7 +400,7 @@ class Response(SansIOResponse):
         chunks: list[bytes] = self.response
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if raw is None:
-            raw = self._asgi_headers()
+            raw = self._encode_headers()
         if with_body and self.automatically_set_content_length:
             for name, _ in self.headers._list:
                 if len(name) == 14 and name.lower() == "content-length":
@@ -430,7 +423,7 @@ class Response(SansIOResponse):
                 await await_(self._send_buffered, scope, send)
                 return
             await await_(send, {"type": "http.response.start", "status": status,
-                                "headers": self._asgi_headers()})
+                                "headers": self._encode_headers()})
             if with_body and scope.get("method") != "HEAD":
                 await self._stream(send)
             await await_(send, {"type": "http.response.body", "body": b""})

@@ -1,0 +1,178 @@
+"""Worker-thread accounting for one app: the ``THREAD_POOL_SIZE`` slots
+that bound sync code *running*, the ``THREAD_POOL_PARKED`` threads held by
+requests awaiting async work between sync steps, ``THREAD_POOL_TIMEOUT``
+load shedding, and the stats behind ``app.worker_threads``.
+
+The driver in :mod:`flaskish.concurrency` takes and gives back the slots;
+nothing here starts a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+from anyio.lowlevel import RunVar
+from werkzeug.exceptions import ServiceUnavailable
+
+__all__ = ["ThreadPool", "ThreadPoolStats", "ThreadPoolTimeout"]
+
+
+@dataclass(frozen=True)
+class ThreadPoolStats:
+    """A snapshot of an app's worker threads on the current event loop.
+
+    :param limit: how many requests may run sync code at once
+        (``THREAD_POOL_SIZE``).
+    :param busy: how many requests are running sync code now.
+    :param waiting: how many requests wait for a slot to run sync code.
+    :param parked: how many requests hold their thread while they await
+        async work between sync steps (no slot held; at most
+        ``THREAD_POOL_PARKED``).
+    :param shed: how many requests got a 503 because no slot freed up
+        within ``THREAD_POOL_TIMEOUT``, since the loop started.
+    """
+
+    limit: int
+    busy: int
+    waiting: int
+    parked: int = 0
+    shed: int = 0
+
+
+class ThreadPoolTimeout(ServiceUnavailable):
+    """*503*: no worker thread freed up within ``THREAD_POOL_TIMEOUT`` for a
+    request's first sync step; the request is shed (its ``def`` code does
+    not run)."""
+
+    description = (
+        "The server is too busy to handle this request now (every worker thread is "
+        "taken). Please try again shortly."
+    )
+
+
+class _LoopThreads:
+    """One app's thread accounting on one event loop."""
+
+    __slots__ = ("parked", "running", "shed", "threads", "timeout")
+
+    def __init__(self, size: int, parked: int, timeout: float | None) -> None:
+        self.running = anyio.CapacityLimiter(size)
+        self.threads = anyio.CapacityLimiter(size + parked)
+        self.timeout = timeout
+        self.parked = 0
+        self.shed = 0
+
+
+class ThreadPool:
+    """The worker threads one app uses for its sync callables: at most
+    ``THREAD_POOL_SIZE`` running sync code, and at most ``THREAD_POOL_PARKED``
+    more held by requests that are awaiting async work between sync steps.
+
+    Limits are per event loop (anyio limiters belong to one loop), read from
+    the app's config when a loop first needs them.
+    """
+
+    def __init__(
+        self,
+        size: Callable[[], int],
+        parked: Callable[[], int] = lambda: 1000,
+        timeout: Callable[[], float | None] = lambda: None,
+        on_shed: Callable[[float], None] | None = None,
+    ) -> None:
+        self._size = size
+        self._parked = parked
+        self._timeout = timeout
+        #: Called with the timeout each time a request is shed (the app logs).
+        self.on_shed = on_shed
+        self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
+
+    def _threads(self) -> _LoopThreads:
+        try:
+            return self._state.get()
+        except LookupError:
+            size, parked = self._size(), self._parked()
+            for name, value, least in (("THREAD_POOL_SIZE", size, 1),
+                                       ("THREAD_POOL_PARKED", parked, 0)):
+                if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                    raise ValueError(
+                        f"{name} must be a whole number of at least {least}, not {value!r}."
+                    ) from None
+            timeout = self._timeout()
+            if timeout is not None and (
+                not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0
+            ):
+                raise ValueError(
+                    f"THREAD_POOL_TIMEOUT must be a number of seconds above 0 or None (no "
+                    f"limit), not {timeout!r}."
+                ) from None
+            state = _LoopThreads(size, parked, timeout)
+            self._state.set(state)
+            return state
+
+    async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
+        """Wait for a slot to run sync code; past ``THREAD_POOL_TIMEOUT``
+        (when *may_shed*) raise :class:`ThreadPoolTimeout` instead."""
+        threads = lease.threads
+        if threads.timeout is None or not may_shed:
+            await lease.acquire()
+            return
+        with anyio.move_on_after(threads.timeout):
+            await lease.acquire()
+        if not lease.held:
+            threads.shed += 1
+            if self.on_shed is not None:
+                self.on_shed(threads.timeout)
+            raise ThreadPoolTimeout(retry_after=max(1, round(threads.timeout)))
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The limiter of sync code running, for the running event loop."""
+        return self._threads().running
+
+    def stats(self) -> ThreadPoolStats:
+        """How many requests run sync code, wait to, and are parked, on the
+        running event loop. Outside an event loop nothing is busy."""
+        try:
+            anyio.get_current_task()
+        except RuntimeError:  # outside an event loop nothing is busy
+            return ThreadPoolStats(self._size(), 0, 0, 0, 0)
+        state = self._threads()
+        stats = state.running.statistics()
+        return ThreadPoolStats(
+            int(state.running.total_tokens), stats.borrowed_tokens, stats.tasks_waiting,
+            state.parked, state.shed,
+        )
+
+
+class _Lease:
+    """A request's claim on a slot to run sync code (while it holds one)."""
+
+    __slots__ = ("held", "threads")
+
+    def __init__(self, threads: _LoopThreads) -> None:
+        self.threads = threads
+        self.held = False
+
+    async def acquire(self) -> None:
+        running = self.threads.running
+        try:
+            # A free slot is taken without yielding to the loop (anyio's
+            # acquire yields once even then: a loop cycle per def request).
+            running.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            await running.acquire_on_behalf_of(self)
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.threads.running.release_on_behalf_of(self)
+
+    def park(self) -> None:
+        """The request's thread waits on the loop: give up the slot."""
+        self.release()
+        self.threads.parked += 1
+
+    def unpark(self) -> None:
+        self.threads.parked -= 1
