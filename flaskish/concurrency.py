@@ -192,7 +192,31 @@ def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[An
     """Ask the driver to call a user callable, ``def`` or ``async def``, and
     return its result. Only valid inside a coroutine run by :func:`drive` or
     :func:`drive_blocking`."""
+    if _thread_state.token is not None and not is_async_callable(func):
+        # Already on a worker thread: a def step runs here and now, without
+        # suspending the pipeline up to its driver and back.
+        value = func(*args, **kwargs)
+        if _not_ready(value):
+            return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
+        return _Ready(value)
     return _Step(func, args, kwargs, _AUTO)
+
+
+class _Ready:
+    """A step's value, already there: awaiting it does not suspend."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self.value
+        yield  # pragma: no cover - makes this a generator
+
+
+def _identity(value: T) -> T:
+    return value
 
 
 def await_(
@@ -227,13 +251,20 @@ def _not_ready(value: Any) -> bool:
 # While a worker thread runs sync code for an event loop, it holds that
 # loop's token (so that sync code on it can call back into the loop) and,
 # for a request, the request's lease (given up while it waits on the loop).
-_thread_state = threading.local()
+class _ThreadState(threading.local):
+    # Class defaults: reading an unset attribute of a plain threading.local
+    # costs an AttributeError, and this is read on every step.
+    token: anyio.lowlevel.EventLoopToken | None = None
+    lease: _Lease | None = None
+
+
+_thread_state = _ThreadState()
 
 
 def in_worker_thread() -> bool:
     """Whether this thread is running sync code for an event loop (and can
     therefore call back into that loop)."""
-    return getattr(_thread_state, "token", None) is not None
+    return _thread_state.token is not None
 
 
 def on_event_loop() -> bool:
@@ -355,7 +386,7 @@ class _ThreadRun:
         self.token = token
 
     def run(self, step: _Step) -> Any:
-        outer = getattr(_thread_state, "token", None), getattr(_thread_state, "lease", None)
+        outer = _thread_state.token, _thread_state.lease
         _thread_state.token, _thread_state.lease = self.token, self.lease
         try:
             return self._run(step)
@@ -484,7 +515,7 @@ async def in_thread(
     context = contextvars.copy_context()
 
     def run() -> T:
-        outer = getattr(_thread_state, "token", None), getattr(_thread_state, "lease", None)
+        outer = _thread_state.token, _thread_state.lease
         _thread_state.token, _thread_state.lease = token, None
         try:
             return context.run(func, *args)
@@ -512,8 +543,9 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
     thread it cannot block, and raises.
     """
 
+    lease: _Lease | None = _thread_state.lease  # read here, on the calling thread
+
     async def runner() -> T:
-        lease: _Lease | None = getattr(_thread_state, "lease", None)
         if lease is None or not lease.held:
             return await func(*args, **kwargs)
         lease.park()
@@ -523,7 +555,7 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
             lease.unpark()
             await lease.acquire()
 
-    token = getattr(_thread_state, "token", None)
+    token = _thread_state.token
     if token is not None:
         return anyio.from_thread.run(runner, token=token)
     if on_event_loop():

@@ -14,7 +14,14 @@ import httpx2 as httpx
 import pytest
 
 from flaskish import Flask, g, request
-from flaskish.concurrency import ThreadPool, call, drive, drive_blocking, run_in_loop
+from flaskish.concurrency import (
+    ThreadPool,
+    call,
+    drive,
+    drive_blocking,
+    in_worker_thread,
+    run_in_loop,
+)
 
 
 def test_sqlite_connection_opened_in_before_request_is_used_in_view_and_closed_in_teardown(
@@ -204,6 +211,69 @@ def test_a_sync_function_that_returns_a_coroutine_is_awaited(app: Flask) -> None
 
     app.add_url_rule("/", "index", sync_decorator)
     assert app.test_client().get("/").text == "awaited"
+
+
+def test_a_coroutine_returned_on_the_request_thread_runs_on_the_loop(app: Flask) -> None:
+    """After a ``def`` hook the pipeline runs on the request's thread; a
+    ``def`` decorator's coroutine is still awaited on the loop, all of it."""
+    seen: dict[str, bool] = {}
+
+    @app.before_request
+    def sync_hook() -> None:
+        seen["hook on worker"] = in_worker_thread()
+
+    async def real_view() -> str:
+        seen["view on loop"] = not in_worker_thread()
+        await anyio.sleep(0)
+        return "awaited"
+
+    def sync_decorator() -> Any:
+        return real_view()
+
+    app.add_url_rule("/", "index", sync_decorator)
+    assert app.test_client().get("/").text == "awaited"
+    assert seen == {"hook on worker": True, "view on loop": True}
+
+
+def test_a_def_hook_error_on_the_request_thread_is_a_500_after_teardown(
+    app: Flask,
+) -> None:
+    """An ``after_request`` error raised on the request's thread is handled
+    as Flask handles it: a 500, and teardown sees the error."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    torn_down: list[BaseException | None] = []
+
+    @app.after_request
+    def broken(response: Any) -> Any:
+        raise KeyError("from the hook")
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn_down.append(exc)
+
+    @app.get("/")
+    def index() -> str:
+        return "view"
+
+    response = app.test_client().get("/")
+    assert response.status_code == 500
+    assert [type(exc) for exc in torn_down] == [KeyError]
+
+
+def test_run_in_loop_from_a_def_view_gives_up_the_views_slot_meanwhile(app: Flask) -> None:
+    """Sync code awaiting async work through ``run_in_loop`` parks its
+    thread: the slot is free for other sync code while it waits."""
+    app.config["THREAD_POOL_SIZE"] = 1
+
+    async def stats() -> tuple[int, int]:
+        await anyio.sleep(0)
+        return app.worker_threads.busy, app.worker_threads.parked
+
+    @app.get("/")
+    def index() -> str:
+        return str(run_in_loop(stats))
+
+    assert app.test_client().get("/").text == "(0, 1)"  # (1, 0) if it held the slot
 
 
 def test_run_in_loop_on_the_event_loop_thread_says_to_use_the_async_form() -> None:
