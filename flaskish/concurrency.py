@@ -361,7 +361,7 @@ async def drive(
             # step fails with that error, so error handling and teardown run.
             value, error = None, exc
             continue
-        run = _ThreadRun(coro, context, lease, anyio.lowlevel.current_token())
+        run = _ThreadRun(coro, context, lease, lease.threads.token)
         try:
             result: T = await anyio.to_thread.run_sync(
                 run.run, outcome, limiter=lease.threads.threads

@@ -9,10 +9,12 @@ nothing here starts a thread.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
+import anyio.lowlevel
 from anyio.lowlevel import RunVar
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -55,9 +57,11 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "shed", "threads", "timeout")
+    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
+        #: The loop's token, for the threads to call back into it.
+        self.token = anyio.lowlevel.current_token()
         self.running = anyio.CapacityLimiter(size)
         self.threads = anyio.CapacityLimiter(size + parked)
         self.timeout = timeout
@@ -87,10 +91,20 @@ class ThreadPool:
         #: Called with the timeout each time a request is shed (the app logs).
         self.on_shed = on_shed
         self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
+        # The last loop's state (a RunVar lookup costs a microsecond, and is
+        # made for every def request).
+        self._last: tuple[object, _LoopThreads] | None = None
 
     def _threads(self) -> _LoopThreads:
         try:
-            return self._state.get()
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend
+            loop = None
+        last = self._last
+        if last is not None and last[0] is loop and loop is not None:
+            return last[1]
+        try:
+            state = self._state.get()
         except LookupError:
             size, parked = self._size(), self._parked()
             for name, value, least in (("THREAD_POOL_SIZE", size, 1),
@@ -109,7 +123,8 @@ class ThreadPool:
                 ) from None
             state = _LoopThreads(size, parked, timeout)
             self._state.set(state)
-            return state
+        self._last = loop, state
+        return state
 
     async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
         """Wait for a slot to run sync code; past ``THREAD_POOL_TIMEOUT``
