@@ -16,7 +16,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
-from urllib.parse import quote
 
 import anyio
 
@@ -25,7 +24,6 @@ from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
-from .globals import _cv_request
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
@@ -33,10 +31,11 @@ from .pipeline import Pipeline
 from .request import Request
 from .response import Response
 from .router import Router
-from .routing import BuildError, Map, MapAdapter, Rule
+from .routing import Map, Rule
 from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import Templating
+from .urls import Urls
 from .wsgi import WSGIApp, serve_through_wsgi
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Templating, Pipeline):
+class Flask(Templating, Pipeline, Urls):
     """The application: ``app = Flask(__name__)``.
 
     :param import_name: the name of the app's module or package
@@ -193,7 +192,7 @@ class Flask(Templating, Pipeline):
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
-        self.router = Router(self.url_map, self._handle_http, self._lifespan)
+        self.router = Router(self, self._handle_http, self._lifespan)
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
         #: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
@@ -502,106 +501,6 @@ class Flask(Templating, Pipeline):
 
         cls = self.test_client_class or FlaskClient
         return cls(self, use_cookies=use_cookies, **kwargs)
-
-    # -- URLs -----------------------------------------------------------------
-
-    def url_for(
-        self,
-        endpoint: str,
-        *,
-        _anchor: str | None = None,
-        _method: str | None = None,
-        _scheme: str | None = None,
-        _external: bool | None = None,
-        **values: Any,
-    ) -> str:
-        """Build a URL; see :func:`flaskish.url_for`."""
-        req_ctx = _cv_request.get(None)
-        if req_ctx is not None and req_ctx.app is self:
-            request = req_ctx.request
-            if endpoint[:1] == ".":
-                blueprint = request.blueprint
-                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
-            if _external is None:
-                _external = _scheme is not None
-            scheme = _scheme or request.scheme
-            host = request.host
-            root = request.root_path
-        else:
-            if endpoint[:1] == ".":
-                endpoint = endpoint[1:]
-            if _external is None:
-                _external = True
-            host = self.config["SERVER_NAME"]
-            if host is None:
-                raise RuntimeError(
-                    "Unable to build URLs outside an active request without 'SERVER_NAME' "
-                    "configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' "
-                    "as needed."
-                )
-            scheme = _scheme or self.config["PREFERRED_URL_SCHEME"]
-            root = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
-        if _scheme is not None and not _external:
-            raise ValueError("When specifying '_scheme', '_external' must be True.")
-        self.inject_url_defaults(endpoint, values)
-        try:
-            path, rule = self.url_map._build(endpoint, values, _method)
-        except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
-            return self.handle_url_build_error(error, endpoint, values)
-        url = quote(root, safe="/!$&'()*+,;=:@%") + path
-        if self.url_map.host_matching and rule.host is not None and rule.host != host:
-            _external, host = True, rule.host  # the rule lives on another host
-        if _external:
-            url = f"{scheme}://{host}{url}"
-        if _anchor is not None:
-            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
-        return url
-
-    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """The URL map bound to *request*'s host, root and scheme, or,
-        without a request, to ``SERVER_NAME`` (with ``APPLICATION_ROOT`` and
-        ``PREFERRED_URL_SCHEME``); ``None`` without either, as in Flask.
-        flaskish builds URLs without it (see :meth:`url_for`); it is here
-        for code that matches or builds through an adapter."""
-        if request is not None:
-            return self.url_map.bind(
-                request.host, request.root_path or "/", url_scheme=request.scheme,
-                default_method=request.method, path_info=request.path,
-                query_args=request.query_string.decode("latin-1"),
-            )
-        if self.config["SERVER_NAME"] is None:
-            return None
-        return self.url_map.bind(
-            self.config["SERVER_NAME"], self.config["APPLICATION_ROOT"] or "/",
-            url_scheme=self.config["PREFERRED_URL_SCHEME"],
-        )
-
-    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
-        """Call the ``url_defaults`` functions for *endpoint* (the app's,
-        then its blueprints')."""
-        names: list[str | None] = [None]
-        if "." in endpoint:
-            parts = endpoint.rpartition(".")[0].split(".")
-            names.extend(".".join(parts[:end]) for end in range(1, len(parts) + 1))
-        for name in names:
-            for func in self.url_default_functions.get(name, ()):
-                func(endpoint, values)
-
-    def handle_url_build_error(
-        self, error: BuildError, endpoint: str, values: dict[str, Any]
-    ) -> str:
-        """Ask :attr:`url_build_error_handlers` for a URL; re-raise if none
-        gives one."""
-        for handler in self.url_build_error_handlers:
-            try:
-                rv = handler(error, endpoint, values)
-            except BuildError as exc:
-                error = exc
-            else:
-                if rv is not None:
-                    return rv
-        raise error
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response (used by :func:`flaskish.redirect`)."""

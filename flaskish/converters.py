@@ -16,7 +16,7 @@ from urllib.parse import quote
 from starlette.convertors import Convertor
 
 if TYPE_CHECKING:
-    from .routing import Map
+    from .url_map import Map
 
 __all__ = [
     "DEFAULT_CONVERTERS",

@@ -202,9 +202,8 @@ class RequestContext:
         ``view_args``, or ``routing_exception`` (a 404, 405 or redirect)."""
         request = self.request
         try:
-            url_map = self.app.url_map
-            host = request.host if url_map.host_matching else None
-            rule, values = url_map.match(request.path, request.method, host)
+            adapter = self.app.create_url_adapter(request)
+            rule, values = adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as exc:
             request.routing_exception = exc
         else:

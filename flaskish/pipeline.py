@@ -43,7 +43,7 @@ from .ctx import RequestContext
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .response import Response, UnsendableHeader, error_response
-from .routing import RoutingException
+from .routing import RequestRedirect, RoutingException
 from .scaffold import Scaffold
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ if TYPE_CHECKING:
     from .concurrency import ThreadPool
     from .config import Config
     from .json.provider import JSONProvider
-    from .routing import Map, Rule
+    from .request import Request
+    from .routing import Map, MapAdapter, Rule
     from .sessions import SessionInterface
 
 __all__ = ["PLAIN_METHODS", "Pipeline"]
@@ -87,6 +88,8 @@ class Pipeline(Scaffold):
         def request_context(
             self, scope: Scope, receive: Receive | None = None, send: Send | None = None
         ) -> RequestContext: ...
+        def create_url_adapter(self, request: Request | None) -> MapAdapter | None: ...
+        def _request_domain(self, request: Request) -> str: ...
 
     # -- Flask's plain methods, overridable with def or async def ------------
 
@@ -365,6 +368,10 @@ class Pipeline(Scaffold):
         if request.routing_exception is not None:
             raise request.routing_exception
         rule = cast("Rule", request.url_rule)
+        if rule.redirect_to is not None:
+            # Werkzeug's redirect_to: the rule redirects instead of a view.
+            adapter = cast("MapAdapter", self.create_url_adapter(request))
+            raise RequestRedirect(adapter.redirect_to_url(rule, request.view_args or {}))
         if rule.provide_automatic_options and request.method == "OPTIONS":
             return self.make_default_options_response()
         return await call(self.view_functions[rule.endpoint], **(request.view_args or {}))
@@ -373,8 +380,7 @@ class Pipeline(Scaffold):
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
         request = _cv_request.get().request
         response = self.response_class()
-        host = request.host if self.url_map.host_matching else None
-        allowed = self.url_map.allowed_methods(request.path, host)
+        allowed = self.url_map.allowed_methods(request.path, self._request_domain(request))
         response.headers["Allow"] = ", ".join(sorted(allowed))
         return response
 

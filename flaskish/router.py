@@ -18,10 +18,13 @@ import starlette.routing
 
 from .exceptions import HTTPException
 from .request import route_path
-from .routing import Map, RequestRedirect, Rule
+from .routing import RequestRedirect, Rule
+from .urls import scope_host
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
+
+    from .app import Flask
 
 __all__ = ["Router"]
 
@@ -34,31 +37,39 @@ Dispatch = Callable[
 class Router(starlette.routing.Router):
     """Routes ASGI requests to the pipeline.
 
-    :param url_map: the app's rules.
+    :param app: the Flask app (its ``url_map``, and the request domain for
+        host and subdomain matching).
     :param dispatch: the pipeline entry, called with the match.
     :param lifespan: the app's lifespan context factory.
     """
 
     def __init__(
         self,
-        url_map: Map,
+        app: Flask,
         dispatch: Dispatch,
         lifespan: Callable[[Any], AbstractAsyncContextManager[Any]],
     ) -> None:
         super().__init__(redirect_slashes=False, lifespan=lifespan)
-        self.url_map = url_map
+        self._app = app
+        self.url_map = app.url_map
         # The same list as the map's: Starlette tools walking router.routes
         # see the app's rules.
-        self.routes = url_map._rules  # type: ignore[assignment]
+        self.routes = self.url_map._rules  # type: ignore[assignment]
         self._dispatch = dispatch
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             path = route_path(scope) or "/"
-            host = _host(scope) if self.url_map.host_matching else None
+            if path[:2] == "//":
+                path = "/" + path.lstrip("/")  # Werkzeug ignores leading slashes
+            url_map, app = self.url_map, self._app
+            if url_map.host_matching or app.subdomain_matching:
+                domain = app._domain(scope_host(scope), scope.get("scheme", "http"))
+            else:
+                domain = url_map.default_subdomain
             try:
-                rule, values = self.url_map.match(path, scope["method"], host)
+                rule, values = url_map.match(path, scope["method"], domain)
             except RequestRedirect as redirect:
                 redirect.new_url = _redirect_target(scope, redirect.new_url)
                 await self._dispatch(scope, receive, send, None, None, redirect)
@@ -80,13 +91,6 @@ class Router(starlette.routing.Router):
     # Called as an ASGI app, the router is its ``app`` method itself: no
     # middleware stack, no extra frame.
     __call__ = app
-
-
-def _host(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"host":
-            return str(value.decode("latin-1")).lower()
-    return None
 
 
 def _redirect_target(scope: Scope, path: str) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import HTTPException
 
 if TYPE_CHECKING:
-    from .routing import Map
+    from .url_map import Map
 
 __all__ = ["BuildError", "RequestRedirect", "RoutingException"]
 

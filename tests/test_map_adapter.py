@@ -67,9 +67,24 @@ def test_build_gives_paths_under_the_script_name_or_absolute_urls(app: Flask) ->
         adapter.build("user", {})
 
 
-def test_a_subdomain_is_refused_with_what_to_write(app: Flask) -> None:
-    with pytest.raises(ValueError, match="bind the full host name as server_name"):
-        app.url_map.bind("example.com", subdomain="api")
+def test_bound_to_a_subdomain_it_matches_and_builds_that_subdomains_rules() -> None:
+    """Werkzeug's ``Map.bind(server_name, subdomain=...)``: rules of other
+    subdomains build as absolute URLs."""
+    app = Flask(__name__, static_folder=None)
+    app.route("/", subdomain="api", endpoint="api")(lambda: "api")
+    app.route("/", endpoint="www")(lambda: "www")
+    app.route("/u", subdomain="<user>", endpoint="user")(lambda user: user)
+    api = app.url_map.bind("example.com", subdomain="api")
+    assert api.match("/") == ("api", {})
+    assert api.build("api") == "/"
+    assert api.build("www") == "http://example.com/"
+    assert api.build("user", {"user": "bob"}) == "http://bob.example.com/u"
+    plain = app.url_map.bind("example.com")
+    assert plain.match("/") == ("www", {})
+    assert plain.build("api") == "http://api.example.com/"
+    assert app.url_map.bind("example.com", subdomain="bob").match("/u") == (
+        "user", {"user": "bob"}
+    )
 
 
 def test_create_url_adapter_binds_to_the_request(app: Flask) -> None:

@@ -1286,12 +1286,17 @@ def test_host_matching_routes_by_the_host_header_and_builds_urls_for_other_hosts
     async def api() -> str:
         return f"api {url_for('api_index')}"
 
-    @app.route("/health")
-    def health() -> str:
-        return "any host"
+    @app.route("/health", host="<name>")
+    def health(name: str) -> str:
+        return f"any host: {name}"
+
+    @app.route("/nowhere")
+    def nowhere() -> str:
+        return "a rule without a host answers on none (Werkzeug)"
 
     client = app.test_client()
     assert client.get("http://www.example.com/").text == "www http://api.example.com/"
     assert client.get("http://api.example.com/").text == "api /"
     assert client.get("http://other.example.com/").status_code == 404
-    assert client.get("http://other.example.com/health").text == "any host"
+    assert client.get("http://other.example.com/health").text == "any host: other.example.com"
+    assert client.get("http://www.example.com/nowhere").status_code == 404
