@@ -891,8 +891,10 @@ def test_two_workers_accept_each_others_session_cookie(tmp_path: Path) -> None:
          {"remote_addr": "127.0.0.1", "is_secure": False, "url": "http://example.com/api/"}),
         (["--forwarded-allow-ips", "127.0.0.1"],
          {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
+        (["--proxy-headers"],
+         {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
     ],
-    ids=["not-enabled", "untrusted-proxy", "trusted-proxy"],
+    ids=["not-enabled", "untrusted-proxy", "trusted-proxy", "default-trusts-loopback"],
 )
 def test_forwarded_headers_count_only_from_trusted_proxies(
     tmp_path: Path, run_args: list[str], expected: dict[str, object]
@@ -901,6 +903,35 @@ def test_forwarded_headers_count_only_from_trusted_proxies(
                "X-Forwarded-Proto": "https"}
     with flaskish_run(tmp_path, "--root-path", "/api", *run_args) as server:
         assert httpx.get(server.url + "/forwarded", headers=headers).json() == expected
+
+
+def test_proxy_headers_believe_one_hop_in_every_worker_and_uvicorn_never_adds_its_own(
+    tmp_path: Path,
+) -> None:
+    """``flaskish.ProxyFix(x_for=1, x_proto=1)``: only the value the proxy
+    appended counts. uvicorn's own handling (which skips trusted addresses
+    and would give ``6.6.6.6`` here) is off in each worker."""
+    headers = {"X-Forwarded-For": "6.6.6.6, 127.0.0.1", "X-Forwarded-Proto": "https"}
+    with flaskish_run(tmp_path, "--proxy-headers", "--workers", "2") as server:
+        answers = [httpx.get(server.url + "/forwarded", headers=headers).json()
+                   for _ in range(4)]
+    assert {(a["remote_addr"], a["is_secure"]) for a in answers} == {("127.0.0.1", True)}
+
+
+def test_run_help_says_what_proxy_headers_trust() -> None:
+    text = " ".join(invoke("run", "--help").output.split())
+    assert ("--proxy-headers / --no-proxy-headers Believe the last X-Forwarded-For and "
+            "X-Forwarded-Proto values (one proxy: flaskish.ProxyFix with x_for=1, x_proto=1) "
+            "on requests from --forwarded-allow-ips.") in text
+    assert "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)" in text
+
+
+def test_a_forwarded_allow_ips_entry_that_is_not_an_address_is_a_usage_error(
+    uvicorn_calls: list[Any],
+) -> None:
+    result = invoke("--app", "hello", "run", "--forwarded-allow-ips", "nginx")
+    assert result.exit_code == 2 and uvicorn_calls == []
+    assert "'nginx' is not an IP address or network" in result.output
 
 
 def test_run_serves_https_and_unix_sockets(tmp_path: Path) -> None:
