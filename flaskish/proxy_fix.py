@@ -178,11 +178,11 @@ class ProxyFix:
                 port = int(port_text)
         x_port = self._trusted(self.x_port, forwarded.get(b"x-forwarded-port"))
         if x_port and x_port.isascii() and x_port.isdigit() and 0 < int(x_port) <= 65535:
+            port = int(x_port)
             if host:
                 if ":" in host and not host.endswith("]"):
                     host = host.rsplit(":", 1)[0]
-                host = f"{host}:{x_port}"
-            port = int(x_port)
+                host = f"{host}:{port}"  # "0443" as 443: a Host port has no leading zero
         if host != host_header and host is not None:
             fixed["headers"] = [
                 *((key, value) for key, value in scope.get("headers", ()) if key != b"host"),
