@@ -32,6 +32,7 @@ from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .proxy_fix import ProxyFix as ProxyFix
 from .request import Request as Request
 from .response import Response as Response
 from .sending import send_file as send_file
@@ -59,6 +60,7 @@ __all__ = [
     "Config",
     "Flask",
     "Markup",
+    "ProxyFix",
     "Request",
     "Response",
     "abort",

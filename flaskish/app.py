@@ -28,6 +28,7 @@ from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .logging import create_logger
 from .pipeline import Pipeline
+from .proxy_fix import refuse_werkzeug_proxy_fix
 from .request import Request
 from .response import Response
 from .router import Router
@@ -194,7 +195,7 @@ class Flask(Templating, Pipeline, Urls):
         #: The Starlette router holding this app's rules.
         self.router = Router(self, self._handle_http, self._lifespan)
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
-        #: ``app.asgi_app = Middleware(app.asgi_app)``.
+        #: ``app.asgi_app = ProxyFix(app.asgi_app, x_for=1)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
         self._default_wsgi_app = WSGIApp(lambda: self.asgi_app)
         self._wsgi_app: Callable[..., Any] = self._default_wsgi_app
@@ -225,14 +226,17 @@ class Flask(Templating, Pipeline, Urls):
     @property
     def wsgi_app(self) -> Callable[..., Any]:
         """The app as a WSGI callable, for WSGI middleware written for
-        Flask: ``app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)``. Once it is
+        Flask: ``app.wsgi_app = Middleware(app.wsgi_app)``. Once it is
         replaced, every HTTP request goes through the middleware (on a worker
         thread; the body and response are buffered on that path). See
-        :mod:`flaskish.wsgi`; ASGI middleware goes on :attr:`asgi_app`."""
+        :mod:`flaskish.wsgi`; ASGI middleware goes on :attr:`asgi_app`.
+        Assigning Werkzeug's ``ProxyFix`` raises ``TypeError``: write
+        ``app.asgi_app = flaskish.ProxyFix(app.asgi_app, ...)``."""
         return self._wsgi_app
 
     @wsgi_app.setter
     def wsgi_app(self, value: Callable[..., Any]) -> None:
+        refuse_werkzeug_proxy_fix(value, self._default_wsgi_app)
         self._wsgi_app = value
         self._serve_wsgi = None if value is self._default_wsgi_app else value
 

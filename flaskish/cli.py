@@ -46,7 +46,7 @@ from .discovery import (
     prepare_import,
 )
 from .globals import current_app
-from .serving import WORKER_FACTORY, run_app, serve
+from .serving import WORKER_FACTORY, behind_proxy, run_app, serve
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -408,11 +408,12 @@ def _import_target(info: ScriptInfo, app: Flask) -> tuple[str, bool]:
 @click.option("--root-path", default="",
               help="The URL prefix a proxy mounts the app under, such as '/api'.")
 @click.option("--proxy-headers/--no-proxy-headers", default=None,
-              help="Trust X-Forwarded-For and X-Forwarded-Proto from --forwarded-allow-ips. "
-              "Off unless --forwarded-allow-ips is given.")
+              help="Believe the last X-Forwarded-For and X-Forwarded-Proto values (one proxy: "
+              "flaskish.ProxyFix with x_for=1, x_proto=1) on requests from "
+              "--forwarded-allow-ips. Off unless --forwarded-allow-ips is given.")
 @click.option("--forwarded-allow-ips", default=None,
-              help="Comma-separated addresses or networks of the proxies to trust "
-              "(default 127.0.0.1), or '*'.")
+              help="Comma-separated addresses or networks of the proxies to trust, or '*' "
+              "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1). Turns --proxy-headers on.")
 @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False),
               help="The TLS private key file.")
 @click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False),
@@ -470,18 +471,23 @@ def run_command(
     if reload:
         options.update(reload_dirs=list(reload_dir) or None,
                        reload_includes=list(reload_include) or None)
-    options["proxy_headers"] = (
-        proxy_headers if proxy_headers is not None else forwarded_allow_ips is not None
-    )
-    if forwarded_allow_ips is not None:
-        options["forwarded_allow_ips"] = forwarded_allow_ips
+    options["proxy_headers"] = False  # flaskish.ProxyFix reads them, never uvicorn too
+    notes: tuple[str, ...] = ()
+    if proxy_headers or (proxy_headers is None and forwarded_allow_ips is not None):
+        allowed = forwarded_allow_ips if forwarded_allow_ips is not None else os.environ.get(
+            "FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        try:
+            target, factory = behind_proxy(target, factory, allowed)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--forwarded-allow-ips'") from None
+        notes = (f"Believing X-Forwarded-For and X-Forwarded-Proto from {allowed}",)
     for name, value in (("ssl_keyfile", ssl_keyfile), ("ssl_certfile", ssl_certfile),
                         ("log_level", log_level),
                         ("timeout_graceful_shutdown", timeout_graceful_shutdown)):
         if value is not None:
             options[name] = value
     serve(target, host=host, port=port, factory=factory,
-          app_name=info.app_import_path or app.name, debug=debug, **options)
+          app_name=info.app_import_path or app.name, debug=debug, notes=notes, **options)
 
 
 run_command.params.insert(0, _debug_option)

@@ -129,8 +129,8 @@ class Request(RequestBody, SansIORequest):
 
     @cached_property
     def remote_addr(self) -> str | None:
-        """The client's address (the proxy's, unless the server trusts
-        ``X-Forwarded-For``, e.g. uvicorn ``--proxy-headers``)."""
+        """The client's address (the proxy's, unless ``X-Forwarded-For`` is
+        trusted: :class:`flaskish.ProxyFix`, ``flaskish run --proxy-headers``)."""
         client = self.scope.get("client")
         return client[0] if client else None
 

@@ -6,6 +6,10 @@ and the reloader start fresh interpreters that must import the app by name:
 ``flaskish run`` gives them :func:`load_app_from_environment`, which repeats
 the parent's discovery (``FLASKISH_APP``); ``app.run()`` gives them the
 module-level variable holding the app (:func:`~flaskish.discovery.find_import_string`).
+
+``flaskish run --proxy-headers`` serves the app inside :class:`flaskish.ProxyFix`
+(:func:`behind_proxy`), in every process, and turns uvicorn's own proxy
+header handling off, so the headers are read once, by flaskish.
 """
 
 from __future__ import annotations
@@ -15,17 +19,24 @@ from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
+from uvicorn.importer import import_from_string
 
 from . import discovery
 from .discovery import ScriptInfo, find_import_string, get_debug_flag, get_load_dotenv
+from .proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
     from .app import Flask
 
-__all__ = ["WORKER_FACTORY", "load_app_from_environment", "run_app", "serve"]
+__all__ = [
+    "PROXY_FACTORY", "WORKER_FACTORY", "behind_proxy", "load_app_behind_proxy",
+    "load_app_from_environment", "run_app", "serve",
+]
 
 #: The uvicorn factory that worker and reloaded processes of ``flaskish run`` import.
 WORKER_FACTORY = "flaskish.serving:load_app_from_environment"
+#: The same, for ``flaskish run --proxy-headers``: the app inside ``ProxyFix``.
+PROXY_FACTORY = "flaskish.serving:load_app_behind_proxy"
 
 #: Werkzeug's ``run_simple`` options that mean nothing to uvicorn; ``app.run()``
 #: accepts and ignores them so Flask scripts keep working.
@@ -42,6 +53,36 @@ def load_app_from_environment() -> Flask:
     return ScriptInfo(app_import_path=path).load_app()
 
 
+def behind_proxy(target: Any, factory: bool, forwarded_allow_ips: str) -> tuple[Any, bool]:
+    """What to serve for ``flaskish run --proxy-headers``: ``(target,
+    factory)`` for :func:`serve` with the app inside
+    ``ProxyFix(app, x_for=1, x_proto=1, forwarded_allow_ips=...)``: the last
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` values are believed on
+    requests from *forwarded_allow_ips*.
+
+    :param target: the app, or the import string other processes load it by.
+    :param factory: *target* names a function returning the app.
+    :param forwarded_allow_ips: the proxies' addresses or networks, or ``*``.
+    """
+    # Built here also for an import string, so a bad address fails in this process.
+    proxied = ProxyFix(target, x_for=1, x_proto=1, forwarded_allow_ips=forwarded_allow_ips)
+    if not isinstance(target, str):
+        return proxied, False
+    os.environ.update(FLASKISH_PROXIED_APP=target, FLASKISH_PROXIED_FACTORY=str(int(factory)),
+                      FLASKISH_FORWARDED_ALLOW_IPS=forwarded_allow_ips)
+    return PROXY_FACTORY, True
+
+
+def load_app_behind_proxy() -> ProxyFix:
+    """The app inside ``ProxyFix``, as :func:`behind_proxy` described it to
+    the worker and reloaded processes (uvicorn calls this in each)."""
+    app = import_from_string(os.environ["FLASKISH_PROXIED_APP"])
+    if os.environ.get("FLASKISH_PROXIED_FACTORY") == "1":
+        app = app()
+    return ProxyFix(app, x_for=1, x_proto=1,
+                    forwarded_allow_ips=os.environ["FLASKISH_FORWARDED_ALLOW_IPS"])
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -54,6 +95,7 @@ def serve(
     factory: bool = False,
     app_name: str | None = None,
     debug: bool | None = None,
+    notes: tuple[str, ...] = (),
     **options: Any,
 ) -> None:
     """Print where the app is served, then run :func:`uvicorn.run`.
@@ -65,6 +107,7 @@ def serve(
     :param factory: *target* names a function returning the app.
     :param app_name: shown in the banner.
     :param debug: shown in the banner.
+    :param notes: more lines for the banner.
     :param options: passed to :func:`uvicorn.run` (``uds``, ``workers``,
         ``reload``, ``ssl_certfile``, ``log_level``...).
     """
@@ -72,6 +115,8 @@ def serve(
         click.echo(f" * Serving flaskish app '{app_name}'")
     if debug is not None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+    for note in notes:
+        click.echo(f" * {note}")
     scheme = "https" if options.get("ssl_certfile") else "http"
     if options.get("uds"):
         where = f"unix socket {options['uds']}"

@@ -1,8 +1,7 @@
 """``app.wsgi_app``: WSGI middleware around a flaskish app, as Flask apps
 write it::
 
-    from werkzeug.middleware.proxy_fix import ProxyFix
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_host=1)
+    app.wsgi_app = SomeWSGIMiddleware(app.wsgi_app)
 
 ``app.wsgi_app`` is the app as a WSGI callable (:class:`WSGIApp`). Once it
 is replaced by middleware around it, the app serves each HTTP request
@@ -13,9 +12,9 @@ changed: the client address, host, scheme, script name...) back into a scope
 and runs the app on the event loop.
 
 The body is read before the middleware runs and the response is collected
-before it is sent, so a streamed response is buffered on this path; for
-proxy headers, ``uvicorn --proxy-headers`` and ``--forwarded-allow-ips``
-(or ASGI middleware on ``app.asgi_app``) do the same job without it.
+before it is sent, so a streamed response is buffered on this path. Werkzeug's
+``ProxyFix`` is refused there: :class:`flaskish.ProxyFix` on ``app.asgi_app``
+does its job on the event loop.
 """
 
 from __future__ import annotations
@@ -34,7 +33,12 @@ if TYPE_CHECKING:
 
     from .concurrency import ThreadPool
 
-__all__ = ["WSGIApp", "environ_from_scope", "scope_from_environ", "serve_through_wsgi"]
+__all__ = ["ORIG_KEY", "WSGIApp", "environ_from_scope", "scope_from_environ", "serve_through_wsgi"]
+
+#: The scope key where :class:`flaskish.ProxyFix` keeps what the server saw
+#: (``client``, ``scheme``, ``host``, ``server``, ``root_path``, ``path``);
+#: the environ shows it as Werkzeug's ``werkzeug.proxy_fix.orig``.
+ORIG_KEY = "flaskish.proxy_fix.orig"
 
 StartResponse = Callable[..., Any]
 WSGICallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -74,6 +78,17 @@ def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str
     }
     if body is not None:
         environ["wsgi.input"] = body
+    orig = scope.get(ORIG_KEY)
+    if orig is not None:
+        orig_server = orig["server"] or ("localhost", 80)
+        environ["werkzeug.proxy_fix.orig"] = {
+            "REMOTE_ADDR": (orig["client"] or ("", 0))[0],
+            "wsgi.url_scheme": orig["scheme"],
+            "HTTP_HOST": orig["host"],
+            "SERVER_NAME": str(orig_server[0]),
+            "SERVER_PORT": str(orig_server[1]),
+            "SCRIPT_NAME": orig["root_path"].rstrip("/").encode().decode("latin-1"),
+        }
     for raw_name, raw_value in scope.get("headers", ()):
         key = raw_name.decode("latin-1").upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):

@@ -33,7 +33,7 @@ from click.testing import CliRunner
 from conftest import free_port
 
 import flaskish
-from flaskish import Flask, current_app, g
+from flaskish import Flask, ProxyFix, current_app, g
 from flaskish.cli import (
     AppGroup,
     FlaskGroup,
@@ -46,7 +46,13 @@ from flaskish.cli import (
     with_appcontext,
 )
 from flaskish.ctx import has_app_context
-from flaskish.serving import WORKER_FACTORY, load_app_from_environment, run_app
+from flaskish.serving import (
+    PROXY_FACTORY,
+    WORKER_FACTORY,
+    load_app_behind_proxy,
+    load_app_from_environment,
+    run_app,
+)
 
 APPS = Path(__file__).resolve().parent / "cli_apps"
 
@@ -712,27 +718,40 @@ def test_run_passes_every_option_to_uvicorn(uvicorn_calls: list[Any], tmp_path: 
         "--ssl-certfile", str(tmp_path / "cert.pem"), "--uds", str(tmp_path / "app.sock"),
     )
     assert result.exit_code == 0, result.output
-    (_, options), = uvicorn_calls
+    (target, options), = uvicorn_calls
     assert options == {
         "host": "0.0.0.0", "port": 8001, "factory": False, "uds": str(tmp_path / "app.sock"),
-        "root_path": "/api", "reload": False, "proxy_headers": True,
-        "forwarded_allow_ips": "10.0.0.1,10.0.0.2", "log_level": "debug",
+        "root_path": "/api", "reload": False, "proxy_headers": False, "log_level": "debug",
         "timeout_graceful_shutdown": 7, "ssl_keyfile": str(tmp_path / "key.pem"),
         "ssl_certfile": str(tmp_path / "cert.pem"),
     }
+    # The proxy headers are flaskish.ProxyFix's to read, not uvicorn's.
+    assert isinstance(target, ProxyFix) and target.app is sys.modules["hello"].app
+    assert (target.x_for, target.x_proto, target.x_host, target.x_prefix) == (1, 1, 0, 0)
     assert f" * Running on unix socket {tmp_path / 'app.sock'}" in result.output
+    assert " * Believing X-Forwarded-For and X-Forwarded-Proto from 10.0.0.1,10.0.0.2" in (
+        result.output)
 
 
-def test_run_options_come_from_flaskish_run_variables(uvicorn_calls: list[Any]) -> None:
+def test_run_options_come_from_flaskish_run_variables(
+    uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     env = {"FLASKISH_APP": "hello", "FLASKISH_RUN_HOST": "0.0.0.0",
            "FLASKISH_RUN_PORT": "8123", "FLASKISH_RUN_WORKERS": "3",
            "FLASKISH_RUN_PROXY_HEADERS": "1", "FLASKISH_RUN_LOG_LEVEL": "warning"}
     result = invoke("run", env=env)
     assert result.exit_code == 0, result.output
     (target, options), = uvicorn_calls
-    assert (target, options["factory"], options["workers"]) == (WORKER_FACTORY, True, 3)
+    assert (target, options["factory"], options["workers"]) == (PROXY_FACTORY, True, 3)
     assert (options["host"], options["port"], options["log_level"]) == ("0.0.0.0", 8123, "warning")
-    assert options["proxy_headers"] is True and "forwarded_allow_ips" not in options
+    assert options["proxy_headers"] is False and "forwarded_allow_ips" not in options
+    # Each worker loads the app as without --proxy-headers, inside ProxyFix.
+    monkeypatch.setenv("FLASKISH_APP", "hello")  # a worker's, set by CliRunner above
+    proxied = load_app_behind_proxy()
+    assert isinstance(proxied, ProxyFix) and proxied.app is sys.modules["hello"].app
+    assert (proxied.x_for, proxied.x_proto) == (1, 1)
+    assert os.environ["FLASKISH_FORWARDED_ALLOW_IPS"] == "127.0.0.1,::1"
     assert "Running on all addresses (0.0.0.0), e.g. http://127.0.0.1:8123, 3 workers" in (
         result.output
     )
@@ -872,8 +891,10 @@ def test_two_workers_accept_each_others_session_cookie(tmp_path: Path) -> None:
          {"remote_addr": "127.0.0.1", "is_secure": False, "url": "http://example.com/api/"}),
         (["--forwarded-allow-ips", "127.0.0.1"],
          {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
+        (["--proxy-headers"],
+         {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
     ],
-    ids=["not-enabled", "untrusted-proxy", "trusted-proxy"],
+    ids=["not-enabled", "untrusted-proxy", "trusted-proxy", "default-trusts-loopback"],
 )
 def test_forwarded_headers_count_only_from_trusted_proxies(
     tmp_path: Path, run_args: list[str], expected: dict[str, object]
@@ -882,6 +903,35 @@ def test_forwarded_headers_count_only_from_trusted_proxies(
                "X-Forwarded-Proto": "https"}
     with flaskish_run(tmp_path, "--root-path", "/api", *run_args) as server:
         assert httpx.get(server.url + "/forwarded", headers=headers).json() == expected
+
+
+def test_proxy_headers_believe_one_hop_in_every_worker_and_uvicorn_never_adds_its_own(
+    tmp_path: Path,
+) -> None:
+    """``flaskish.ProxyFix(x_for=1, x_proto=1)``: only the value the proxy
+    appended counts. uvicorn's own handling (which skips trusted addresses
+    and would give ``6.6.6.6`` here) is off in each worker."""
+    headers = {"X-Forwarded-For": "6.6.6.6, 127.0.0.1", "X-Forwarded-Proto": "https"}
+    with flaskish_run(tmp_path, "--proxy-headers", "--workers", "2") as server:
+        answers = [httpx.get(server.url + "/forwarded", headers=headers).json()
+                   for _ in range(4)]
+    assert {(a["remote_addr"], a["is_secure"]) for a in answers} == {("127.0.0.1", True)}
+
+
+def test_run_help_says_what_proxy_headers_trust() -> None:
+    text = " ".join(invoke("run", "--help").output.split())
+    assert ("--proxy-headers / --no-proxy-headers Believe the last X-Forwarded-For and "
+            "X-Forwarded-Proto values (one proxy: flaskish.ProxyFix with x_for=1, x_proto=1) "
+            "on requests from --forwarded-allow-ips.") in text
+    assert "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)" in text
+
+
+def test_a_forwarded_allow_ips_entry_that_is_not_an_address_is_a_usage_error(
+    uvicorn_calls: list[Any],
+) -> None:
+    result = invoke("--app", "hello", "run", "--forwarded-allow-ips", "nginx")
+    assert result.exit_code == 2 and uvicorn_calls == []
+    assert "'nginx' is not an IP address or network" in result.output
 
 
 def test_run_serves_https_and_unix_sockets(tmp_path: Path) -> None:

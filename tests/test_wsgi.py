@@ -1,6 +1,7 @@
-"""``app.wsgi_app``: WSGI middleware written for Flask (``ProxyFix``) wraps a
-flaskish app unchanged, and what it changes in the environ reaches the
-request; the app is also a WSGI callable for WSGI tools."""
+"""``app.wsgi_app``: WSGI middleware written for Flask wraps a flaskish app
+unchanged, and what it changes in the environ reaches the request; the app
+is also a WSGI callable for WSGI tools. (Werkzeug's ``ProxyFix`` is refused
+there: ``tests/test_proxy_fix.py``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import anyio
 import httpx2 as httpx
 import pytest
 from kinds import as_kind, both_kinds
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import Client
 
 from flaskish import Flask, request, url_for
@@ -26,6 +26,25 @@ FORWARDED = {
 }
 
 
+def forwarding(inner: Any) -> Any:
+    """WSGI middleware of the kind Flask apps write: it sets the client,
+    host, scheme and script name from ``X-Forwarded-*`` (trusting them all)."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        for header, key in (("FOR", "REMOTE_ADDR"), ("HOST", "HTTP_HOST"),
+                            ("PROTO", "wsgi.url_scheme"), ("PREFIX", "SCRIPT_NAME")):
+            if f"HTTP_X_FORWARDED_{header}" in environ:
+                environ[key] = environ[f"HTTP_X_FORWARDED_{header}"]
+        return inner(environ, start_response)  # type: ignore[no-any-return]
+
+    return middleware
+
+
+def passing(inner: Any) -> Any:
+    """WSGI middleware that changes nothing."""
+    return lambda environ, start_response: inner(environ, start_response)
+
+
 def where(app: Flask, kind: str) -> None:
     def view() -> dict[str, Any]:
         return {
@@ -37,11 +56,11 @@ def where(app: Flask, kind: str) -> None:
 
 
 @both_kinds
-def test_proxy_fix_on_wsgi_app_sets_host_client_scheme_and_prefix(
+def test_wsgi_middleware_sets_host_client_scheme_and_prefix(
     app: Flask, client: FlaskClient, kind: str
 ) -> None:
     where(app, kind)
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_host=1, x_proto=1, x_prefix=1)  # type: ignore[method-assign]
+    app.wsgi_app = forwarding(app.wsgi_app)  # type: ignore[method-assign]
     assert client.get("/where", headers=FORWARDED).json == {
         "host": "shop.example", "remote": "203.0.113.7", "scheme": "https",
         "root": "/store", "url": "https://shop.example/store/where",
@@ -68,7 +87,7 @@ def test_the_body_passes_through_the_middleware(
             return {"json": await request.get_json(), "length": request.content_length}
 
     app.route("/echo", methods=["POST"])(view)
-    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = passing(app.wsgi_app)  # type: ignore[method-assign]
     response = client.post("/echo", json={"a": [1, 2]})
     assert response.json == {"json": {"a": [1, 2]}, "length": len(b'{"a": [1, 2]}')}
 
@@ -106,7 +125,7 @@ def test_an_error_in_a_view_propagates_through_the_middleware_when_testing(
         raise LookupError("from the view")
 
     app.route("/")(broken)
-    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = passing(app.wsgi_app)  # type: ignore[method-assign]
     with pytest.raises(LookupError, match="from the view"):
         client.get("/")
 
@@ -119,9 +138,9 @@ def test_the_app_is_a_wsgi_callable_for_wsgi_tools(app: Flask) -> None:
     assert (response.status_code, response.get_data(as_text=True)) == (200, "hello ada")
 
 
-def test_proxy_fix_over_a_real_server(app: Flask, live_server: Any) -> None:
+def test_wsgi_middleware_over_a_real_server(app: Flask, live_server: Any) -> None:
     where(app, "async def")
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1, x_proto=1)  # type: ignore[method-assign]
+    app.wsgi_app = forwarding(app.wsgi_app)  # type: ignore[method-assign]
     with live_server(app) as server:
         body = httpx.get(f"http://127.0.0.1:{server.port}/where", headers=FORWARDED).json()
     assert (body["host"], body["scheme"]) == ("shop.example", "https")
@@ -196,7 +215,7 @@ def test_head_through_middleware_sends_the_headers_of_get_without_the_body(
         return "some body"
 
     app.route("/")(as_kind(kind, index))
-    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = passing(app.wsgi_app)  # type: ignore[method-assign]
     get = client.get("/")
     head = client.head("/")
     assert (head.status_code, head.data) == (200, b"")
@@ -245,7 +264,7 @@ def test_a_header_sent_empty_reaches_the_view_through_the_middleware(
     def view() -> str:
         return repr((request.headers.get("X-Empty"), request.headers.get("Content-Type")))
 
-    app.wsgi_app = ProxyFix(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = passing(app.wsgi_app)  # type: ignore[method-assign]
     assert client.get("/", headers={"X-Empty": ""}).text == "('', None)"
     wsgi_tool = Client(app.wsgi_app).get(
         "/", headers={"X-Empty": ""}, environ_overrides={"CONTENT_TYPE": ""}
