@@ -21,13 +21,14 @@ from urllib.parse import quote
 import anyio
 
 from .blocking import BlockingDetector
-from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
+from .concurrency import ThreadPool, ThreadPoolStats, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
 from .globals import _cv_request
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lifespan import start_serving, stop_serving
 from .logging import create_logger
 from .pipeline import Pipeline
 from .request import Request
@@ -285,6 +286,13 @@ class Flask(Templating, Pipeline):
         )
         self._shed_logged_at, self._shed_since_log = now, 0
 
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled exception (``exc_info``: a ``sys.exc_info()``
+        triple) to :attr:`logger`, as Flask does: ``ERROR in app: Exception
+        on /path [GET]`` with the traceback."""
+        request = _cv_request.get().request
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+
     def make_config(self, instance_relative: bool = False) -> Config:
         """Create :attr:`config` from :attr:`default_config`."""
         root = self.instance_path if instance_relative else self.root_path
@@ -437,7 +445,7 @@ class Flask(Templating, Pipeline):
         running: list[Any] = []
         threshold = self._blocking_threshold()  # a bad value fails before anything starts
         async with self.app_context():
-            await drive(_start_serving(self, running), self.thread_pool)
+            await drive(start_serving(self, running), self.thread_pool)
         try:
             async with anyio.create_task_group() as watchers:
                 if threshold is not None:
@@ -449,7 +457,7 @@ class Flask(Templating, Pipeline):
                     watchers.cancel_scope.cancel()
         finally:
             async with self.app_context():
-                await drive(_stop_serving(self, running), self.thread_pool)
+                await drive(stop_serving(self, running), self.thread_pool)
 
     def _blocking_threshold(self) -> float | None:
         """``BLOCKING_WARN_MS`` in seconds: ``None`` (the default) means 100
@@ -678,46 +686,6 @@ class Flask(Templating, Pipeline):
         from .cli import run_app
 
         run_app(self, host=host, port=port, debug=debug, **options)
-
-
-async def _start_serving(app: Flask, running: list[Any]) -> None:
-    for func in app.before_serving_funcs:
-        await call(func)
-    for gen_func in app.while_serving_gens:
-        generator = gen_func()  # creating a generator runs none of its code
-        if await _advance(generator):
-            raise RuntimeError(f"while_serving function {gen_func.__name__} did not yield.")
-        running.append(generator)
-
-
-async def _stop_serving(app: Flask, running: list[Any]) -> None:
-    for func in app.after_serving_funcs:
-        await call(func)
-    for generator in reversed(running):
-        if not await _advance(generator):
-            raise RuntimeError("A while_serving function yielded more than once.")
-
-
-async def _advance(generator: Any) -> bool:
-    """Step a sync or async generator once; whether it is finished."""
-    if hasattr(generator, "__anext__"):
-        return bool(await await_(_anext_finished, generator))
-    return bool(await call(_next_finished, generator))
-
-
-_FINISHED: Any = object()
-
-
-def _next_finished(generator: Any) -> bool:
-    return next(generator, _FINISHED) is _FINISHED
-
-
-async def _anext_finished(generator: Any) -> bool:
-    try:
-        await generator.__anext__()
-    except StopAsyncIteration:
-        return True
-    return False
 
 
 def _env_flag(name: str, default: bool | None) -> bool | None:
