@@ -11,6 +11,7 @@ import inspect
 import os
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -183,10 +184,13 @@ class Flask(Templating, Pipeline):
         self.after_serving_funcs: list[Callable[..., Any]] = []
         self.while_serving_gens: list[Callable[..., Any]] = []
         self._got_first_request = False
+        # What the app owns calls it back through a weak proxy: a cycle would
+        # keep an app nothing refers to alive until the cyclic GC runs.
+        this = weakref.proxy(self)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
-            lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"],
-            lambda: self.config["THREAD_POOL_TIMEOUT"], self._log_shed,
+            lambda: this.config["THREAD_POOL_SIZE"], lambda: this.config["THREAD_POOL_PARKED"],
+            lambda: this.config["THREAD_POOL_TIMEOUT"], lambda timeout: this._log_shed(timeout),
         )
         #: The blocking-call detector while the app is served with
         #: ``BLOCKING_WARN_MS`` on (see :mod:`flaskish.blocking`).
@@ -194,11 +198,12 @@ class Flask(Templating, Pipeline):
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
-        self.router = Router(self.url_map, self._handle_http, self._lifespan)
+        self.router = Router(self.url_map, lambda *args: this._handle_http(*args),
+                             lambda app: this._lifespan(app))
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
         #: ``app.asgi_app = Middleware(app.asgi_app)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
-        self._default_wsgi_app = WSGIApp(lambda: self.asgi_app)
+        self._default_wsgi_app = WSGIApp(lambda: this.asgi_app)
         self._wsgi_app: Callable[..., Any] = self._default_wsgi_app
         #: The WSGI callable HTTP requests go through, if any: middleware
         #: assigned to ``wsgi_app``, or a subclass's own ``wsgi_app`` method.
@@ -214,7 +219,7 @@ class Flask(Templating, Pipeline):
                 )
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>", endpoint="static",
-                host=static_host, view_func=self.send_static_file,
+                host=static_host, view_func=lambda **kw: this.send_static_file(**kw),
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
