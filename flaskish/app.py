@@ -11,21 +11,24 @@ import inspect
 import os
 import sys
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import anyio
 
 from .blocking import BlockingDetector
-from .concurrency import ThreadPool, ThreadPoolStats, await_, call, drive
+from .concurrency import ThreadPool, ThreadPoolStats, drive
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
+from .globals import _cv_request
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .lifespan import start_serving, stop_serving
 from .logging import create_logger
 from .pipeline import Pipeline
 from .proxy_fix import refuse_werkzeug_proxy_fix
@@ -182,10 +185,13 @@ class Flask(Templating, Pipeline, Urls):
         self.after_serving_funcs: list[Callable[..., Any]] = []
         self.while_serving_gens: list[Callable[..., Any]] = []
         self._got_first_request = False
+        # What the app owns calls it back through a weak proxy: a cycle would
+        # keep an app nothing refers to alive until the cyclic GC runs.
+        this = weakref.proxy(self)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
-            lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"],
-            lambda: self.config["THREAD_POOL_TIMEOUT"], self._log_shed,
+            lambda: this.config["THREAD_POOL_SIZE"], lambda: this.config["THREAD_POOL_PARKED"],
+            lambda: this.config["THREAD_POOL_TIMEOUT"], lambda timeout: this._log_shed(timeout),
         )
         #: The blocking-call detector while the app is served with
         #: ``BLOCKING_WARN_MS`` on (see :mod:`flaskish.blocking`).
@@ -193,11 +199,11 @@ class Flask(Templating, Pipeline, Urls):
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
-        self.router = Router(self, self._handle_http, self._lifespan)
+        self.router = Router(cast("Flask", this), lambda app: this._lifespan(app))
         #: The ASGI app that serves requests. Wrap it with ASGI middleware:
         #: ``app.asgi_app = ProxyFix(app.asgi_app, x_for=1)``.
         self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
-        self._default_wsgi_app = WSGIApp(lambda: self.asgi_app)
+        self._default_wsgi_app = WSGIApp(lambda: this.asgi_app)
         self._wsgi_app: Callable[..., Any] = self._default_wsgi_app
         #: The WSGI callable HTTP requests go through, if any: middleware
         #: assigned to ``wsgi_app``, or a subclass's own ``wsgi_app`` method.
@@ -213,7 +219,7 @@ class Flask(Templating, Pipeline, Urls):
                 )
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>", endpoint="static",
-                host=static_host, view_func=self.send_static_file,
+                host=static_host, view_func=lambda **kw: this.send_static_file(**kw),
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -287,6 +293,13 @@ class Flask(Templating, Pipeline, Urls):
             "slow views async def."
         )
         self._shed_logged_at, self._shed_since_log = now, 0
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled exception (``exc_info``: a ``sys.exc_info()``
+        triple) to :attr:`logger`, as Flask does: ``ERROR in app: Exception
+        on /path [GET]`` with the traceback."""
+        request = _cv_request.get().request
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """Create :attr:`config` from :attr:`default_config`."""
@@ -440,7 +453,7 @@ class Flask(Templating, Pipeline, Urls):
         running: list[Any] = []
         threshold = self._blocking_threshold()  # a bad value fails before anything starts
         async with self.app_context():
-            await drive(_start_serving(self, running), self.thread_pool)
+            await drive(start_serving(self, running), self.thread_pool)
         try:
             async with anyio.create_task_group() as watchers:
                 if threshold is not None:
@@ -452,7 +465,7 @@ class Flask(Templating, Pipeline, Urls):
                     watchers.cancel_scope.cancel()
         finally:
             async with self.app_context():
-                await drive(_stop_serving(self, running), self.thread_pool)
+                await drive(stop_serving(self, running), self.thread_pool)
 
     def _blocking_threshold(self) -> float | None:
         """``BLOCKING_WARN_MS`` in seconds: ``None`` (the default) means 100
@@ -581,46 +594,6 @@ class Flask(Templating, Pipeline, Urls):
         from .cli import run_app
 
         run_app(self, host=host, port=port, debug=debug, **options)
-
-
-async def _start_serving(app: Flask, running: list[Any]) -> None:
-    for func in app.before_serving_funcs:
-        await call(func)
-    for gen_func in app.while_serving_gens:
-        generator = gen_func()  # creating a generator runs none of its code
-        if await _advance(generator):
-            raise RuntimeError(f"while_serving function {gen_func.__name__} did not yield.")
-        running.append(generator)
-
-
-async def _stop_serving(app: Flask, running: list[Any]) -> None:
-    for func in app.after_serving_funcs:
-        await call(func)
-    for generator in reversed(running):
-        if not await _advance(generator):
-            raise RuntimeError("A while_serving function yielded more than once.")
-
-
-async def _advance(generator: Any) -> bool:
-    """Step a sync or async generator once; whether it is finished."""
-    if hasattr(generator, "__anext__"):
-        return bool(await await_(_anext_finished, generator))
-    return bool(await call(_next_finished, generator))
-
-
-_FINISHED: Any = object()
-
-
-def _next_finished(generator: Any) -> bool:
-    return next(generator, _FINISHED) is _FINISHED
-
-
-async def _anext_finished(generator: Any) -> bool:
-    try:
-        await generator.__anext__()
-    except StopAsyncIteration:
-        return True
-    return False
 
 
 def _env_flag(name: str, default: bool | None) -> bool | None:

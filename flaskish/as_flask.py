@@ -39,7 +39,6 @@ _RENAMED = {
     "flask.sansio.app": "flaskish.app",
     "flask.sansio.blueprints": "flaskish.blueprints",
     "flask.sansio.scaffold": "flaskish.scaffold",
-    "flask.debughelpers": "flaskish.helpers",
 }
 
 

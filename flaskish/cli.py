@@ -16,7 +16,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import platform
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,11 +25,15 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import starlette
-import uvicorn
-from click.core import ParameterSource
 
 from .as_flask import install_as_flask
+from .cli_options import (
+    _app_option,
+    _debug_option,
+    _env_file_option,
+    get_version,
+    version_option,
+)
 from .concurrency import is_async_callable
 from .ctx import has_app_context
 from .discovery import (
@@ -62,6 +65,7 @@ __all__ = [
     "find_best_app",
     "get_debug_flag",
     "get_load_dotenv",
+    "get_version",
     "load_dotenv",
     "locate_app",
     "main",
@@ -73,6 +77,7 @@ __all__ = [
     "run_app",
     "run_command",
     "shell_command",
+    "version_option",
     "with_appcontext",
 ]
 
@@ -157,80 +162,6 @@ def register_blueprint_commands(
         app_cli.add_command(blueprint_cli)
 
 
-# -- the options of the flaskish command ---------------------------------------
-
-
-def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if not value or ctx.resilient_parsing:
-        return
-    from . import __version__
-
-    click.echo(
-        f"flaskish {__version__}\nStarlette {starlette.__version__}\n"
-        f"uvicorn {uvicorn.__version__}\nPython {platform.python_version()}",
-        color=ctx.color,
-    )
-    ctx.exit()
-
-
-def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        ctx.ensure_object(ScriptInfo).app_import_path = value
-    return value
-
-
-def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool | None:
-    # Unless given (or set in the environment), leave debug to FLASKISH_DEBUG.
-    source = ctx.get_parameter_source(param.name or "debug")
-    if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
-        return None
-    # An environment variable, so that a factory sees it and worker processes inherit it.
-    os.environ["FLASKISH_DEBUG"] = "1" if value else "0"
-    return value
-
-
-def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            import dotenv  # noqa: F401
-        except ImportError:
-            raise click.BadParameter(
-                "python-dotenv must be installed to load an env file: "
-                "pip install 'flaskish[dotenv]'.",
-                ctx=ctx,
-                param=param,
-            ) from None
-    defaults = ctx.ensure_object(ScriptInfo).load_dotenv_defaults
-    if value is not None or defaults:
-        load_dotenv(value, load_defaults=defaults)
-    return value
-
-
-_version_option = click.Option(
-    ["--version"], is_flag=True, is_eager=True, expose_value=False, callback=_print_version,
-    help="Show the flaskish, Starlette, uvicorn and Python versions.",
-)
-# Eager, so that the app (and its commands) can be loaded for --help.
-_app_option = click.Option(
-    ["-A", "--app"], metavar="IMPORT", is_eager=True, expose_value=False, callback=_set_app,
-    envvar=["FLASKISH_APP", "FLASK_APP"],
-    help="The app or factory to load: 'module:name', 'module:create_app(args)' or a file "
-    "path. The name may be left out if it is 'app', 'application', 'create_app' or "
-    "'make_app'. [env var: FLASKISH_APP, FLASK_APP]",
-)
-_debug_option = click.Option(
-    ["--debug/--no-debug"], expose_value=False, callback=_set_debug,
-    envvar=["FLASKISH_DEBUG", "FLASK_DEBUG"], help="Set debug mode (and reload by default).",
-)
-# First and eager, so that variables it sets are seen by the other options.
-_env_file_option = click.Option(
-    ["-e", "--env-file"], type=click.Path(exists=True, dir_okay=False), is_eager=True,
-    expose_value=False, callback=_load_env_file,
-    help="Load environment variables from this file, over '.env' and '.flaskenv'; "
-    "variables already set win. Needs python-dotenv.",
-)
-
-
 class FlaskGroup(AppGroup):
     """The ``flaskish`` command as a group you can build your own script
     from: it knows ``--app``, ``--debug``, ``--env-file`` and ``--version``,
@@ -261,7 +192,7 @@ class FlaskGroup(AppGroup):
         params: list[click.Parameter] = list(extra.pop("params", None) or ())
         params.extend((_env_file_option, _app_option, _debug_option))
         if add_version_option:
-            params.append(_version_option)
+            params.append(version_option)
         extra.setdefault("context_settings", {}).setdefault("auto_envvar_prefix", "FLASKISH")
         super().__init__(params=params, **extra)
         self.create_app = create_app

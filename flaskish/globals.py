@@ -136,10 +136,16 @@ class ContextProxy(Generic[T]):
         return self._get_current_object()(*args, **kwargs)  # type: ignore[operator]
 
     def __repr__(self) -> str:
+        # As Werkzeug's LocalProxy: the object's repr, and never an error.
+        # Once installed as flask, the names read as Flask's do.
         try:
-            return repr(self._get_current_object())
+            text = repr(self._get_current_object())
         except RuntimeError:
-            return f"<{type(self).__name__} unbound>"
+            name = "LocalProxy" if _installed_as_flask() else type(self).__name__
+            return f"<{name} unbound>"
+        if text.startswith("<flaskish.") and _installed_as_flask():
+            text = "<flask." + text[len("<flaskish."):]  # <flask.g of 'app'>
+        return text
 
     def __str__(self) -> str:
         return str(self._get_current_object())
@@ -149,6 +155,13 @@ class ContextProxy(Generic[T]):
             return dir(self._get_current_object())
         except RuntimeError:
             return []
+
+
+def _installed_as_flask() -> bool:
+    # Imported here: as_flask imports the flaskish package, which imports this module.
+    from .as_flask import is_installed_as_flask
+
+    return is_installed_as_flask()
 
 
 def _proxy(var: ContextVar[Any], attr: str | None, message: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.machinery
 import importlib.util
 import inspect
 import os
@@ -60,24 +61,50 @@ def get_root_path(import_name: str) -> str:
 
 def _import_folder(import_name: str) -> str:
     """The folder on :data:`sys.path` that *import_name*'s top-level module
-    or package is imported from (the working directory if unknown)."""
+    or package is imported from (the working directory if unknown), as
+    Flask's ``find_package`` finds it. For a namespace package spread over
+    several folders, the one holding *import_name* itself."""
     top = import_name.partition(".")[0]
+    spec = _find_spec(top)
+    if spec is None:
+        return os.getcwd()  # __main__ without a spec, a broken or unknown name
+    locations = list(spec.submodule_search_locations or ())
+    if not locations:  # a module
+        return os.path.dirname(os.path.abspath(spec.origin or ""))
+    if spec.origin not in (None, "namespace"):  # a package with an __init__.py
+        return os.path.dirname(os.path.dirname(os.path.abspath(spec.origin)))
+    inner = _find_spec(import_name) if import_name != top else None
+    inner_path = None
+    if inner is not None and inner.submodule_search_locations:
+        inner_path = os.path.commonpath(list(inner.submodule_search_locations))
+    elif inner is not None and inner.origin not in (None, "namespace"):
+        inner_path = os.path.dirname(os.path.abspath(inner.origin or ""))
+    for location in locations:
+        if inner_path is not None and _is_within(inner_path, location):
+            return os.path.dirname(location)
+    return os.path.dirname(locations[0])
+
+
+def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
     try:
-        spec = importlib.util.find_spec(top)
+        return importlib.util.find_spec(name)
     except (ImportError, ValueError):  # __main__ without a spec, a broken name
-        spec = None
-    if spec is None or spec.origin in (None, "namespace"):
-        locations = list(spec.submodule_search_locations or ()) if spec is not None else []
-        return os.path.dirname(locations[0]) if locations else os.getcwd()
-    origin = os.path.dirname(os.path.abspath(spec.origin))
-    return os.path.dirname(origin) if spec.submodule_search_locations else origin
+        return None
+
+
+def _is_within(path: str, folder: str) -> bool:
+    path, folder = os.path.abspath(path), os.path.abspath(folder)
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # different drives (Windows)
+        return False
 
 
 def _install_prefix(folder: str) -> str | None:
     """The environment prefix when *folder* is inside it (``sys.prefix`` or
     a ``site-packages`` folder), else ``None`` (the app is not installed)."""
     prefix = os.path.abspath(sys.prefix)
-    if os.path.commonpath([prefix, os.path.abspath(folder)]) == prefix:
+    if _is_within(folder, prefix):
         return prefix
     parent, name = os.path.split(folder)
     if name.lower() != "site-packages":

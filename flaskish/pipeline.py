@@ -19,12 +19,10 @@ of its coroutine.
 from __future__ import annotations
 
 import inspect
-import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from markupsafe import escape
 from starlette.responses import Response as StarletteResponse
 from werkzeug.sansio.response import Response as SansIOResponse
 
@@ -40,6 +38,7 @@ from .concurrency import (
     run_pipeline,
 )
 from .ctx import RequestContext
+from .debughelpers import _traceback_page
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .response import Response, UnsendableHeader, error_response
@@ -85,6 +84,7 @@ class Pipeline(Scaffold):
         def debug(self) -> bool: ...
         @property
         def testing(self) -> bool: ...
+        def log_exception(self, exc_info: ExcInfo | tuple[None, None, None]) -> None: ...
         def request_context(
             self, scope: Scope, receive: Receive | None = None, send: Send | None = None
         ) -> RequestContext: ...
@@ -180,9 +180,10 @@ class Pipeline(Scaffold):
     def handle_exception(self, e: Exception) -> Any:
         """Turn an unhandled exception into a 500 response (through the
         handler for 500 / ``InternalServerError`` if there is one), and
-        return it. With ``PROPAGATE_EXCEPTIONS`` (on when testing) the
-        exception is re-raised instead. In debug mode the page shows the
-        traceback; otherwise the client never sees it."""
+        return it. With ``PROPAGATE_EXCEPTIONS`` (on when testing or in
+        debug mode) the exception is re-raised instead: ``client.get``
+        raises it; in debug mode the client is first sent a page with the
+        traceback, which it never sees otherwise."""
         return run_pipeline(self._handle_exception(e), self.thread_pool)
 
     def do_teardown_request(self, exc: BaseException | None = None) -> Any:
@@ -435,15 +436,18 @@ class Pipeline(Scaffold):
         """Turn an unhandled exception into a 500 response (through the
         handler for 500 / ``InternalServerError`` if there is one).
 
-        With ``PROPAGATE_EXCEPTIONS`` (on when testing) the exception is
-        re-raised instead, so a test sees it. In debug mode the page shows
-        the traceback; otherwise the client never sees it.
+        With ``PROPAGATE_EXCEPTIONS`` (``None``: on when testing or in debug
+        mode, as in Flask) the exception is re-raised instead, so a test
+        sees it; in debug mode the client gets the traceback page first
+        (with ``PROPAGATE_EXCEPTIONS = False``, as the 500 page).
         """
         await signals.send(signals.got_request_exception, self, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
-            propagate = self.testing
+            propagate = self.testing or self.debug
         if propagate:
+            if self.debug:
+                await self._send_traceback_page(e)
             raise e
         self.log_exception((type(e), e, e.__traceback__))
         server_error: Any = InternalServerError(original_exception=e)
@@ -452,17 +456,24 @@ class Pipeline(Scaffold):
         if handler is not None:
             server_error = await call(handler, server_error)
         elif self.debug:
-            server_error = _debug_page(server_error)
+            server_error = _traceback_page(server_error)
         return await (
             self._finalize_request(server_error, True)
             if not self._plain_overrides
             else self._method("finalize_request", server_error, True)
         )
 
-    def log_exception(self, exc_info: ExcInfo | tuple[None, None, None]) -> None:
-        """Log an unhandled exception to :attr:`~flaskish.Flask.logger`."""
-        request = _cv_request.get().request
-        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+    async def _send_traceback_page(self, e: Exception) -> None:
+        """In debug mode an unhandled error propagates, as in Flask, to the
+        test (``client.get`` raises it) or to the server (which logs it).
+        Werkzeug's debugger would show it in the browser; this sends the
+        browser the traceback page first, when the request has not started
+        its response."""
+        ctx = _cv_request.get(None)
+        if ctx is None or ctx.send is None or ctx._responded:
+            return
+        ctx._responded = True
+        await self._send_response(ctx, _traceback_page(InternalServerError(original_exception=e)))
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Return ``True`` to hide *error* from teardown functions."""
@@ -631,17 +642,4 @@ _BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
-
-
-def _debug_page(error: InternalServerError) -> Response:
-    original = error.original_exception
-    text = "".join(traceback.format_exception(original)) if original else str(error)
-    body = (
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
-        f"<h1>{escape(type(original).__name__ if original else 'Error')}: "
-        f"{escape(str(original))}</h1>\n"
-        "<p>Shown because the app runs in debug mode; never enable debug in production.</p>\n"
-        f"<pre>{escape(text)}</pre>\n"
-    )
-    return Response(body, 500)
 

@@ -70,8 +70,10 @@ class Response(SansIOResponse):
     :param headers: a mapping, a list of pairs or a ``Headers``.
     :param mimetype: the mimetype; ``charset=utf-8`` is added for text.
     :param content_type: the full ``Content-Type``, used as given.
-    :param direct_passthrough: kept for Werkzeug's API; the body is never
-        wrapped.
+    :param direct_passthrough: as in Werkzeug, the body is an iterator to
+        be sent as it is (``send_file`` sets it): code that would buffer or
+        rewrite bodies (Flask-Compress) leaves it alone, and :meth:`get_data`
+        refuses to read it until it is set back to ``False``.
     """
 
     default_mimetype: str | None = "text/html"
@@ -197,6 +199,11 @@ class Response(SansIOResponse):
     def _ensure_sequence(self) -> None:
         if isinstance(self.response, list):
             return
+        if self.direct_passthrough:
+            raise RuntimeError(
+                "Attempted implicit sequence conversion but the response object is in direct "
+                "passthrough mode. Set response.direct_passthrough = False to read the body."
+            )
         if not self.implicit_sequence_conversion and not isinstance(
             self.response, AsyncIterable
         ):

@@ -9,7 +9,7 @@ are answered by Starlette's router with the app's lifespan context.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,7 +18,7 @@ import starlette.routing
 
 from .exceptions import HTTPException
 from .request import route_path
-from .routing import RequestRedirect, Rule
+from .routing import RequestRedirect
 from .urls import scope_host
 
 if TYPE_CHECKING:
@@ -28,26 +28,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Router"]
 
-Dispatch = Callable[
-    ["Scope", "Receive", "Send", Rule | None, dict[str, Any] | None, HTTPException | None],
-    Awaitable[None],
-]
-
 
 class Router(starlette.routing.Router):
-    """Routes ASGI requests to the pipeline.
+    """Routes ASGI requests to the pipeline (``app._handle_http``).
 
-    :param app: the Flask app (its ``url_map``, and the request domain for
-        host and subdomain matching).
-    :param dispatch: the pipeline entry, called with the match.
+    :param app: the Flask app, usually a weak proxy to it (the app holds
+        its router): its ``url_map``, the request domain for host and
+        subdomain matching, and the pipeline entry.
     :param lifespan: the app's lifespan context factory.
     """
 
     def __init__(
-        self,
-        app: Flask,
-        dispatch: Dispatch,
-        lifespan: Callable[[Any], AbstractAsyncContextManager[Any]],
+        self, app: Flask, lifespan: Callable[[Any], AbstractAsyncContextManager[Any]]
     ) -> None:
         super().__init__(redirect_slashes=False, lifespan=lifespan)
         self._app = app
@@ -55,7 +47,6 @@ class Router(starlette.routing.Router):
         # The same list as the map's: Starlette tools walking router.routes
         # see the app's rules.
         self.routes = self.url_map._rules  # type: ignore[assignment]
-        self._dispatch = dispatch
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -64,6 +55,7 @@ class Router(starlette.routing.Router):
             if path[:2] == "//":
                 path = "/" + path.lstrip("/")  # Werkzeug ignores leading slashes
             url_map, app = self.url_map, self._app
+            dispatch = app._handle_http
             if url_map.host_matching or app.subdomain_matching:
                 domain = app._domain(scope_host(scope), scope.get("scheme", "http"))
             else:
@@ -72,14 +64,14 @@ class Router(starlette.routing.Router):
                 rule, values = url_map.match(path, scope["method"], domain)
             except RequestRedirect as redirect:
                 redirect.new_url = _redirect_target(scope, redirect.new_url)
-                await self._dispatch(scope, receive, send, None, None, redirect)
+                await dispatch(scope, receive, send, None, None, redirect)
                 return
             except HTTPException as exc:
-                await self._dispatch(scope, receive, send, None, None, exc)
+                await dispatch(scope, receive, send, None, None, exc)
                 return
             scope["route"] = rule
             scope["path_params"] = values
-            await self._dispatch(scope, receive, send, rule, values, None)
+            await dispatch(scope, receive, send, rule, values, None)
         elif kind == "lifespan":
             await self.lifespan(scope, receive, send)
         else:

@@ -321,9 +321,16 @@ class Scaffold:
                 f"{exc_class!r} is an instance, not a class. Handlers can only be registered "
                 "for Exception classes or HTTP error codes."
             )
-        if not isinstance(exc_class, type) or not issubclass(exc_class, Exception):
+        if not isinstance(exc_class, type):
+            # Flask's issubclass() raises a TypeError here too, with a terser message.
+            raise TypeError(
+                f"{exc_class!r} is not a class. Handlers can only be registered for Exception "
+                "classes or HTTP error codes, one per call: register a handler for each "
+                "class of a list or tuple."
+            )
+        if not issubclass(exc_class, Exception):
             raise ValueError(
-                f"'{exc_class!r}' is not a subclass of Exception. Handlers can only be "
+                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers can only be "
                 "registered for Exception classes or HTTP error codes."
             )
         if issubclass(exc_class, HTTPException):

@@ -204,7 +204,8 @@ def _send_file(
             )
         mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
 
-    response = app.response_class(FileBody(path, file), mimetype=mimetype)
+    response = app.response_class(FileBody(path, file), mimetype=mimetype,
+                                  direct_passthrough=True)
     headers = response.headers
     if size is not None:
         headers["Content-Length"] = str(size)

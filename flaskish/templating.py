@@ -10,6 +10,7 @@ changes).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import jinja2
 from jinja2 import BaseLoader, Template, TemplateNotFound
 
+from .blueprints import Blueprint
 from .concurrency import AwaitableSelf
+from .debughelpers import Source, explain_template_loading_attempts
 from .globals import _cv_app, _cv_request, current_app, g, request, session
 from .helpers import get_flashed_messages, stream_with_context
 from .scaffold import Scaffold, setupmethod
@@ -44,19 +47,26 @@ __all__ = [
 class Environment(jinja2.Environment):
     """The app's Jinja environment (``app.jinja_env``): the app's loader,
     and ``url_for``, ``get_flashed_messages``, ``config``, ``request``,
-    ``session`` and ``g`` available in every template.
+    ``session`` and ``g`` available in every template. A subclass of the
+    app sets ``jinja_environment`` to use a subclass of this one.
 
-    :param app: the app.
+    :param app: the app (held weakly: :attr:`app` is the app itself, but
+        the environment does not keep it alive).
     :param options: Jinja environment options (``app.jinja_options``).
     """
 
     def __init__(self, app: Flask, **options: Any) -> None:
         if "loader" not in options:
-            options["loader"] = DispatchingJinjaLoader(app)
+            options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
-        self.app = app
+        self._app_ref = ref = weakref.ref(app)
+
+        def url_for(endpoint: str, **values: Any) -> str:
+            """``app.url_for``, through a weak reference to the app."""
+            return _alive(ref).url_for(endpoint, **values)
+
         self.globals.update(
-            url_for=app.url_for,
+            url_for=url_for,
             get_flashed_messages=get_flashed_messages,
             config=app.config,
             request=request,
@@ -65,59 +75,84 @@ class Environment(jinja2.Environment):
         )
         self.policies["json.dumps_function"] = app.json.dumps
 
+    @property
+    def app(self) -> Flask:
+        """The app this environment belongs to."""
+        return _alive(self._app_ref)
+
 
 class DispatchingJinjaLoader(BaseLoader):
     """Looks for templates in the app's template folder, then in each
     blueprint's, in registration order. A missing template raises
-    :class:`jinja2.TemplateNotFound` naming every folder searched; with
-    ``EXPLAIN_TEMPLATE_LOADING`` the search is logged.
+    :class:`jinja2.TemplateNotFound` naming every folder searched. With
+    ``EXPLAIN_TEMPLATE_LOADING`` every loader is asked and the search is
+    logged (:func:`~flaskish.debughelpers.explain_template_loading_attempts`).
 
-    :param app: the app.
+    :param app: the app (held weakly, as by :class:`Environment`).
     """
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
+        self._app_ref = weakref.ref(app)
 
-    def _loaders(self) -> Iterator[tuple[str, BaseLoader]]:
-        if self.app.jinja_loader is not None:
-            yield "the app", self.app.jinja_loader
-        for name, blueprint in self.app.blueprints.items():
+    @property
+    def app(self) -> Flask:
+        """The app whose templates this loader finds."""
+        return _alive(self._app_ref)
+
+    def _iter_loaders(self) -> Iterator[tuple[Scaffold, BaseLoader]]:
+        app = self.app
+        if app.jinja_loader is not None:
+            yield app, app.jinja_loader
+        for blueprint in app.iter_blueprints():
             loader = getattr(blueprint, "jinja_loader", None)
             if loader is not None:
-                yield f"blueprint {name!r}", loader
+                yield blueprint, loader
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        explain = self.app.config["EXPLAIN_TEMPLATE_LOADING"]
+        attempts: list[tuple[BaseLoader, Any, Source | None]] = []
+        found: Source | None = None
         searched: list[str] = []
-        for owner, loader in self._loaders():
+        for owner, loader in self._iter_loaders():
             try:
                 source = loader.get_source(environment, template)
             except TemplateNotFound:
                 searched.append(_describe(owner, loader))
+                source = None
+            if found is None:
+                found = source
+            if not explain:
+                if found is not None:
+                    return found
                 continue
-            if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
-                self.app.logger.info(
-                    "Found template %r in %s; searched before it: %s", template,
-                    _describe(owner, loader), ", ".join(searched) or "nothing",
-                )
-            return source
+            attempts.append((loader, owner, source))
+        if explain:
+            explain_template_loading_attempts(self.app, template, attempts)
+        if found is not None:
+            return found
         where = "; ".join(searched) or "no template folders (the app has template_folder=None)"
-        if self.app.config["EXPLAIN_TEMPLATE_LOADING"]:
-            self.app.logger.info("Template %r not found. Searched: %s", template, where)
         raise TemplateNotFound(template, f"Template {template!r} was not found. Searched: {where}.")
 
     def list_templates(self) -> list[str]:
         names: set[str] = set()
-        for _, loader in self._loaders():
+        for _, loader in self._iter_loaders():
             names.update(loader.list_templates())
         return sorted(names)
 
 
-def _describe(owner: str, loader: BaseLoader) -> str:
-    paths = getattr(loader, "searchpath", None)
-    return f"{owner} ({', '.join(paths)})" if paths else owner
+def _alive(ref: weakref.ref[Flask]) -> Flask:
+    app = ref()
+    if app is None:
+        raise RuntimeError("The app this Jinja environment belonged to no longer exists.")
+    return app
 
+
+def _describe(owner: Scaffold, loader: BaseLoader) -> str:
+    name = f"blueprint {owner.name!r}" if isinstance(owner, Blueprint) else "the app"
+    paths = getattr(loader, "searchpath", None)
+    return f"{name} ({', '.join(paths)})" if paths else name
 
 
 class Templating(Scaffold):
@@ -139,6 +174,9 @@ class Templating(Scaffold):
     #: Options for the Jinja environment (set before its first use); each
     #: app gets its own copy of the class's dict.
     jinja_options: dict[str, Any] = {}  # noqa: RUF012
+    #: The class of :attr:`jinja_env`: ``class MyFlask(Flask): jinja_environment
+    #: = MyEnvironment`` (a subclass of :class:`Environment`), as in Flask.
+    jinja_environment: type[Environment] = Environment
 
     @cached_property
     def jinja_env(self) -> Environment:
@@ -151,11 +189,19 @@ class Templating(Scaffold):
         app's loader, ``url_for`` / ``get_flashed_messages`` / ``config`` /
         ``request`` / ``session`` / ``g`` available in every template."""
         options = dict(self.jinja_options)
-        options.setdefault("autoescape", self.select_jinja_autoescape)
+        if "autoescape" not in options:
+            this = weakref.proxy(self)  # the environment must not keep the app alive
+            options["autoescape"] = lambda filename: this.select_jinja_autoescape(filename)
         if "auto_reload" not in options:
             auto_reload = self.config["TEMPLATES_AUTO_RELOAD"]
             options["auto_reload"] = self.debug if auto_reload is None else bool(auto_reload)
-        return Environment(cast("Flask", self), **options)
+        return self.jinja_environment(cast("Flask", self), **options)
+
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:
+        """The loader of :attr:`jinja_env`: the app's templates, then each
+        blueprint's. Override it to change how templates are found (Flask
+        advises against replacing the loader with ``jinja_options``)."""
+        return DispatchingJinjaLoader(cast("Flask", self))
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Whether a template is autoescaped: ``.html .htm .xml .xhtml

@@ -42,8 +42,6 @@ NOT_PROVIDED = {
     "CertParamType": "a click parameter type of Flask's run command",
     "SeparatedPathType": "a click parameter type of Flask's run command",
     "show_server_banner": "Werkzeug's banner; flaskish run prints its own address",
-    "version_option": "flaskish --version is built in",
-    "get_version": "flaskish --version is built in",
     "is_running_from_reloader": "Werkzeug's reloader; uvicorn reloads",
     "get_host": "Werkzeug's host helper; use request.host",
     "iscoroutinefunction": "a helper Flask imports; flaskish.concurrency.is_async_callable",

@@ -646,7 +646,7 @@ def test_explain_template_loading_logs_the_search(
     missing = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
     assert len(missing) == 1
     assert "nope.html" in missing[0]
-    assert "not found" in missing[0]
+    assert "Error: the template could not be found." in missing[0]  # Flask's words
     assert str(TEMPLATES) in missing[0]
 
 
