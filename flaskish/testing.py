@@ -53,8 +53,8 @@ if TYPE_CHECKING:
     from .sessions import SessionMixin
 
 __all__ = [
-    "AsyncFlaskClient", "Cookie", "EnvironBuilder", "FlaskCliRunner", "FlaskClient",
-    "TestResponse", "build_scope",
+    "AsyncFlaskClient", "ClientRedirectError", "Cookie", "EnvironBuilder", "FlaskCliRunner",
+    "FlaskClient", "TestResponse", "build_scope",
 ]
 
 CLIENT_ADDRESS = ("127.0.0.1", 50000)

@@ -167,6 +167,10 @@ def open_environ(
     first: Any = args[0] if args else None
     request_environ = _wsgi_environ_of(first)
     if isinstance(first, (werkzeug.test.EnvironBuilder, dict)) or request_environ is not None:
+        given_method = (first.method if isinstance(first, werkzeug.test.EnvironBuilder)
+                        else (request_environ or first).get("REQUEST_METHOD", "GET"))
+        if kwargs.get("method", given_method).upper() == str(given_method).upper():
+            kwargs.pop("method", None)  # ``client.get(builder)`` of a GET builder
         if len(args) > 1 or kwargs:
             extra = ", ".join(sorted(kwargs)) or "more positional arguments"
             raise TypeError(

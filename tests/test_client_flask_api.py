@@ -105,8 +105,9 @@ def test_a_builder_with_more_arguments_is_a_type_error(
     seen_app: Flask, seen: FlaskClient
 ) -> None:
     builder = EnvironBuilder(seen_app, "/seen")
+    assert seen.get(builder).json["method"] == "GET"  # the builder's own method
     with pytest.raises(TypeError, match="method"):
-        seen.get(builder)  # method="GET" would be ignored
+        seen.post(builder)  # Flask would send a GET, ignoring method="POST"
     with pytest.raises(TypeError, match="headers"):
         seen.open({"REQUEST_METHOD": "GET"}, headers={"X": "1"})
 
