@@ -305,7 +305,8 @@ class FlaskClient:
             )
         finally:
             _quiet.reset(token)
-        return self._finish(response, self._sent.pop(key))
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
 
     async def _send_async(self, environ: dict[str, Any]) -> TestResponse:
         key, url, body = self._start(environ)
@@ -323,7 +324,8 @@ class FlaskClient:
             )
         finally:
             _quiet.reset(token)
-        return self._finish(response, self._sent.pop(key))
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
 
     def _finish(self, response: httpx.Response, sent: _Sent) -> TestResponse:
         result = self.response_wrapper._from_httpx(response, self.application.json)

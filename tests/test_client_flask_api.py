@@ -386,3 +386,14 @@ def test_the_environ_keeps_the_wsgi_errors_stream_by_default(seen_app: Flask) ->
     with seen_app.test_client() as client:
         client.get("/stderr")
         assert g.errors is sys.stderr
+
+
+def test_a_request_whose_view_raised_leaves_nothing_registered(app: Flask) -> None:
+    @app.route("/boom")
+    def boom() -> str:
+        raise LookupError("boom")
+
+    client = app.test_client()
+    with pytest.raises(LookupError):
+        client.get("/boom")
+    assert client._sent == {}
