@@ -40,7 +40,7 @@ from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import Templating
 from .urls import Urls
-from .wsgi import WSGIApp, serve_through_wsgi
+from .wsgi import WSGIApp, is_environ, request_from_environ, serve_through_wsgi
 
 if TYPE_CHECKING:
     import logging
@@ -487,9 +487,16 @@ class Flask(Templating, Pipeline, Urls):
         return AppContext(self)
 
     def request_context(
-        self, scope: Scope, receive: Receive | None = None, send: Send | None = None
+        self, scope: Scope | dict[str, Any], receive: Receive | None = None,
+        send: Send | None = None,
     ) -> RequestContext:
-        """A request context for an ASGI scope, with its URL matched."""
+        """A request context for an ASGI scope, or for a WSGI environ as in
+        Flask (``with app.request_context(environ):``; its body is read from
+        ``wsgi.input``), with its URL matched. A malformed environ raises
+        :class:`~werkzeug.exceptions.BadRequest`."""
+        if is_environ(scope):
+            scope, environ_receive = request_from_environ(scope)
+            receive = receive or environ_receive
         ctx = RequestContext(self, scope, receive, send)
         if scope.get("type") == "http":
             ctx.match_request()
@@ -502,8 +509,10 @@ class Flask(Templating, Pipeline, Urls):
                 name = request.args["name"]   # "ada"
                 value = request.form["a"]     # "1"
 
-        Takes the test client's arguments (``path``, ``method``,
-        ``headers``, ``query_string``, ``data``, ``json``, ``content_type``).
+        Takes Flask's arguments, those of
+        :class:`~flaskish.testing.EnvironBuilder` (``path``, ``base_url``,
+        ``method``, ``headers``, ``query_string``, ``data``, ``json``,
+        ``content_type``, ``environ_base``, ``environ_overrides``...).
         """
         from .testing import build_scope
 

@@ -1,60 +1,88 @@
 """The test client (Flask's API on Starlette's ASGI test transport) and
 made-up requests for :meth:`~flaskish.Flask.test_request_context`.
 
-:class:`FlaskClient` (``app.test_client()``) turns Flask-style arguments
-into an HTTP request and the answer into a :class:`TestResponse`. In sync
-code ``client.get("/")`` returns the response; in async code it returns an
-awaitable, and the app runs on the test's own event loop.
+:class:`FlaskClient` (``app.test_client()``) takes Flask's arguments (those
+of Werkzeug's :class:`~werkzeug.test.EnvironBuilder`, a builder, or a WSGI
+environ), builds the request's environ with :class:`EnvironBuilder`
+(:mod:`flaskish.testing_environ`), sends it over httpx's ASGI transport and
+turns the answer into a :class:`TestResponse`. In sync code
+``client.get("/")`` returns the response; in async code it returns an
+awaitable, and the app runs on the test's own event loop. Cookies are kept
+by :mod:`flaskish.testing_cookies`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.cookiejar
+import itertools
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
 from starlette.testclient import TestClient
-from werkzeug.datastructures import Headers, MultiDict, iter_multi_items
-from werkzeug.http import parse_date
+from werkzeug.datastructures import Headers
 
 from .concurrency import on_event_loop, resolve
 from .response import Response
+from .testing_cookies import ClientCookies, Cookie
+from .testing_environ import (
+    REDIRECT_STATUSES,
+    ClientRedirectError,
+    EnvironBuilder,
+    body_receive,
+    build_scope,
+    client_environ_base,
+    environ_url,
+    made_up_environ,
+    open_environ,
+    redirect_environ,
+    sendable,
+)
+from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
 
     from .app import Flask
     from .ctx import AppContext, RequestContext
+    from .request import Request
     from .sessions import SessionMixin
 
 __all__ = [
-    "AsyncFlaskClient", "Cookie", "FlaskCliRunner", "FlaskClient", "TestResponse", "build_scope",
+    "AsyncFlaskClient", "ClientRedirectError", "Cookie", "EnvironBuilder", "FlaskCliRunner",
+    "FlaskClient", "TestResponse", "build_scope",
 ]
 
-DEFAULT_BASE_URL = "http://localhost"
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
+
+# Names the request sent over the transport: the ASGI side of the client
+# finds the environ to build the app's scope from under it.
+_ENVIRON_HEADER = "x-flaskish-test-environ"
 
 
 class TestResponse(Response):
-    """A response received by the test client: ``status_code``, ``status``,
-    ``headers``, ``data``, ``text``, ``json``, ``get_json()``, ``location``,
-    plus :attr:`request` and :attr:`history` (responses of followed redirects)."""
+    """A response received by the test client (Werkzeug's
+    ``TestResponse``): Werkzeug's response attributes (``status_code``,
+    ``status``, ``headers``, ``data``, ``text``, ``json``, ``get_json()``,
+    ``mimetype``, ``location``, ``allow``, ``vary``, ``cache_control``,
+    ``www_authenticate``...), :meth:`close` and ``with``, plus
+    :attr:`request` and :attr:`history`."""
 
     __test__ = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.request: Any = None
+        #: The request that was sent, as the app received it: an instance
+        #: of the app's ``request_class`` (``.path``, ``.args``,
+        #: ``.headers``, ``.environ``, ``.get_data()``...).
+        self.request: Request = None  # type: ignore[assignment]
+        #: The responses of the redirects followed before this one.
         self.history: tuple[TestResponse, ...] = ()
+        self._environ: dict[str, Any] = {}
 
     @classmethod
     def _from_httpx(cls, response: httpx.Response, json_module: Any) -> TestResponse:
@@ -62,36 +90,12 @@ class TestResponse(Response):
         # The server's headers exactly (a HEAD response keeps its length).
         result.headers = _headers(response.headers.raw)
         result.json_module = json_module
-        result.request = _RequestInfo(response.request)
-        result.history = tuple(cls._from_httpx(r, json_module) for r in response.history)
         return result
 
 
-@dataclass(frozen=True)
-class Cookie:
-    """A cookie held by the test client, as Werkzeug's test client gives
-    it: ``client.get_cookie("session").value``."""
-
-    key: str
-    value: str
-    domain: str
-    path: str
-    expires: datetime | None
-    secure: bool
-    http_only: bool
-    same_site: str | None
-
-    @classmethod
-    def _from_jar(cls, cookie: http.cookiejar.Cookie, domain: str) -> Cookie:
-        rest = {name.lower(): value for name, value in cookie._rest.items()}  # type: ignore[attr-defined]
-        expires = (
-            datetime.fromtimestamp(cookie.expires, UTC) if cookie.expires else None
-        )
-        return cls(
-            key=cookie.name, value=cookie.value or "", domain=domain, path=cookie.path,
-            expires=expires, secure=cookie.secure, http_only="httponly" in rest,
-            same_site=rest.get("samesite"),
-        )
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """Headers received over the test transport, names as sent."""
+    return Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
 
 
 # httpx logs an INFO record per request ("HTTP Request: GET ..."); Werkzeug's
@@ -108,197 +112,26 @@ class _TestClientRequests(logging.Filter):
 logging.getLogger("httpx2").addFilter(_TestClientRequests())
 
 
-def _expired(morsel: Morsel[str]) -> bool:
-    max_age = morsel["max-age"]
-    if max_age:
-        return str(max_age).strip().lstrip("-").isdigit() and int(max_age) <= 0
-    expires = morsel["expires"]
-    if not expires:
-        return False
-    moment = parse_date(expires)
-    return moment is not None and moment <= datetime.now(UTC)
+@dataclass
+class _Sent:
+    """A request on its way: its environ, and the scope the app got."""
+
+    environ: dict[str, Any]
+    body: bytes
+    scope: Scope | None = None
 
 
-def _cookie_domain(domain: str) -> str:
-    """A cookie domain as Werkzeug's test client compares them: without a
-    leading dot, and without the ``.local`` that the cookie jar adds to a
-    host name that has no dot (``localhost``)."""
-    domain = domain.lstrip(".").lower()
-    name, dot, rest = domain.rpartition(".")
-    return name if dot and rest == "local" and "." not in name else domain
-
-
-def _headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    """Headers received over the test transport, names as sent."""
-    return Headers([(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw])
-
-
-class _RequestInfo:
-    """What the test client sent: ``response.request.path``, ``.url``..."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        self.method = request.method
-        self.url = str(request.url)
-        self.path = request.url.path
-        self.query_string = request.url.query
-        self.headers = _headers(request.headers.raw)
-
-    def __repr__(self) -> str:
-        return f"<TestRequest {self.method} {self.url}>"
-
-
-def _split_data(data: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, Any]]]:
-    fields: list[tuple[str, str]] = []
-    files: list[tuple[str, Any]] = []
-    items = data.items(multi=True) if isinstance(data, MultiDict) else data.items()
-    for key, value in items:
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, tuple):  # (file, filename[, content_type])
-                files.append((key, (item[1], item[0], *item[2:])))
-            elif hasattr(item, "read"):
-                name = getattr(item, "name", None)
-                filename = name.rsplit("/", 1)[-1] if isinstance(name, str) else None
-                files.append((key, (filename, item)))
-            else:
-                fields.append((key, item if isinstance(item, str) else str(item)))
-    return fields, files
-
-
-def _request_kwargs(
-    app: Flask,
-    path: str,
-    *,
-    method: str = "GET",
-    base_url: str | None = None,
-    query_string: Mapping[str, Any] | str | bytes | None = None,
-    headers: Any = None,
-    data: Mapping[str, Any] | str | bytes | None = None,
-    json: Any = None,
-    content_type: str | None = None,
-    auth: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    """Flask test-client arguments as ``httpx.Request`` arguments."""
-    if data is not None and json is not None:
-        raise TypeError("Pass either data= or json= to the test client, not both.")
-    root = _root_path(app, base_url)
-    if "://" in path:
-        url = path
-    else:
-        base = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        if base_url is None:
-            base += root  # the app lives under APPLICATION_ROOT, as Flask's client assumes
-        url = base + (path if path.startswith("/") else "/" + path)
-    if query_string is not None:
-        if isinstance(query_string, bytes):
-            # Sent as the bytes given: non-ASCII bytes percent-encoded as is.
-            query_string = quote(query_string, safe="=&;+%/?:@!$'()*,~")
-        if not isinstance(query_string, str):
-            # As Werkzeug's test client: a key whose value is None is left out.
-            query_string = urlencode(
-                [(k, v) for k, v in iter_multi_items(query_string) if v is not None]
-            )
-        url += ("&" if "?" in url else "?") + query_string
-    header_list = list(Headers(headers).items()) if headers is not None else []
-    kwargs: dict[str, Any] = {"method": method.upper(), "url": url}
-    if json is not None:
-        kwargs["content"] = app.json.dumps(json).encode()
-        content_type = content_type or "application/json"
-    elif isinstance(data, (str, bytes, bytearray)):
-        kwargs["content"] = data.encode() if isinstance(data, str) else bytes(data)
-    elif hasattr(data, "read"):
-        kwargs["content"] = data.read()  # type: ignore[union-attr]
-    elif data is not None:
-        fields, files = _split_data(data)
-        if files or (content_type or "").startswith("multipart/form-data"):
-            kwargs["data"] = dict(_group(fields))
-            kwargs["files"] = files
-            content_type = None  # httpx adds the boundary
-        elif fields:
-            kwargs["content"] = urlencode(fields).encode()
-            content_type = content_type or "application/x-www-form-urlencoded"
-    if content_type is not None:
-        header_list = [(k, v) for k, v in header_list if k.lower() != "content-type"]
-        header_list.append(("Content-Type", content_type))
-    if auth is not None:
-        kwargs["auth"] = auth
-    if root:
-        header_list.append((_ROOT_HEADER, root))
-    kwargs["headers"] = header_list
-    return kwargs
-
-
-# Carries the request's root path from the client to its ASGI wrapper, which
-# removes it and sets the scope's root_path (httpx transports fix that per client).
-_ROOT_HEADER = "x-flaskish-test-root-path"
-
-
-def _root_path(app: Flask, base_url: str | None) -> str:
-    if base_url is not None:
-        return urlsplit(base_url).path.rstrip("/")
-    return str(app.config["APPLICATION_ROOT"] or "/").rstrip("/")
-
-
-def _group(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str | list[str]]]:
-    grouped: dict[str, list[str]] = {}
-    for key, value in pairs:
-        grouped.setdefault(key, []).append(value)
-    for key, values in grouped.items():
-        yield key, values if len(values) > 1 else values[0]
-
-
-def build_scope(
-    app: Flask, path: str = "/", *args: Any, **kwargs: Any
-) -> tuple[Scope, Receive]:
-    """An ASGI scope and receive callable for a made-up request, built from
-    the test client's arguments."""
-    if args:
-        raise TypeError("Pass test request options as keywords: method=, data=, json=...")
-    kwargs.pop("follow_redirects", None)
-    request_args = _request_kwargs(app, path, **kwargs)
-    request = httpx.Request(**request_args)
-    body = request.read()
-    url = request.url
-    scope: Scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": request.method,
-        "scheme": url.scheme,
-        "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
-        "client": CLIENT_ADDRESS,
-        "root_path": "",
-        "path": url.path,
-        "raw_path": url.raw_path.split(b"?")[0],
-        "query_string": url.query,
-        "headers": [(k.lower(), v) for k, v in request.headers.raw],
-    }
-    _apply_root_header(scope)
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return scope, receive
-
-
-def _apply_root_header(scope: Scope) -> None:
-    name = _ROOT_HEADER.encode()
-    headers = list(scope.get("headers", ()))
-    for index, (key, value) in enumerate(headers):
-        if key.lower() == name:
-            del headers[index]
-            scope["root_path"] = value.decode("latin-1")
-            scope["headers"] = headers
-            return
-
+_keys = itertools.count()
 
 class FlaskClient:
     """Flask's test client: ``app.test_client()``.
+
+    Its methods take Flask's arguments: those of Werkzeug's
+    :class:`~werkzeug.test.EnvironBuilder` (``path``, ``base_url``,
+    ``query_string``, ``method``, ``headers``, ``data``, ``json``,
+    ``content_type``, ``input_stream``, ``environ_base``,
+    ``environ_overrides``, ``auth``...), or one :class:`EnvironBuilder`, or
+    one WSGI environ dict.
 
     In a sync test, ``client.get("/")`` returns the response; ``with
     app.test_client() as client:`` runs the app's lifespan (startup and
@@ -312,23 +145,39 @@ class FlaskClient:
             response = await client.get("/")
 
     Both ways share one cookie jar.
+
+    :param application: the app.
+    :param response_wrapper: a :class:`~flaskish.Response` subclass the
+        responses are also instances of (with :class:`TestResponse`).
+    :param use_cookies: keep the cookies responses set, and send them.
+    :param allow_subdomain_redirects: let ``follow_redirects`` follow a
+        redirect to a subdomain of the request's host.
     """
 
     application: Flask
 
-    def __init__(self, application: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        application: Flask,
+        response_wrapper: type[Response] | None = None,
+        use_cookies: bool = True,
+        allow_subdomain_redirects: bool = False,
+    ) -> None:
         self.application = application
         self.use_cookies = use_cookies
+        self.allow_subdomain_redirects = allow_subdomain_redirects
+        self.response_wrapper = _wrapper_class(response_wrapper)
         self.preserve_context = False
+        #: Put under every request's environ, as in Flask: the client's
+        #: address and user agent (``client.environ_base["REMOTE_ADDR"] = ...``).
+        self.environ_base: dict[str, Any] = client_environ_base()
         self._new_contexts: list[tuple[AppContext, RequestContext]] = []
         self._kept: list[tuple[AppContext, RequestContext]] = []
-        self._base_url = kwargs.pop("base_url", DEFAULT_BASE_URL)
-        self._http = TestClient(
-            self._asgi, base_url=self._base_url, follow_redirects=False,
-            client=CLIENT_ADDRESS, **kwargs,
-        )
+        self._sent: dict[str, _Sent] = {}
+        self._http = TestClient(self._asgi, follow_redirects=False, client=CLIENT_ADDRESS)
+        self._jar = ClientCookies(self._http.cookies)
         # Before httpx stores a response's cookies, drop the ones they replace.
-        self._http.event_hooks = {"response": [self._replace_cookies]}
+        self._http.event_hooks = {"response": [self._jar.replace_from]}
         self._async_http: httpx.AsyncClient | None = None
         self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
         self._owner: int | None = None
@@ -337,47 +186,152 @@ class FlaskClient:
     # an awaitable of one in async code.
     def get(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="GET")``."""
-        return self.open(*args, method="GET", **kw)
+        return self.open(*args, **{**kw, "method": "GET"})
 
     def post(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="POST")``."""
-        return self.open(*args, method="POST", **kw)
+        return self.open(*args, **{**kw, "method": "POST"})
 
     def put(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="PUT")``."""
-        return self.open(*args, method="PUT", **kw)
+        return self.open(*args, **{**kw, "method": "PUT"})
 
     def patch(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="PATCH")``."""
-        return self.open(*args, method="PATCH", **kw)
+        return self.open(*args, **{**kw, "method": "PATCH"})
 
     def delete(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="DELETE")``."""
-        return self.open(*args, method="DELETE", **kw)
+        return self.open(*args, **{**kw, "method": "DELETE"})
 
     def head(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="HEAD")``."""
-        return self.open(*args, method="HEAD", **kw)
+        return self.open(*args, **{**kw, "method": "HEAD"})
 
     def options(self, *args: Any, **kw: Any) -> Any:
         """``open(..., method="OPTIONS")``."""
-        return self.open(*args, method="OPTIONS", **kw)
+        return self.open(*args, **{**kw, "method": "OPTIONS"})
 
-    @property
-    def _cookies(self) -> httpx.Cookies:
-        return self._http.cookies
+    def trace(self, *args: Any, **kw: Any) -> Any:
+        """``open(..., method="TRACE")``."""
+        return self.open(*args, **{**kw, "method": "TRACE"})
 
-    def _prepare(self, path: str, kwargs: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        follow = bool(kwargs.pop("follow_redirects", False))
-        kwargs.pop("buffered", None)
+    def open(
+        self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any
+    ) -> Any:
+        """Make a request and return the response (in async code, an
+        awaitable of it), as Flask's ``client.open``.
+
+        :param args: :class:`EnvironBuilder` arguments (``path``,
+            ``base_url``...), or one :class:`EnvironBuilder`, or one WSGI
+            environ dict (the keys a server always sets may be left out).
+        :param buffered: accepted for Flask's sake: the transport always
+            reads the whole response before returning it.
+        :param follow_redirects: make further requests while the answer is
+            a redirect, as Werkzeug's client does (:attr:`TestResponse.history`
+            lists the redirects); a 307 or 308 resends the method and body.
+        :param kwargs: :class:`EnvironBuilder` arguments by name. One it does
+            not take raises :class:`TypeError` naming it.
+        """
+        environ = open_environ(self.application, args, kwargs, self.environ_base)
+        exchange = self._exchange(environ, follow_redirects)
+        if on_event_loop():
+            return self._exchange_async(exchange)
+        environ = next(exchange)
+        while True:
+            try:
+                environ = exchange.send(self._send(environ))
+            except StopIteration as stop:
+                return stop.value
+
+    async def _exchange_async(
+        self, exchange: Generator[dict[str, Any], TestResponse, TestResponse]
+    ) -> TestResponse:
+        environ = next(exchange)
+        while True:
+            try:
+                environ = exchange.send(await self._send_async(environ))
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+
+    def _exchange(
+        self, environ: dict[str, Any], follow_redirects: bool
+    ) -> Generator[dict[str, Any], TestResponse, TestResponse]:
+        """The requests of one ``open`` call, sans I/O: yields each environ
+        to send, is sent its response, returns the final response."""
+        source = environ.get("wsgi.input")
+        response = yield environ
+        history: list[TestResponse] = []
+        seen: set[tuple[str | None, int]] = set()
+        while follow_redirects and response.status_code in REDIRECT_STATUSES:
+            entry = (response.location, response.status_code)
+            if entry in seen:
+                raise ClientRedirectError(
+                    f"Loop detected: A {response.status_code} redirect to "
+                    f"{response.location} was already made."
+                )
+            seen.add(entry)
+            response.history = tuple(history)
+            history.append(response)
+            environ = redirect_environ(
+                self.application, response._environ, response.status_code,
+                response.location or "/", self.environ_base, self.allow_subdomain_redirects,
+            )
+            response = yield environ
+        response.history = tuple(history)
+        if source is not None and callable(getattr(source, "close", None)):
+            # As in Werkzeug: closing the response closes the request's input.
+            response.call_on_close(source.close)
+        return response
+
+    def _start(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
+        """Before a request: release the kept contexts, register the
+        environ for the ASGI side; give its key, URL and body."""
         if self._keeps_context():
             self._release_contexts()
         if not self.use_cookies:
-            self._cookies.clear()
-        return _request_kwargs(self.application, path, **kwargs), follow
+            self._http.cookies.clear()
+        sent, body = sendable(environ)
+        key = str(next(_keys))
+        self._sent[key] = _Sent(sent, body)
+        return key, environ_url(sent), body
 
-    def _finish(self, response: httpx.Response) -> TestResponse:
-        result = TestResponse._from_httpx(response, self.application.json)
+    def _send(self, environ: dict[str, Any]) -> TestResponse:
+        key, url, body = self._start(environ)
+        token = _quiet.set(True)
+        try:
+            response = self._http.request(
+                environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
+            )
+        finally:
+            _quiet.reset(token)
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
+
+    async def _send_async(self, environ: dict[str, Any]) -> TestResponse:
+        key, url, body = self._start(environ)
+        if self._async_http is None:
+            self._async_http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS),
+                follow_redirects=False,
+                cookies=self._http.cookies.jar,  # the same jar as the sync side
+                event_hooks={"response": [self._jar.replace_from_async]},
+            )
+        token = _quiet.set(True)
+        try:
+            response = await self._async_http.request(
+                environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
+            )
+        finally:
+            _quiet.reset(token)
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
+
+    def _finish(self, response: httpx.Response, sent: _Sent) -> TestResponse:
+        result = self.response_wrapper._from_httpx(response, self.application.json)
+        result._environ = sent.environ
+        scope = sent.scope if sent.scope is not None else scope_from_environ(sent.environ)
+        result.request = self.application.request_class(scope, body_receive(sent.body))
         for app_ctx, req_ctx in self._new_contexts:
             app_ctx.push()
             req_ctx.push()
@@ -393,7 +347,7 @@ class FlaskClient:
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            _apply_root_header(scope)
+            scope = self._app_scope(scope)
             if self._keeps_context():
                 scope["flaskish.preserve_context"] = self._keep
         token = _quiet.set(False)  # the app's own httpx requests still log
@@ -402,74 +356,45 @@ class FlaskClient:
         finally:
             _quiet.reset(token)
 
+    def _app_scope(self, scope: Scope) -> Scope:
+        """The scope the app gets: built from the environ the request was
+        sent for, with the cookies of the client's jar added to any
+        ``Cookie`` header the test gave (Werkzeug's client drops that one)."""
+        name = _ENVIRON_HEADER.encode()
+        key = next((v.decode() for k, v in scope.get("headers", ()) if k == name), None)
+        sent = self._sent.get(key) if key is not None else None
+        if sent is None:
+            return scope
+        environ = dict(sent.environ)
+        jar = [v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie"]
+        if jar:
+            # The jar's cookies, after any Cookie header the test gave.
+            given = environ.get("HTTP_COOKIE")
+            environ["HTTP_COOKIE"] = "; ".join([given, *jar] if given else jar)
+        environ["asgi.scope"] = scope  # keeps the transport's state and extensions
+        sent.scope = scope_from_environ(environ)
+        return sent.scope
+
     def _keep(self, app_ctx: AppContext, req_ctx: RequestContext) -> None:
         self._new_contexts.append((app_ctx, req_ctx))
 
     # -- cookies ----------------------------------------------------------
 
     def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
-        """The cookie *key* the client holds (``None`` if it has none)."""
-        for cookie in self._cookies.jar:
-            if cookie.name == key and cookie.path == path and cookie.domain in (
-                domain, f"{domain}.local", f".{domain}"
-            ):
-                return Cookie._from_jar(cookie, domain)
-        return None
+        """The cookie *key* the client holds for *domain* and *path*
+        (``None`` if it has none)."""
+        return self._jar.get(key, domain, path)
 
     def set_cookie(self, key: str, value: str = "", domain: str = "localhost",
                    path: str = "/") -> None:
-        """Give the client a cookie, as if a response had set it (it
-        replaces the cookie of that name, domain and path, as in Werkzeug)."""
-        self._drop_cookie(key, domain, path)
-        self._cookies.set(key, value, domain=f"{domain}.local" if "." not in domain else domain,
-                          path=path)
-
-    def _drop_cookie(self, key: str, domain: str, path: str, keep: str | None = None) -> None:
-        """Remove the cookies Werkzeug's client would see as *key* on
-        *domain* and *path* (but the one stored under the domain *keep*)."""
-        jar = self._cookies.jar
-        for cookie in list(jar):
-            if (cookie.name, cookie.path) == (key, path) and cookie.domain != keep and (
-                _cookie_domain(cookie.domain) == _cookie_domain(domain)
-            ):
-                jar.clear(cookie.domain, cookie.path, cookie.name)
-
-    def _replace_cookies(self, response: httpx.Response) -> None:
-        """A cookie a response sets replaces the client's cookie of the
-        same name, domain and path, whether either was set with an explicit
-        ``Domain`` or not (Werkzeug's test client keys cookies so; httpx's
-        jar keeps both, and sends the old one first). Runs after httpx has
-        stored the response's cookies."""
-        url = response.request.url
-        host = url.host if "." in url.host else f"{url.host}.local"  # the jar's form
-        for header in response.headers.get_list("set-cookie"):
-            parsed: SimpleCookie = SimpleCookie()
-            try:
-                parsed.load(header)
-            except CookieError:
-                continue
-            for name, morsel in parsed.items():
-                path = morsel["path"] or (url.path.rpartition("/")[0] or "/")
-                domain = morsel["domain"].lstrip(".")
-                if _expired(morsel):
-                    self._drop_cookie(name, domain or host, path)
-                elif domain and "." not in domain:
-                    # The jar refuses an explicit dotless Domain (localhost);
-                    # Werkzeug's client keeps it, so keep it as set_cookie does.
-                    self._drop_cookie(name, domain, path)
-                    self._cookies.set(name, morsel.value, domain=f"{domain}.local", path=path)
-                else:
-                    self._drop_cookie(name, domain or host, path,
-                                      keep=f".{domain}" if domain else host)
-
-    async def _replace_cookies_async(self, response: httpx.Response) -> None:
-        self._replace_cookies(response)
+        """Give the client a cookie, as if a response from *domain* had set
+        it: it replaces the cookie of that name, domain and path, the one
+        the server set included, as in Werkzeug."""
+        self._jar.set(key, value, domain, path)
 
     def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
-        """Remove a cookie from the client."""
-        for cookie in list(self._cookies.jar):
-            if cookie.name == key and cookie.path == path:
-                self._cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+        """Remove the cookie *key* of *path* from the client."""
+        self._jar.delete(key, domain, path)
 
     @contextlib.contextmanager
     def session_transaction(self, *args: Any, **kwargs: Any) -> Iterator[SessionMixin]:
@@ -477,15 +402,19 @@ class FlaskClient:
 
             with client.session_transaction() as sess:
                 sess["user_id"] = 1
+
+        Takes :meth:`~flaskish.Flask.test_request_context`'s arguments, for
+        a session that depends on the request.
         """
         if not self.use_cookies:
             raise TypeError("Cookies are disabled. Create a client with use_cookies=True.")
         app = self.application
-        headers = list(Headers(kwargs.pop("headers", None)).items())
-        cookie = "; ".join(f"{c.name}={c.value}" for c in self._cookies.jar)
-        if cookie:
-            headers.append(("Cookie", cookie))
-        ctx = app.test_request_context(*args, headers=headers, **kwargs)
+        environ = made_up_environ(app, *args, **kwargs)
+        url = environ_url(environ)
+        cookie = self._jar.header_for(url)
+        if cookie:  # the cookies a request to that URL would carry, as in Flask
+            environ["HTTP_COOKIE"] = cookie
+        ctx = app.request_context(environ)
         interface = app.session_interface
         with ctx:
             session = resolve(interface.open_session(app, ctx.request))
@@ -499,13 +428,7 @@ class FlaskClient:
             save: Any = interface.save_session  # may be async def
             resolve(save(app, session, response))
         for header in response.headers.getlist("set-cookie"):
-            self._store_cookie(header)
-
-    def _store_cookie(self, header: str) -> None:
-        request = httpx.Request("GET", DEFAULT_BASE_URL + "/")
-        response = httpx.Response(200, headers=[("set-cookie", header)], request=request)
-        self._cookies.extract_cookies(response)
-
+            self._jar.store(header, url)
 
     def _keeps_context(self) -> bool:
         if not self.preserve_context:
@@ -515,44 +438,6 @@ class FlaskClient:
         # ``async with client:``: only requests of the task that entered it
         # keep their context, not concurrent ones from other tasks.
         return anyio.get_current_task().id == self._owner
-
-    def open(self, path: str = "/", **kwargs: Any) -> Any:
-        """Make a request. Keyword arguments: ``method``, ``query_string``,
-        ``headers``, ``data`` (a dict of fields and ``(file, filename)``
-        uploads, or bytes), ``json``, ``content_type``, ``follow_redirects``,
-        ``auth``, ``base_url``. Returns the response, or in async code an
-        awaitable of it."""
-        if on_event_loop():
-            return self._open_async(path, kwargs)
-        request_kwargs, follow = self._prepare(path, kwargs)
-        token = _quiet.set(True)
-        try:
-            response = self._http.request(
-                request_kwargs.pop("method"), request_kwargs.pop("url"),
-                follow_redirects=follow, **request_kwargs,
-            )
-        finally:
-            _quiet.reset(token)
-        return self._finish(response)
-
-    async def _open_async(self, path: str, kwargs: dict[str, Any]) -> TestResponse:
-        request_kwargs, follow = self._prepare(path, kwargs)
-        if self._async_http is None:
-            self._async_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS),
-                base_url=self._base_url, follow_redirects=False,
-                cookies=self._http.cookies.jar,  # the same jar as the sync side
-                event_hooks={"response": [self._replace_cookies_async]},
-            )
-        token = _quiet.set(True)
-        try:
-            response = await self._async_http.request(
-                request_kwargs.pop("method"), request_kwargs.pop("url"),
-                follow_redirects=follow, **request_kwargs,
-            )
-        finally:
-            _quiet.reset(token)
-        return self._finish(response)
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:
@@ -587,6 +472,23 @@ class FlaskClient:
             if self._async_http is not None:
                 await self._async_http.aclose()
                 self._async_http = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.application!r}>"
+
+
+def _wrapper_class(wrapper: type[Response] | None) -> type[TestResponse]:
+    """The class of the client's responses: :class:`TestResponse`, mixed
+    with *wrapper* when one is given (as Werkzeug's client does)."""
+    if wrapper is None or wrapper is Response:
+        return TestResponse
+    if not (isinstance(wrapper, type) and issubclass(wrapper, Response)):
+        raise TypeError(
+            f"response_wrapper must be a subclass of flaskish.Response, not {wrapper!r}."
+        )
+    if issubclass(wrapper, TestResponse):
+        return wrapper
+    return type("WrapperTestResponse", (TestResponse, wrapper), {})
 
 
 class AsyncFlaskClient(FlaskClient):

@@ -22,23 +22,39 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .concurrency import in_thread, run_in_loop
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Scope
+    from starlette.types import ASGIApp, Message, Receive, Scope
 
     from .concurrency import ThreadPool
 
-__all__ = ["ORIG_KEY", "WSGIApp", "environ_from_scope", "scope_from_environ", "serve_through_wsgi"]
+__all__ = [
+    "ORIG_KEY", "WSGIApp", "environ_from_scope", "is_environ", "request_from_environ",
+    "scope_from_environ", "serve_through_wsgi",
+]
 
 #: The scope key where :class:`flaskish.ProxyFix` keeps what the server saw
 #: (``client``, ``scheme``, ``host``, ``server``, ``root_path``, ``path``);
 #: the environ shows it as Werkzeug's ``werkzeug.proxy_fix.orig``.
 ORIG_KEY = "flaskish.proxy_fix.orig"
+
+#: The scope key that keeps the environ's keys a scope has no place for
+#: (``REMOTE_USER``, ``wsgi.errors``, a middleware's ``werkzeug.proxy_fix.orig``,
+#: a test's ``environ_base``), so that ``request.environ`` still has them.
+EXTRA_ENVIRON = "flaskish.environ"
+
+# The keys a scope holds in its own fields (scope_from_environ reads them).
+_IN_THE_SCOPE = frozenset({
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
+    "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE", "CONTENT_LENGTH",
+    "wsgi.url_scheme", "wsgi.input", "asgi.scope",
+})
 
 StartResponse = Callable[..., Any]
 WSGICallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -76,6 +92,7 @@ def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str
         "wsgi.run_once": False,
         "asgi.scope": scope,
     }
+    environ.update(scope.get(EXTRA_ENVIRON, ()))
     if body is not None:
         environ["wsgi.input"] = body
     orig = scope.get(ORIG_KEY)
@@ -117,6 +134,15 @@ def scope_from_environ(environ: dict[str, Any]) -> Scope:
             headers.append((name.lower().replace("_", "-").encode("latin-1"),
                             value.encode("latin-1")))
     port = environ.get("SERVER_PORT")
+    protocol = environ.get("SERVER_PROTOCOL")
+    if isinstance(protocol, str) and protocol.startswith("HTTP/"):
+        scope["http_version"] = protocol[5:]
+    extra = {key: value for key, value in environ.items()
+             if key not in _IN_THE_SCOPE and not key.startswith("HTTP_")}
+    if extra:
+        scope[EXTRA_ENVIRON] = extra
+    else:
+        scope.pop(EXTRA_ENVIRON, None)
     scope.update(
         type="http",
         method=environ["REQUEST_METHOD"].upper(),
@@ -130,6 +156,83 @@ def scope_from_environ(environ: dict[str, Any]) -> Scope:
         client=(environ.get("REMOTE_ADDR", ""), int(environ.get("REMOTE_PORT") or 0)),
     )
     return scope
+
+
+def is_environ(value: Any) -> TypeGuard[dict[str, Any]]:
+    """Whether *value* is a WSGI environ rather than an ASGI scope (which
+    always has a ``type``)."""
+    return isinstance(value, dict) and (
+        "type" not in value or "REQUEST_METHOD" in value or "wsgi.version" in value
+    )
+
+
+# CGI variables that PEP 3333 says are native strings, when present.
+_STRINGS = ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME",
+            "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE",
+            "CONTENT_LENGTH", "wsgi.url_scheme")
+_NUMBERS = ("SERVER_PORT", "REMOTE_PORT", "CONTENT_LENGTH")
+
+
+def request_from_environ(environ: dict[str, Any]) -> tuple[Scope, Receive]:
+    """The ASGI scope and receive callable of the request a WSGI environ
+    describes (``app.request_context(environ)``): the body is read from
+    ``wsgi.input`` when the request asks for it, at most ``CONTENT_LENGTH``
+    bytes (nothing without a length, unless ``wsgi.input_terminated``), as
+    Werkzeug reads it.
+
+    :raises BadRequest: the environ is malformed (no ``REQUEST_METHOD``, a
+        CGI value or header that is not a latin-1 ``str``, a port or length
+        that is not a number, a ``wsgi.input`` without ``read``).
+    """
+    if not isinstance(environ, dict):
+        raise BadRequest(f"A WSGI environ is a dict, not {type(environ).__name__}.")
+    method = environ.get("REQUEST_METHOD")
+    if not isinstance(method, str) or not method:
+        raise BadRequest("The WSGI environ has no REQUEST_METHOD; set it to 'GET', 'POST'...")
+    for key, value in environ.items():
+        if not isinstance(key, str):
+            raise BadRequest(f"The WSGI environ has a key that is not a str: {key!r}.")
+        if key in _STRINGS or key.startswith("HTTP_"):
+            if not isinstance(value, str):
+                raise BadRequest(f"The WSGI environ's {key} is {type(value).__name__}; "
+                                 "PEP 3333 makes it a str.")
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                raise BadRequest(f"The WSGI environ's {key} is not latin-1 text (PEP 3333 "
+                                 "carries bytes as latin-1 str).") from None
+    for key in _NUMBERS:
+        if environ.get(key) and not environ[key].strip().isdigit():
+            raise BadRequest(f"The WSGI environ's {key} is {environ[key]!r}, not a number.")
+    stream = environ.get("wsgi.input")
+    if stream is not None and not callable(getattr(stream, "read", None)):
+        raise BadRequest("The WSGI environ's wsgi.input has no read() method; give it a "
+                         "file-like object such as io.BytesIO(body).")
+    length = environ.get("CONTENT_LENGTH")
+    if stream is None:
+        size: int | None = 0
+    elif length:
+        size = int(length)
+    else:
+        size = None if environ.get("wsgi.input_terminated") else 0
+    scope = scope_from_environ(environ)
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        if stream is None or size == 0:
+            body = b""
+        else:
+            body = stream.read() if size is None else stream.read(size)
+        if not isinstance(body, bytes):
+            raise BadRequest(f"The WSGI environ's wsgi.input gave {type(body).__name__}, "
+                             "not bytes.")
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return scope, receive
 
 
 class WSGIApp:
