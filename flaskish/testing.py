@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import weakref
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -123,6 +124,22 @@ class _Sent:
 
 _keys = itertools.count()
 
+class _WeakASGI:
+    """The client's ASGI side (``FlaskClient._asgi``) through a weak
+    reference, for the transports the client holds."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = weakref.ref(client)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = self.client()
+        if client is None:
+            raise RuntimeError("The test client this transport belonged to is gone.")
+        await client._asgi(scope, receive, send)
+
+
 class FlaskClient:
     """Flask's test client: ``app.test_client()``.
 
@@ -174,7 +191,10 @@ class FlaskClient:
         self._new_contexts: list[tuple[AppContext, RequestContext]] = []
         self._kept: list[tuple[AppContext, RequestContext]] = []
         self._sent: dict[str, _Sent] = {}
-        self._http = TestClient(self._asgi, follow_redirects=False, client=CLIENT_ADDRESS)
+        # The transports reach the client through a weak reference: Werkzeug's
+        # client forms no cycle, so an app goes as soon as its client does.
+        self._weak_asgi = _WeakASGI(self)
+        self._http = TestClient(self._weak_asgi, follow_redirects=False, client=CLIENT_ADDRESS)
         self._jar = ClientCookies(self._http.cookies)
         # Before httpx stores a response's cookies, drop the ones they replace.
         self._http.event_hooks = {"response": [self._jar.replace_from]}
@@ -312,7 +332,7 @@ class FlaskClient:
         key, url, body = self._start(environ)
         if self._async_http is None:
             self._async_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self._asgi, client=CLIENT_ADDRESS),
+                transport=httpx.ASGITransport(app=self._weak_asgi, client=CLIENT_ADDRESS),
                 follow_redirects=False,
                 cookies=self._http.cookies.jar,  # the same jar as the sync side
                 event_hooks={"response": [self._jar.replace_from_async]},
