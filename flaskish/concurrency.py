@@ -361,11 +361,9 @@ async def drive(
             # step fails with that error, so error handling and teardown run.
             value, error = None, exc
             continue
-        run = _ThreadRun(coro, context, lease, lease.threads.token)
+        run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(
-                run.run, outcome, limiter=lease.threads.threads
-            )
+            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.threads)
             return result
         finally:
             lease.release()
@@ -374,24 +372,29 @@ async def drive(
 class _ThreadRun:
     """The sync stretches of one request, on its thread."""
 
-    __slots__ = ("context", "coro", "lease", "token")
+    __slots__ = ("context", "coro", "lease", "step", "token")
 
     def __init__(
         self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, lease: _Lease,
-        token: anyio.lowlevel.EventLoopToken,
+        token: anyio.lowlevel.EventLoopToken, step: _Step,
     ) -> None:
         self.coro = coro
         self.context = context
         self.lease = lease
         self.token = token
+        self.step: _Step | None = step
 
-    def run(self, step: _Step) -> Any:
+    def run(self) -> Any:
         outer = _thread_state.token, _thread_state.lease
         _thread_state.token, _thread_state.lease = self.token, self.lease
+        step, self.step = self.step, None
         try:
-            return self._run(step)
+            return self._run(step)  # type: ignore[arg-type]
         finally:
             _thread_state.token, _thread_state.lease = outer
+            # An idle anyio worker keeps its last job (this method) until the
+            # next one: let go of the request's coroutine, context and app.
+            self.coro = self.context = None  # type: ignore[assignment]
 
     def _run(self, step: _Step) -> Any:
         context, coro = self.context, self.coro

@@ -10,8 +10,10 @@ nothing here starts a thread.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -92,16 +94,17 @@ class ThreadPool:
         self.on_shed = on_shed
         self._state: RunVar[_LoopThreads] = RunVar("flaskish.threads")
         # The last loop's state (a RunVar lookup costs a microsecond, and is
-        # made for every def request).
-        self._last: tuple[object, _LoopThreads] | None = None
+        # made for every def request), the loop held weakly: a closed loop
+        # must not keep what it ran (and so the app) alive.
+        self._last: tuple[weakref.ref[Any], _LoopThreads] | None = None
 
     def _threads(self) -> _LoopThreads:
         try:
-            loop: object = asyncio.get_running_loop()
+            loop: Any = asyncio.get_running_loop()
         except RuntimeError:  # another anyio backend
             loop = None
         last = self._last
-        if last is not None and last[0] is loop and loop is not None:
+        if last is not None and loop is not None and last[0]() is loop:
             return last[1]
         try:
             state = self._state.get()
@@ -123,7 +126,8 @@ class ThreadPool:
                 ) from None
             state = _LoopThreads(size, parked, timeout)
             self._state.set(state)
-        self._last = loop, state
+        if loop is not None:
+            self._last = weakref.ref(loop), state
         return state
 
     async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
