@@ -18,6 +18,7 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,9 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# What a cookie's name, domain or expiry may not hold: it would end the header,
+# or start another attribute or cookie. (Werkzeug quotes the value and the path.)
+_cookie_breaking = re.compile(r"[\x00-\x1f\x7f;]")
 
 # Per-class caches of what every response computes the same way.
 _content_types: dict[str, str] = {}
@@ -157,6 +161,48 @@ class Response(SansIOResponse):
         if ctx is not None:
             return int(ctx.app.config["MAX_COOKIE_SIZE"])
         return SansIOResponse.max_cookie_size
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: timedelta | int | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Set a cookie, as Flask does (Werkzeug's ``dump_cookie``): a value
+        with characters a cookie cannot hold (``;``, a space, a control
+        character, non-ASCII text) is sent quoted, with octal escapes, and
+        read back as it was set. ``delete_cookie`` comes here too.
+
+        :raises ValueError: *key* holds a control character, ``;`` or
+            ``=``, or *domain* or a string *expires* holds a control
+            character or ``;`` (Werkzeug would send a broken header, or fail
+            when it is sent).
+        """
+        if not key or _cookie_breaking.search(key) or "=" in key:
+            raise ValueError(
+                f"The cookie name {key!r} cannot be sent: a cookie name must be non-empty and "
+                "hold no control character, ';' or '='. Use a fixed name such as "
+                "set_cookie('prefs', value) and put the data in the value, which is quoted "
+                "for you."
+            )
+        for what, text, instead in (
+            ("domain", domain, "the host name alone, such as domain='example.com'"),
+            ("expires", expires, "a datetime or a timestamp"),
+        ):
+            if isinstance(text, str) and _cookie_breaking.search(text):
+                raise ValueError(
+                    f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
+                    f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
+                )
+        super().set_cookie(key, value, max_age, expires, path, domain, secure, httponly,
+                           samesite, partitioned)
 
     @classmethod
     def force_type(cls, response: Any, environ: Any = None) -> Response:
