@@ -26,6 +26,7 @@ from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
+from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
 from .proxy_fix import refuse_werkzeug_proxy_fix
@@ -126,6 +127,8 @@ class Flask(Templating, Pipeline, Urls):
         "PREFERRED_URL_SCHEME": "http",
         "TEMPLATES_AUTO_RELOAD": None,
         "MAX_COOKIE_SIZE": 4093,
+        "MAX_REQUEST_HEADERS": 100,
+        "MAX_HEADER_SIZE": 8190,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
         "THREAD_POOL_SIZE": 40,
         "THREAD_POOL_PARKED": 1000,
@@ -182,6 +185,8 @@ class Flask(Templating, Pipeline, Urls):
         self.after_serving_funcs: list[Callable[..., Any]] = []
         self.while_serving_gens: list[Callable[..., Any]] = []
         self._got_first_request = False
+        #: ``MAX_REQUEST_HEADERS`` / ``MAX_HEADER_SIZE``, checked first (431).
+        self.header_limits = HeaderLimits(self)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
             lambda: self.config["THREAD_POOL_SIZE"], lambda: self.config["THREAD_POOL_PARKED"],
@@ -217,10 +222,15 @@ class Flask(Templating, Pipeline, Urls):
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI entry point: ``uvicorn module:app``."""
-        if self._serve_wsgi is not None and scope["type"] == "http":
-            await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
-            return
+        """The ASGI entry point: ``uvicorn module:app``. Too many or too
+        large request headers are answered with a 431 before anything else."""
+        if scope["type"] == "http":
+            if (refusal := self.header_limits.refusal(scope["headers"])) is not None:
+                await refuse_headers(send, refusal)
+                return
+            if self._serve_wsgi is not None:
+                await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
+                return
         await self.asgi_app(scope, receive, send)
 
     @property
@@ -439,6 +449,7 @@ class Flask(Templating, Pipeline, Urls):
     async def _serving(self) -> AsyncIterator[None]:
         running: list[Any] = []
         threshold = self._blocking_threshold()  # a bad value fails before anything starts
+        self.header_limits.validate()
         async with self.app_context():
             await drive(_start_serving(self, running), self.thread_pool)
         try:
