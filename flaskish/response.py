@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import generate_etag
+from werkzeug.http import dump_cookie, generate_etag
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import get_content_type
 
@@ -48,6 +48,9 @@ _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # What a cookie's name, domain or expiry may not hold: it would end the header,
 # or start another attribute or cookie. (Werkzeug quotes the value and the path.)
 _cookie_breaking = re.compile(r"[\x00-\x1f\x7f;]")
+# What Werkzeug 3.1's dump_cookie leaves raw inside a quoted value (its
+# _cookie_slash_re stops at \x19, though its escape table covers \x00-\x1f).
+_cookie_unescaped = re.compile(r"[\x1a-\x1f]")
 
 # Per-class caches of what every response computes the same way.
 _content_types: dict[str, str] = {}
@@ -178,7 +181,9 @@ class Response(SansIOResponse):
         """Set a cookie, as Flask does (Werkzeug's ``dump_cookie``): a value
         with characters a cookie cannot hold (``;``, a space, a control
         character, non-ASCII text) is sent quoted, with octal escapes, and
-        read back as it was set. ``delete_cookie`` comes here too.
+        read back as it was set. ``delete_cookie`` comes here too. (Werkzeug
+        3.1 leaves ``\x1a``-``\x1f`` raw in the quotes, a header no server
+        can send; they are escaped here like the other control characters.)
 
         :raises ValueError: *key* holds a control character, ``;`` or
             ``=``, or *domain* or a string *expires* holds a control
@@ -201,8 +206,13 @@ class Response(SansIOResponse):
                     f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
                     f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
                 )
-        super().set_cookie(key, value, max_age, expires, path, domain, secure, httponly,
-                           samesite, partitioned)
+        header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
+                             max_size=self.max_cookie_size, samesite=samesite,
+                             partitioned=partitioned)
+        if _cookie_unescaped.search(header):
+            # Only the quoted value can hold these (the rest is checked above).
+            header = _cookie_unescaped.sub(lambda m: f"\\{ord(m.group()):03o}", header)
+        self.headers.add("Set-Cookie", header)
 
     @classmethod
     def force_type(cls, response: Any, environ: Any = None) -> Response:
