@@ -29,6 +29,7 @@ from .globals import _cv_request
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import start_serving, stop_serving
+from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
 from .proxy_fix import refuse_werkzeug_proxy_fix
@@ -129,6 +130,8 @@ class Flask(Templating, Pipeline, Urls):
         "PREFERRED_URL_SCHEME": "http",
         "TEMPLATES_AUTO_RELOAD": None,
         "MAX_COOKIE_SIZE": 4093,
+        "MAX_REQUEST_HEADERS": 100,
+        "MAX_HEADER_SIZE": 8190,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
         "THREAD_POOL_SIZE": 40,
         "THREAD_POOL_PARKED": 1000,
@@ -188,6 +191,8 @@ class Flask(Templating, Pipeline, Urls):
         # What the app owns calls it back through a weak proxy: a cycle would
         # keep an app nothing refers to alive until the cyclic GC runs.
         this = weakref.proxy(self)
+        #: ``MAX_REQUEST_HEADERS`` / ``MAX_HEADER_SIZE``, checked first (431).
+        self.header_limits = HeaderLimits(this)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
             lambda: this.config["THREAD_POOL_SIZE"], lambda: this.config["THREAD_POOL_PARKED"],
@@ -223,10 +228,15 @@ class Flask(Templating, Pipeline, Urls):
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI entry point: ``uvicorn module:app``."""
-        if self._serve_wsgi is not None and scope["type"] == "http":
-            await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
-            return
+        """The ASGI entry point: ``uvicorn module:app``. Too many or too
+        large request headers are answered with a 431 before anything else."""
+        if scope["type"] == "http":
+            if (refusal := self.header_limits.refusal(scope["headers"])) is not None:
+                await refuse_headers(send, refusal)
+                return
+            if self._serve_wsgi is not None:
+                await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
+                return
         await self.asgi_app(scope, receive, send)
 
     @property
@@ -452,6 +462,7 @@ class Flask(Templating, Pipeline, Urls):
     async def _serving(self) -> AsyncIterator[None]:
         running: list[Any] = []
         threshold = self._blocking_threshold()  # a bad value fails before anything starts
+        self.header_limits.validate()
         async with self.app_context():
             await drive(start_serving(self, running), self.thread_pool)
         try:

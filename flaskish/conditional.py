@@ -1,13 +1,22 @@
 """Conditional and range responses: a 304 when the client's copy is
 current, a 206 (or 416) for a ``Range`` request, as Werkzeug's
 ``Response.make_conditional`` answers them. The header parsing is
-Werkzeug's (:mod:`werkzeug.http`)."""
+Werkzeug's (:mod:`werkzeug.http`).
+
+As in Werkzeug, a ``Range`` that does not give exactly one satisfiable
+byte range (malformed, ``bytes=-0``, an end before its start, a start past
+the end, another unit, several ranges) raises
+``RequestedRangeNotSatisfiable``: a 416 with ``Content-Range: bytes */<size>``
+that the app's ``errorhandler(416)`` may answer. Where Werkzeug checks the
+range first, the preconditions come first here, in RFC 9110's order: a
+matching ``If-None-Match`` is a 304 whatever the ``Range``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import (
     parse_date,
     parse_etags,
@@ -38,7 +47,10 @@ def make_conditional(
 
     A body with a ``narrow(start, stop)`` method (a file being sent) is
     narrowed to the range without being read; any other body is read and
-    sliced.
+    sliced. An empty body ignores ``Range`` (as Werkzeug).
+
+    :raises RequestedRangeNotSatisfiable: the ``Range`` gives no single
+        satisfiable byte range (the body is closed first).
     """
     if request.method not in ("GET", "HEAD"):
         return response
@@ -72,7 +84,7 @@ def _not_modified(request: Request, etag: str | None, modified: datetime | None)
 def _apply_range(response: Response, request: Request, etag: str | None,
                  modified: datetime | None, length: int) -> None:
     header = request.headers.get("range")
-    if header is None:
+    if header is None or not length:
         return
     if_range = parse_if_range_header(request.headers.get("if-range"))
     if if_range.etag is not None or if_range.date is not None:
@@ -85,17 +97,12 @@ def _apply_range(response: Response, request: Request, etag: str | None,
         if not current:
             return  # the client's copy is stale: send it all
     parsed = parse_range_header(header)
-    if parsed is None or parsed.units != "bytes":
-        return  # a malformed Range header is ignored (RFC 9110)
-    span = parsed.range_for_length(length)
+    # None for a malformed header, another unit, several ranges, an empty or
+    # past-the-end range: Werkzeug's refusals, and so Flask's.
+    span = parsed.range_for_length(length) if parsed is not None else None
     if span is None:
-        if len(parsed.ranges) > 1:
-            return  # several ranges: sent whole, as Werkzeug does
-        response.status_code = 416
-        response.headers["Content-Range"] = f"bytes */{length}"
-        del response.headers["content-length"]
-        _replace_body(response, b"")
-        return
+        _replace_body(response, None)  # closes a file given open
+        raise RequestedRangeNotSatisfiable(length=length)
     start, stop = span
     response.status_code = 206
     response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{length}"

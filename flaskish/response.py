@@ -18,13 +18,14 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import generate_etag
+from werkzeug.http import dump_cookie, generate_etag
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import get_content_type
 
@@ -44,6 +45,12 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# What a cookie's name, domain or expiry may not hold: it would end the header,
+# or start another attribute or cookie. (Werkzeug quotes the value and the path.)
+_cookie_breaking = re.compile(r"[\x00-\x1f\x7f;]")
+# What Werkzeug 3.1's dump_cookie leaves raw inside a quoted value (its
+# _cookie_slash_re stops at \x19, though its escape table covers \x00-\x1f).
+_cookie_unescaped = re.compile(r"[\x1a-\x1f]")
 
 # Per-class caches of what every response computes the same way.
 _content_types: dict[str, str] = {}
@@ -159,6 +166,55 @@ class Response(SansIOResponse):
         if ctx is not None:
             return int(ctx.app.config["MAX_COOKIE_SIZE"])
         return SansIOResponse.max_cookie_size
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: timedelta | int | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Set a cookie, as Flask does (Werkzeug's ``dump_cookie``): a value
+        with characters a cookie cannot hold (``;``, a space, a control
+        character, non-ASCII text) is sent quoted, with octal escapes, and
+        read back as it was set. ``delete_cookie`` comes here too. (Werkzeug
+        3.1 leaves ``\x1a``-``\x1f`` raw in the quotes, a header no server
+        can send; they are escaped here like the other control characters.)
+
+        :raises ValueError: *key* holds a control character, ``;`` or
+            ``=``, or *domain* or a string *expires* holds a control
+            character or ``;`` (Werkzeug would send a broken header, or fail
+            when it is sent).
+        """
+        if not key or _cookie_breaking.search(key) or "=" in key:
+            raise ValueError(
+                f"The cookie name {key!r} cannot be sent: a cookie name must be non-empty and "
+                "hold no control character, ';' or '='. Use a fixed name such as "
+                "set_cookie('prefs', value) and put the data in the value, which is quoted "
+                "for you."
+            )
+        for what, text, instead in (
+            ("domain", domain, "the host name alone, such as domain='example.com'"),
+            ("expires", expires, "a datetime or a timestamp"),
+        ):
+            if isinstance(text, str) and _cookie_breaking.search(text):
+                raise ValueError(
+                    f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
+                    f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
+                )
+        header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
+                             max_size=self.max_cookie_size, samesite=samesite,
+                             partitioned=partitioned)
+        if _cookie_unescaped.search(header):
+            # Only the quoted value can hold these (the rest is checked above).
+            header = _cookie_unescaped.sub(lambda m: f"\\{ord(m.group()):03o}", header)
+        self.headers.add("Set-Cookie", header)
 
     @classmethod
     def force_type(cls, response: Any, environ: Any = None) -> Response:

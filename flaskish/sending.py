@@ -4,7 +4,7 @@ A file is never read whole into memory: its body is an iterator of chunks,
 read on the request's worker thread (so sending a large file from an
 ``async def`` view never blocks the event loop). Responses answer
 conditional requests (``If-None-Match``, ``If-Modified-Since`` → 304) and
-byte ranges (``Range`` → 206, or 416 past the end).
+byte ranges (``Range`` → 206, or 416 for every range Werkzeug refuses).
 """
 
 from __future__ import annotations
