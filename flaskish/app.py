@@ -32,7 +32,7 @@ from .lifespan import start_serving, stop_serving
 from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
-from .proxy_fix import refuse_werkzeug_proxy_fix
+from .proxy_fix import note_werkzeug_proxy_fix
 from .request import Request
 from .response import Response
 from .router import Router
@@ -252,7 +252,7 @@ class Flask(Templating, Pipeline, Urls):
 
     @wsgi_app.setter
     def wsgi_app(self, value: Callable[..., Any]) -> None:
-        refuse_werkzeug_proxy_fix(value, self._default_wsgi_app)
+        note_werkzeug_proxy_fix(value, self._default_wsgi_app, self.logger)
         self._wsgi_app = value
         self._serve_wsgi = None if value is self._default_wsgi_app else value
 

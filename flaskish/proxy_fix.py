@@ -36,6 +36,7 @@ Lifespan messages pass through untouched.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,7 @@ from .wsgi import ORIG_KEY
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ORIG_KEY", "ProxyFix", "refuse_werkzeug_proxy_fix"]
+__all__ = ["ORIG_KEY", "ProxyFix", "note_werkzeug_proxy_fix"]
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _KNOBS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
@@ -227,13 +228,19 @@ def _parse_allowed(value: str | Iterable[str] | None) -> list[_Network] | None:
     return networks
 
 
-def refuse_werkzeug_proxy_fix(value: object, default_wsgi_app: object) -> None:
-    """Raise ``TypeError`` if *value* (being assigned to ``app.wsgi_app``)
-    is Werkzeug's ``ProxyFix``, naming the ``flaskish.ProxyFix`` line to
-    write instead with the same counts. Other WSGI middleware is served.
+def note_werkzeug_proxy_fix(
+    value: object, default_wsgi_app: object, logger: logging.Logger
+) -> None:
+    """Log (at ``INFO``: shown in debug mode) if *value*, being assigned to
+    ``app.wsgi_app``, is Werkzeug's ``ProxyFix``, naming the
+    ``flaskish.ProxyFix`` line to write instead with the same counts. It is
+    served as any WSGI middleware, through the WSGI adapter: correct, and
+    slower than the native middleware. Not a warning: Flask-Login's test
+    suite assigns it with warnings as errors, and must pass unchanged.
 
     :param value: what is assigned to ``app.wsgi_app``.
     :param default_wsgi_app: the app's own WSGI callable.
+    :param logger: the app's logger.
     """
     module = sys.modules.get("werkzeug.middleware.proxy_fix")  # set if value can be one
     if module is None or not isinstance(value, module.ProxyFix):
@@ -242,8 +249,9 @@ def refuse_werkzeug_proxy_fix(value: object, default_wsgi_app: object) -> None:
     inner = getattr(value, "app", default_wsgi_app)
     keep = "" if inner is default_wsgi_app else (
         f", and keep the WSGI middleware it wrapped ({inner!r}) on app.wsgi_app")
-    raise TypeError(
-        "Werkzeug's ProxyFix cannot wrap app.wsgi_app in flaskish: flaskish.ProxyFix takes the "
-        f"same arguments and wraps app.asgi_app. Write `app.asgi_app = flaskish.ProxyFix("
-        f"app.asgi_app, {knobs})` instead{keep}."
+    logger.info(
+        "Werkzeug's ProxyFix on app.wsgi_app is served through flaskish's WSGI adapter, "
+        "which costs a thread hand-off per request: flaskish.ProxyFix takes the same "
+        "arguments and runs on the event loop. Write `app.asgi_app = flaskish.ProxyFix("
+        "app.asgi_app, %s)` instead%s.", knobs, keep,
     )

@@ -52,8 +52,10 @@ class Router(starlette.routing.Router):
         kind = scope["type"]
         if kind == "http":
             path = route_path(scope) or "/"
-            if path[:2] == "//":
-                path = "/" + path.lstrip("/")  # Werkzeug ignores leading slashes
+            if path[:1] != "/" or path[:2] == "//":
+                # Werkzeug matches "/" + the path without its leading slashes
+                # (a test client may send "page" or "//page").
+                path = "/" + path.lstrip("/")
             url_map, app = self.url_map, self._app
             dispatch = app._handle_http
             if url_map.host_matching or app.subdomain_matching:

@@ -263,6 +263,9 @@ class FlaskClient:
                 environ = exchange.send(self._send(environ))
             except StopIteration as stop:
                 return stop.value
+            except BaseException:
+                exchange.close()  # the app raised: the request's input is closed
+                raise
 
     async def _exchange_async(
         self, exchange: Generator[dict[str, Any], TestResponse, TestResponse]
@@ -273,6 +276,9 @@ class FlaskClient:
                 environ = exchange.send(await self._send_async(environ))
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
+            except BaseException:
+                exchange.close()  # the app raised: the request's input is closed
+                raise
 
     def _exchange(
         self, environ: dict[str, Any], follow_redirects: bool
@@ -280,7 +286,12 @@ class FlaskClient:
         """The requests of one ``open`` call, sans I/O: yields each environ
         to send, is sent its response, returns the final response."""
         source = environ.get("wsgi.input")
-        response = yield environ
+        try:
+            response = yield environ
+        except GeneratorExit:
+            if source is not None and callable(getattr(source, "close", None)):
+                source.close()
+            raise
         history: list[TestResponse] = []
         seen: set[tuple[str | None, int]] = set()
         while follow_redirects and response.status_code in REDIRECT_STATUSES:

@@ -398,3 +398,11 @@ def test_allowed_methods_and_options_are_per_domain(client: FlaskClient) -> None
     assert response.headers["Allow"] == "OPTIONS, POST"
     assert api.put("http://api.example.com/").status_code == 405
     assert api.post("http://example.com/").status_code == 405
+
+
+def test_a_path_without_its_leading_slash_is_matched_as_werkzeug_matches_it() -> None:
+    """Werkzeug matches ``"/" + path_info.lstrip("/")``: Flask-Cors's tests
+    call ``client.get("name")``."""
+    app = Flask(__name__, static_folder=None)
+    app.add_url_rule("/page", "page", lambda: "page")
+    assert app.test_client().get("page").text == "page"

@@ -2,12 +2,14 @@
 trusted ``X-Forwarded-*`` values reach ``request.remote_addr``, ``scheme``,
 ``host``, ``root_path``, ``url`` and ``url_for(_external=True)``; the
 untrusted ones, the ones an unconfigured knob covers and the bad ones never
-do. Werkzeug's own ``ProxyFix`` on ``app.wsgi_app`` is refused with the line
-to write instead."""
+do. Werkzeug's own ``ProxyFix`` on ``app.wsgi_app`` still works (through the
+WSGI adapter), and the line to write instead is logged."""
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from typing import Any
 
 import anyio
@@ -311,32 +313,40 @@ def test_an_entry_that_is_not_an_address_is_refused(app: Flask) -> None:
 # -- Werkzeug's ProxyFix on app.wsgi_app ----------------------------------------------
 
 
-def test_werkzeugs_proxy_fix_on_wsgi_app_names_the_line_to_write(
-    app: Flask, client: FlaskClient
+def test_werkzeugs_proxy_fix_on_wsgi_app_works_and_logs_the_line_to_write(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Flask-Login's own test suite assigns Werkzeug's ProxyFix to
+    ``app.wsgi_app``, with warnings as errors: it must keep working,
+    unchanged, so the advice is logged (INFO: shown in debug mode)."""
     where(app)
-    with pytest.raises(TypeError) as raised:
+    with caplog.at_level(logging.INFO, logger=app.logger.name), warnings.catch_warnings():
+        warnings.simplefilter("error")
         app.wsgi_app = WerkzeugProxyFix(app.wsgi_app, x_for=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
-    message = str(raised.value)
+    message = caplog.records[-1].getMessage()
     line = "app.asgi_app = flaskish.ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1, " \
         "x_port=0, x_prefix=1)"
     assert f"`{line}`" in message and "wraps app.wsgi_app" not in message
-    assert client.get("/where", headers=PROXY).json == UNTOUCHED  # nothing was assigned
+    through_wsgi = client.get("/where", headers=PROXY).json
+    assert through_wsgi["external"] == "https://shop.example/store/where"
+    app.wsgi_app = app._default_wsgi_app  # type: ignore[method-assign]
+    assert client.get("/where", headers=PROXY).json == UNTOUCHED
     exec(re.search(r"`(.+?)`", message)[1], {"app": app, "flaskish": flaskish})  # type: ignore[index]
-    assert client.get("/where", headers=PROXY).json["external"] == (
-        "https://shop.example/store/where")
+    assert client.get("/where", headers=PROXY).json == through_wsgi
 
 
-def test_the_message_says_to_keep_the_middleware_werkzeugs_proxy_fix_wrapped(
-    app: Flask
+def test_the_advice_says_to_keep_the_middleware_werkzeugs_proxy_fix_wrapped(
+    app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     inner = app.wsgi_app
 
     def other(environ: Any, start_response: Any) -> Any:
         return inner(environ, start_response)  # pragma: no cover - never called
 
-    with pytest.raises(TypeError, match=r"keep the WSGI middleware it wrapped .* on app.wsgi_app"):
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
         app.wsgi_app = WerkzeugProxyFix(other, x_for=2)  # type: ignore[method-assign]
+    assert re.search(r"keep the WSGI middleware it wrapped .* on app.wsgi_app",
+                     caplog.records[-1].getMessage())
 
 
 # -- url_for with SERVER_NAME ---------------------------------------------------------
