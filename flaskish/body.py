@@ -16,11 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import unquote_to_bytes
 
-from starlette.datastructures import Headers as StarletteHeaders
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from werkzeug.datastructures import CombinedMultiDict, Headers, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
@@ -31,6 +28,7 @@ from werkzeug.exceptions import (
 
 from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
 from .files import FileStorage
+from .formparser import parse_multipart, parse_urlencoded
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope
@@ -178,19 +176,18 @@ class RequestBody:
 
     # -- reading -------------------------------------------------------------
 
-    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+    async def _chunks(self, form_limit: int | None = None) -> AsyncGenerator[bytes, None]:
         """The body as it arrives, once. Refused with 413 before reading when
-        the declared length is over ``max_content_length``, and as soon as
-        the received bytes pass it (the excess is never buffered)."""
+        the declared length is over ``max_content_length`` (or *form_limit*,
+        for a urlencoded form), and as soon as the received bytes pass it
+        (the excess is never buffered)."""
         if self._consumed:
             raise RuntimeError("The request body was already read.")
-        self._consumed = True
         limit = self.max_content_length
         declared = self.content_length
-        if limit is not None and declared is not None and declared > limit:
-            raise RequestEntityTooLarge(
-                f"The request body is {declared} bytes; this server accepts at most {limit}."
-            )
+        if declared is not None:
+            _check_size(declared, limit, form_limit, declared=True)
+        self._consumed = True
         received = 0
         while True:
             message = await self._receive()
@@ -199,21 +196,20 @@ class RequestBody:
                 raise ClientDisconnected("The client disconnected while sending the body.")
             chunk = message.get("body", b"")
             received += len(chunk)
-            if limit is not None and received > limit:
-                raise RequestEntityTooLarge(
-                    f"The request body is over {limit} bytes, the most this server accepts."
-                )
+            _check_size(received, limit, form_limit, declared=False)
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
                 break
 
-    async def _read_body(self) -> BodyBytes:
+    async def _read_body(self, form_limit: int | None = None) -> BodyBytes:
         if self._body is None:
             if self._consumed:
                 self._body = b""
             else:
-                self._body = b"".join([chunk async for chunk in self._chunks()])
+                # Nothing but this expression holds the chunks: a 413 raised
+                # while reading leaves no part of the body reachable from it.
+                self._body = b"".join([chunk async for chunk in self._chunks(form_limit)])
         return BodyBytes(self._body)
 
     async def _load_form(self) -> FormDict:
@@ -239,35 +235,14 @@ class RequestBody:
     async def _parse_form(self, mimetype: str) -> list[tuple[str, Any]]:
         max_memory, max_parts = self.max_form_memory_size, self.max_form_parts
         if mimetype == "application/x-www-form-urlencoded":
-            body = await self._read_body()
-            if max_memory is not None and len(body) > max_memory:
+            body = await self._read_body(form_limit=max_memory)
+            if max_memory is not None and len(body) > max_memory:  # read before, by get_data()
                 raise RequestEntityTooLarge(
                     f"The form is {len(body)} bytes; MAX_FORM_MEMORY_SIZE allows {max_memory}."
                 )
-            fields = [field for field in bytes(body).split(b"&") if field]
-            if max_parts is not None and len(fields) > max_parts:
-                raise RequestEntityTooLarge(
-                    f"The form has {len(fields)} fields; MAX_FORM_PARTS allows {max_parts}."
-                )
-            return [(_form_text(name), _form_text(value))
-                    for name, _, value in (field.partition(b"=") for field in fields)]
+            return parse_urlencoded(body, max_parts)
         stream = self._chunks() if self._body is None else _once(self._body)
-        parser = MultiPartParser(
-            StarletteHeaders(raw=self.scope.get("headers", [])), stream,
-            max_files=max_parts or float("inf"), max_fields=max_parts or float("inf"),
-            max_part_size=max_memory or 2**63,
-        )
-        try:
-            form = await parser.parse()
-        except MultiPartException as exc:
-            message = str(exc)
-            if "exceeded" in message or "Too many" in message:
-                raise RequestEntityTooLarge(message) from None
-            raise BadRequest(f"The multipart form could not be parsed: {message}") from None
-        except BaseException:
-            _close_uploads(parser)  # a disconnect or a 413 mid-upload leaves no temp file
-            raise
-        return list(form.multi_items())
+        return await parse_multipart(self.scope.get("headers", []), stream, max_memory, max_parts)
 
     async def _load_files(self) -> FormDict:
         await self._load_form()
@@ -286,7 +261,13 @@ class RequestBody:
             try:
                 self._json = _wrap_json(_json_loads(body))
             except ValueError as exc:
-                self._json_error = exc
+                # Kept without its traceback, whose frames hold this request
+                # (and so its body) in a cycle only the garbage collector frees.
+                self._json_error = exc.with_traceback(None)
+            except RecursionError:
+                # `[[[[...` nested deeper than the parser's stack: a 400, as
+                # docs/request-data.md promises (Flask answers 500).
+                self._json_error = ValueError("The JSON body is nested too deeply to parse.")
         if self._json_error is not None:
             return None if silent else self.on_json_loading_failed(self._json_error)
         return self._json
@@ -358,11 +339,11 @@ class RequestBody:
             self.form  # noqa: B018 - loads the form, as Flask's flag asks
         if self._body is not None or (self._consumed and self._form is not None):
             body = BodyBytes(self._body or b"")
-            return BodyText(body.decode()) if as_text else body
+            return BodyText(body.decode("utf-8", "replace")) if as_text else body
 
         async def load() -> Any:
             body = await self._read_body()
-            return BodyText(body.decode()) if as_text else body
+            return BodyText(body.decode("utf-8", "replace")) if as_text else body
 
         return self._load("data", load, "data = await request.get_data()")
 
@@ -491,19 +472,19 @@ def _json_loads(body: bytes) -> Any:
     return ctx.app.json.loads(body) if ctx is not None else json.loads(body)
 
 
-def _form_text(raw: bytes) -> str:
-    """A urlencoded name or value: ``+`` is a space, ``%XX`` a byte, and the
-    bytes are UTF-8 (invalid sequences replaced), as Flask decodes them."""
-    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
-
-
-def _close_uploads(parser: MultiPartParser) -> None:
-    for _, value in parser.items:
-        if isinstance(value, UploadFile):
-            value.file.close()
-    # The file being written when the error struck is not in items yet.
-    for file in getattr(parser, "_files_to_close_on_error", ()):
-        file.close()
+def _check_size(size: int, limit: int | None, form_limit: int | None, declared: bool) -> None:
+    """Refuse a body (its declared length, or what has arrived so far) over
+    ``MAX_CONTENT_LENGTH`` or, for a urlencoded form, ``MAX_FORM_MEMORY_SIZE``."""
+    if limit is not None and size > limit:
+        raise RequestEntityTooLarge(
+            f"The request body is {size} bytes; this server accepts at most {limit}." if declared
+            else f"The request body is over {limit} bytes, the most this server accepts."
+        )
+    if form_limit is not None and size > form_limit:
+        raise RequestEntityTooLarge(
+            f"The form is {size} bytes; MAX_FORM_MEMORY_SIZE allows {form_limit}." if declared
+            else f"The form is over {form_limit} bytes, the most MAX_FORM_MEMORY_SIZE allows."
+        )
 
 
 def run_ready(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -304,7 +304,10 @@ async def _on_loop(
                 yielded = context.run(coro.throw, error)
         except StopIteration as stop:
             return _Done(stop.value)
-        value = error = None
+        finally:
+            # An error thrown in has this frame in its traceback: kept here,
+            # it would hold the frame, and the request, in a reference cycle.
+            value = error = None
         if type(yielded) is _Step:
             if yielded.kind == _ASYNC or is_async_callable(yielded.func):
                 value = _INLINE
@@ -344,6 +347,7 @@ async def drive(
     first = True
     while True:
         outcome = await _on_loop(coro, context, value, error)
+        value = error = None  # (see _on_loop)
         if isinstance(outcome, _Done):
             return outcome.value  # type: ignore[no-any-return]
         if context is None:
@@ -416,6 +420,8 @@ class _ThreadRun:
                             yielded = context.run(coro.throw, error)
                     except StopIteration as stop:
                         return stop.value
+                    finally:
+                        value = error = None  # (see _on_loop)
                     if _is_sync_step(yielded):
                         step = yielded
                         break
@@ -444,6 +450,7 @@ class _ThreadRun:
                 except BaseException as exc:
                     error = exc
             outcome = await _on_loop(self.coro, self.context, value, error)
+            value = error = None  # (see _on_loop)
         finally:
             lease.unpark()
         if type(outcome) is _Step:
@@ -468,7 +475,8 @@ def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
             step = coro.send(value) if error is None else coro.throw(error)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        value = error = None
+        finally:
+            value = error = None  # (see _on_loop)
         try:
             if type(step) is not _Step:
                 raise RuntimeError(
@@ -537,6 +545,18 @@ def resolve(value: Any) -> Any:
     return value
 
 
+async def _capture(func: Callable[[], Awaitable[T]]) -> tuple[bool, Any]:
+    """``(True, result)`` or ``(False, error)``: an error carried back to the
+    worker thread as a value. Raised through ``anyio.from_thread.run``, it
+    would be held by the future in one of anyio's frames, which its own
+    traceback holds: a cycle that keeps the request (and its body) until the
+    garbage collector runs."""
+    try:
+        return True, await func()
+    except Exception as exc:
+        return False, exc
+
+
 def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> T:
     """Run an ``async def`` callable from sync code and return its result.
 
@@ -560,7 +580,13 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
 
     token = _thread_state.token
     if token is not None:
-        return anyio.from_thread.run(runner, token=token)
+        ok, value = anyio.from_thread.run(_capture, runner, token=token)
+        if ok:
+            return value  # type: ignore[no-any-return]
+        try:
+            raise value
+        finally:
+            del value  # its traceback holds this frame (see _on_loop)
     if on_event_loop():
         name = getattr(func, "__qualname__", repr(func))
         raise RuntimeError(

@@ -300,6 +300,7 @@ class Pipeline(Scaffold):
             if error is not None and self.should_ignore_error(error):
                 error = None
             await ctx._teardown(error)
+            error = None  # its traceback holds this frame (see _full_dispatch_request)
             if pushed_app_ctx and signals.appcontext_popped.receivers:
                 await signals.send(signals.appcontext_popped, self)
         return ready
@@ -339,11 +340,17 @@ class Pipeline(Scaffold):
                 if not self._plain_overrides
                 else self._method("handle_user_exception", exc)
             )
-        return await (
-            self._finalize_request(rv)
-            if not self._plain_overrides
-            else self._method("finalize_request", rv)
-        )
+        try:
+            return await (
+                self._finalize_request(rv)
+                if not self._plain_overrides
+                else self._method("finalize_request", rv)
+            )
+        finally:
+            # For an HTTP error rv is the error, whose traceback holds this
+            # frame: left here, it would keep both, and the request and body
+            # the frames below hold, in a cycle until the garbage collector.
+            del rv
 
     async def _preprocess_request(self) -> Any:
         """Call the URL value preprocessors, then the ``before_request``
@@ -429,7 +436,10 @@ class Pipeline(Scaffold):
         request = _cv_request.get().request
         handler = self._find_error_handler(e, request.blueprints)
         if handler is None:
-            raise e
+            try:
+                raise e
+            finally:
+                del e  # its traceback holds this frame (see _full_dispatch_request)
         return await call(handler, e)
 
     async def _handle_exception(self, e: Exception) -> Any:
@@ -448,7 +458,10 @@ class Pipeline(Scaffold):
         if propagate:
             if self.debug:
                 await self._send_traceback_page(e)
-            raise e
+            try:
+                raise e
+            finally:
+                del e  # its traceback holds this frame (see _full_dispatch_request)
         self.log_exception((type(e), e, e.__traceback__))
         server_error: Any = InternalServerError(original_exception=e)
         request = _cv_request.get().request
