@@ -70,11 +70,19 @@ async def parse_multipart(
     try:
         form = await parser.parse()
     except MultiPartException as exc:
+        _close_uploads(parser)
         raise BadRequest(f"The multipart form could not be parsed: {exc.message}") from None
     except BaseException:
         _close_uploads(parser)
         raise
-    return list(form.multi_items())
+    items = list(form.multi_items())
+    kept = {id(item.file) for _, item in items if isinstance(item, UploadFile)}
+    if any(id(file) not in kept for file in getattr(parser, "_files_to_close_on_error", ())):
+        # The body ended inside a file (no closing boundary): the file is
+        # incomplete, so the form is refused, and no temporary file is left.
+        _close_uploads(parser)
+        raise BadRequest("The multipart form ended inside an uploaded file.")
+    return items
 
 
 class _MultiPartParser(MultiPartParser):
