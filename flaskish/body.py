@@ -17,6 +17,7 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
 from starlette.datastructures import UploadFile
 from werkzeug.datastructures import CombinedMultiDict, Headers, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import (
@@ -31,7 +32,7 @@ from .files import FileStorage
 from .formparser import parse_multipart, parse_urlencoded
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope
+    from starlette.types import Message, Receive, Scope
 
 __all__ = ["BodyStream", "RequestBody"]
 
@@ -75,6 +76,10 @@ class JSONArray(AwaitableSelf, list[Any]):
     """A JSON array body (a ``list``) that can also be awaited."""
 
     __slots__ = ()
+
+
+#: How much of an unread body the disconnect check holds for the reader.
+_PUSHBACK_LIMIT = 64 * 1024
 
 
 class Ready:
@@ -162,8 +167,14 @@ class RequestBody:
     _json: Any = _missing
     _json_error: ValueError | None = None
     _consumed = False
-    #: Whether the client went away while the body was being read.
+    #: Whether the client went away (seen while reading the body, by
+    #: :meth:`is_disconnected`, or while a streamed response was sent).
     disconnected = False
+    # Body messages the disconnect check took off the channel before the
+    # body was read (given to the reader first), and whether the last one
+    # of the body has been seen.
+    _pushed_back: list[Message] | None = None
+    _body_complete = False
 
     # -- dual access ---------------------------------------------------------
 
@@ -190,7 +201,8 @@ class RequestBody:
         self._consumed = True
         received = 0
         while True:
-            message = await self._receive()
+            pushed = self._pushed_back
+            message = pushed.pop(0) if pushed else await self._receive()
             if message["type"] == "http.disconnect":
                 self.disconnected = True
                 raise ClientDisconnected("The client disconnected while sending the body.")
@@ -200,7 +212,65 @@ class RequestBody:
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
+                self._body_complete = True
                 break
+
+    # -- is the client still there? -----------------------------------------
+
+    def is_disconnected(self) -> Any:
+        """Whether the client has gone away, checked now, without waiting
+        and without losing any of the body: ``await request.is_disconnected()``
+        in an ``async def`` view or generator, a plain call in ``def`` code.
+        For a loop that does not yield (a streamed response notices a
+        disconnect at its next chunk by itself)."""
+        if in_worker_thread() or not on_event_loop():
+            return self.disconnected or run_in_loop(self._poll_disconnect, False)
+
+        async def check() -> bool:
+            return await self._poll_disconnect(False)
+
+        return Pending("is_disconnected()", check, "await request.is_disconnected()")
+
+    async def _poll_disconnect(self, wait: bool) -> bool:
+        """Whether the server has said the client is gone: the next message
+        on the channel, taken now (or, with *wait*, when it comes). Body
+        messages taken before the body is read are kept for the reader, up
+        to the end of the body or 64 KiB; past that, this stops reading (it
+        would have to hold the body): it answers ``False``, or, with *wait*,
+        never returns."""
+        while not self.disconnected:
+            if self._body_too_big_to_hold():
+                if not wait:
+                    return False
+                await anyio.sleep_forever()
+            message: Message | None = None
+            if wait:
+                message = await self._receive()
+            else:
+                with anyio.move_on_after(0):
+                    message = await self._receive()
+                if message is None:
+                    return False
+            kind = message["type"]
+            if kind == "http.disconnect":
+                self.disconnected = True
+            elif kind == "http.request" and not self._body_complete:
+                if not message.get("more_body", False):
+                    self._body_complete = True
+                if not self._consumed:
+                    if self._pushed_back is None:
+                        self._pushed_back = []
+                    self._pushed_back.append(message)
+            if not wait:
+                return self.disconnected
+        return True
+
+    def _body_too_big_to_hold(self) -> bool:
+        pushed = self._pushed_back
+        if not pushed or self._body_complete:
+            return False
+        held = sum(len(message.get("body", b"")) for message in pushed)
+        return held > _PUSHBACK_LIMIT
 
     async def _read_body(self, form_limit: int | None = None) -> BodyBytes:
         if self._body is None:

@@ -308,7 +308,7 @@ class Pipeline(Scaffold):
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
         scope = ctx.request.scope
         if isinstance(response, Response):
-            await response._send(scope, ctx.send)  # type: ignore[arg-type]
+            await response._send(scope, ctx.send, ctx.request._poll_disconnect)  # type: ignore[arg-type]
         else:
             await await_(response, scope, ctx.request._receive, ctx.send)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -23,6 +24,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import dump_cookie, generate_etag
@@ -475,10 +477,15 @@ class Response(SansIOResponse):
             body = b""
         await send({"type": "http.response.body", "body": body})
 
-    async def _send(self, scope: Scope, send: Send) -> None:
+    async def _send(self, scope: Scope, send: Send, gone: Gone | None = None) -> None:
         """Send over ASGI, closing the body iterator and calling the
         :meth:`call_on_close` functions. A pipeline coroutine: run it with
-        :func:`flaskish.concurrency.drive`."""
+        :func:`flaskish.concurrency.drive`.
+
+        :param gone: tells whether the client went away (``gone(False)``:
+            now; ``gone(True)``: once it has): a streamed body then stops,
+            an async generator cancelled, a sync one closed at its yield.
+        """
         status = self.status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
         try:
@@ -488,25 +495,25 @@ class Response(SansIOResponse):
             await await_(send, {"type": "http.response.start", "status": status,
                                 "headers": self._encode_headers()})
             if with_body and scope.get("method") != "HEAD":
-                await self._stream(send)
+                await self._stream(send, gone)
             await await_(send, {"type": "http.response.body", "body": b""})
         finally:
             await self._close()
 
-    async def _stream(self, send: Send) -> None:
+    async def _stream(self, send: Send, gone: Gone | None) -> None:
         source = self.response
         if isinstance(source, AsyncIterable):
-            async_iterator = source.__aiter__()
-            while (chunk := await await_(_anext, async_iterator)) is not _END:
-                if chunk:
-                    await await_(send, {"type": "http.response.body", "more_body": True,
-                                        "body": _to_bytes(chunk)})
+            # All on the event loop, in one step: the generator, the sends,
+            # and a task that cancels both when the client goes away.
+            await await_(_stream_async, source.__aiter__(), send, gone)
             return
+        # A sync iterator runs on the request's thread, chunk by chunk; the
+        # client is looked for before each chunk is sent (with it, in one
+        # hand-off), and once it is gone the iterator is closed (_close).
         iterator: Iterator[Any] = await call(iter, source)
         while (chunk := await call(next, iterator, _END)) is not _END:
-            if chunk:
-                await await_(send, {"type": "http.response.body", "more_body": True,
-                                    "body": _to_bytes(chunk)})
+            if chunk and not await await_(_send_unless_gone, send, _to_bytes(chunk), gone):
+                return
 
     async def _close(self) -> None:
         source = self.response
@@ -529,7 +536,8 @@ class Response(SansIOResponse):
             await self._send_buffered(scope, send)
         else:
             ctx = _cv_app.get(None)  # the app's pool when there is an app (one pool)
-            await drive(self._send(scope, send), ctx.app.thread_pool if ctx else _default_pool)
+            await drive(self._send(scope, send, receive_gone(receive)),
+                        ctx.app.thread_pool if ctx else _default_pool)
 
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"
@@ -547,11 +555,55 @@ def error_response(cls: type[Response], error: HTTPException) -> Response:
     return cls(error.get_body(), error.code, error.get_headers())
 
 
-async def _anext(iterator: AsyncIterator[Any]) -> Any:
-    try:
-        return await iterator.__anext__()
-    except StopAsyncIteration:
-        return _END
+#: ``gone(wait)``: whether the client went away, now (``wait=False``) or,
+#: waiting until it does, ``True`` (``wait=True``).
+Gone = Callable[[bool], Awaitable[bool]]
+
+
+async def _stream_async(iterator: AsyncIterator[Any], send: Send, gone: Gone | None) -> None:
+    async with anyio.create_task_group() as streaming:
+        if gone is not None:
+            streaming.start_soon(_cancel_when_gone, gone, streaming.cancel_scope)
+        async for chunk in iterator:
+            if chunk:
+                await send({"type": "http.response.body", "more_body": True,
+                            "body": _to_bytes(chunk)})
+        streaming.cancel_scope.cancel()  # the end of the body: stop watching
+
+
+async def _cancel_when_gone(gone: Gone, scope: anyio.CancelScope) -> None:
+    await gone(True)
+    scope.cancel()  # the generator gets CancelledError where it awaits
+
+
+async def _send_unless_gone(send: Send, chunk: bytes, gone: Gone | None) -> bool:
+    if gone is not None and await gone(False):
+        return False
+    await send({"type": "http.response.body", "more_body": True, "body": chunk})
+    return True
+
+
+def receive_gone(receive: Receive) -> Gone:
+    """A :data:`Gone` for a bare ASGI channel (no request body to keep)."""
+    seen = False
+
+    async def gone(wait: bool) -> bool:
+        nonlocal seen
+        while not seen:
+            message: Any = None
+            if wait:
+                message = await receive()
+            else:
+                with anyio.move_on_after(0):
+                    message = await receive()
+                if message is None:
+                    return False
+            seen = message["type"] == "http.disconnect"
+            if not wait:
+                break
+        return seen
+
+    return gone
 
 
 def _to_bytes(chunk: Any) -> bytes:

@@ -1026,7 +1026,8 @@ def test_a_response_is_an_asgi_app_for_asgi_middleware() -> None:
     sent: list[Any] = []
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.disconnect"}  # pragma: no cover - never read
+        await anyio.sleep_forever()  # the client stays (a disconnect would end the stream)
+        raise AssertionError  # pragma: no cover
 
     async def send(message: dict[str, Any]) -> None:
         sent.append((message["type"], message.get("status"), message.get("body")))
