@@ -285,6 +285,12 @@ class Websocket(Request):
         })
         await self._asgi_send({"type": "websocket.http.response.body", "body": body})
 
+    def _release(self) -> None:
+        """Close the message queue's ends (the connection has ended)."""
+        for end in (self._inbox_writer, self._inbox):
+            if end is not None:
+                end.close()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r}>"
 

@@ -101,6 +101,7 @@ class WebsocketPipeline(Scaffold):
                 finally:
                     connection.cancel_scope.cancel()  # the reader, if still reading
         finally:
+            websocket._release()
             ctx._reset()
 
     async def _run_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> None:
