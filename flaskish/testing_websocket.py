@@ -10,10 +10,13 @@ with the HTTP response, and the app closing the connection raises
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from starlette.testclient import WebSocketDenialResponse
 from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
 
@@ -52,8 +55,14 @@ class TestWebsocket:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, connect: Any) -> None:
+    #: Seconds leaving the ``with`` block waits for the app to end the
+    #: connection (the handler to return, teardown to run) once the client
+    #: has closed it, before the app is cancelled.
+    end_timeout = 5.0
+
+    def __init__(self, connect: Any, ended: threading.Event | None = None) -> None:
         self._connect = connect
+        self._ended = ended
         self._session: WebSocketTestSession | None = None
 
     def __enter__(self) -> TestWebsocket:
@@ -72,9 +81,16 @@ class TestWebsocket:
         tb: TracebackType | None,
     ) -> None:
         session = self._session
-        if session is not None:
-            self._session = None
-            session.__exit__(exc_type, exc, tb)
+        if session is None:
+            return
+        self._session = None
+        if self._ended is not None and not self._ended.is_set():
+            # Close, then let the app end the connection (its handler sees the
+            # disconnect, teardown runs) before Starlette's session cancels it.
+            with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                session.close(1000)
+            self._ended.wait(self.end_timeout)
+        session.__exit__(exc_type, exc, tb)
 
     @property
     def _open(self) -> WebSocketTestSession:

@@ -196,7 +196,7 @@ class Websocket(Request):
                 if data is None:
                     data = message.get("bytes") or b""
                 limit = self._max_message_size
-                if limit is not None and len(data) > limit:
+                if limit is not None and _too_big(data, limit):
                     await self._close(_TOO_BIG, f"A message is over {limit} bytes.")
                     self._gone(_TOO_BIG, f"A message is over {limit} bytes.")
                     return
@@ -272,6 +272,13 @@ class Websocket(Request):
         if self._inbox_writer is not None:
             self._inbox_writer.close()
 
+    def _release(self) -> None:
+        """The connection has ended: close the message queue's streams."""
+        self.closed = True
+        for stream in (self._inbox_writer, self._inbox):
+            if stream is not None:
+                stream.close()
+
     async def _deny(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Refuse the handshake with an HTTP response, where the server
         supports it (the ASGI websocket denial extension); else close with
@@ -287,6 +294,14 @@ class Websocket(Request):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r}>"
+
+
+def _too_big(data: str | bytes, limit: int) -> bool:
+    """Whether a message is over *limit* bytes (a text message's size is
+    its UTF-8 length, as on the wire)."""
+    if isinstance(data, bytes) or len(data) > limit or len(data) * 4 <= limit:
+        return len(data) > limit
+    return len(data.encode("utf-8", "surrogatepass")) > limit
 
 
 async def _no_body() -> dict[str, Any]:
