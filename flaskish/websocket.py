@@ -166,11 +166,15 @@ class Websocket(Request):
                 f"{self.requested_subprotocols}. Accept one of those, or None."
             )
         items = headers.items() if isinstance(headers, dict) else (headers or ())
-        await self._asgi_send({
-            "type": "websocket.accept", "subprotocol": subprotocol,
-            "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                        for name, value in items],
-        })
+        try:
+            await self._asgi_send({
+                "type": "websocket.accept", "subprotocol": subprotocol,
+                "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in items],
+            })
+        except OSError as exc:  # the client left during the handshake (ClientDisconnected)
+            self._gone(1006, str(exc))
+            raise WebSocketDisconnect(1006, "The connection was lost.") from None
         self.accepted = True
         self.subprotocol = subprotocol
         self._inbox_writer, self._inbox = anyio.create_memory_object_stream[str | bytes](
@@ -284,13 +288,16 @@ class Websocket(Request):
         supports it (the ASGI websocket denial extension); else close with
         1008 (the client sees a 403)."""
         self.closed = True
-        if "websocket.http.response" not in self.scope.get("extensions", {}):
-            await self._asgi_send({"type": "websocket.close", "code": _POLICY, "reason": ""})
-            return
-        await self._asgi_send({
-            "type": "websocket.http.response.start", "status": status, "headers": headers,
-        })
-        await self._asgi_send({"type": "websocket.http.response.body", "body": body})
+        try:
+            if "websocket.http.response" not in self.scope.get("extensions", {}):
+                await self._asgi_send({"type": "websocket.close", "code": _POLICY, "reason": ""})
+                return
+            await self._asgi_send({
+                "type": "websocket.http.response.start", "status": status, "headers": headers,
+            })
+            await self._asgi_send({"type": "websocket.http.response.body", "body": body})
+        except OSError:  # the client left before hearing it
+            pass
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r}>"
