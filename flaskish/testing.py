@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import threading
 import weakref
 from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from contextvars import ContextVar
@@ -46,6 +45,8 @@ from .testing_environ import (
     sendable,
 )
 from .testing_websocket import TestWebsocket, WebsocketDenied
+from .testing_websocket import connect as connect_websocket
+from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
@@ -66,8 +67,6 @@ CLIENT_ADDRESS = ("127.0.0.1", 50000)
 # Names the request sent over the transport: the ASGI side of the client
 # finds the environ to build the app's scope from under it.
 _ENVIRON_HEADER = "x-flaskish-test-environ"
-# Names a test websocket, for the client to know when the app has ended it.
-_WEBSOCKET_HEADER = "x-flaskish-test-websocket"
 
 
 class TestResponse(Response):
@@ -196,7 +195,6 @@ class FlaskClient:
         self._new_contexts: list[tuple[AppContext, RequestContext]] = []
         self._kept: list[tuple[AppContext, RequestContext]] = []
         self._sent: dict[str, _Sent] = {}
-        self._websockets_ended: dict[str, threading.Event] = {}
         # The transports reach the client through a weak reference: Werkzeug's
         # client forms no cycle, so an app goes as soon as its client does.
         self._weak_asgi = _WeakASGI(self)
@@ -253,6 +251,9 @@ class FlaskClient:
                 ws.send("hi")
                 assert ws.receive() == "hi"
 
+        In an async test, ``async with client.websocket(...) as ws:`` runs
+        the app on the test's loop, and ``ws``'s methods are awaited.
+
         :raises WebsocketDenied: (on entering) the app refused it with an
             HTTP response.
         """
@@ -265,12 +266,7 @@ class FlaskClient:
         )
         host = self.application.config.get("SERVER_NAME") or "localhost"
         url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
-        key = str(next(_keys))
-        ended = self._websockets_ended[key] = threading.Event()
-        return TestWebsocket(lambda: self._http.websocket_connect(
-            url, subprotocols=subprotocols,
-            headers={**(headers or {}), _WEBSOCKET_HEADER: key},
-        ), ended)
+        return connect_websocket(self._http, self._weak_asgi, url, subprotocols, headers)
 
     def open(
         self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any
@@ -414,7 +410,7 @@ class FlaskClient:
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            await self._asgi_websocket(scope, receive, send)
+            await serve_websocket(self.application, scope, receive, send)
             return
         if scope["type"] == "http":
             scope = self._app_scope(scope)
@@ -425,20 +421,6 @@ class FlaskClient:
             await self.application(scope, receive, send)
         finally:
             _quiet.reset(token)
-
-    async def _asgi_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A test websocket: the app's connection, then the client's
-        ``with`` block is told it has ended (so leaving the block lets the
-        handler and teardown finish)."""
-        name = _WEBSOCKET_HEADER.encode()
-        key = next((v.decode() for k, v in scope.get("headers", ()) if k == name), None)
-        scope["headers"] = [(k, v) for k, v in scope.get("headers", ()) if k != name]
-        ended = self._websockets_ended.pop(key, None) if key is not None else None
-        try:
-            await self.application(scope, receive, send)
-        finally:
-            if ended is not None:
-                ended.set()
 
     def _app_scope(self, scope: Scope) -> Scope:
         """The scope the app gets: built from the environ the request was

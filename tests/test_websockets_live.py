@@ -392,3 +392,50 @@ def test_thread_pool_parked_bounds_def_handlers_without_a_deadlock(
         connecting.join(TIMEOUT)
         for ws in (first, second, *third):
             ws.close()
+
+
+@pytest.mark.parametrize("where", ["before_websocket", "handler"])
+def test_no_thread_or_task_is_left_when_the_client_leaves_mid_way(
+    app: Flask, served: LiveServer, where: str
+) -> None:
+    """A ``def`` hook holding the connection's thread while an ``async
+    def`` handler sleeps, or a ``def`` hook itself blocked in ``receive()``
+    (reading a login message): the client leaving ends both, runs teardown
+    and lets the thread go."""
+    waiting, torn_down = threading.Event(), threading.Event()
+    ended: list[str] = []
+
+    @app.before_websocket
+    def login() -> None:
+        g.started = True
+        if where == "before_websocket":
+            websocket.accept()
+            waiting.set()
+            websocket.receive()  # the client leaves instead of logging in
+            ended.append("hook went on")  # pragma: no cover
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        waiting.set()
+        try:
+            await anyio.sleep(60)
+        finally:
+            ended.append("handler cancelled")
+
+    @app.teardown_websocket
+    def teardown(exc: BaseException | None) -> None:
+        ended.append(f"teardown {type(exc).__name__}")
+        torn_down.set()
+
+    ws = open_now(served, "/ws")
+    assert waiting.wait(TIMEOUT)
+    wait_for(lambda: app_stats(served)["parked"] == 1, "the connection's thread to park")
+    ws.close()
+    assert torn_down.wait(1)
+    wait_for(lambda: app_stats(served)["parked"] == 0, "the thread to be let go")
+    assert app_stats(served)["busy"] == 0
+    if where == "handler":
+        assert ended == ["handler cancelled", "teardown NoneType"]
+    else:
+        assert ended == ["teardown NoneType"]
