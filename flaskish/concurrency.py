@@ -369,10 +369,11 @@ async def drive(
             continue
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.threads)
+            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.workers)
             return result
         finally:
             lease.release()
+            lease.release_thread()
 
 
 class _ThreadRun:

@@ -45,6 +45,8 @@ from .testing_environ import (
     sendable,
 )
 from .testing_websocket import TestWebsocket, WebsocketDenied
+from .testing_websocket import connect as connect_websocket
+from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
@@ -249,6 +251,9 @@ class FlaskClient:
                 ws.send("hi")
                 assert ws.receive() == "hi"
 
+        In an async test, ``async with client.websocket(...) as ws:`` runs
+        the app on the test's loop, and ``ws``'s methods are awaited.
+
         :raises WebsocketDenied: (on entering) the app refused it with an
             HTTP response.
         """
@@ -261,9 +266,11 @@ class FlaskClient:
         )
         host = self.application.config.get("SERVER_NAME") or "localhost"
         url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
-        return TestWebsocket(lambda: self._http.websocket_connect(
-            url, subprotocols=subprotocols, headers=dict(headers or {}),
-        ))
+        connection = connect_websocket(self._http, self._weak_asgi, url, subprotocols, headers)
+        # The transport reaches the client weakly: the connection keeps it
+        # (``with app.test_client().websocket(...)`` holds no other reference).
+        connection._client = self
+        return connection
 
     def open(
         self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any
@@ -406,6 +413,9 @@ class FlaskClient:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await serve_websocket(self.application, scope, receive, send)
+            return
         if scope["type"] == "http":
             scope = self._app_scope(scope)
             if self._keeps_context():

@@ -166,11 +166,15 @@ class Websocket(Request):
                 f"{self.requested_subprotocols}. Accept one of those, or None."
             )
         items = headers.items() if isinstance(headers, dict) else (headers or ())
-        await self._asgi_send({
-            "type": "websocket.accept", "subprotocol": subprotocol,
-            "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                        for name, value in items],
-        })
+        try:
+            await self._asgi_send({
+                "type": "websocket.accept", "subprotocol": subprotocol,
+                "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in items],
+            })
+        except OSError as exc:  # the client left during the handshake (ClientDisconnected)
+            self._gone(1006, str(exc))
+            raise WebSocketDisconnect(1006, "The connection was lost.") from None
         self.accepted = True
         self.subprotocol = subprotocol
         self._inbox_writer, self._inbox = anyio.create_memory_object_stream[str | bytes](
@@ -196,7 +200,7 @@ class Websocket(Request):
                 if data is None:
                     data = message.get("bytes") or b""
                 limit = self._max_message_size
-                if limit is not None and len(data) > limit:
+                if limit is not None and _too_big(data, limit):
                     await self._close(_TOO_BIG, f"A message is over {limit} bytes.")
                     self._gone(_TOO_BIG, f"A message is over {limit} bytes.")
                     return
@@ -272,27 +276,39 @@ class Websocket(Request):
         if self._inbox_writer is not None:
             self._inbox_writer.close()
 
+    def _release(self) -> None:
+        """The connection has ended: close the message queue's streams."""
+        self.closed = True
+        for stream in (self._inbox_writer, self._inbox):
+            if stream is not None:
+                stream.close()
+
     async def _deny(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Refuse the handshake with an HTTP response, where the server
         supports it (the ASGI websocket denial extension); else close with
         1008 (the client sees a 403)."""
         self.closed = True
-        if "websocket.http.response" not in self.scope.get("extensions", {}):
-            await self._asgi_send({"type": "websocket.close", "code": _POLICY, "reason": ""})
-            return
-        await self._asgi_send({
-            "type": "websocket.http.response.start", "status": status, "headers": headers,
-        })
-        await self._asgi_send({"type": "websocket.http.response.body", "body": body})
-
-    def _release(self) -> None:
-        """Close the message queue's ends (the connection has ended)."""
-        for end in (self._inbox_writer, self._inbox):
-            if end is not None:
-                end.close()
+        try:
+            if "websocket.http.response" not in self.scope.get("extensions", {}):
+                await self._asgi_send({"type": "websocket.close", "code": _POLICY, "reason": ""})
+                return
+            await self._asgi_send({
+                "type": "websocket.http.response.start", "status": status, "headers": headers,
+            })
+            await self._asgi_send({"type": "websocket.http.response.body", "body": body})
+        except OSError:  # the client left before hearing it
+            pass
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r}>"
+
+
+def _too_big(data: str | bytes, limit: int) -> bool:
+    """Whether a message is over *limit* bytes (a text message's size is
+    its UTF-8 length, as on the wire)."""
+    if isinstance(data, bytes) or len(data) > limit or len(data) * 4 <= limit:
+        return len(data) > limit
+    return len(data.encode("utf-8", "surrogatepass")) > limit
 
 
 async def _no_body() -> dict[str, Any]:

@@ -59,6 +59,7 @@ class WebsocketPipeline(Scaffold):
     # Set by Flask.__init__; declared here for the type checker.
     config: Config
     thread_pool: ThreadPool
+    _got_first_request: bool
     view_functions: dict[str, Callable[..., Any]]
     #: The class of :data:`flaskish.websocket` objects.
     websocket_class: type[Websocket] = Websocket
@@ -68,6 +69,8 @@ class WebsocketPipeline(Scaffold):
         @property
         def logger(self) -> logging.Logger: ...
         def log_exception(self, exc_info: Any) -> None: ...
+        def should_ignore_error(self, error: BaseException | None) -> bool: ...
+        def _find_error_handler(self, e: Exception, blueprints: list[str]) -> Any: ...
         def make_response(self, rv: Any) -> Any: ...
         async def _handle_user_exception(self, e: Exception) -> Any: ...
         @property
@@ -85,6 +88,8 @@ class WebsocketPipeline(Scaffold):
         routing_exception: HTTPException | None,
     ) -> None:
         """Serve one websocket connection: called by the router."""
+        if not self._got_first_request:
+            self._got_first_request = True  # registration is closed, as after a request
         websocket = self.websocket_class(
             scope, receive, send, self.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
         )
@@ -93,38 +98,49 @@ class WebsocketPipeline(Scaffold):
         websocket.routing_exception = routing_exception
         ctx = RequestContext(cast(Any, self), scope, receive, send, request=websocket)
         pushed_app_ctx = ctx._push() is not None
+        error: Exception | None = None
         try:
             async with anyio.create_task_group() as connection:
                 websocket._task_group = connection
                 try:
                     await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
+                except Exception as exc:
+                    # Raised below as it is, not in the task group's ExceptionGroup
+                    # (PROPAGATE_EXCEPTIONS: the test sees the handler's error).
+                    error = exc
                 finally:
                     connection.cancel_scope.cancel()  # the reader, if still reading
+            if error is not None:
+                raise error
         finally:
+            error = None  # its traceback holds this frame
             websocket._release()
             ctx._reset()
 
     async def _run_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> None:
         websocket = cast(Websocket, ctx.request)
-        error: BaseException | None = None
-        unhandled: Exception | None = None
+        failed = False  # an error ended the handler: close with 1011
+        error: BaseException | None = None  # the unhandled one, for teardown (Flask's rule)
+        propagate = False
         try:
             try:
                 rv = await self._full_dispatch_websocket(websocket)
             except WebSocketDisconnect:
                 rv = None  # the client went away: the handler's normal end
             except Exception as exc:
-                error = exc
-                rv, unhandled = await self._handle_websocket_exception(exc)
-            await self._finish_websocket(websocket, rv, error)
-            if unhandled is not None:
-                raise unhandled  # PROPAGATE_EXCEPTIONS: the test sees it
+                failed = True
+                rv, error, propagate = await self._handle_websocket_exception(exc)
+            await self._finish_websocket(websocket, rv, failed)
+            if propagate and error is not None:
+                raise error  # PROPAGATE_EXCEPTIONS: the test sees it
         except BaseException as exc:
             error = exc
             raise
         finally:
+            if error is not None and self.should_ignore_error(error):
+                error = None
             await ctx._teardown(error)
-            del error, unhandled
+            error = None  # its traceback holds this frame
 
     async def _full_dispatch_websocket(self, websocket: Websocket) -> Any:
         if not self._check_origin(websocket):
@@ -159,22 +175,32 @@ class WebsocketPipeline(Scaffold):
             return await await_(_cancellable, websocket, handler, args)
         return await call(handler, **args)
 
-    async def _handle_websocket_exception(self, e: Exception) -> tuple[Any, Exception | None]:
-        """The response for an error (used only before the connection is
-        accepted: a denial), and the error to re-raise: its error handler's
-        response, or the HTTP error itself; an unhandled error gives a 500,
-        and is logged, or re-raised once the connection is closed with
-        ``PROPAGATE_EXCEPTIONS`` (on when testing or in debug mode)."""
+    async def _handle_websocket_exception(
+        self, e: Exception
+    ) -> tuple[Any, Exception | None, bool]:
+        """The response for an error (sent only before the connection is
+        accepted: a denial; after, error handlers run for their side
+        effects), the error if no handler handled it, and whether to re-raise
+        it once the connection is closed (``PROPAGATE_EXCEPTIONS``, on when
+        testing or in debug mode). An unhandled error is logged and given
+        to the handler for 500, as in Flask's ``handle_exception``."""
         try:
-            return await self._handle_user_exception(e), None
+            return await self._handle_user_exception(e), None, False
         except Exception as unhandled:
             propagate = self.config["PROPAGATE_EXCEPTIONS"]
             if propagate is None:
                 propagate = self.testing or self.debug
-            if not propagate:
-                self.log_exception((type(unhandled), unhandled, unhandled.__traceback__))
-            return (InternalServerError(original_exception=unhandled),
-                    unhandled if propagate else None)
+            server_error: Any = InternalServerError(original_exception=unhandled)
+            if propagate:
+                return server_error, unhandled, True
+            self.log_exception((type(unhandled), unhandled, unhandled.__traceback__))
+            ctx = _cv_request.get(None)
+            handler = self._find_error_handler(
+                server_error, ctx.request.blueprints if ctx is not None else []
+            )
+            if handler is not None:
+                server_error = await call(handler, server_error)
+            return server_error, unhandled, False
 
     async def _do_teardown_websocket(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_websocket`` functions (blueprints', then the
@@ -205,9 +231,7 @@ class WebsocketPipeline(Scaffold):
             entry.rstrip("/") for entry in allowed
         })
 
-    async def _finish_websocket(
-        self, websocket: Websocket, rv: Any, error: BaseException | None
-    ) -> None:
+    async def _finish_websocket(self, websocket: Websocket, rv: Any, failed: bool) -> None:
         """Refuse the connection with *rv* if it was never accepted; close it
         if it is still open."""
         if not websocket.accepted:
@@ -228,7 +252,7 @@ class WebsocketPipeline(Scaffold):
             return
         if not websocket.closed:
             # On the loop (the coroutine may be on the connection's thread).
-            await await_(websocket._close, _INTERNAL_ERROR if error is not None else 1000, "")
+            await await_(websocket._close, _INTERNAL_ERROR if failed else 1000, "")
 
 
 class _Forbidden(HTTPException):
