@@ -378,6 +378,8 @@ class _Client:
             self.process.kill()
             self.process.wait()
         finally:
+            if self.process.stdout is not None:
+                self.process.stdout.close()
             self._errors.close()
 
 
