@@ -21,13 +21,14 @@ else) is cancelled.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .concurrency import current_loop, on_loop_thread, run_in_loop_of
+from .concurrency import current_loop, run_in_loop_of
 from .exceptions import WebSocketDisconnect
 from .request import Request
 
@@ -79,7 +80,12 @@ class Websocket(Request):
         self.subprotocol: str | None = None
         self._disconnect: WebSocketDisconnect | None = None
         self._loop = current_loop()
-        self._send_lock = anyio.Lock()
+        # The event loop's thread: a call from it returns an awaitable (a
+        # thread check, cheaper than asking anyio for the current task).
+        self._loop_thread = threading.get_ident()
+        # Uncontended (one sender), taking the lock costs no trip through
+        # the event loop.
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._inbox: MemoryObjectReceiveStream[str | bytes] | None = None
         self._inbox_writer: MemoryObjectSendStream[str | bytes] | None = None
         #: Set by the app: where the reader task runs (the connection's).
@@ -101,7 +107,7 @@ class Websocket(Request):
     def _io(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
         """*func(*args)*: awaitable on the event loop, done at once (blocking
         this thread) in sync code."""
-        if on_loop_thread():
+        if threading.get_ident() == self._loop_thread:
             return func(*args)
         return run_in_loop_of(self._loop, func, *args)
 
@@ -204,7 +210,10 @@ class Websocket(Request):
                     await self._close(_TOO_BIG, f"A message is over {limit} bytes.")
                     self._gone(_TOO_BIG, f"A message is over {limit} bytes.")
                     return
-                await writer.send(data)
+                try:
+                    writer.send_nowait(data)  # room in the queue: no extra loop pass
+                except anyio.WouldBlock:
+                    await writer.send(data)
 
     def _gone(self, code: int, reason: str) -> None:
         self.closed = True
@@ -229,6 +238,10 @@ class Websocket(Request):
         if inbox is None:
             raise WebSocketDisconnect(*self._closed_as())
         try:
+            try:
+                return inbox.receive_nowait()  # already here: no extra loop pass
+            except anyio.WouldBlock:
+                pass
             if timeout is None:
                 return await inbox.receive()
             with anyio.move_on_after(timeout):

@@ -263,14 +263,39 @@ class _Forbidden(HTTPException):
 async def _cancellable(
     websocket: Websocket, handler: Callable[..., Any], args: dict[str, Any]
 ) -> Any:
-    """Await an ``async def`` handler, cancelled if the client goes away."""
-    with anyio.CancelScope() as scope:
-        websocket._handler_scope = scope
-        try:
-            return await handler(**args)
-        finally:
-            websocket._handler_scope = None
-    return None  # cancelled: the client went away
+    """Await an ``async def`` handler, cancelled if the client goes away.
+
+    It runs in a task of its own in the connection's task group (with this
+    context: the request's), so each of its many waits goes straight to
+    the event loop instead of through the pipeline's frames and driver."""
+    group = websocket._task_group
+    if group is None:  # pragma: no cover - the app always sets it
+        return await handler(**args)
+    outcome: list[Any] = []
+    done = anyio.Event()
+
+    async def run() -> None:
+        with anyio.CancelScope() as scope:
+            websocket._handler_scope = scope
+            try:
+                outcome.append((True, await handler(**args)))
+            except Exception as exc:
+                outcome.append((False, exc))
+            finally:
+                websocket._handler_scope = None
+                done.set()
+
+    group.start_soon(run)
+    await done.wait()
+    if not outcome:
+        return None  # cancelled: the client went away
+    ok, value = outcome.pop()
+    if ok:
+        return value
+    try:
+        raise value
+    finally:
+        del value  # its traceback holds this frame
 
 
 def current_websocket() -> Websocket:
