@@ -27,6 +27,9 @@ test: $(STAMP) ## Run the whole test suite with branch coverage (fails under the
 	@# The blog (Flask's tutorial app) runs in a process of its own: it calls
 	@# install_as_flask(), and the main suite imports real Flask for interop tests.
 	$(BIN)/coverage run -m pytest -p no:cacheprovider -o pythonpath=examples/blog examples/blog/tests
+	@# The chat example, with its headless-Chromium test (Debian's chromium and
+	@# chromium-driver: .ci/run installs them; without them that test fails).
+	$(BIN)/coverage run -m pytest -p no:cacheprovider -o pythonpath=examples/chat examples/chat/tests
 	$(BIN)/coverage combine --quiet || true
 	$(BIN)/coverage report
 	$(BIN)/python benchmarks/run.py --smoke

@@ -25,8 +25,18 @@ from .inprocess import (
     run_batch,
 )
 from .loopback import HttpResult, pinning, send, serve, wrk
-from .scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_INTERVAL, STREAM_SECONDS, Scenario
+from .scenarios import (
+    SCENARIOS,
+    STREAM_CLIENTS,
+    STREAM_INTERVAL,
+    STREAM_SECONDS,
+    WS_CONNECTIONS,
+    WS_IDLE_CONNECTIONS,
+    WS_MESSAGE,
+    Scenario,
+)
 from .streams import StreamResult, raise_fd_limit, stream_load
+from .websocket_load import EchoResult, IdleResult, echo_load, idle_load
 
 __all__ = [
     "Results",
@@ -37,7 +47,9 @@ __all__ = [
     "servable",
     "smoke_http",
     "smoke_streams",
+    "smoke_websockets",
     "stream_runs",
+    "websocket_runs",
 ]
 
 
@@ -59,6 +71,12 @@ class Timing:
     stream_clients: int = STREAM_CLIENTS
     stream_seconds: float = STREAM_SECONDS
     stream_interval: float = STREAM_INTERVAL
+    #: The websocket scenarios: echo connections (rounds as for wrk, of
+    #: ``http_seconds``), the client processes sharing them out, and the
+    #: idle connections held at once.
+    ws_connections: int = WS_CONNECTIONS
+    ws_client_processes: int = 2
+    ws_idle_connections: int = WS_IDLE_CONNECTIONS
 
 
 @dataclass
@@ -69,6 +87,11 @@ class Results:
     http: dict[str, dict[str, HttpResult]] = field(default_factory=dict)
     #: ``[scenario][framework]``: the streaming scenarios' runs.
     streams: dict[str, dict[str, StreamResult]] = field(default_factory=dict)
+    #: ``[scenario][row]``: the websocket echo runs; a row is a framework,
+    #: or a framework and a variant ("flaskish (def)").
+    ws_echo: dict[str, dict[str, EchoResult]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: the idle websocket runs.
+    ws_idle: dict[str, dict[str, IdleResult]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``[scenario][framework]``: calls to ``receive`` while answering once.
     receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -94,6 +117,14 @@ class Results:
         results.streams = {
             scenario: {name: StreamResult(**run) for name, run in runs.items()}
             for scenario, runs in data.get("streams", {}).items()
+        }
+        results.ws_echo = {
+            scenario: {name: EchoResult(**run) for name, run in runs.items()}
+            for scenario, runs in data.get("ws_echo", {}).items()
+        }
+        results.ws_idle = {
+            scenario: {name: IdleResult(**run) for name, run in runs.items()}
+            for scenario, runs in data.get("ws_idle", {}).items()
         }
         return results
 
@@ -343,7 +374,7 @@ def http_runs(
     with the most requests/s is kept."""
     served, notes = servable(frameworks)
     results.notes += notes
-    wanted = [s for s in scenarios if s.http and not s.streams]
+    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:
@@ -465,4 +496,129 @@ def smoke_streams(frameworks: list[Framework], *, python: str, clients: int = 20
                     f"{framework.name}, {scenario.name}: {result.complete} of {clients} "
                     f"streams got all {result.events} events ({result.errors})")
             checked += 1
+    return checked
+
+
+def _websocket_plan(
+    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+) -> list[tuple[Scenario, list[tuple[str, Framework, str]]]]:
+    """Per websocket scenario, its rows: (label, framework, path), the
+    scenario's variants included where the framework has them."""
+    served = servable(frameworks)[0]
+    plan = []
+    for scenario in scenarios:
+        if not (scenario.websocket and scenario.http):
+            continue
+        rows = []
+        for framework in served:
+            if not supported(framework, [scenario], results):
+                continue
+            rows.append((framework.name, framework, scenario.path))
+            unsupported = framework.unsupported()
+            rows += [(f"{framework.name} ({label})", framework, path)
+                     for label, path in scenario.variants
+                     if f"{scenario.name} {label}" not in unsupported]
+        if rows:
+            plan.append((scenario, rows))
+    return plan
+
+
+def websocket_runs(
+    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    pin: bool = True, source: Path | None = None,
+) -> None:
+    """The websocket scenarios (``websocket_load.py``). Echo: every
+    framework's app served at once, the rows taking turns as wrk's do (a
+    warm-up each, then ``timing.http_rounds`` rounds in rotated order, the
+    best kept). Idle: each framework's app on a fresh server, one after the
+    other, ``timing.ws_idle_connections`` held open against it."""
+    raise_fd_limit()
+    client_prefix = pinning()[1] if pin else []
+    for scenario, rows in _websocket_plan(frameworks, scenarios, results):
+        if scenario.websocket == "idle":
+            for label, framework, path in rows:
+                with serve(framework, scenario.app, python=python, pin=pin,
+                           source=source) as server:
+                    idle = idle_load(server, path, connections=timing.ws_idle_connections,
+                                     message=WS_MESSAGE, python=python, prefix=client_prefix)
+                results.ws_idle.setdefault(scenario.name, {})[label] = idle
+                report(f"  {label:<16} {scenario.name:<16} {_idle_line(idle)}")
+            continue
+        with ExitStack() as running:
+            servers = {}
+            for _, framework, _ in rows:
+                if framework.name not in servers:
+                    servers[framework.name] = running.enter_context(
+                        serve(framework, scenario.app, python=python, pin=pin, source=source))
+            rounds = _echo_turns(rows, servers, timing, python, client_prefix)
+        for label, _, _ in rows:
+            best = max(rounds[label], key=lambda r: r.round_trips_per_second)
+            results.ws_echo.setdefault(scenario.name, {})[label] = best
+            report(f"  {label:<16} {scenario.name:<16} {_echo_line(best)}")
+
+
+def _echo_turns(
+    rows: list[tuple[str, Framework, str]], servers: dict[str, Any], timing: Timing,
+    python: str, prefix: list[str],
+) -> dict[str, list[EchoResult]]:
+    """Each row's echo rounds, the rows taking turns after a warm-up each."""
+
+    def load(row: tuple[str, Framework, str], seconds: float) -> EchoResult:
+        _, framework, path = row
+        return echo_load(servers[framework.name], path, connections=timing.ws_connections,
+                         seconds=seconds, message=WS_MESSAGE,
+                         processes=timing.ws_client_processes, python=python, prefix=prefix)
+
+    for row in rows:
+        load(row, timing.http_warmup)
+    rounds: dict[str, list[EchoResult]] = {label: [] for label, _, _ in rows}
+    for round_number in range(timing.http_rounds):
+        shift = round_number % len(rows)
+        for row in rows[shift:] + rows[:shift]:
+            rounds[row[0]].append(load(row, timing.http_seconds))
+    return rounds
+
+
+def _echo_line(result: EchoResult) -> str:
+    errors = f"  errors {result.errors}" if result.errors else ""
+    return (f"{result.round_trips_per_second:10,.0f} round trips/s  p50 {result.p50_ms:.2f} ms"
+            f"  p99 {result.p99_ms:.2f} ms  server CPU {result.server_cpu_us or 0:.0f} µs/trip "
+            f"({result.server_cpu_share or 0:.0%})  client CPU "
+            f"{result.client_cpu_share or 0:.0%}{errors}")
+
+
+def _idle_line(result: IdleResult) -> str:
+    per = result.kb_per_connection
+    errors = f", errors {result.errors}" if result.errors else ""
+    return (f"{result.opened:,}/{result.connections:,} open at once, {result.answered:,} "
+            f"answered; RSS {result.rss_before_mb or 0:.0f} → {result.rss_idle_mb or 0:.0f} MB"
+            f" = {per or 0:.1f} KB per connection{errors}")
+
+
+def smoke_websockets(frameworks: list[Framework], *, python: str, connections: int = 4,
+                     idle: int = 20, scenarios: list[Scenario] = SCENARIOS) -> int:
+    """Each websocket scenario, small, per row served here (unpinned): a
+    few echo round trips on *connections* connections, every echo right;
+    *idle* connections open at once, each answering. Returns how many
+    (row, scenario) runs were checked."""
+    raise_fd_limit()
+    checked = 0
+    for scenario, rows in _websocket_plan(frameworks, scenarios, None):
+        for framework, group in groupby(rows, key=lambda row: row[1]):
+            with serve(framework, scenario.app, pin=False, python=python) as server:
+                for label, _, path in group:
+                    if scenario.websocket == "idle":
+                        held = idle_load(server, path, connections=idle, message=WS_MESSAGE,
+                                         python=python, settle=0.0)
+                        ok = held.opened == held.answered == idle and not held.errors
+                        what = f"{held.opened} opened, {held.answered} answered ({held.errors})"
+                    else:
+                        echo = echo_load(server, path, connections=connections, seconds=0.1,
+                                         message=WS_MESSAGE, processes=1, python=python)
+                        ok = echo.round_trips >= connections and not echo.errors
+                        what = f"{echo.round_trips} round trips ({echo.errors})"
+                    if not ok:
+                        raise SmokeFailure(f"{label}, {scenario.name}: {what}")
+                    checked += 1
     return checked

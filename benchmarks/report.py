@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .apps import FRAMEWORKS, Framework, version_of
-from .scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_SECONDS
+from .scenarios import (
+    SCENARIOS,
+    STREAM_CLIENTS,
+    STREAM_SECONDS,
+    WS_CONNECTIONS,
+    WS_IDLE_CONNECTIONS,
+)
 
 if TYPE_CHECKING:
     from .measure import Results, Timing
@@ -29,7 +35,8 @@ __all__ = ["load_average", "machine", "targets", "write_chart", "write_results"]
 ME = "flaskish"
 PEERS = [f.name for f in FRAMEWORKS if f.name != ME]
 DISTRIBUTIONS = ["flaskish", "starlette", "quart", "flask", "werkzeug", "uvicorn", "gunicorn",
-                 "uvloop", "httptools", "anyio", "jinja2", "itsdangerous", "python-multipart"]
+                 "uvloop", "httptools", "websockets", "anyio", "jinja2", "itsdangerous",
+                 "python-multipart"]
 
 
 def _cpu_model() -> str:
@@ -98,7 +105,7 @@ def _own_ratio(results: Results, mine: str, base: str) -> float | None:
 
 
 def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
-    """Issue 4's and issue 12's targets: (met, goal, measured); ``met`` is
+    """Issue 4's, 12's and 15's targets: (met, goal, measured); ``met`` is
     ``None`` when the run did not measure it."""
 
     def line(ratio: float | None, ok: Any, goal: str, what: str = "measured",
@@ -149,6 +156,7 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
             f"`receive` called {receives} times, `open_session` {opens} times{cost}"
         )
     yield from _issue_12(results, line)
+    yield from _issue_15(results, line)
 
 
 def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
@@ -192,6 +200,127 @@ def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         f"after **{_seconds(mine.all_streaming_s)}**{versus}; longest gap between events "
         f"{_seconds(mine.max_gap_s)}" + ("" if met else " (gap)")
     )
+
+
+def _issue_15(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
+    """Issue 15's targets: websocket echo round trips, idle connections' memory."""
+    echo = results.ws_echo.get("websocket_echo", {})
+    timing = results.meta.get("timing", {})
+    connections = timing.get("ws_connections", WS_CONNECTIONS)
+    ratio = None
+    extra = ""
+    if ME in echo and "Starlette" in echo and echo["Starlette"].round_trips_per_second:
+        base = echo["Starlette"].round_trips_per_second
+        ratio = echo[ME].round_trips_per_second / base
+        extra = (f" ({echo[ME].round_trips_per_second:,.0f} vs {base:,.0f} round trips/s; "
+                 f"server CPU {_us(echo[ME].server_cpu_us)} vs "
+                 f"{_us(echo['Starlette'].server_cpu_us)} per round trip")
+        sync = echo.get(f"{ME} (def)")
+        if sync is not None:
+            extra += (f"; `def` handler {sync.round_trips_per_second:,.0f}/s, "
+                      f"**{sync.round_trips_per_second / base:.2f}x**")
+        extra += ")"
+    yield line(ratio, lambda r: r >= 0.9,
+               f"websocket echo, {connections} connections, `async def` handler ≥ 0.9x "
+               "Starlette's round trips/s (`def` handler reported)", "measured", extra)
+    idle = results.ws_idle.get("websocket_idle", {})
+    count = timing.get("ws_idle_connections", WS_IDLE_CONNECTIONS)
+    goal = (f"{count:,} idle websocket connections (`async def` handlers in `receive()`) held "
+            "at once by one worker; server RSS per connection reported vs Starlette")
+    mine = idle.get(ME)
+    if mine is None:
+        yield None, goal, "not measured in this run"
+        return
+    met = mine.opened == mine.answered == mine.connections
+    peer = idle.get("Starlette")
+    versus = ""
+    if peer is not None and mine.kb_per_connection and peer.kb_per_connection:
+        versus = (f" vs Starlette's {peer.kb_per_connection:.1f} KB "
+                  f"(**{mine.kb_per_connection / peer.kb_per_connection:.2f}x**)")
+    yield met, goal, (
+        f"**{mine.opened:,}/{mine.connections:,}** open at once and answering, "
+        f"**{_kb(mine.kb_per_connection)} KB** per connection{versus}"
+        + ("" if met else " (gap)")
+    )
+
+
+def _us(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} µs"
+
+
+def _kb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _websockets_table(results: Results) -> list[str]:
+    """The websocket scenarios' section of RESULTS.md."""
+    out: list[str] = []
+    timing = results.meta.get("timing", {})
+    for scenario in SCENARIOS:
+        echo = results.ws_echo.get(scenario.name)
+        if echo:
+            first = next(iter(echo.values()))
+            out += ["", f"## Over loopback: websocket echo, {first.connections} connections "
+                    f"(`{scenario.name}`)", "",
+                    "Each connection sends a short text message and waits for it to come back, "
+                    "again and again; one uvicorn worker (uvloop, httptools, uvicorn's `auto` "
+                    "websocket protocol: websockets' sans-IO implementation) pinned to CPU 0; "
+                    f"the connections shared by {first.client_processes} client processes "
+                    "(`websocket_load.py`, websockets' sans-IO client protocol) on CPU 1. The "
+                    "rows take turns like wrk's: a "
+                    f"{timing.get('http_warmup', 1):g} s warm-up each, then "
+                    f"{timing.get('http_rounds', 3)} rounds of "
+                    f"{timing.get('http_seconds', 2):g} s, the best kept. Server and client "
+                    "CPU are shares of one CPU over the timed window: the server near 100% is "
+                    "the limit, as it should be.", ""]
+            base = echo.get("Starlette")
+            rows = []
+            for label, run in echo.items():
+                ratio = (run.round_trips_per_second / base.round_trips_per_second
+                         if base and base.round_trips_per_second else None)
+                errors = ", ".join(f"{n} {what}" for what, n in run.errors.items()) or "0"
+                rows.append([
+                    label, f"{run.round_trips_per_second:,.0f}",
+                    f"{run.p50_ms:.2f} / {run.p99_ms:.2f}", _us(run.server_cpu_us),
+                    _share(run.server_cpu_share), _share(run.client_cpu_share), errors,
+                    _ratio_cell(ratio),
+                ])
+            out += _table(["handler", "round trips/s", "p50 / p99 ms",
+                           "server CPU per round trip", "server CPU", "client CPU", "errors",
+                           "vs Starlette"], rows)
+        idle = results.ws_idle.get(scenario.name)
+        if idle:
+            one = next(iter(idle.values()))
+            out += ["", f"## Over loopback: {one.connections:,} idle websocket connections "
+                    f"(`{scenario.name}`)", "",
+                    "One client process (CPU 1) opens every connection (at most 200 "
+                    "handshakes at a time) to one uvicorn worker (CPU 0, a fresh one per "
+                    "framework) and holds them; the server's `VmRSS` is read before, once "
+                    "all are open and idle for 1 s, after one message echoed on each (all "
+                    "open and served at once), and 1 s after they closed. RSS per connection: "
+                    "(idle - before) / connections. File-descriptor limit (`RLIMIT_NOFILE`, "
+                    f"raised to the hard limit for the servers and the client): "
+                    f"{one.fd_limit}.", ""]
+            base_kb = idle["Starlette"].kb_per_connection if "Starlette" in idle else None
+            rows = []
+            for label, held in idle.items():
+                per = held.kb_per_connection
+                errors = ", ".join(f"{n} {what}" for what, n in held.errors.items()) or "0"
+                rows.append([
+                    label, f"{held.opened:,} / {held.connections:,}", f"{held.answered:,}",
+                    errors, _seconds(held.open_seconds),
+                    f"{_mb(held.rss_before_mb)} → {_mb(held.rss_idle_mb)} → "
+                    f"{_mb(held.rss_checked_mb)} → {_mb(held.rss_closed_mb)}",
+                    f"**{_kb(per)}**", _ratio_cell(per / base_kb if per and base_kb else None),
+                ])
+            out += _table(["framework", "open at once", "answered", "errors", "opened in",
+                           "RSS MB (before → idle → after a message → closed)",
+                           "KB per connection", "vs Starlette"], rows)
+    return out
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def _seconds(value: float | None) -> str:
@@ -318,7 +447,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         + ("servers pinned to CPU 0 and wrk to CPU 1 with taskset."
            if meta["taskset"] else "no CPU pinning (taskset or a second CPU missing)."),
         "",
-        "## Targets (issues 4 and 12)",
+        "## Targets (issues 4, 12 and 15)",
         "",
     ]
     for met, goal, measured in targets(results):
@@ -384,6 +513,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
                                          for p in peers])
         out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
     out += _streams_table(results)
+    out += _websockets_table(results)
     out += ["", f"![flaskish speed relative to each peer]({chart.name})", "", "## Notes", ""]
     out += [f"- {note}" for note in results.notes]
     out.append("- `n/a`: the framework cannot run the scenario, or is not its baseline:")

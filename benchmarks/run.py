@@ -33,10 +33,18 @@ from benchmarks.measure import (  # noqa: E402
     servable,
     smoke_http,
     smoke_streams,
+    smoke_websockets,
     stream_runs,
+    websocket_runs,
 )
 from benchmarks.report import load_average, machine, write_chart, write_results  # noqa: E402
-from benchmarks.scenarios import SCENARIOS, STREAM_CLIENTS, STREAM_SECONDS  # noqa: E402
+from benchmarks.scenarios import (  # noqa: E402
+    SCENARIOS,
+    STREAM_CLIENTS,
+    STREAM_SECONDS,
+    WS_CONNECTIONS,
+    WS_IDLE_CONNECTIONS,
+)
 
 HERE = ROOT / "benchmarks"
 
@@ -87,6 +95,9 @@ def smoke(frameworks: list[str] | None = None, http: bool = True,
                                  seconds=stream_seconds)
         lines.append(f"over loopback: {streamed} streaming runs checked ({stream_clients} "
                      f"clients x {stream_seconds:g} s, every event received)")
+        sockets = smoke_websockets(served, python=sys.executable)
+        lines.append(f"over loopback: {sockets} websocket runs checked (4 connections echoing, "
+                     "20 idle ones each answering)")
         notes += not_served
     lines += notes
     skipped: dict[str, list[str]] = {}
@@ -123,6 +134,13 @@ def main() -> None:
     parser.add_argument("--stream-seconds", type=float, default=None,
                         help=f"length of each SSE stream, one event per 0.5 s (default "
                         f"{STREAM_SECONDS:g}; 1 with --smoke)")
+    parser.add_argument("--ws-connections", type=int, default=WS_CONNECTIONS,
+                        help="connections of the websocket echo scenario")
+    parser.add_argument("--ws-client-processes", type=int, default=2,
+                        help="client processes sharing the echo connections (one cannot keep "
+                        "the server busy)")
+    parser.add_argument("--ws-idle-connections", type=int, default=WS_IDLE_CONNECTIONS,
+                        help="connections held open at once in the idle websocket scenario")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the in-process run, the servers and wrk to CPUs")
     parser.add_argument("--live-source", action="store_true",
@@ -157,7 +175,10 @@ def main() -> None:
     scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
     timing = Timing(args.repeat, args.rep_seconds, args.seconds, args.warmup, args.rounds,
                     args.connections, args.stream_clients or STREAM_CLIENTS,
-                    args.stream_seconds or STREAM_SECONDS)
+                    args.stream_seconds or STREAM_SECONDS,
+                    ws_connections=args.ws_connections,
+                    ws_client_processes=args.ws_client_processes,
+                    ws_idle_connections=args.ws_idle_connections)
     results = Results(notes=list(notes))
     results.meta = machine(chosen, timing)
     for note in notes:
@@ -176,6 +197,11 @@ def main() -> None:
               f"{timing.stream_seconds:g} s each:")
         stream_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
                     pin=not args.no_pin, source=source)
+        print(f"over loopback, websockets ({timing.ws_connections} echoing from "
+              f"{timing.ws_client_processes} client processes; {timing.ws_idle_connections:,} "
+              "idle):")
+        websocket_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
+                       pin=not args.no_pin, source=source)
     if args.no_http:
         results.notes.append("Loopback runs skipped (--no-http).")
     elif wrk_path() is None:

@@ -22,6 +22,11 @@ __all__ = [
     "TEMPLATE_CONTEXT",
     "TEMPLATE_FOLDER",
     "UNTOUCHED_BODY",
+    "WS_CONNECTIONS",
+    "WS_ECHO_PATH",
+    "WS_ECHO_SYNC_PATH",
+    "WS_IDLE_CONNECTIONS",
+    "WS_MESSAGE",
     "Scenario",
 ]
 
@@ -50,6 +55,16 @@ STREAM_CLIENTS = 1000
 STREAM_SECONDS = 10.0
 #: Seconds between two events of a stream.
 STREAM_INTERVAL = 0.5
+
+#: The websocket scenarios: the echo handler's route (``async def``; the
+#: idle connections are held by it too) and the ``def`` one's.
+WS_ECHO_PATH = "/ws/echo"
+WS_ECHO_SYNC_PATH = "/ws/echo/sync"
+#: The text message each echo round trip sends and expects back.
+WS_MESSAGE = "Hello, World! A websocket echo."
+#: Defaults of ``run.py --ws-connections/--ws-idle-connections``.
+WS_CONNECTIONS = 64
+WS_IDLE_CONNECTIONS = 5000
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,14 @@ class Scenario:
         that never suspend holds the loop for the whole repetition).
     :param expect_header: a response header (lower-case name, value) the
         answer must carry.
+    :param websocket: measured over loopback by the websocket client
+        (``websocket_load.py``) instead of wrk: ``echo`` (round trips on
+        ``concurrency`` connections) or ``idle`` (that many connections held
+        open, the server's memory measured); *path* is the websocket route.
+    :param variants: more routes measured in the same scenario, as
+        ``(label, path)``: a row "framework label" each (the ``def``
+        handler); a framework's ``UNSUPPORTED`` names them
+        ``"scenario label"``.
     :param timed_with: another scenario whose in-process repetitions take
         turns with this one's, so that their ratio (last route / first
         route, untouched / hello) comes from the same moments.
@@ -111,6 +134,8 @@ class Scenario:
     own_lifespan: bool = False
     yield_every: int | None = None
     expect_header: tuple[str, str] | None = None
+    websocket: str | None = None
+    variants: tuple[tuple[str, str], ...] = ()
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -228,5 +253,22 @@ SCENARIOS: list[Scenario] = [
         "(parked) thread, none may wait for one",
         "Starlette `StreamingResponse` (no hooks: Starlette has none), in the same run",
         "/events", b"data: event 0", app="sse", inprocess=False, streams=True,
+    ),
+    Scenario(
+        "websocket_echo", f"websocket echo round trips, {WS_CONNECTIONS} connections each "
+        "sending a text message and waiting for it to come back, on one uvicorn worker: round "
+        "trips/s, p50/p99 latency; `async def` handler, and the `def` handler (its "
+        "connection's worker thread) reported",
+        "Starlette websocket route (target: `async def` ≥ 0.9x), raw ASGI (ceiling)",
+        WS_ECHO_PATH, WS_MESSAGE.encode(), app="ws", inprocess=False, websocket="echo",
+        concurrency=WS_CONNECTIONS, variants=(("def", WS_ECHO_SYNC_PATH),),
+    ),
+    Scenario(
+        "websocket_idle", f"{WS_IDLE_CONNECTIONS:,} idle websocket connections held open at "
+        "once by one uvicorn worker, each in an `async def` handler waiting in "
+        "`receive()`: the server's RSS per connection (and every one still answering)",
+        "Starlette websocket route, in the same run",
+        WS_ECHO_PATH, WS_MESSAGE.encode(), app="ws", inprocess=False, websocket="idle",
+        concurrency=WS_IDLE_CONNECTIONS,
     ),
 ]

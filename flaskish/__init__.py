@@ -20,11 +20,13 @@ from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
 from .ctx import has_app_context as has_app_context
 from .ctx import has_request_context as has_request_context
+from .exceptions import WebSocketDisconnect as WebSocketDisconnect
 from .exceptions import abort as abort
 from .globals import current_app as current_app
 from .globals import g as g
 from .globals import request as request
 from .globals import session as session
+from .globals import websocket as websocket
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
 from .helpers import make_response as make_response
@@ -63,6 +65,7 @@ __all__ = [
     "ProxyFix",
     "Request",
     "Response",
+    "WebSocketDisconnect",
     "abort",
     "after_this_request",
     "appcontext_popped",
@@ -100,4 +103,5 @@ __all__ = [
     "stream_with_context",
     "template_rendered",
     "url_for",
+    "websocket",
 ]

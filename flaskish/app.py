@@ -41,6 +41,7 @@ from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .templating import Templating
 from .urls import Urls
+from .websocket_pipeline import WebsocketPipeline
 from .wsgi import WSGIApp, is_environ, request_from_environ, serve_through_wsgi
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Templating, Pipeline, Urls):
+class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
     """The application: ``app = Flask(__name__)``.
 
     :param import_name: the name of the app's module or package
@@ -137,6 +138,8 @@ class Flask(Templating, Pipeline, Urls):
         "THREAD_POOL_PARKED": 1000,
         "THREAD_POOL_TIMEOUT": None,
         "BLOCKING_WARN_MS": None,
+        "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
+        "WEBSOCKET_ALLOWED_ORIGINS": None,
     }
 
     def __init__(

@@ -274,6 +274,9 @@ class Blueprint(Scaffold):
             (self.before_request_funcs, app.before_request_funcs),
             (self.after_request_funcs, app.after_request_funcs),
             (self.teardown_request_funcs, app.teardown_request_funcs),
+            (self.before_websocket_funcs, app.before_websocket_funcs),
+            (self.after_websocket_funcs, app.after_websocket_funcs),
+            (self.teardown_websocket_funcs, app.teardown_websocket_funcs),
             (self.url_default_functions, app.url_default_functions),
             (self.url_value_preprocessors, app.url_value_preprocessors),
             (self.template_context_processors, app.template_context_processors),
@@ -325,6 +328,24 @@ class Blueprint(Scaffold):
     def teardown_app_request(self, f: T) -> T:
         """Like the app's ``teardown_request``: runs for every request."""
         self._on_app(lambda app: app.teardown_request_funcs[None].append(f))
+        return f
+
+    @setupmethod
+    def before_app_websocket(self, f: T) -> T:
+        """Like the app's ``before_websocket``: runs for every websocket."""
+        self._on_app(lambda app: app.before_websocket_funcs[None].append(f))
+        return f
+
+    @setupmethod
+    def after_app_websocket(self, f: T) -> T:
+        """Like the app's ``after_websocket``: runs for every websocket."""
+        self._on_app(lambda app: app.after_websocket_funcs[None].append(f))
+        return f
+
+    @setupmethod
+    def teardown_app_websocket(self, f: T) -> T:
+        """Like the app's ``teardown_websocket``: runs for every websocket."""
+        self._on_app(lambda app: app.teardown_websocket_funcs[None].append(f))
         return f
 
     @setupmethod

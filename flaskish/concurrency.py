@@ -65,6 +65,7 @@ __all__ = [
     "ThreadPoolTimeout",
     "await_",
     "call",
+    "current_loop",
     "drive",
     "drive_blocking",
     "in_thread",
@@ -75,6 +76,7 @@ __all__ = [
     "on_loop_thread",
     "resolve",
     "run_in_loop",
+    "run_in_loop_of",
     "run_pipeline",
 ]
 
@@ -367,10 +369,11 @@ async def drive(
             continue
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.threads)
+            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.workers)
             return result
         finally:
             lease.release()
+            lease.release_thread()
 
 
 class _ThreadRun:
@@ -565,6 +568,27 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
     any event loop it runs on a short-lived one. On an event loop's own
     thread it cannot block, and raises.
     """
+    return _run_in_loop(None, func, *args, **kwargs)
+
+
+def run_in_loop_of(
+    loop: anyio.lowlevel.EventLoopToken, func: Callable[..., Awaitable[T]], /, *args: Any
+) -> T:
+    """:func:`run_in_loop` on the event loop *loop* (from
+    :func:`current_loop`), also from a thread the app did not start for it
+    (a thread a ``def`` websocket handler started to send from)."""
+    return _run_in_loop(loop, func, *args)
+
+
+def current_loop() -> anyio.lowlevel.EventLoopToken:
+    """A token for the running event loop, for :func:`run_in_loop_of`."""
+    return anyio.lowlevel.current_token()
+
+
+def _run_in_loop(
+    loop: anyio.lowlevel.EventLoopToken | None, func: Callable[..., Awaitable[T]], /,
+    *args: Any, **kwargs: Any,
+) -> T:
 
     lease: _Lease | None = _thread_state.lease  # read here, on the calling thread
 
@@ -578,7 +602,7 @@ def run_in_loop(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any)
             lease.unpark()
             await lease.acquire()
 
-    token = _thread_state.token
+    token = _thread_state.token if loop is None else loop
     if token is not None:
         ok, value = anyio.from_thread.run(_capture, runner, token=token)
         if ok:

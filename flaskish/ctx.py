@@ -282,13 +282,17 @@ class RequestContext:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         try:
-            await (
-                self.app._do_teardown_request(exc)
-                if not self.app._plain_overrides
-                else self.app._method("do_teardown_request", exc)
-            )
+            if self.request._is_websocket:
+                await self.app._do_teardown_websocket(exc)
+            else:
+                await (
+                    self.app._do_teardown_request(exc)
+                    if not self.app._plain_overrides
+                    else self.app._method("do_teardown_request", exc)
+                )
         finally:
-            self.request.close()
+            # Closes the uploads; a websocket's own close() is its connection's.
+            self.request._close_body()
 
     async def _teardown(self, exc: BaseException | None) -> None:
         """The request pipeline's teardown: the request's, then that of the

@@ -97,6 +97,7 @@ __all__ = [
     "UnavailableForLegalReasons",
     "UnprocessableEntity",
     "UnsupportedMediaType",
+    "WebSocketDisconnect",
     "abort",
     "default_exceptions",
 ]
@@ -117,3 +118,21 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
     ctx = _cv_app.get(None)
     aborter = ctx.app.aborter if ctx is not None else _aborter
     aborter(code, *args, **kwargs)
+
+
+class WebSocketDisconnect(Exception):
+    """The websocket's client went away (or the connection was closed):
+    raised by ``websocket.receive()`` and ``websocket.send()``, in ``def``
+    and ``async def`` handlers alike.
+
+    :param code: the close code (1000 normal, 1001 going away, 1006 lost...).
+    :param reason: the reason the client gave, if any.
+    """
+
+    def __init__(self, code: int = 1005, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"The websocket was closed ({self.code}{': ' + self.reason if self.reason else ''})."

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .ctx import AppContext, RequestContext, _AppCtxGlobals
     from .request import Request
     from .sessions import SessionMixin
+    from .websocket import Websocket
 
 __all__ = [
     "app_ctx",
@@ -24,6 +25,7 @@ __all__ = [
     "request",
     "request_ctx",
     "session",
+    "websocket",
 ]
 
 T = TypeVar("T")
@@ -168,6 +170,32 @@ def _proxy(var: ContextVar[Any], attr: str | None, message: str) -> Any:
     return ContextProxy(var, attr, message)
 
 
+_no_websocket_msg = """\
+Working outside of a websocket handler.
+
+`websocket` is the connection an @app.websocket handler (or a hook running
+for one) serves. In a view, use `request`; in a test, connect with
+`client.websocket("/path")`.\
+"""
+
+
+class _WebsocketProxy(ContextProxy[Any]):
+    """:data:`websocket`: the request context's request, if it is a
+    websocket connection."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        def get() -> Any:
+            ctx = _cv_request.get(None)
+            request = ctx.request if ctx is not None else None
+            if not getattr(request, "_is_websocket", False):
+                raise RuntimeError(_no_websocket_msg)
+            return request
+
+        object.__setattr__(self, "_ContextProxy__wrapped_getter", get)
+
+
 #: The application handling the current request, or of the pushed app context.
 current_app: Flask = _proxy(_cv_app, "app", _no_app_msg)
 #: A namespace for data during one app context (one request): ``g.user = ...``.
@@ -176,6 +204,8 @@ g: _AppCtxGlobals = _proxy(_cv_app, "g", _no_app_msg)
 request: Request = _proxy(_cv_request, "request", _no_req_msg)
 #: The current session (a signed cookie by default), loaded on first use.
 session: SessionMixin = _proxy(_cv_request, "session", _no_req_msg)
+#: The current :class:`~flaskish.websocket.Websocket`, in a websocket handler.
+websocket: Websocket = _WebsocketProxy()  # type: ignore[assignment]
 #: The current :class:`~flaskish.ctx.AppContext`.
 app_ctx: AppContext = _proxy(_cv_app, None, _no_app_msg)
 #: The current :class:`~flaskish.ctx.RequestContext`.

@@ -81,15 +81,12 @@ class MapAdapter:
             (a trailing slash, merged slashes, a rule's ``redirect_to``); its
             ``new_url`` keeps *query_args*.
         """
-        if websocket:
-            raise ValueError(
-                "flaskish has no websocket routes yet, so match(websocket=True) cannot match; "
-                "leave websocket out."
-            )
         path = "/" + (path_info if path_info is not None else self.path_info).lstrip("/")
         try:
+            if websocket is None:
+                websocket = self.url_scheme in ("ws", "wss")
             rule, values = self.map.match(
-                path, (method or self.default_method).upper(), self._domain
+                path, (method or self.default_method).upper(), self._domain, websocket
             )
         except RequestRedirect as redirect:
             query = _query_string(query_args if query_args is not None else self.query_args)
@@ -163,7 +160,10 @@ class MapAdapter:
             host = self._host(domain)
             here = domain == self.subdomain
         if force_external or not here:
-            return f"{url_scheme or self.url_scheme}://{host}{self.script_name}{path}"
+            scheme = url_scheme or self.url_scheme
+            if rule.websocket:
+                scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
+            return f"{scheme}://{host}{self.script_name}{path}"
         return f"{self.script_name}{path}"
 
     def _host(self, subdomain: str) -> str:

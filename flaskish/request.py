@@ -82,6 +82,11 @@ class Request(RequestBody, SansIORequest):
     view_args: dict[str, Any] | None = None
     #: A 404 / 405 / redirect raised by routing, re-raised before the view.
     routing_exception: HTTPException | None = None
+    #: Whether this is a websocket connection (:class:`~flaskish.websocket.Websocket`).
+    _is_websocket = False
+
+    def _close_body(self) -> None:
+        self.close()
 
     def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
         # Werkzeug's __init__ is not called: each value it would set is read

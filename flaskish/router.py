@@ -74,13 +74,34 @@ class Router(starlette.routing.Router):
             scope["route"] = rule
             scope["path_params"] = values
             await dispatch(scope, receive, send, rule, values, None)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self.lifespan(scope, receive, send)
         else:
             raise RuntimeError(
-                f"flaskish cannot handle ASGI {kind!r} connections yet; serve them with a "
-                "separate ASGI app."
+                f"flaskish cannot handle ASGI {kind!r} connections; it serves 'http', "
+                "'websocket' and 'lifespan'."
             )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = route_path(scope) or "/"
+        if path[:1] != "/" or path[:2] == "//":
+            path = "/" + path.lstrip("/")
+        url_map, app = self.url_map, self._app
+        if url_map.host_matching or app.subdomain_matching:
+            domain = app._domain(scope_host(scope), scope.get("scheme", "ws"))
+        else:
+            domain = url_map.default_subdomain
+        dispatch = app._handle_websocket
+        try:
+            rule, values = url_map.match(path, "GET", domain, websocket=True)
+        except HTTPException as exc:  # a redirect is refused too: a handshake cannot follow it
+            await dispatch(scope, receive, send, None, None, exc)
+            return
+        scope["route"] = rule
+        scope["path_params"] = values
+        await dispatch(scope, receive, send, rule, values, None)
 
     # Called as an ASGI app, the router is its ``app`` method itself: no
     # middleware stack, no extra frame.

@@ -16,7 +16,7 @@ from .converters import (
     ValidationError,
 )
 from .map_adapter import MapAdapter
-from .routing_exceptions import BuildError, RequestRedirect, RoutingException
+from .routing_exceptions import BuildError, RequestRedirect, RoutingException, WebsocketMismatch
 from .rules import Rule
 from .url_map import Map
 
@@ -35,4 +35,5 @@ __all__ = [
     "UUIDConverter",
     "UnicodeConverter",
     "ValidationError",
+    "WebsocketMismatch",
 ]

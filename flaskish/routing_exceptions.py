@@ -9,12 +9,12 @@ import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 if TYPE_CHECKING:
     from .url_map import Map
 
-__all__ = ["BuildError", "RequestRedirect", "RoutingException"]
+__all__ = ["BuildError", "RequestRedirect", "RoutingException", "WebsocketMismatch"]
 
 
 class RoutingException(Exception):
@@ -35,6 +35,11 @@ class RequestRedirect(HTTPException, RoutingException):
         from .helpers import redirect
 
         return redirect(self.new_url, self.code)
+
+
+class WebsocketMismatch(BadRequest):
+    """*400*: the only rule for the path is a websocket rule and the request
+    is HTTP, or the other way round (Werkzeug's ``WebsocketMismatch``)."""
 
 
 class BuildError(RoutingException, LookupError):

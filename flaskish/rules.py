@@ -103,11 +103,6 @@ class Rule(Route):
     ) -> None:
         if not string.startswith("/"):
             raise ValueError(f"URL rule {string!r} must start with a slash: '/{string}'.")
-        if websocket:
-            raise ValueError(
-                f"The rule {string!r} is a websocket rule, and flaskish cannot serve websockets "
-                "yet; serve them with a separate ASGI app mounted beside this one."
-            )
         self.rule = self.path = string
         self.endpoint = self.name = endpoint or ""
         self.defaults = dict(defaults) if defaults else None
@@ -120,6 +115,11 @@ class Rule(Route):
             methods = {method.upper() for method in methods}
             if "HEAD" not in methods and "GET" in methods:
                 methods.add("HEAD")
+            if websocket and methods - {"GET", "HEAD", "OPTIONS"}:
+                raise ValueError(
+                    f"The websocket rule {string!r} takes methods={sorted(methods)}; a websocket "
+                    "handshake is a GET: leave methods out (or use GET, HEAD, OPTIONS)."
+                )
         self.methods: set[str] | None = methods
         self._strict_slashes = strict_slashes
         self._merge_slashes = merge_slashes

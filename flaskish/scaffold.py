@@ -79,6 +79,15 @@ class Scaffold:
         self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.before_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.after_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.teardown_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
         self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = (
             defaultdict(list)
         )
@@ -212,6 +221,28 @@ class Scaffold:
         return decorator
 
     @setupmethod
+    def websocket(self, rule: str, **options: Any) -> Callable[[T], T]:
+        """Register the decorated handler (``def`` or ``async def``) for
+        websocket connections to a URL rule::
+
+            @app.websocket("/echo")
+            async def echo():
+                while True:
+                    await websocket.send(await websocket.receive())
+
+        :param rule: the URL rule, with converters, as for :meth:`route`.
+        :param options: ``endpoint``, ``defaults``, ``strict_slashes``...; see
+            :meth:`add_url_rule` (with ``websocket=True``).
+        """
+
+        def decorator(f: T) -> T:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, websocket=True, **options)
+            return f
+
+        return decorator
+
+    @setupmethod
     def add_url_rule(
         self,
         rule: str,
@@ -255,6 +286,28 @@ class Scaffold:
         """Run *f(exc)* when the request ends, after the response is sent,
         even if an exception occurred (*exc* is that exception or ``None``)."""
         self.teardown_request_funcs[None].append(f)
+        return f
+
+    @setupmethod
+    def before_websocket(self, f: T) -> T:
+        """Run *f* before each websocket handler (not before HTTP requests;
+        ``before_request`` functions do not run for websockets). If it
+        returns a value before the connection is accepted, that value is the
+        HTTP response refusing it."""
+        self.before_websocket_funcs[None].append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: T) -> T:
+        """Run *f(response)* after each websocket handler returns; *response*
+        is what it returned (``None`` usually), and *f* returns it."""
+        self.after_websocket_funcs[None].append(f)
+        return f
+
+    @setupmethod
+    def teardown_websocket(self, f: T) -> T:
+        """Run *f(exc)* when a websocket connection ends, whatever ended it."""
+        self.teardown_websocket_funcs[None].append(f)
         return f
 
     @setupmethod

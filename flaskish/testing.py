@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
@@ -43,6 +44,9 @@ from .testing_environ import (
     redirect_environ,
     sendable,
 )
+from .testing_websocket import TestWebsocket, WebsocketDenied
+from .testing_websocket import connect as connect_websocket
+from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
@@ -55,7 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncFlaskClient", "ClientRedirectError", "Cookie", "EnvironBuilder", "FlaskCliRunner",
-    "FlaskClient", "TestResponse", "build_scope",
+    "FlaskClient", "TestResponse", "TestWebsocket", "WebsocketDenied", "build_scope",
 ]
 
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
@@ -236,6 +240,38 @@ class FlaskClient:
         """``open(..., method="TRACE")``."""
         return self.open(*args, **{**kw, "method": "TRACE"})
 
+    def websocket(
+        self, path: str, subprotocols: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+        query_string: dict[str, Any] | str | None = None,
+    ) -> TestWebsocket:
+        """A websocket connection to *path*, with the client's cookies::
+
+            with client.websocket("/echo", subprotocols=["chat"]) as ws:
+                ws.send("hi")
+                assert ws.receive() == "hi"
+
+        In an async test, ``async with client.websocket(...) as ws:`` runs
+        the app on the test's loop, and ``ws``'s methods are awaited.
+
+        :raises WebsocketDenied: (on entering) the app refused it with an
+            HTTP response.
+        """
+        base = urlsplit(path)
+        if base.query and query_string is not None:
+            raise ValueError("Query string is defined in the path and as an argument.")
+        query = base.query or (
+            query_string if isinstance(query_string, str)
+            else urlencode(query_string or {}, doseq=True)
+        )
+        host = self.application.config.get("SERVER_NAME") or "localhost"
+        url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
+        connection = connect_websocket(self._http, self._weak_asgi, url, subprotocols, headers)
+        # The transport reaches the client weakly: the connection keeps it
+        # (``with app.test_client().websocket(...)`` holds no other reference).
+        connection._client = self
+        return connection
+
     def open(
         self, *args: Any, buffered: bool = False, follow_redirects: bool = False, **kwargs: Any
     ) -> Any:
@@ -377,6 +413,9 @@ class FlaskClient:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await serve_websocket(self.application, scope, receive, send)
+            return
         if scope["type"] == "http":
             scope = self._app_scope(scope)
             if self._keeps_context():

@@ -59,13 +59,18 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token")
+    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token", "workers")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         #: The loop's token, for the threads to call back into it.
         self.token = anyio.lowlevel.current_token()
         self.running = anyio.CapacityLimiter(size)
+        #: Threads held by requests, running or parked: taken *before* a
+        #: running slot, never while holding one (see ThreadPool._acquire).
         self.threads = anyio.CapacityLimiter(size + parked)
+        #: anyio's limiter for the worker threads themselves: never waited
+        #: on (``threads`` bounds them first); it replaces anyio's default of 40.
+        self.workers = anyio.CapacityLimiter(size + parked)
         self.timeout = timeout
         self.parked = 0
         self.shed = 0
@@ -131,15 +136,28 @@ class ThreadPool:
         return state
 
     async def _acquire(self, lease: _Lease, may_shed: bool) -> None:
-        """Wait for a slot to run sync code; past ``THREAD_POOL_TIMEOUT``
-        (when *may_shed*) raise :class:`ThreadPoolTimeout` instead."""
+        """Wait for a thread of the request's own, then for a slot to run
+        sync code on it; past ``THREAD_POOL_TIMEOUT`` (when *may_shed*) raise
+        :class:`ThreadPoolTimeout` instead.
+
+        The thread comes first: a request waiting for a thread while holding
+        a slot would keep a parked request, whose thread it waits for, from
+        getting a slot back to resume (with every thread parked, a deadlock).
+        """
         threads = lease.threads
-        if threads.timeout is None or not may_shed:
-            await lease.acquire()
-            return
-        with anyio.move_on_after(threads.timeout):
-            await lease.acquire()
+        try:
+            if threads.timeout is None or not may_shed:
+                await lease.acquire_thread()
+                await lease.acquire()
+                return
+            with anyio.move_on_after(threads.timeout):
+                await lease.acquire_thread()
+                await lease.acquire()
+        except BaseException:
+            lease.release_thread()  # cancelled while waiting for the slot
+            raise
         if not lease.held:
+            lease.release_thread()
             threads.shed += 1
             if self.on_shed is not None:
                 self.on_shed(threads.timeout)
@@ -167,11 +185,26 @@ class ThreadPool:
 class _Lease:
     """A request's claim on a slot to run sync code (while it holds one)."""
 
-    __slots__ = ("held", "threads")
+    __slots__ = ("has_thread", "held", "threads")
 
     def __init__(self, threads: _LoopThreads) -> None:
         self.threads = threads
         self.held = False
+        self.has_thread = False
+
+    async def acquire_thread(self) -> None:
+        """Claim one of the threads (running or parked) requests may hold."""
+        threads = self.threads.threads
+        try:
+            threads.acquire_on_behalf_of_nowait(self)  # no loop cycle when one is free
+        except anyio.WouldBlock:
+            await threads.acquire_on_behalf_of(self)
+        self.has_thread = True
+
+    def release_thread(self) -> None:
+        if self.has_thread:
+            self.has_thread = False
+            self.threads.threads.release_on_behalf_of(self)
 
     async def acquire(self) -> None:
         running = self.threads.running

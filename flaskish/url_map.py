@@ -19,7 +19,7 @@ from .converters import DEFAULT_CONVERTERS, BaseConverter, ValidationError
 from .exceptions import MethodNotAllowed, NotFound
 from .map_adapter import MapAdapter
 from .routing import Rule
-from .routing_exceptions import BuildError, RequestRedirect
+from .routing_exceptions import BuildError, RequestRedirect, WebsocketMismatch
 
 __all__ = ["Map"]
 
@@ -79,15 +79,18 @@ class _Index:
 
 
 class _Indexes:
-    """The indexes of a map's rules: one per exact domain, one for the
-    rules whose domain has variables, and the redirect-defaults providers."""
+    """The indexes of a map's HTTP (or websocket) rules: one per exact
+    domain, one for the rules whose domain has variables, and the
+    redirect-defaults providers."""
 
-    def __init__(self, rules: list[Rule], by_endpoint: dict[str, list[Rule]]) -> None:
+    def __init__(
+        self, rules: list[Rule], by_endpoint: dict[str, list[Rule]], websocket: bool
+    ) -> None:
         order = {id(rule): position for position, rule in enumerate(rules)}
         exact: dict[str, list[Rule]] = {}
         variable: list[Rule] = []
         for rule in rules:
-            if rule.build_only:
+            if rule.build_only or rule.websocket is not websocket:
                 continue
             if rule._domain is None:
                 variable.append(rule)
@@ -169,7 +172,8 @@ class Map:
         self.host_matching = host_matching
         self._rules: list[Rule] = []
         self._rules_by_endpoint: dict[str, list[Rule]] = {}
-        self._indexes: _Indexes | None = None
+        self._indexes: _Indexes | None = None  # HTTP rules
+        self._websocket_indexes: _Indexes | None = None
         for rule in rules or ():
             self.add(rule)
 
@@ -184,7 +188,7 @@ class Map:
         same_endpoint.sort(
             key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults or ()))
         )
-        self._indexes = None
+        self._indexes = self._websocket_indexes = None
 
     def bind(
         self,
@@ -233,26 +237,33 @@ class Map:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._rules!r})"
 
-    def _ready(self) -> _Indexes:
-        indexes = self._indexes
-        if indexes is None:
-            indexes = self._indexes = _Indexes(self._rules, self._rules_by_endpoint)
-        return indexes
+    def _ready(self, websocket: bool = False) -> _Indexes:
+        if websocket:
+            if self._websocket_indexes is None:
+                self._websocket_indexes = _Indexes(self._rules, self._rules_by_endpoint, True)
+            return self._websocket_indexes
+        if self._indexes is None:
+            self._indexes = _Indexes(self._rules, self._rules_by_endpoint, False)
+        return self._indexes
 
     # -- matching -------------------------------------------------------------
 
     def match(
-        self, path: str, method: str, domain: str = ""
+        self, path: str, method: str, domain: str = "", websocket: bool = False
     ) -> tuple[Rule, dict[str, Any]]:
         """The rule and view arguments for *path* and *method* on *domain*
         (the request's host with :attr:`host_matching`, else its subdomain).
 
         :raises NotFound: nothing matches the path.
         :raises MethodNotAllowed: the path matches, only for other methods.
+        :raises WebsocketMismatch: only a websocket rule matches an HTTP
+            request, or only an HTTP rule a websocket (a 400).
         :raises RequestRedirect: the path matches in another form (a
             trailing slash added, slashes merged, defaults left out).
         """
-        indexes = self._indexes or self._ready()
+        indexes = self._indexes if not websocket else self._websocket_indexes
+        if indexes is None:
+            indexes = self._ready(websocket)
         index = indexes.exact.get(domain)
         if index is not None:
             found = self._match_in(index, None, path, method)
@@ -262,7 +273,7 @@ class Map:
             found = self._match_in(indexes.variable, domain, path, method)
             if found is not None:
                 return found
-        raise self._no_match(indexes, path, method, domain)
+        raise self._no_match(indexes, path, method, domain, websocket)
 
     def _match_in(
         self, index: _Index, domain: str | None, path: str, method: str
@@ -324,7 +335,9 @@ class Map:
                 raise RequestRedirect(target)
         return rule, values
 
-    def _no_match(self, indexes: _Indexes, path: str, method: str, domain: str) -> Exception:
+    def _no_match(
+        self, indexes: _Indexes, path: str, method: str, domain: str, websocket: bool
+    ) -> Exception:
         """What a path that matched no rule gets: a redirect to a form that
         matches, else a 405 or a 404."""
         groups = indexes.groups(domain)
@@ -339,7 +352,7 @@ class Map:
         if self.merge_slashes and "//" in path:
             merged = _repeated_slashes.sub("/", path)
             try:
-                rule, _ = self.match(merged, method, domain)
+                rule, _ = self.match(merged, method, domain, websocket)
             except RequestRedirect as redirect:
                 return redirect
             except (NotFound, MethodNotAllowed):
@@ -350,6 +363,13 @@ class Map:
         allowed = self._allowed(groups, path)
         if allowed:
             return MethodNotAllowed(sorted(allowed))
+        other = self._ready(not websocket).groups(domain)
+        if self._allowed(other, path) or any(
+            rule.methods is None and rule.match_path(path) is not None
+            for index, _ in other for rule in (*index.static.get(path, ()),
+                                                *index.candidates(path))
+        ):
+            return WebsocketMismatch()
         return NotFound()
 
     def allowed_methods(self, path: str, domain: str = "") -> set[str]:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["Urls", "scope_host"]
 
 INVALID_SUBDOMAIN = "<invalid>"  # Werkzeug's: a host outside SERVER_NAME
+_WEBSOCKET_SCHEMES = {"http": "ws", "https": "wss"}
+_HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
 
 def scope_host(scope: Scope) -> str:
@@ -164,6 +166,9 @@ class Urls(Scaffold):
             if domain:
                 server = f"{domain}.{server}"
         if _external:
+            # A websocket rule's URL is ws:// (wss://), an HTTP rule's http://,
+            # whichever kind of request builds it.
+            scheme = (_WEBSOCKET_SCHEMES if rule.websocket else _HTTP_SCHEMES).get(scheme, scheme)
             url = f"{scheme}://{server}{url}"
         if _anchor is not None:
             url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")

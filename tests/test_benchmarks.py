@@ -24,12 +24,14 @@ from benchmarks.measure import (  # noqa: E402
     servable,
     smoke_http,
     smoke_streams,
+    smoke_websockets,
     supported,
 )
 from benchmarks.report import targets, write_results  # noqa: E402
 from benchmarks.run import smoke  # noqa: E402
 from benchmarks.scenarios import SCENARIOS  # noqa: E402
 from benchmarks.streams import StreamResult  # noqa: E402
+from benchmarks.websocket_load import EchoResult, IdleResult  # noqa: E402
 
 
 def test_every_scenario_is_answered_correctly_in_process() -> None:
@@ -75,6 +77,14 @@ def test_streams_are_answered_over_loopback() -> None:
     (`def` hooks, 40 threads) on uvicorn; every stream gets every event."""
     frameworks, _ = servable(available(["flaskish"])[0])
     assert smoke_streams(frameworks, python=sys.executable, clients=20, seconds=1.0) == 1
+
+
+def test_websockets_are_answered_over_loopback() -> None:
+    """The websocket scenarios, small, against flaskish's app on uvicorn:
+    the `async def` and the `def` echo handlers answer every round trip
+    right, and 20 idle connections are open at once, each answering."""
+    frameworks, _ = servable(available(["flaskish"])[0])
+    assert smoke_websockets(frameworks, python=sys.executable) == 3
 
 
 def test_smoke_notes_what_it_skips() -> None:
@@ -128,6 +138,15 @@ def _results() -> Results:
                            rss_peak_mb=90.0, threads_peak=1002, cpu_s=1.0)
         for name in ("Starlette", "flaskish")
     }}
+    results.ws_echo = {"websocket_echo": {
+        "Starlette": EchoResult(64, 120000, 2.0, 60000, 0.8, 1.5, {}, 2, 0.85, 0.98, 14.0),
+        "flaskish": EchoResult(64, 56000, 2.0, 28000, 2.3, 3.0, {}, 2, 0.35, 0.99, 36.0),
+        "flaskish (def)": EchoResult(64, 24000, 2.0, 12000, 5.0, 20.0, {}, 2, 0.2, 0.99, 84.0),
+    }}
+    results.ws_idle = {"websocket_idle": {
+        "Starlette": IdleResult(5000, 5000, 5000, {}, 1.8, 34.0, 157.0, 160.0, 156.0, 1, 20000),
+        "flaskish": IdleResult(5000, 5000, 5000, {}, 3.3, 41.0, 220.0, 227.0, 228.0, 1, 20000),
+    }}
     return results
 
 
@@ -149,6 +168,25 @@ def test_results_are_written_with_ratios_and_targets(tmp_path: Path) -> None:
     assert "| flaskish | 1,000 / 1,000 | 0 | 0.80 s |" in text
     streams = [ok for ok, goal, _ in targets(results) if "SSE streams" in goal]
     assert streams == [True]
+
+
+def test_websocket_results_are_written_with_ratios_and_targets(tmp_path: Path) -> None:
+    """The websocket echo rows (the `def` handler among them) and the idle
+    connections' RSS per connection, each with its ratio to Starlette, and
+    issue 15's two targets."""
+    results = _results()
+    path = tmp_path / "RESULTS.md"
+    write_results(results, path, tmp_path / "ratios.png")
+    text = path.read_text()
+    assert "| flaskish | 28,000 | 2.30 / 3.00 | 36 µs | 99% | 35% | 0 | 0.47 |" in text
+    assert "| flaskish (def) | 12,000 |" in text
+    assert "| flaskish | 5,000 / 5,000 | 5,000 | 0 | 3.30 s |" in text
+    assert "**36.7** | 1.46 |" in text
+    lines = {goal: (ok, measured) for ok, goal, measured in targets(results)
+             if "websocket" in goal}
+    echo, idle = lines.values()
+    assert echo[0] is False and "**0.47x**" in echo[1] and "**0.20x**" in echo[1]
+    assert idle[0] is True and "**36.7 KB**" in idle[1] and "(**1.46x**)" in idle[1]
 
 
 def test_ratio_chart_is_drawn(tmp_path: Path) -> None:

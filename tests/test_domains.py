@@ -368,10 +368,10 @@ def test_an_unknown_routing_keyword_is_refused_at_registration() -> None:
         app.route("/", hots="example.com")(lambda: "")
 
 
-def test_a_websocket_rule_is_refused_until_flaskish_serves_websockets() -> None:
+def test_a_websocket_rule_takes_get_only() -> None:
     app = Flask(__name__, static_folder=None)
-    with pytest.raises(ValueError, match="cannot serve websockets yet"):
-        app.add_url_rule("/ws", "ws", lambda: "", websocket=True)
+    with pytest.raises(ValueError, match="a websocket handshake is a GET"):
+        app.add_url_rule("/ws", "ws", lambda: "", websocket=True, methods=["POST"])
 
 
 def test_url_for_takes_a_value_named_self() -> None:

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from flaskish import Flask, request
-from flaskish.routing import BuildError, MapAdapter, RequestRedirect
+from flaskish.routing import BuildError, MapAdapter, RequestRedirect, WebsocketMismatch
 
 
 @pytest.fixture
@@ -105,13 +105,20 @@ def test_create_url_adapter_without_a_request_needs_server_name(app: Flask) -> N
     )
 
 
-def test_match_with_websocket_is_refused_with_what_to_write(app: Flask) -> None:
-    """flaskish has no websocket rules in its URL map, so ``websocket=True``
-    could never match; it says so instead of answering 404."""
+def test_match_with_websocket_matches_websocket_rules_only(app: Flask) -> None:
+    """Werkzeug's ``websocket=``: a websocket match finds websocket rules,
+    and an HTTP rule is a ``WebsocketMismatch`` (400) for it, and the
+    other way round."""
+    app.websocket("/live")(lambda: None)
     adapter = app.url_map.bind("dev.null")
-    with pytest.raises(ValueError, match=r"no websocket routes yet.*leave websocket out"):
+    assert adapter.match("/live", websocket=True) == ("<lambda>", {})
+    with pytest.raises(WebsocketMismatch):
+        adapter.match("/live")
+    with pytest.raises(WebsocketMismatch):
         adapter.match("/docs/", websocket=True)
     assert adapter.match("/docs/", websocket=False) == ("docs", {})
+    assert app.url_map.bind("dev.null", url_scheme="ws").match("/live") == ("<lambda>", {})
+    assert adapter.build("<lambda>", force_external=True) == "ws://dev.null/live"
 
 
 def test_match_without_a_path_uses_the_bound_path_and_method(app: Flask) -> None:

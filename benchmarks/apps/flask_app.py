@@ -16,6 +16,8 @@ UNSUPPORTED = {
     "hello_async_detector": "Flask has no event loop, and no blocking-call detector",
     "sse_with_sync_hooks": "a WSGI worker holds a thread per open stream (gunicorn "
     "gthread: 40 threads, 40 streams at once)",
+    "websocket_echo": "Flask has no websockets (Flask-Sock holds a thread per connection)",
+    "websocket_idle": "Flask has no websockets (Flask-Sock holds a thread per connection)",
 }
 
 

@@ -9,7 +9,14 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER
+from ..scenarios import (
+    ROUTES,
+    SECRET_KEY,
+    TEMPLATE_CONTEXT,
+    TEMPLATE_FOLDER,
+    WS_ECHO_PATH,
+    WS_ECHO_SYNC_PATH,
+)
 
 UNSUPPORTED: dict[str, str] = {}
 
@@ -37,6 +44,8 @@ def build(name: str) -> Any:
         return _hooks()
     if name == "sse":
         return _sse()
+    if name == "ws":
+        return _ws()
     if name == "routes":
         return _routes("")
     if name == "routes_api":
@@ -157,6 +166,27 @@ def _sse() -> Any:
         stats = app.worker_threads
         return {"limit": stats.limit, "busy": stats.busy, "waiting": stats.waiting,
                 "parked": stats.parked}
+
+    return app
+
+
+def _ws() -> Any:
+    """The websocket scenarios: an echo with an ``async def`` handler (the
+    idle connections are held by it, waiting in ``receive()``) and with a
+    ``def`` handler."""
+    from flaskish import Flask, websocket
+
+    app = Flask("bench_ws")
+
+    @app.websocket(WS_ECHO_PATH)
+    async def echo() -> None:
+        while True:
+            await websocket.send(await websocket.receive())
+
+    @app.websocket(WS_ECHO_SYNC_PATH)
+    def echo_sync() -> None:
+        while True:
+            websocket.send(websocket.receive())
 
     return app
 

@@ -16,6 +16,8 @@ UNSUPPORTED = {
     "hello_async_detector": "Quart has no blocking-call detector (asyncio's debug mode is "
     "the nearest)",
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
+    "websocket_echo": "not a baseline of this scenario (Starlette is)",
+    "websocket_idle": "not a baseline of this scenario (Starlette is)",
 }
 
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl
 
 import anyio.to_thread
 
+from ..scenarios import WS_ECHO_PATH
+
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -26,6 +28,8 @@ UNSUPPORTED = {
     "def_with_after_hooks": "a raw ASGI app has no hooks",
     "hello_async_detector": "a raw ASGI app has no blocking-call detector",
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
+    "websocket_echo def": "a raw ASGI app has no `def` handlers",
+    "websocket_idle": "not a baseline of this scenario (Starlette is)",
 }
 
 _TEXT = [(b"content-type", b"text/plain; charset=utf-8")]
@@ -111,8 +115,30 @@ async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": b"Not Found"})
 
 
+async def ws_app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """The websocket echo: accept, then send back each message until the
+    client goes away (an HTTP request, the harness's readiness probe, gets
+    a 404)."""
+    if scope["type"] == "lifespan":
+        await app(scope, receive, send)
+        return
+    if scope["type"] != "websocket" or scope["path"] != WS_ECHO_PATH:
+        await app(scope, receive, send)
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await send({"type": "websocket.send", "text": message.get("text"),
+                    "bytes": message.get("bytes")})
+
+
 def build(name: str) -> Any:
-    """The app serving the scenarios of app *name* (only ``main``)."""
+    """The app serving the scenarios of app *name* (``main`` or ``ws``)."""
+    if name == "ws":
+        return ws_app
     if name != "main":
         raise LookupError(name)
     return app

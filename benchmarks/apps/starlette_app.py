@@ -7,12 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER
+from ..scenarios import ROUTES, SECRET_KEY, TEMPLATE_CONTEXT, TEMPLATE_FOLDER, WS_ECHO_PATH
 
 UNSUPPORTED = {
     "form_sync": "a Starlette `def` endpoint cannot read the body (`request.form()` is async)",
     "def_with_after_hooks": "Starlette has no `after_request` hooks",
     "hello_async_detector": "Starlette has no blocking-call detector",
+    "websocket_echo def": "a Starlette websocket endpoint is `async` only",
 }
 
 
@@ -22,6 +23,8 @@ def build(name: str) -> Any:
         return _main()
     if name == "sse":
         return _sse()
+    if name == "ws":
+        return _ws()
     if name == "routes":
         return _routes("")
     if name == "routes_api":
@@ -111,6 +114,21 @@ def _sse() -> Any:
         return StreamingResponse(stream(), media_type="text/event-stream")
 
     return Starlette(routes=[Route("/events", events)])
+
+
+def _ws() -> Any:
+    """The websocket echo as the Starlette docs write it (``iter_text``, which
+    ends when the client goes away); the idle connections wait in it."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        async for message in websocket.iter_text():
+            await websocket.send_text(message)
+
+    return Starlette(routes=[WebSocketRoute(WS_ECHO_PATH, echo)])
 
 
 def _routes(prefix: str) -> Any:
