@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .concurrency import current_loop, run_in_loop_of
+from .concurrency import current_loop, on_loop_thread, run_in_loop_of
 from .exceptions import WebSocketDisconnect
 from .request import Request
 
@@ -107,7 +107,9 @@ class Websocket(Request):
     def _io(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
         """*func(*args)*: awaitable on the event loop, done at once (blocking
         this thread) in sync code."""
-        if threading.get_ident() == self._loop_thread:
+        if threading.get_ident() == self._loop_thread or on_loop_thread():
+            # (The second test: another event loop's thread, e.g. the test
+            # client's, where each sync test connection has a loop of its own.)
             return func(*args)
         return run_in_loop_of(self._loop, func, *args)
 
