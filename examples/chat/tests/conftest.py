@@ -13,18 +13,7 @@ import uvicorn
 from chat import create_app
 
 from flaskish import Flask
-from flaskish.testing import FlaskClient
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Work-around, until flaskish closes it: flaskish/websocket.py never
-    # closes an accepted connection's inbox (the receiving end of its
-    # message queue), and anyio warns when the garbage collector finds it.
-    # With the suite's filterwarnings = error, that failed whichever test
-    # happened to collect it. Only this one warning is ignored.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:Unclosed <MemoryObjectReceiveStream:ResourceWarning"
-    )
+from flaskish.testing import FlaskClient, TestWebsocket
 
 
 @pytest.fixture
@@ -50,6 +39,26 @@ def logged_in(app: Flask) -> Callable[[str], FlaskClient]:
         return client
 
     return login
+
+
+@pytest.fixture
+def connect(app: Flask) -> Iterator[Callable[[str, str], TestWebsocket]]:
+    """``connect("ada", "/ws")``: a websocket opened as ada (use it with
+    ``with``).
+
+    Every connection goes through one test client, kept open with ``with``,
+    so they all run on one event loop, as under uvicorn: two test clients
+    would each bring a loop of their own. The client logs in before each
+    handshake; a connection keeps the user it was opened with.
+    """
+    with app.test_client() as client:
+
+        def open_as(name: str, path: str) -> TestWebsocket:
+            response = client.post("/login", data={"name": name})
+            assert response.status_code == 302, response.text
+            return client.websocket(path)
+
+        yield open_as
 
 
 def free_port() -> int:

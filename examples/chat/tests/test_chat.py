@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from flaskish.testing import FlaskClient, WebsocketDenied
+from flaskish.testing import FlaskClient, TestWebsocket, WebsocketDenied
 
 LoggedIn = Callable[[str], FlaskClient]
+Connect = Callable[[str, str], TestWebsocket]
 
 
 def lines(ws: Any, count: int) -> list[str]:
@@ -111,12 +112,11 @@ def test_a_websocket_without_a_logged_in_user_is_refused_before_it_opens(
     ids=["async", "def", "async-and-def", "def-and-async"],
 )
 def test_messages_fan_out_to_everyone_in_the_room(
-    logged_in: LoggedIn, first: str, second: str,
+    connect: Connect, first: str, second: str,
 ) -> None:
-    ada, bob = logged_in("ada"), logged_in("bob")
-    with ada.websocket(first) as ada_ws:
+    with connect("ada", first) as ada_ws:
         assert lines(ada_ws, 1) == ["ada joined"]
-        with bob.websocket(second) as bob_ws:
+        with connect("bob", second) as bob_ws:
             assert lines(ada_ws, 1) == lines(bob_ws, 1) == ["bob joined"]
 
             ada_ws.send("hello bob")
@@ -129,9 +129,9 @@ def test_messages_fan_out_to_everyone_in_the_room(
 
 @pytest.mark.parametrize("path", ["/ws", "/ws-sync"])
 def test_blank_and_binary_messages_are_ignored_and_long_ones_cut(
-    logged_in: LoggedIn, path: str,
+    connect: Connect, path: str,
 ) -> None:
-    with logged_in("ada").websocket(path) as ws:
+    with connect("ada", path) as ws:
         assert lines(ws, 1) == ["ada joined"]
         ws.send("   ")
         ws.send(b"\x00binary")
@@ -139,17 +139,17 @@ def test_blank_and_binary_messages_are_ignored_and_long_ones_cut(
         assert lines(ws, 1) == ["ada: " + "x" * 500]
 
 
-def test_a_message_is_text_not_html(logged_in: LoggedIn) -> None:
+def test_a_message_is_text_not_html(connect: Connect) -> None:
     """The server sends what was typed; the page shows it with textContent."""
-    with logged_in("ada").websocket("/ws") as ws:
+    with connect("ada", "/ws") as ws:
         lines(ws, 1)
         ws.send("<img src=x onerror=alert(1)>")
         assert ws.receive_json() == {"user": "ada", "text": "<img src=x onerror=alert(1)>"}
 
 
-def test_the_room_forgets_who_left(app: Any, logged_in: LoggedIn) -> None:
+def test_the_room_forgets_who_left(app: Any, connect: Connect) -> None:
     room = app.extensions["chat.room"]
-    with logged_in("ada").websocket("/ws") as ws:
+    with connect("ada", "/ws") as ws:
         lines(ws, 1)
         assert len(room.members()) == 1
     # The handler leaves the room as it ends; the client's close ends it
