@@ -61,6 +61,9 @@ class Websocket(Request):
     """
 
     _is_websocket = True
+    #: The app's JSON provider (set by the app): ``send_json`` and
+    #: ``receive_json`` use it from whatever thread they are called on.
+    _json: Any = None
 
     def __init__(
         self, scope: Scope, receive: Receive, send: Send, max_message_size: int | None = None
@@ -143,7 +146,8 @@ class Websocket(Request):
 
     def send_json(self, obj: Any) -> Any:
         """Send *obj* as a JSON text message (with the app's JSON provider)."""
-        return self._io(self._send_message, _dumps(obj))
+        dumps = self._json.dumps if self._json is not None else json.dumps
+        return self._io(self._send_message, dumps(obj))
 
     def _close_body(self) -> None:
         """Close what a request closes at its end (a handshake has no
@@ -254,7 +258,9 @@ class Websocket(Request):
 
     async def _receive_json(self, timeout: float | None) -> Any:
         data = await self._receive_message(timeout)
-        return None if data is None else json.loads(data)
+        if data is None:
+            return None
+        return self._json.loads(data) if self._json is not None else json.loads(data)
 
     async def _send_message(self, data: str | bytes) -> None:
         if isinstance(data, str):
@@ -328,11 +334,3 @@ def _too_big(data: str | bytes, limit: int) -> bool:
 
 async def _no_body() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _dumps(obj: Any) -> str:
-    from .globals import _cv_app
-
-    ctx = _cv_app.get(None)
-    return ctx.app.json.dumps(obj) if ctx is not None else json.dumps(obj)
-

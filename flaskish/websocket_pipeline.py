@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from .concurrency import ThreadPool
     from .config import Config
+    from .json.provider import JSONProvider
 
 __all__ = ["WebsocketPipeline"]
 
@@ -61,6 +62,7 @@ class WebsocketPipeline(Scaffold):
     thread_pool: ThreadPool
     _got_first_request: bool
     view_functions: dict[str, Callable[..., Any]]
+    json: JSONProvider
     #: The class of :data:`flaskish.websocket` objects.
     websocket_class: type[Websocket] = Websocket
 
@@ -93,6 +95,7 @@ class WebsocketPipeline(Scaffold):
         websocket = self.websocket_class(
             scope, receive, send, self.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
         )
+        websocket._json = self.json
         websocket.url_rule = rule
         websocket.view_args = view_args
         websocket.routing_exception = routing_exception

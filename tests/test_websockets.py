@@ -365,6 +365,27 @@ def test_a_def_handler_sends_from_a_thread_it_started(app: Flask, client: FlaskC
     assert sorted(received[:3]) == ["from thread 0", "from thread 1", "from thread 2"]
 
 
+def test_json_from_a_thread_the_handler_started_uses_the_apps_provider(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The thread has no app context; ``send_json`` still serializes with
+    the app's provider (Flask's sorts keys), and ``receive_json`` parses
+    with it."""
+
+    @app.websocket("/ws")
+    def handler() -> None:
+        ws = websocket._get_current_object()  # type: ignore[attr-defined]
+        sender = threading.Thread(target=lambda: ws.send_json({"b": 1, "a": 2}))
+        sender.start()
+        sender.join(5)
+        websocket.send_json({"got": websocket.receive_json()})
+
+    with client.websocket("/ws") as ws:
+        assert ws.receive() == '{"a": 2, "b": 1}'
+        ws.send('{"z": 0, "y": 1}')
+        assert ws.receive() == '{"got": {"y": 1, "z": 0}}'
+
+
 # -- hooks ----------------------------------------------------------------------
 
 
