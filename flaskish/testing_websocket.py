@@ -250,6 +250,7 @@ class _AsyncSession:
         self._from_app: MemoryObjectReceiveStream[Message] = from_app[1]
         self._tasks = anyio.create_task_group()
         self._ended = anyio.Event()
+        self._error: Exception | None = None
 
     async def start(self) -> Message:
         await self._tasks.__aenter__()
@@ -260,6 +261,11 @@ class _AsyncSession:
     async def _run(self) -> None:
         try:
             await self._app(self._scope, self._app_inbox.receive, self._app_outbox.send)
+        except Exception as exc:
+            # Kept for stop() to raise: raised here, it would cancel the task
+            # group, and with it the test's own code inside ``async with``
+            # (a receive() of the close the app just sent).
+            self._error = exc
         finally:
             self._ended.set()
             self._app_outbox.close()  # a receive() waiting for the app ends
@@ -297,10 +303,9 @@ class _AsyncSession:
             self._tasks.cancel_scope.cancel()
         try:
             await self._tasks.__aexit__(None, None, None)
-        except BaseExceptionGroup as group:
-            if len(group.exceptions) == 1:
-                raise group.exceptions[0] from None  # the app's error, as in a sync test
-            raise
+            error, self._error = self._error, None
+            if error is not None:
+                raise error  # the app's error, as in a sync test
         finally:
             for stream in (self._to_app, self._app_inbox, self._app_outbox, self._from_app):
                 stream.close()
