@@ -51,17 +51,9 @@ class Router(starlette.routing.Router):
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            path = route_path(scope) or "/"
-            if path[:1] != "/" or path[:2] == "//":
-                # Werkzeug matches "/" + the path without its leading slashes
-                # (a test client may send "page" or "//page").
-                path = "/" + path.lstrip("/")
             url_map, app = self.url_map, self._app
             dispatch = app._handle_http
-            if url_map.host_matching or app.subdomain_matching:
-                domain = app._domain(scope_host(scope), scope.get("scheme", "http"))
-            else:
-                domain = url_map.default_subdomain
+            path, domain = _path_and_domain(app, scope, "http")
             try:
                 rule, values = url_map.match(path, scope["method"], domain)
             except RequestRedirect as redirect:
@@ -85,14 +77,8 @@ class Router(starlette.routing.Router):
             )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = route_path(scope) or "/"
-        if path[:1] != "/" or path[:2] == "//":
-            path = "/" + path.lstrip("/")
         url_map, app = self.url_map, self._app
-        if url_map.host_matching or app.subdomain_matching:
-            domain = app._domain(scope_host(scope), scope.get("scheme", "ws"))
-        else:
-            domain = url_map.default_subdomain
+        path, domain = _path_and_domain(app, scope, "ws")
         dispatch = app._handle_websocket
         try:
             rule, values = url_map.match(path, "GET", domain, websocket=True)
@@ -106,6 +92,19 @@ class Router(starlette.routing.Router):
     # Called as an ASGI app, the router is its ``app`` method itself: no
     # middleware stack, no extra frame.
     __call__ = app
+
+
+def _path_and_domain(app: Flask, scope: Scope, scheme: str) -> tuple[str, str]:
+    """What a request (or websocket) is matched on: its path, as Werkzeug
+    matches it ("/" + the path without its leading slashes: a test client
+    may send "page" or "//page"), and its domain (see :mod:`flaskish.urls`)."""
+    path = route_path(scope) or "/"
+    if path[:1] != "/" or path[:2] == "//":
+        path = "/" + path.lstrip("/")
+    url_map = app.url_map
+    if url_map.host_matching or app.subdomain_matching:
+        return path, app._domain(scope_host(scope), scope.get("scheme", scheme))
+    return path, url_map.default_subdomain
 
 
 def _redirect_target(scope: Scope, path: str) -> str:

@@ -157,6 +157,13 @@ class TestWebsocket:
                 "`with client.websocket('/path') as ws:` (`async with` in async code)."
             )
 
+    def _sync_session(self) -> WebSocketTestSession:
+        """The connection of a sync test (after :meth:`_check_open`)."""
+        if self._session is None:
+            self._check_open()
+            raise RuntimeError("The test websocket was opened with `async with`: await it.")
+        return self._session
+
     @property
     def subprotocol(self) -> str | None:
         """The subprotocol the app accepted the connection with."""
@@ -197,8 +204,7 @@ class TestWebsocket:
         self._check_open()
         if self._async is not None:
             return self._receive_async(self._async)
-        assert self._session is not None
-        return _message_data(self._session.receive())
+        return _message_data(self._sync_session().receive())
 
     async def _receive_async(self, connection: _AsyncSession) -> str | bytes:
         return _message_data(await connection.receive())
@@ -221,8 +227,7 @@ class TestWebsocket:
         self._check_open()
         if self._async is not None:
             return self._async.send(message)
-        assert self._session is not None
-        self._session.send(message)
+        self._sync_session().send(message)
         return None
 
 

@@ -198,7 +198,8 @@ class Websocket(Request):
     async def _read(self) -> None:
         """Take messages off the connection until the client goes away."""
         writer = self._inbox_writer
-        assert writer is not None
+        if writer is None:  # pragma: no cover - started by _accept, which makes it
+            raise RuntimeError("The websocket's reader started before the connection was accepted.")
         with writer:
             while True:
                 message = await self._asgi_receive()
