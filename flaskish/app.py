@@ -12,23 +12,22 @@ import os
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-import anyio
-
+from .background import BackgroundTasks, BackgroundTaskStats
 from .blocking import BlockingDetector
-from .concurrency import ThreadPool, ThreadPoolStats, drive
+from .concurrency import ThreadPool, ThreadPoolStats
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
 from .globals import _cv_request
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
-from .lifespan import start_serving, stop_serving
+from .lifespan import serving
 from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
@@ -39,6 +38,7 @@ from .router import Router
 from .routing import Map, Rule
 from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
+from .shutdown import ShutdownEvent
 from .templating import Templating
 from .urls import Urls
 from .websocket_pipeline import WebsocketPipeline
@@ -140,6 +140,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         "BLOCKING_WARN_MS": None,
         "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
         "WEBSOCKET_ALLOWED_ORIGINS": None,
+        "SHUTDOWN_TIMEOUT": 5,
+        "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
     }
 
     def __init__(
@@ -204,6 +206,9 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         #: The blocking-call detector while the app is served with
         #: ``BLOCKING_WARN_MS`` on (see :mod:`flaskish.blocking`).
         self.blocking_detector: BlockingDetector | None = None
+        #: Set when the server begins a graceful shutdown (:mod:`flaskish.shutdown`).
+        self.shutdown_event = ShutdownEvent()
+        self._background = BackgroundTasks(cast("Flask", this))
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules.
@@ -459,40 +464,21 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         return f
 
     def _lifespan(self, _app: Any) -> AbstractAsyncContextManager[None]:
-        return self._serving()
+        return serving(self)
 
-    @asynccontextmanager
-    async def _serving(self) -> AsyncIterator[None]:
-        running: list[Any] = []
-        threshold = self._blocking_threshold()  # a bad value fails before anything starts
-        self.header_limits.validate()
-        async with self.app_context():
-            await drive(start_serving(self, running), self.thread_pool)
-        try:
-            async with anyio.create_task_group() as watchers:
-                if threshold is not None:
-                    self.blocking_detector = BlockingDetector(threshold, self.logger)
-                    watchers.start_soon(self.blocking_detector.run)
-                try:
-                    yield
-                finally:
-                    watchers.cancel_scope.cancel()
-        finally:
-            async with self.app_context():
-                await drive(stop_serving(self, running), self.thread_pool)
+    # -- shutdown and background tasks ------------------------------------------
 
-    def _blocking_threshold(self) -> float | None:
-        """``BLOCKING_WARN_MS`` in seconds: ``None`` (the default) means 100
-        ms in debug mode and off otherwise; ``0`` or ``False`` is off."""
-        value = self.config["BLOCKING_WARN_MS"]
-        if value is None:
-            value = 100 if self.debug else 0
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(
-                f"BLOCKING_WARN_MS must be a number of milliseconds (0 for off) or None, "
-                f"not {value!r}."
-            )
-        return value / 1000 if value else None
+    def add_background_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` (``def`` or ``async def``) after the
+        response is sent, in an app context of its own; outside a request,
+        at once. See :mod:`flaskish.background`."""
+        self._background.add(func, args, kwargs)
+
+    @property
+    def background_task_stats(self) -> BackgroundTaskStats:
+        """How many background tasks run now, completed, failed, and were
+        cancelled at shutdown."""
+        return self._background.stats()
 
     # -- contexts -------------------------------------------------------------
 

@@ -190,6 +190,8 @@ class RequestContext:
         self._tokens: list[tuple[Token[RequestContext], AppContext | None]] = []
         #: Set by the pipeline once the request has its response.
         self._responded = False
+        #: Background tasks to run after the response (:mod:`flaskish.background`).
+        self._background: list[Any] | None = None
 
     def _may_shed(self) -> bool:
         """Whether the request may still be answered 503 for want of a

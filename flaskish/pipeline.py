@@ -51,12 +51,14 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from .app import Flask
+    from .background import BackgroundTasks
     from .concurrency import ThreadPool
     from .config import Config
     from .json.provider import JSONProvider
     from .request import Request
     from .routing import Map, MapAdapter, Rule
     from .sessions import SessionInterface
+    from .shutdown import ShutdownEvent
 
 __all__ = ["PLAIN_METHODS", "Pipeline"]
 
@@ -70,6 +72,8 @@ class Pipeline(Scaffold):
     config: Config
     url_map: Map
     thread_pool: ThreadPool
+    shutdown_event: ShutdownEvent
+    _background: BackgroundTasks
     session_interface: SessionInterface
     response_class: type[Response]
     json: JSONProvider
@@ -224,6 +228,10 @@ class Pipeline(Scaffold):
                 await ready[0]._send_buffered(scope, send, ready[1])
         finally:
             ctx._reset()
+        if ctx._background is not None:
+            # After the response and teardown, in this task (a server waits
+            # for it at shutdown), each in an app context of its own.
+            await self._background.run_all(ctx._background)
 
     async def _run_request(
         self, ctx: RequestContext, pushed_app_ctx: bool
@@ -270,6 +278,8 @@ class Pipeline(Scaffold):
             ctx._responded = True  # from now on the request is never shed
             raw: list[tuple[bytes, bytes]] = []
             if isinstance(response, Response):
+                if response.background is not None:
+                    self._background.after_response(ctx, response.background)
                 try:
                     raw = response._encode_headers()
                 except UnsendableHeader as exc:
@@ -308,7 +318,8 @@ class Pipeline(Scaffold):
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
         scope = ctx.request.scope
         if isinstance(response, Response):
-            await response._send(scope, ctx.send, ctx.request._poll_disconnect)  # type: ignore[arg-type]
+            gone = self.shutdown_event._stream_gone(ctx.request._poll_disconnect)
+            await response._send(scope, ctx.send, gone)  # type: ignore[arg-type]
         else:
             await await_(response, scope, ctx.request._receive, ctx.send)
 

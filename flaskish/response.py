@@ -99,6 +99,10 @@ class Response(SansIOResponse):
     #: ``await response`` gives the response at once: a ``def`` hook
     #: returning one costs the driver no trip to the event loop.
     __flaskish_ready__ = True
+    #: A Starlette ``BackgroundTask`` or ``BackgroundTasks``, run after this
+    #: response is sent, as ``app.add_background_task`` runs its tasks (see
+    #: :mod:`flaskish.background`).
+    background: Any = None
 
     #: The body: a list of byte strings (buffered) or an iterable / async
     #: iterable of chunks (streamed).
