@@ -141,9 +141,14 @@ class BackgroundTasks:
         ctx._background.extend(_starlette_jobs(background))
 
     async def run_all(self, jobs: list[_Job]) -> None:
-        """Run a finished request's tasks, one after the other."""
-        for job in jobs:
-            await self.run(job)
+        """Run a finished request's tasks, side by side (a slow one never
+        holds up another)."""
+        if len(jobs) == 1:
+            await self.run(jobs[0])
+            return
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(self.run, job, name=job.name)
 
     async def run(self, job: _Job) -> None:
         """Run one task in an app context of its own; log its error."""
@@ -178,6 +183,10 @@ class BackgroundTasks:
             return
         for scope in list(self._running):
             scope.cancel()
+        # Let the cancelled tasks unwind (their finally blocks run now).
+        unwinding = time.monotonic() + 1
+        while len(self._running) > self._def_running and time.monotonic() < unwinding:
+            await anyio.sleep(0.01)
         if self._def_running:
             self._app.logger.warning(
                 "%d def background task(s) still running after "

@@ -24,7 +24,6 @@ client leaving its ``with`` block).
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import threading
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ from typing import Any
 
 import anyio
 
-from .concurrency import in_worker_thread, on_loop_thread, run_in_loop
+from .concurrency import in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
 
 __all__ = ["ShutdownEvent", "shutdown_timeout"]
 
@@ -45,38 +44,50 @@ Gone = Callable[[bool], Awaitable[bool]]
 
 
 class _Flag:
-    """An event readable from any thread and awaitable on one event loop:
-    set from a signal handler, from the loop, or from a worker thread."""
+    """An event readable from any thread and awaitable on the event loop
+    that serves the app. Set from a signal handler or another thread, it
+    reaches the loop's waiters through :meth:`relay` (one task polling ten
+    times a second, as uvicorn polls its own exit flag), whatever the async
+    backend."""
 
     def __init__(self) -> None:
         self._set = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._async: anyio.Event | None = None
+        self._thread: int | None = None
 
     def bind(self) -> None:
         """Tie the flag to the running event loop (the one that serves)."""
-        self._loop = asyncio.get_running_loop()
         self._async = anyio.Event()
+        self._thread = threading.get_ident()
 
     def is_set(self) -> bool:
         return self._set.is_set()
 
     def set(self) -> None:
         self._set.set()
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            # Safe from a signal handler and from any thread.
-            loop.call_soon_threadsafe(self._set_async)
+        if self._async is not None and self._on_its_loop():
+            self._async.set()
 
-    def _set_async(self) -> None:
+    def set_from_signal(self) -> None:
+        """From a signal handler: it may run between any two bytecodes of
+        the loop's own thread, so only the thread-safe flag is set here."""
+        self._set.set()
+
+    def _on_its_loop(self) -> bool:
+        return threading.get_ident() == self._thread and on_event_loop()
+
+    async def relay(self) -> None:
+        """Wake the loop's waiters once the flag is set from elsewhere."""
+        while not self._set.is_set():
+            await anyio.sleep(0.1)
         if self._async is not None:
             self._async.set()
 
     async def wait(self) -> None:
         if self._set.is_set():
             return
-        if self._async is None or self._loop is not asyncio.get_running_loop():
-            # Not served on this loop (a test client's own loop): poll.
+        if self._async is None or threading.get_ident() != self._thread:
+            # Not the serving loop (a test client's own): poll.
             while not self._set.is_set():
                 await anyio.sleep(0.05)
             return
@@ -166,14 +177,14 @@ class ShutdownEvent:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         previous = self._previous.get(signum)
-        self._flag.set()
+        self._flag.set_from_signal()
         if callable(previous):
             previous(signum, frame)
 
     async def _end_streams_after(self, timeout: float) -> None:
         """Once the event is set, wait *timeout* seconds, then end the
         streams still running. Runs while the app is served."""
-        await self._flag.wait()
+        await self._flag.relay()
         await anyio.sleep(timeout)
         self._streams_end.set()
 
