@@ -192,6 +192,8 @@ class RequestContext:
         self._responded = False
         #: Background tasks to run after the response (:mod:`flaskish.background`).
         self._background: list[Any] | None = None
+        #: Dual-mode calls made without await so far (:mod:`flaskish.must_await`).
+        self._must_await: list[Any] | None = None
 
     def _may_shed(self) -> bool:
         """Whether the request may still be answered 503 for want of a

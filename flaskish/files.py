@@ -13,6 +13,7 @@ so write ``await f.save(path)`` and ``data = await f.read()``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Coroutine
@@ -22,6 +23,7 @@ from werkzeug.datastructures import FileStorage as _WerkzeugFileStorage
 
 from .concurrency import ThreadPool, in_thread, on_loop_thread
 from .globals import _cv_app
+from .must_await import MustAwait
 
 __all__ = ["FileStorage"]
 
@@ -38,7 +40,9 @@ class FileStorage(_WerkzeugFileStorage):
         """Read bytes. In a ``def`` view: ``data = f.read()``; in an
         ``async def`` view: ``data = await f.read()``."""
         if on_loop_thread():
-            return in_thread(self.stream.read, size, pool=_app_pool())
+            return MustAwait("FileStorage.read()", "data = await file.read()",
+                             functools.partial(in_thread, self.stream.read, size,
+                                               pool=_app_pool()))
         return self.stream.read(size)
 
     def save(self, dst: PathOrFile, buffer_size: int = 16384) -> Any:
@@ -50,7 +54,8 @@ class FileStorage(_WerkzeugFileStorage):
         upload never stalls the event loop).
         """
         if on_loop_thread():
-            return self._save_async(dst, buffer_size)
+            return MustAwait("FileStorage.save()", "await file.save(path)",
+                             functools.partial(self._save_async, dst, buffer_size))
         self._save(dst, buffer_size)
         return None
 

@@ -11,7 +11,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import warnings
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
@@ -21,6 +20,7 @@ from markupsafe import escape
 from .concurrency import on_event_loop, run_in_loop
 from .exceptions import abort
 from .globals import _cv_app, _cv_request, _no_req_msg, current_app
+from .must_await import MustAwait
 from .signals import message_flashed
 
 if TYPE_CHECKING:
@@ -286,40 +286,27 @@ async def _async_with_context(
 
 
 class Flashed:
-    """What :func:`flash` returns. Ignore it, as in Flask, except in one case:
-    in an ``async def`` view, ``await flash(...)`` (the Quart spelling) also
-    runs the ``async def`` receivers of :data:`~flaskish.message_flashed`,
-    which sync code on the event loop cannot run. Awaiting it is always
-    allowed, and does nothing more when there is nothing left to run.
-
-    :param pending: the async receivers still to call, with their arguments.
+    """What :func:`flash` returns when nothing is left to run: ignore it, as
+    in Flask, or ``await`` it (the Quart spelling), which does nothing more.
+    In an ``async def`` view with ``async def`` receivers of
+    :data:`~flaskish.message_flashed` (which sync code on the event loop
+    cannot run), :func:`flash` returns a
+    :class:`~flaskish.must_await.MustAwait` instead: ``await flash(...)``
+    runs them, and forgetting ``await`` fails the request with that advice.
     """
 
-    __slots__ = ("_pending",)
-
-    def __init__(self, pending: list[functools.partial[Any]]) -> None:
-        self._pending = pending
+    __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return self._run().__await__()
+        yield from ()
 
-    async def _run(self) -> None:
-        pending, self._pending = self._pending, []
-        for receiver in pending:
-            await receiver()
 
-    def __del__(self) -> None:
-        if self._pending:
-            names = ", ".join(
-                getattr(p.func, "__qualname__", repr(p.func)) for p in self._pending
-            )
-            warnings.warn(
-                f"flash() was called in an async view without await, so the async "
-                f"message_flashed receivers ({names}) did not run. Write "
-                "`await flash(...)` in async def views.",
-                RuntimeWarning,
-                stacklevel=1,
-            )
+_FLASHED = Flashed()
+
+
+async def _run_receivers(pending: list[functools.partial[Any]]) -> None:
+    for receiver in pending:
+        await receiver()
 
 
 def _request_session() -> SessionMixin:
@@ -329,7 +316,7 @@ def _request_session() -> SessionMixin:
     return ctx.session
 
 
-def flash(message: str, category: str = "message") -> Flashed:
+def flash(message: str, category: str = "message") -> Any:
     """Store a message for the next request to show, e.g. after a redirect:
     :func:`get_flashed_messages` returns it (once). Messages live in the
     session under ``"_flashes"``, as ``(category, message)`` pairs, exactly as
@@ -366,7 +353,13 @@ def flash(message: str, category: str = "message") -> Flashed:
         app = _cv_app.get().app
         message_flashed.send(app, _async_wrapper=run_async, message=message,
                              category=category)
-    return Flashed(pending)
+        if pending:
+            names = ", ".join(getattr(p.func, "__qualname__", repr(p.func)) for p in pending)
+            return MustAwait(
+                f"flash() (with async message_flashed receivers: {names})",
+                "await flash(message)", functools.partial(_run_receivers, pending),
+            )
+    return _FLASHED
 
 
 def get_flashed_messages(

@@ -32,6 +32,7 @@ from .concurrency import (
     await_,
     call,
     drive,
+    explain_thread_error,
     in_worker_thread,
     is_async_callable,
     run_in_loop,
@@ -41,6 +42,7 @@ from .ctx import RequestContext
 from .debughelpers import _traceback_page
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
+from .must_await import MustAwait, raise_unawaited
 from .response import Response, UnsendableHeader, error_response
 from .routing import RequestRedirect, RoutingException
 from .scaffold import Scaffold
@@ -342,9 +344,12 @@ class Pipeline(Scaffold):
                     if not self._plain_overrides
                     else self._method("dispatch_request")
                 )
-                if inspect.iscoroutine(rv):
+                if type(rv) is MustAwait or inspect.iscoroutine(rv):
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
+            unawaited = _cv_request.get()._must_await
+            if unawaited is not None:
+                raise_unawaited(unawaited)  # f.save(path) without await: a 500 that says so
         except Exception as exc:
             rv = await (
                 self._handle_user_exception(exc)
@@ -434,6 +439,7 @@ class Pipeline(Scaffold):
         re-raise it if there is none."""
         if isinstance(e, ThreadPoolTimeout):
             raise e  # shed: answered by the pipeline, no handler runs
+        explain_thread_error(e)
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):

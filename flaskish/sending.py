@@ -9,6 +9,7 @@ byte ranges (``Range`` → 206, or 416 for every range Werkzeug refuses).
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 import time
@@ -26,6 +27,7 @@ from werkzeug.security import safe_join
 from .concurrency import in_thread, on_loop_thread
 from .conditional import make_conditional
 from .globals import _cv_request, current_app
+from .must_await import MustAwait
 
 if TYPE_CHECKING:
     from .response import Response
@@ -97,8 +99,11 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     on a worker thread); return it as is or ``await`` it.
     """
     if on_loop_thread():
-        return in_thread(_send_from_directory, directory, path, kwargs,
-                         pool=current_app.thread_pool)
+        return MustAwait(
+            "send_from_directory()", "response = await send_from_directory(...)",
+            functools.partial(in_thread, _send_from_directory, directory, path, kwargs,
+                              pool=current_app.thread_pool),
+        )
     return _send_from_directory(directory, path, kwargs)
 
 
@@ -157,7 +162,9 @@ def send_file(
     args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
             last_modified, max_age)
     if on_loop_thread():
-        return in_thread(_send_file, *args, pool=current_app.thread_pool)
+        return MustAwait("send_file()", "response = await send_file(...)",
+                         functools.partial(in_thread, _send_file, *args,
+                                           pool=current_app.thread_pool))
     return _send_file(*args)
 
 

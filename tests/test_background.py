@@ -123,7 +123,7 @@ def test_a_wrong_response_background_is_an_error_that_names_the_fix(app: Flask) 
         return response
 
     app.config["PROPAGATE_EXCEPTIONS"] = True
-    with pytest.raises(TypeError, match="app.add_background_task"):
+    with pytest.raises(TypeError, match=r"app\.add_background_task"):
         app.test_client().get("/")
 
 
@@ -187,7 +187,7 @@ def test_a_websocket_handler_starts_its_task_at_once(app: Flask) -> None:
     done = threading.Event()
 
     @app.websocket("/ws")
-    async def ws() -> None:
+    async def handler() -> None:
         await websocket.accept()
         app.add_background_task(done.set)
         await websocket.send("queued")

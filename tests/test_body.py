@@ -393,7 +393,7 @@ def test_an_upload_save_returns_an_awaitable_in_async_views(
         await result
         return kind
 
-    assert client.post("/", data={"f": (io.BytesIO(b"d"), "f.txt")}).text == "coroutine"
+    assert client.post("/", data={"f": (io.BytesIO(b"d"), "f.txt")}).text == "MustAwait"
     assert (tmp_path / "x").read_bytes() == b"d"
 
 
