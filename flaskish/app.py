@@ -101,7 +101,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
     #: run sync code at once, per worker process) and ``THREAD_POOL_PARKED``
-    #: (how many more may hold their thread while awaiting async work).
+    #: (how many more may hold their thread while awaiting async work), and
+    #: ``SSE_PING_INTERVAL`` (seconds of silence before an event stream pings).
     default_config: ClassVar[dict[str, Any]] = {
         "DEBUG": None,
         "TESTING": False,
@@ -140,6 +141,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         "BLOCKING_WARN_MS": None,
         "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
         "WEBSOCKET_ALLOWED_ORIGINS": None,
+        "SSE_PING_INTERVAL": 15,
     }
 
     def __init__(
