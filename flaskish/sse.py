@@ -283,11 +283,20 @@ async def _stream_async(
     """An async generator in this task (where it is cancelled when the
     client leaves), the relay beside it."""
     chunks, received = anyio.create_memory_object_stream[bytes](0)
-    async with anyio.create_task_group() as streaming:
-        streaming.start_soon(_relay, received, send, gone, ping, streaming.cancel_scope)
-        async with chunks:
-            async for chunk in source:
-                await chunks.send(chunk)
+    try:
+        async with received, anyio.create_task_group() as streaming:
+            streaming.start_soon(_relay, received, send, gone, ping, streaming.cancel_scope)
+            async with chunks:
+                async for chunk in source:
+                    await chunks.send(chunk)
+    except BaseExceptionGroup as group:
+        if len(group.exceptions) == 1:  # the generator's error, as a def one raises it
+            error = group.exceptions[0]
+            try:
+                raise error from error.__cause__
+            finally:
+                del error, group
+        raise
 
 
 async def _relay(
