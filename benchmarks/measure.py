@@ -383,7 +383,8 @@ def http_runs(
     with the most requests/s is kept."""
     served, notes = servable(frameworks)
     results.notes += notes
-    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket]
+    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket
+              and not s.disconnects]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..scenarios import (
+    DISCONNECT_CLIENTS,
     ROUTES,
     SECRET_KEY,
     TEMPLATE_CONTEXT,
@@ -180,6 +181,9 @@ def _sse_async() -> Any:
     from flaskish import EventStream, Flask, Response, request
 
     app = Flask("bench_sse_async")
+    # A def generator holds a running slot while it blocks (time.sleep):
+    # enough slots for every stream of sse_disconnect's def row.
+    app.config["THREAD_POOL_SIZE"] = DISCONNECT_CLIENTS + 50
 
     @app.route("/sse")
     async def sse() -> Response:
