@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .apps import Framework
+from .disconnects import DisconnectResult, disconnect_load
 from .inprocess import (
     AsgiCaller,
     HttpRequest,
@@ -42,9 +43,11 @@ __all__ = [
     "Results",
     "SmokeFailure",
     "Timing",
+    "disconnect_runs",
     "http_runs",
     "in_process",
     "servable",
+    "smoke_disconnects",
     "smoke_http",
     "smoke_streams",
     "smoke_websockets",
@@ -92,6 +95,8 @@ class Results:
     ws_echo: dict[str, dict[str, EchoResult]] = field(default_factory=dict)
     #: ``[scenario][framework]``: the idle websocket runs.
     ws_idle: dict[str, dict[str, IdleResult]] = field(default_factory=dict)
+    #: ``[scenario][row]``: disconnect-to-``finally`` latencies.
+    disconnects: dict[str, dict[str, DisconnectResult]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``[scenario][framework]``: calls to ``receive`` while answering once.
     receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -125,6 +130,10 @@ class Results:
         results.ws_idle = {
             scenario: {name: IdleResult(**run) for name, run in runs.items()}
             for scenario, runs in data.get("ws_idle", {}).items()
+        }
+        results.disconnects = {
+            scenario: {name: DisconnectResult(**run) for name, run in runs.items()}
+            for scenario, runs in data.get("disconnects", {}).items()
         }
         return results
 
@@ -374,7 +383,8 @@ def http_runs(
     with the most requests/s is kept."""
     served, notes = servable(frameworks)
     results.notes += notes
-    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket]
+    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket
+              and not s.disconnects]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:
@@ -434,16 +444,31 @@ def smoke_http(frameworks: list[Framework], *, python: str,
     return checked
 
 
+def _rows(
+    framework: Framework, scenario: Scenario,
+) -> list[tuple[str, Framework, str]]:
+    """*framework*'s rows of *scenario*: (label, framework, path), its
+    variants included where the framework has them."""
+    unsupported = framework.unsupported()
+    return [(framework.name, framework, scenario.path)] + [
+        (f"{framework.name} ({label})", framework, path) for label, path in scenario.variants
+        if f"{scenario.name} {label}" not in unsupported
+    ]
+
+
 def _stream_plan(
     frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
-) -> list[tuple[Scenario, list[Framework]]]:
+    disconnects: bool = False,
+) -> list[tuple[Scenario, list[tuple[str, Framework, str]]]]:
     served = servable(frameworks)[0]
     plan = []
     for scenario in scenarios:
-        if scenario.streams and scenario.http:
-            turn = [f for f in served if scenario in supported(f, [scenario], results)]
-            if turn:
-                plan.append((scenario, turn))
+        wanted = scenario.disconnects if disconnects else scenario.streams
+        if wanted and scenario.http:
+            rows = [row for f in served if scenario in supported(f, [scenario], results)
+                    for row in _rows(f, scenario)]
+            if rows:
+                plan.append((scenario, rows))
     return plan
 
 
@@ -454,18 +479,59 @@ def stream_runs(
 ) -> None:
     """The streaming scenarios: each framework's app served on loopback, and
     ``timing.stream_clients`` streams opened against it at once
-    (``streams.py``), one framework after the other."""
+    (``streams.py``), one row (a framework, or one of its variants) after
+    the other, each on a fresh server."""
     raise_fd_limit()
     client_prefix = pinning()[1] if pin else []
-    for scenario, turn in _stream_plan(frameworks, scenarios, results):
-        for framework in turn:
+    for scenario, rows in _stream_plan(frameworks, scenarios, results):
+        for label, framework, path in rows:
             with serve(framework, scenario.app, python=python, pin=pin, source=source) as server:
                 result = stream_load(
-                    server, scenario.path, clients=timing.stream_clients,
-                    seconds=timing.stream_seconds, interval=timing.stream_interval,
+                    server, path, clients=timing.stream_clients,
+                    seconds=timing.stream_seconds,
+                    interval=scenario.stream_interval or timing.stream_interval,
                     python=python, prefix=client_prefix)
-            results.streams.setdefault(scenario.name, {})[framework.name] = result
-            report(f"  {framework.name:<10} {scenario.name:<20} {_stream_line(result)}")
+            results.streams.setdefault(scenario.name, {})[label] = result
+            report(f"  {label:<26} {scenario.name:<20} {_stream_line(result)}")
+
+
+def disconnect_runs(
+    frameworks: list[Framework], results: Results, *, python: str, clients: int,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    pin: bool = True, source: Path | None = None,
+) -> None:
+    """The disconnect scenarios (``disconnects.py``): *clients* streams
+    opened and closed per row, on a fresh server each."""
+    raise_fd_limit()
+    for scenario, rows in _stream_plan(frameworks, scenarios, results, disconnects=True):
+        for label, framework, path in rows:
+            with serve(framework, scenario.app, python=python, pin=pin, source=source) as server:
+                result = disconnect_load(server, path, clients=clients, label=label)
+            results.disconnects.setdefault(scenario.name, {})[label] = result
+            report(f"  {label:<26} {scenario.name:<20} {_disconnect_line(result)}")
+
+
+def _disconnect_line(result: DisconnectResult) -> str:
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} ms"
+
+    return (f"{result.ended}/{result.clients} generators ended; client close to `finally`: "
+            f"p50 {ms(result.p50_ms)}, p99 {ms(result.p99_ms)}, worst {ms(result.max_ms)}")
+
+
+def smoke_disconnects(frameworks: list[Framework], *, python: str, clients: int = 10,
+                      scenarios: list[Scenario] = SCENARIOS) -> int:
+    """Each disconnect scenario, small: every generator must end within 1 s
+    of its client leaving. Returns how many rows were checked."""
+    checked = 0
+    for scenario, rows in _stream_plan(frameworks, scenarios, None, disconnects=True):
+        for label, framework, path in rows:
+            with serve(framework, scenario.app, pin=False, python=python) as server:
+                result = disconnect_load(server, path, clients=clients, label=label)
+            if result.ended != clients or (result.max_ms or 0) > 1000:
+                raise SmokeFailure(f"{label}, {scenario.name}: {_disconnect_line(result)}")
+            checked += 1
+    return checked
 
 
 def _stream_line(result: StreamResult) -> str:
@@ -482,18 +548,19 @@ def _stream_line(result: StreamResult) -> str:
 def smoke_streams(frameworks: list[Framework], *, python: str, clients: int = 20,
                   seconds: float = 1.0, scenarios: list[Scenario] = SCENARIOS) -> int:
     """Each streaming scenario, small (*clients* streams of *seconds*), per
-    framework that serves it here (unpinned): every stream must get every
-    event. Returns how many (framework, scenario) runs were checked."""
+    row (a framework, or one of its variants) served here (unpinned): every
+    stream must get every event. Returns how many runs were checked."""
     raise_fd_limit()
     checked = 0
-    for scenario, turn in _stream_plan(frameworks, scenarios, None):
-        for framework in turn:
+    for scenario, rows in _stream_plan(frameworks, scenarios, None):
+        for label, framework, path in rows:
             with serve(framework, scenario.app, pin=False, python=python) as server:
-                result = stream_load(server, scenario.path, clients=clients, seconds=seconds,
-                                     interval=STREAM_INTERVAL, python=python)
+                result = stream_load(server, path, clients=clients, seconds=seconds,
+                                     interval=scenario.stream_interval or STREAM_INTERVAL,
+                                     python=python)
             if result.complete != clients:
                 raise SmokeFailure(
-                    f"{framework.name}, {scenario.name}: {result.complete} of {clients} "
+                    f"{label}, {scenario.name}: {result.complete} of {clients} "
                     f"streams got all {result.events} events ({result.errors})")
             checked += 1
     return checked

@@ -340,41 +340,63 @@ def _streams_table(results: Results) -> list[str]:
             continue
         first = next(iter(runs.values()))
         out += ["", f"## Over loopback: {first.clients:,} concurrent SSE streams "
-                f"(`{scenario.name}`)", "",
+                f"(`{scenario.name}`)", "", f"{scenario.summary}.", "",
                 f"Each client opens one stream of {first.events} events, one every "
                 f"{first.interval:g} s, all clients at once, against one uvicorn worker "
                 "(pinned to CPU 0; the client, one httpx2 `AsyncClient` per stream, on CPU 1). "
-                "flaskish's app has a `def before_request` and a `def after_request` hook and "
-                "`THREAD_POOL_SIZE=40`; Starlette's `StreamingResponse` has no hooks. "
                 "Server memory and threads are sampled from `/proc/<pid>/status` every 50 ms "
-                "(\"end\": after the last stream ended).", ""]
+                "(\"end\": after the last stream ended); RSS per stream is (peak - start) / "
+                "streams, server CPU the share of one core over the run.", ""]
+        if scenario.name == "sse_with_sync_hooks":
+            out += ["flaskish's app has a `def before_request` and a `def after_request` hook "
+                    "and `THREAD_POOL_SIZE=40`; Starlette's `StreamingResponse` has no hooks.",
+                    ""]
         rows = []
-        for name in _frameworks(results):
-            run = runs.get(name)
-            if run is None:
-                continue
+        for name, run in runs.items():
             errors = ", ".join(f"{n} {what}" for what, n in run.errors.items()) or "0"
             workers = ("-" if run.peak_busy is None else
                        f"{run.peak_busy} / {run.peak_waiting} / {run.peak_parked}")
+            per_stream = ("-" if run.rss_peak_mb is None or run.rss_start_mb is None else
+                          f"{(run.rss_peak_mb - run.rss_start_mb) * 1024 / run.clients:.0f}")
+            share = "-" if run.cpu_s is None else f"{run.cpu_s / run.wall_s:.1%}"
             rows.append([
                 name, f"{run.complete:,} / {run.clients:,}", errors,
                 _seconds(run.all_streaming_s), _seconds(run.median_first_event_s),
                 f"{_seconds(run.max_gap_s)} / {_seconds(run.p99_gap_s)}",
                 f"{_mb(run.rss_start_mb)} → {_mb(run.rss_peak_mb)} → {_mb(run.rss_end_mb)}",
+                per_stream,
                 f"{run.threads_start} → {run.threads_peak} → {run.threads_end}",
-                "-" if run.cpu_s is None else f"{run.cpu_s:.2f}", workers,
+                "-" if run.cpu_s is None else f"{run.cpu_s:.2f}", share, workers,
             ])
         out += _table(["framework", "got every event", "errors", "all streaming after",
                        "median first event", "longest gap (worst / p99)",
-                       "RSS MB (start → peak → end)", "threads (start → peak → end)",
-                       "server CPU s", "flaskish busy / waiting / parked (peak)"], rows)
-        out += ["", "\"waiting\" counts requests that waited for one of the "
-                "`THREAD_POOL_SIZE` slots to run their `def before_request` while 1,000 "
-                "arrived at once; \"parked\" counts requests holding their thread, without a "
-                "slot, while the stream runs (the `/threads` poll itself is one of them). "
-                "Idle worker threads stay until anyio retires them at the next thread call "
-                "after 10 s idle."]
+                       "RSS MB (start → peak → end)", "RSS KB per stream",
+                       "threads (start → peak → end)", "server CPU s", "server CPU",
+                       "flaskish busy / waiting / parked (peak)"], rows)
+        if scenario.name == "sse_with_sync_hooks":
+            out += ["", "\"waiting\" counts requests that waited for one of the "
+                    "`THREAD_POOL_SIZE` slots to run their `def before_request` while 1,000 "
+                    "arrived at once; \"parked\" counts requests holding their thread, "
+                    "without a slot, while the stream runs (the `/threads` poll itself is one "
+                    "of them). Idle worker threads stay until anyio retires them at the next "
+                    "thread call after 10 s idle."]
+    for scenario in SCENARIOS:
+        left = results.disconnects.get(scenario.name)
+        if not left:
+            continue
+        first = next(iter(left.values()))
+        out += ["", f"## Over loopback: client leaves, generator ends (`{scenario.name}`)", "",
+                f"{scenario.summary}. {first.clients} streams per row, opened one after the "
+                "other, then closed one after the other; target: p99 under 1 s.", ""]
+        out += _table(["row", "generators ended", "p50", "p99", "worst"], [
+            [name, f"{run.ended} / {run.clients}", _ms(run.p50_ms), _ms(run.p99_ms),
+             _ms(run.max_ms)] for name, run in left.items()
+        ])
     return out
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
 
 
 # -- RESULTS.md ---------------------------------------------------------------

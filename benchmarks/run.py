@@ -28,9 +28,11 @@ from benchmarks.loopback import in_process_cpu, wrk_path  # noqa: E402
 from benchmarks.measure import (  # noqa: E402
     Results,
     Timing,
+    disconnect_runs,
     http_runs,
     in_process,
     servable,
+    smoke_disconnects,
     smoke_http,
     smoke_streams,
     smoke_websockets,
@@ -39,6 +41,7 @@ from benchmarks.measure import (  # noqa: E402
 )
 from benchmarks.report import load_average, machine, write_chart, write_results  # noqa: E402
 from benchmarks.scenarios import (  # noqa: E402
+    DISCONNECT_CLIENTS,
     SCENARIOS,
     STREAM_CLIENTS,
     STREAM_SECONDS,
@@ -95,6 +98,9 @@ def smoke(frameworks: list[str] | None = None, http: bool = True,
                                  seconds=stream_seconds)
         lines.append(f"over loopback: {streamed} streaming runs checked ({stream_clients} "
                      f"clients x {stream_seconds:g} s, every event received)")
+        left = smoke_disconnects(served, python=sys.executable)
+        lines.append(f"over loopback: {left} disconnect runs checked (10 streams closed, "
+                     "every generator ended within 1 s)")
         sockets = smoke_websockets(served, python=sys.executable)
         lines.append(f"over loopback: {sockets} websocket runs checked (4 connections echoing, "
                      "20 idle ones each answering)")
@@ -197,6 +203,9 @@ def main() -> None:
               f"{timing.stream_seconds:g} s each:")
         stream_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
                     pin=not args.no_pin, source=source)
+        print(f"over loopback, {DISCONNECT_CLIENTS} SSE streams opened and closed:")
+        disconnect_runs(chosen, results, python=sys.executable, clients=DISCONNECT_CLIENTS,
+                        scenarios=scenarios, pin=not args.no_pin, source=source)
         print(f"over loopback, websockets ({timing.ws_connections} echoing from "
               f"{timing.ws_client_processes} client processes; {timing.ws_idle_connections:,} "
               "idle):")

@@ -55,6 +55,10 @@ STREAM_CLIENTS = 1000
 STREAM_SECONDS = 10.0
 #: Seconds between two events of a stream.
 STREAM_INTERVAL = 0.5
+#: ``sse_async``: one event a second (issue 16's target).
+SSE_INTERVAL = 1.0
+#: ``sse_disconnect``: streams opened, then closed by their clients.
+DISCONNECT_CLIENTS = 200
 
 #: The websocket scenarios: the echo handler's route (``async def``; the
 #: idle connections are held by it too) and the ``def`` one's.
@@ -111,6 +115,11 @@ class Scenario:
         ``(label, path)``: a row "framework label" each (the ``def``
         handler); a framework's ``UNSUPPORTED`` names them
         ``"scenario label"``.
+    :param stream_interval: seconds between two events of a stream, if
+        not the run's ``--stream-interval`` default.
+    :param disconnects: measured by opening ``DISCONNECT_CLIENTS`` streams
+        and closing them (``disconnects.py``): how long until the
+        generator's ``finally`` ran, as the app noted it.
     :param timed_with: another scenario whose in-process repetitions take
         turns with this one's, so that their ratio (last route / first
         route, untouched / hello) comes from the same moments.
@@ -136,6 +145,8 @@ class Scenario:
     expect_header: tuple[str, str] | None = None
     websocket: str | None = None
     variants: tuple[tuple[str, str], ...] = ()
+    stream_interval: float | None = None
+    disconnects: bool = False
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -253,6 +264,24 @@ SCENARIOS: list[Scenario] = [
         "(parked) thread, none may wait for one",
         "Starlette `StreamingResponse` (no hooks: Starlette has none), in the same run",
         "/events", b"data: event 0", app="sse", inprocess=False, streams=True,
+    ),
+    Scenario(
+        "sse_async", f"{STREAM_CLIENTS:,} concurrent SSE streams, one event every "
+        f"{SSE_INTERVAL:g} s from an `async def` generator (`flaskish.EventStream`), on one "
+        "uvicorn worker: server CPU while the streams mostly wait, and RSS per stream",
+        "Starlette `StreamingResponse` and sse-starlette's `EventSourceResponse` (Starlette "
+        "rows), in the same run",
+        "/sse", b"data: event 0", app="sse_async", inprocess=False, streams=True,
+        stream_interval=SSE_INTERVAL, variants=(("sse-starlette", "/sse/sse-starlette"),),
+    ),
+    Scenario(
+        "sse_disconnect", f"{DISCONNECT_CLIENTS} SSE streams opened, then closed by their "
+        "clients: the time from a client closing its socket to the generator's `finally` "
+        "(noted by the app), for an `async def` generator waiting between events and, as "
+        "`def`, a generator yielding an event every 0.1 s (closed at its next `yield`)",
+        "issue 16's target: p99 under 1 s (flaskish only)",
+        "/sse/hold", b"data: held", app="sse_async", inprocess=False, disconnects=True,
+        variants=(("def", "/sse/hold/sync"),),
     ),
     Scenario(
         "websocket_echo", f"websocket echo round trips, {WS_CONNECTIONS} connections each "

@@ -49,6 +49,9 @@ from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
+from .sse import EventStream as EventStream
+from .sse import ServerSentEvent as ServerSentEvent
+from .sse import last_event_id as last_event_id
 from .templating import get_template_attribute as get_template_attribute
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
@@ -60,11 +63,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Blueprint",
     "Config",
+    "EventStream",
     "Flask",
     "Markup",
     "ProxyFix",
     "Request",
     "Response",
+    "ServerSentEvent",
     "WebSocketDisconnect",
     "abort",
     "after_this_request",
@@ -85,6 +90,7 @@ __all__ = [
     "install_as_flask",
     "json",
     "jsonify",
+    "last_event_id",
     "make_response",
     "message_flashed",
     "redirect",

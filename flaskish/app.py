@@ -101,7 +101,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
     #: run sync code at once, per worker process) and ``THREAD_POOL_PARKED``
-    #: (how many more may hold their thread while awaiting async work).
+    #: (how many more may hold their thread while awaiting async work), and
+    #: ``SSE_PING_INTERVAL`` (seconds of silence before an event stream pings).
     default_config: ClassVar[dict[str, Any]] = {
         "DEBUG": None,
         "TESTING": False,
@@ -142,6 +143,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         "WEBSOCKET_ALLOWED_ORIGINS": None,
         "SHUTDOWN_TIMEOUT": 5,
         "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
+        "SSE_PING_INTERVAL": 15,
     }
 
     def __init__(

@@ -44,7 +44,7 @@ import functools
 import inspect
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from inspect import CO_COROUTINE
 from types import CoroutineType, FunctionType, GeneratorType, MethodType
 from typing import Any, TypeVar
@@ -53,6 +53,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
+from anyio.abc import ObjectReceiveStream
 
 from .threads import ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
 
@@ -72,6 +73,7 @@ __all__ = [
     "in_thread",
     "in_worker_thread",
     "is_async_callable",
+    "iterate_beside",
     "nonblocking",
     "on_event_loop",
     "on_loop_thread",
@@ -620,6 +622,64 @@ def _run_in_loop(
             "`with app.app_context():`, or `await` the call."
         )
     return anyio.run(runner)
+
+
+def iterate_beside(
+    iterator: Iterator[T], consume: Callable[[ObjectReceiveStream[T]], Awaitable[None]]
+) -> None:
+    """On a request's worker thread: iterate *iterator* here, on this thread
+    (thread affinity: a sync generator stays on its request's thread), while
+    *consume* runs on the event loop and receives each item from a stream,
+    one at a time (this thread waits, its slot given up, until the item is
+    taken). *consume* keeps running while this thread is blocked in the
+    iterator, so it can do work meanwhile: an event stream's keep-alive
+    pings.
+
+    Returns when the iterator ends (*consume* then sees the stream's end)
+    or, at the next item, once *consume* has returned (the client went
+    away); *consume*'s error is raised here. The iterator is not closed:
+    that is the caller's. *consume* is hosted by a helper thread that only
+    waits for it (this thread cannot both run the iterator and wait on the
+    loop); it is joined before this returns.
+    """
+    token = _thread_state.token
+    if token is None:
+        raise RuntimeError(
+            "iterate_beside() runs on a request's worker thread; call it as a step of the "
+            "pipeline (`await call(iterate_beside, iterator, consume)`)."
+        )
+    items, received = anyio.create_memory_object_stream[T](0)
+    failure: list[BaseException] = []
+
+    async def host() -> None:
+        async with received:  # once consume returns, the next item finds it closed
+            await consume(received)
+
+    def hosting() -> None:
+        try:
+            run_in_loop_of(token, host)
+        except BaseException as exc:
+            failure.append(exc)
+
+    helper = threading.Thread(target=contextvars.copy_context().run, args=(hosting,),
+                              name="flaskish-stream-host", daemon=True)
+    helper.start()
+    try:
+        for item in iterator:
+            try:
+                run_in_loop(items.send, item)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                break
+    finally:
+        try:
+            run_in_loop(items.aclose)
+        finally:
+            helper.join()
+    if failure:
+        try:
+            raise failure[0]
+        finally:
+            del failure  # its traceback holds this frame (see _on_loop)
 
 
 #: What sqlite3 (and SQLAlchemy, which passes it on) says when an object

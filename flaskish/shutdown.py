@@ -117,6 +117,11 @@ class ShutdownEvent:
         self._streams_end = _Flag()
         self._previous: dict[int, Any] = {}
 
+    def _served_here(self) -> bool:
+        """Whether the app is served (its lifespan running) on this thread's
+        event loop: only then can a shutdown signal arrive to wait for."""
+        return self._flag._thread == threading.get_ident()
+
     def is_set(self) -> bool:
         """Whether the server is shutting down. Cheap, from any thread."""
         return self._flag.is_set()

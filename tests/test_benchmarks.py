@@ -22,6 +22,7 @@ from benchmarks.measure import (  # noqa: E402
     Timing,
     in_process,
     servable,
+    smoke_disconnects,
     smoke_http,
     smoke_streams,
     smoke_websockets,
@@ -73,10 +74,19 @@ def test_every_scenario_is_answered_correctly_over_loopback() -> None:
 
 
 def test_streams_are_answered_over_loopback() -> None:
-    """The SSE scenario, small: 20 streams of 1 s against flaskish's app
-    (`def` hooks, 40 threads) on uvicorn; every stream gets every event."""
+    """The SSE scenarios, small: 20 streams of 1 s against flaskish's apps
+    on uvicorn (`def` hooks and 40 threads; `EventStream`); every stream
+    gets every event."""
     frameworks, _ = servable(available(["flaskish"])[0])
-    assert smoke_streams(frameworks, python=sys.executable, clients=20, seconds=1.0) == 1
+    assert smoke_streams(frameworks, python=sys.executable, clients=20, seconds=1.0) == 2
+
+
+def test_sse_generators_end_within_a_second_of_their_clients_leaving() -> None:
+    """``sse_disconnect``, small: 10 streams per row (`async def` and `def`
+    generators) opened and closed; every generator's ``finally`` ran within
+    1 s of its client closing."""
+    frameworks, _ = servable(available(["flaskish"])[0])
+    assert smoke_disconnects(frameworks, python=sys.executable) == 2
 
 
 def test_websockets_are_answered_over_loopback() -> None:

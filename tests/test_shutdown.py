@@ -110,6 +110,16 @@ def test_streams_that_look_at_the_shutdown_event_end_at_once(served: Served) -> 
         sock.close()
 
 
+def test_an_event_stream_ends_cleanly_at_the_signal(served: Served) -> None:
+    sock = served.stream("/events")
+    took = served.stop()
+    assert took < 0.9, took  # at once, not SHUTDOWN_TIMEOUT later
+    assert served.noted("events") == ""
+    rest = read_rest(sock)
+    assert rest.endswith(b"0\r\n\r\n")  # a complete response: EventSource reconnects
+    sock.close()
+
+
 def test_a_request_in_flight_completes(served: Served) -> None:
     result: dict[str, httpx.Response] = {}
     client = threading.Thread(

@@ -14,6 +14,8 @@ UNSUPPORTED = {
     "form_async": "Flask has no `await request.form`; its `def` form is `form_sync`",
     "sleep_async": "Flask has no event loop to await on",
     "hello_async_detector": "Flask has no event loop, and no blocking-call detector",
+    "sse_async": "a WSGI worker holds a thread per open stream; not a baseline here",
+    "sse_disconnect": "issue 16's target is flaskish's own",
     "sse_with_sync_hooks": "a WSGI worker holds a thread per open stream (gunicorn "
     "gthread: 40 threads, 40 streams at once)",
     "websocket_echo": "Flask has no websockets (Flask-Sock holds a thread per connection)",

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..scenarios import (
+    DISCONNECT_CLIENTS,
     ROUTES,
     SECRET_KEY,
     TEMPLATE_CONTEXT,
@@ -18,7 +19,9 @@ from ..scenarios import (
     WS_ECHO_SYNC_PATH,
 )
 
-UNSUPPORTED: dict[str, str] = {}
+UNSUPPORTED: dict[str, str] = {
+    "sse_async sse-starlette": "sse-starlette's response is measured in Starlette's app",
+}
 
 
 def has_templates() -> bool:
@@ -44,6 +47,8 @@ def build(name: str) -> Any:
         return _hooks()
     if name == "sse":
         return _sse()
+    if name == "sse_async":
+        return _sse_async()
     if name == "ws":
         return _ws()
     if name == "routes":
@@ -166,6 +171,67 @@ def _sse() -> Any:
         stats = app.worker_threads
         return {"limit": stats.limit, "busy": stats.busy, "waiting": stats.waiting,
                 "parked": stats.parked}
+
+    return app
+
+
+def _sse_async() -> Any:
+    """``sse_async`` and ``sse_disconnect``: :class:`flaskish.EventStream`
+    in an app with no hooks (Starlette's has none)."""
+    from flaskish import EventStream, Flask, Response, request
+
+    app = Flask("bench_sse_async")
+    # A def generator holds a running slot while it blocks (time.sleep):
+    # enough slots for every stream of sse_disconnect's def row.
+    app.config["THREAD_POOL_SIZE"] = DISCONNECT_CLIENTS + 50
+
+    @app.route("/sse")
+    async def sse() -> Response:
+        count = request.args.get("count", 20, type=int)
+        interval = request.args.get("interval", 1.0, type=float)
+
+        async def stream() -> AsyncIterator[str]:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval)
+                yield f"event {i}"
+
+        return EventStream(stream())
+
+    # sse_disconnect: when each stream's generator ended, by the client's id.
+    ended: dict[str, float] = {}
+
+    @app.route("/sse/hold")
+    async def hold() -> Response:
+        key = request.args["id"]
+
+        async def stream() -> AsyncIterator[str]:
+            try:
+                yield "held"
+                await asyncio.sleep(3600)
+            finally:
+                ended[key] = time.time()
+
+        return EventStream(stream())
+
+    @app.route("/sse/hold/sync")
+    def hold_sync() -> Response:
+        key = request.args["id"]
+
+        def stream() -> Iterator[str]:
+            try:
+                yield "held"
+                while True:
+                    time.sleep(0.1)
+                    yield "tick"
+            finally:
+                ended[key] = time.time()
+
+        return EventStream(stream())
+
+    @app.route("/sse/ended")
+    async def ended_at() -> dict[str, float]:
+        return ended
 
     return app
 

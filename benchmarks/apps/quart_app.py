@@ -15,6 +15,8 @@ UNSUPPORTED = {
     "and Flask are)",
     "hello_async_detector": "Quart has no blocking-call detector (asyncio's debug mode is "
     "the nearest)",
+    "sse_async": "not a baseline of this scenario (Starlette and sse-starlette are)",
+    "sse_disconnect": "issue 16's target is flaskish's own",
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
     "websocket_echo": "not a baseline of this scenario (Starlette is)",
     "websocket_idle": "not a baseline of this scenario (Starlette is)",

@@ -27,6 +27,8 @@ UNSUPPORTED = {
     "template": "a raw ASGI app has no templates",
     "def_with_after_hooks": "a raw ASGI app has no hooks",
     "hello_async_detector": "a raw ASGI app has no blocking-call detector",
+    "sse_async": "not a baseline of this scenario (Starlette and sse-starlette are)",
+    "sse_disconnect": "issue 16's target is flaskish's own",
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
     "websocket_echo def": "a raw ASGI app has no `def` handlers",
     "websocket_idle": "not a baseline of this scenario (Starlette is)",

@@ -14,14 +14,19 @@ UNSUPPORTED = {
     "def_with_after_hooks": "Starlette has no `after_request` hooks",
     "hello_async_detector": "Starlette has no blocking-call detector",
     "websocket_echo def": "a Starlette websocket endpoint is `async` only",
+    "sse_disconnect": "issue 16's target is flaskish's own",
 }
+try:
+    import sse_starlette  # noqa: F401 - benchmarks/requirements.txt; not in the project's .venv
+except ImportError:
+    UNSUPPORTED["sse_async sse-starlette"] = "sse-starlette is not installed here"
 
 
 def build(name: str) -> Any:
     """The app serving the scenarios of app *name*."""
     if name == "main":
         return _main()
-    if name == "sse":
+    if name in ("sse", "sse_async"):
         return _sse()
     if name == "ws":
         return _ws()
@@ -113,7 +118,34 @@ def _sse() -> Any:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
-    return Starlette(routes=[Route("/events", events)])
+    async def sse_stream(request: Request) -> Response:
+        count = int(request.query_params.get("count", 20))
+        interval = float(request.query_params.get("interval", 1))
+
+        async def stream() -> AsyncIterator[str]:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval)
+                yield f"data: event {i}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    async def sse_starlette_stream(request: Request) -> Response:
+        from sse_starlette import EventSourceResponse  # an optional baseline
+
+        count = int(request.query_params.get("count", 20))
+        interval = float(request.query_params.get("interval", 1))
+
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            for i in range(count):
+                if i:
+                    await asyncio.sleep(interval)
+                yield {"data": f"event {i}"}
+
+        return EventSourceResponse(stream())
+
+    return Starlette(routes=[Route("/events", events), Route("/sse", sse_stream),
+                             Route("/sse/sse-starlette", sse_starlette_stream)])
 
 
 def _ws() -> Any:

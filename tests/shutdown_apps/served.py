@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio
 
-from flaskish import Flask, websocket
+from flaskish import EventStream, Flask, websocket
 
 app = Flask(__name__)
 app.config["SHUTDOWN_TIMEOUT"] = float(os.environ["SHUTDOWN_TIMEOUT"])
@@ -103,3 +103,15 @@ async def ws() -> None:
     except Exception as exc:
         note("ws", str(getattr(exc, "code", exc)))
         raise
+
+
+@app.get("/events")
+def events() -> EventStream:
+    async def generate() -> AsyncIterator[dict[str, str]]:
+        try:
+            for number in range(1_000_000):  # never looks at the shutdown
+                yield {"id": str(number), "data": "tick"}
+                await anyio.sleep(0.05)
+        finally:
+            note("events")
+    return EventStream(generate())
