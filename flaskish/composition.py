@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
-from a2wsgi import WSGIMiddleware
 from starlette.datastructures import State
 from starlette.middleware import Middleware
 
@@ -308,6 +307,9 @@ class Composition:
         if _is_asgi(app):
             mounted = MountedApp(path, app, app, wsgi=False)
         elif _is_wsgi(app):
+            # Imported here: only an app that mounts a WSGI app needs a2wsgi.
+            from a2wsgi import WSGIMiddleware
+
             # a2wsgi types its scopes as TypedDicts; it is an ASGI app all the same.
             adapter = cast("ASGIApp", WSGIMiddleware(app))
             mounted = MountedApp(path, adapter, app, wsgi=True)
