@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .background import BackgroundTasks, BackgroundTaskStats
 from .blocking import BlockingDetector
+from .composition import Composition
 from .concurrency import ThreadPool, ThreadPoolStats
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
@@ -31,7 +32,6 @@ from .lifespan import serving
 from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
-from .proxy_fix import note_werkzeug_proxy_fix
 from .request import Request
 from .response import Response
 from .router import Router
@@ -64,7 +64,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
+class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
     """The application: ``app = Flask(__name__)``.
 
     :param import_name: the name of the app's module or package
@@ -213,13 +213,13 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         self._background = BackgroundTasks(cast("Flask", this))
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
-        #: The Starlette router holding this app's rules.
-        self.router = Router(cast("Flask", this), lambda app: this._lifespan(app))
-        #: The ASGI app that serves requests. Wrap it with ASGI middleware:
-        #: ``app.asgi_app = ProxyFix(app.asgi_app, x_for=1)``.
-        self.asgi_app: Callable[[Scope, Receive, Send], Any] = self.router
-        self._default_wsgi_app = WSGIApp(lambda: this.asgi_app)
-        self._wsgi_app: Callable[..., Any] = self._default_wsgi_app
+        #: The Starlette router holding this app's rules (and mounted apps);
+        #: ``asgi_app``, ``wsgi_app``, ``mount``, ``add_middleware``, ``state``:
+        #: :mod:`flaskish.composition`.
+        self._init_composition(
+            cast("Flask", this), Router(cast("Flask", this), lambda app: this._lifespan(app)),
+            WSGIApp(lambda: this._entry),
+        )
         #: The WSGI callable HTTP requests go through, if any: middleware
         #: assigned to ``wsgi_app``, or a subclass's own ``wsgi_app`` method.
         self._serve_wsgi: Callable[..., Any] | None = None
@@ -247,24 +247,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
             if self._serve_wsgi is not None:
                 await serve_through_wsgi(self._serve_wsgi, scope, receive, send, self.thread_pool)
                 return
-        await self.asgi_app(scope, receive, send)
-
-    @property
-    def wsgi_app(self) -> Callable[..., Any]:
-        """The app as a WSGI callable, for WSGI middleware written for
-        Flask: ``app.wsgi_app = Middleware(app.wsgi_app)``. Once it is
-        replaced, every HTTP request goes through the middleware (on a worker
-        thread; the body and response are buffered on that path). See
-        :mod:`flaskish.wsgi`; ASGI middleware goes on :attr:`asgi_app`.
-        Assigning Werkzeug's ``ProxyFix`` raises ``TypeError``: write
-        ``app.asgi_app = flaskish.ProxyFix(app.asgi_app, ...)``."""
-        return self._wsgi_app
-
-    @wsgi_app.setter
-    def wsgi_app(self, value: Callable[..., Any]) -> None:
-        note_werkzeug_proxy_fix(value, self._default_wsgi_app, self.logger)
-        self._wsgi_app = value
-        self._serve_wsgi = None if value is self._default_wsgi_app else value
+        # app.asgi_app, or the add_middleware stack around it (composition.py).
+        await self._entry(scope, receive, send)
 
     # -- properties -----------------------------------------------------------
 
@@ -465,7 +449,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls):
         self.while_serving_gens.append(f)
         return f
 
-    def _lifespan(self, _app: Any) -> AbstractAsyncContextManager[None]:
+    def _serving(self) -> AbstractAsyncContextManager[None]:
         return serving(self)
 
     # -- shutdown and background tasks ------------------------------------------

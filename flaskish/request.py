@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import State
 from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import SecurityError
 from werkzeug.sansio.request import Request as SansIORequest
@@ -215,6 +216,17 @@ class Request(RequestBody, SansIORequest):
     @trusted_hosts.setter
     def trusted_hosts(self, value: list[str] | None) -> None:
         self.__dict__["_trusted_hosts"] = value
+
+    @cached_property
+    def state(self) -> State:
+        """The ASGI request state, as Starlette's ``request.state``:
+        attributes over the scope's ``state`` dict, which the server fills
+        with a copy of the lifespan state for each request (what mounted
+        apps' lifespans, an outer app's lifespan or ASGI middleware put
+        there); setting one changes this request's only. Process-wide
+        objects go on :attr:`Flask.state <flaskish.Flask.state>`, per-request
+        values of your own on ``g``."""
+        return State(self.scope.setdefault("state", {}))
 
     @cached_property
     def environ(self) -> Mapping[str, Any]:

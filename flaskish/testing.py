@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import logging
 import weakref
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ import httpx2 as httpx
 from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers
 
+from .composition import run_lifespan
 from .concurrency import on_event_loop, resolve
 from .response import Response
 from .testing_cookies import ClientCookies, Cookie
@@ -50,7 +51,7 @@ from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
-    from starlette.types import Message, Receive, Scope, Send
+    from starlette.types import Receive, Scope, Send
 
     from .app import Flask
     from .ctx import AppContext, RequestContext
@@ -203,7 +204,10 @@ class FlaskClient:
         # Before httpx stores a response's cookies, drop the ones they replace.
         self._http.event_hooks = {"response": [self._jar.replace_from]}
         self._async_http: httpx.AsyncClient | None = None
-        self._lifespan: contextlib.AbstractAsyncContextManager[None] | None = None
+        self._lifespan: contextlib.AbstractAsyncContextManager[bool] | None = None
+        # The lifespan state of ``async with client:`` (the sync client's
+        # transport keeps its own), copied into each request's scope.
+        self._lifespan_state: dict[str, Any] | None = None
         self._owner: int | None = None
 
     # The verbs return whatever ``open`` returns: a response in sync code,
@@ -417,6 +421,8 @@ class FlaskClient:
             await serve_websocket(self.application, scope, receive, send)
             return
         if scope["type"] == "http":
+            if self._lifespan_state is not None and "state" not in scope:
+                scope["state"] = dict(self._lifespan_state)  # as a server does
             scope = self._app_scope(scope)
             if self._keeps_context():
                 scope["flaskish.preserve_context"] = self._keep
@@ -526,7 +532,8 @@ class FlaskClient:
             raise RuntimeError("Cannot nest client invocations")
         self.preserve_context = True
         self._owner = anyio.get_current_task().id
-        self._lifespan = _run_lifespan(self.application)
+        self._lifespan_state = {}
+        self._lifespan = run_lifespan(self.application, self._lifespan_state)
         await self._lifespan.__aenter__()
         return self
 
@@ -538,7 +545,7 @@ class FlaskClient:
             if self._lifespan is not None:
                 await self._lifespan.__aexit__(*exc_info)
         finally:
-            self._lifespan = None
+            self._lifespan = self._lifespan_state = None
             if self._async_http is not None:
                 await self._async_http.aclose()
                 self._async_http = None
@@ -570,36 +577,6 @@ class AsyncFlaskClient(FlaskClient):
     ``app.test_client()`` does the same when used from async code; this name
     exists for tests that want to say so.
     """
-
-
-@contextlib.asynccontextmanager
-async def _run_lifespan(app: Flask) -> AsyncIterator[None]:
-    """Send lifespan startup, and shutdown on exit, to *app*."""
-    to_app_send, to_app_receive = anyio.create_memory_object_stream[dict[str, Any]](10)
-    from_app_send, from_app_receive = anyio.create_memory_object_stream[dict[str, Any]](10)
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-
-    async def send(message: Message) -> None:
-        await from_app_send.send(dict(message))
-
-    async def expect(kind: str) -> None:
-        message = await from_app_receive.receive()
-        if message["type"] != kind:
-            raise RuntimeError(f"Lifespan failed: {message.get('message', message['type'])}")
-
-    async with (
-        to_app_send, to_app_receive, from_app_send, from_app_receive,
-        anyio.create_task_group() as tg,
-    ):
-        tg.start_soon(app, scope, to_app_receive.receive, send)
-        await to_app_send.send({"type": "lifespan.startup"})
-        await expect("lifespan.startup.complete")
-        try:
-            yield
-        finally:
-            await to_app_send.send({"type": "lifespan.shutdown"})
-            await expect("lifespan.shutdown.complete")
-
 
 
 # -- the CLI runner -------------------------------------------------------------
