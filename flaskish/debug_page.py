@@ -106,7 +106,9 @@ class _SafeRepr(reprlib.Repr):
     def __init__(self) -> None:
         super().__init__()
         self.maxstring = self.maxother = REPR_LIMIT
-        self.maxlevel, self.maxdict, self.maxlist = 3, 20, 20
+        self.maxlevel = 3
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 20
+        self.maxdeque = self.maxarray = 20
 
     def repr1(self, x: Any, level: int) -> str:
         if isinstance(x, (MultiDict, Headers)):

@@ -223,6 +223,8 @@ def test_locals_are_shown_truncated_with_secret_names_masked(
         blob = "y" * 5000  # noqa: F841
         settings = {"SECRET_KEY": SECRET, "DEBUG": True}  # noqa: F841
         broken = FailingRepr()  # noqa: F841
+        numbers = tuple(range(1000))  # noqa: F841
+        nested = [[[["deep"]]]]  # noqa: F841
         raise ValueError("with locals")
 
     response = client.get("/")
@@ -237,6 +239,8 @@ def test_locals_are_shown_truncated_with_secret_names_masked(
     assert len(text) <= REPR_LIMIT and text.startswith("'yyy") and not masked
     assert "y" * 300 not in response.text
     assert shown["broken"] == ("<repr failed: RuntimeError: repr is broken>", False)
+    assert shown["numbers"][0] == "(" + ", ".join(map(str, range(20))) + ", ...)"
+    assert shown["nested"][0] == "[[[[...]]]]"
 
 
 def test_an_exception_message_and_a_local_holding_markup_are_escaped(

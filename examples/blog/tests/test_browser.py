@@ -184,6 +184,14 @@ def test_the_debug_page_leads_with_the_failing_line_and_unfolds_flaskishs_frames
         assert any(file.endswith("/flaskish/pipeline.py") for file in files)
         browser.save_screenshot(str(BUILD / "debug-page-expanded.png"))
 
+        # "Show all frames" opens every fold at once.
+        browser.refresh()
+        assert not all(frame.is_displayed() for frame in browser.find_elements(
+            By.CSS_SELECTOR, ".frame"))
+        browser.find_element(By.ID, "expand-all").click()
+        wait.until(lambda _: all(frame.is_displayed() for frame in browser.find_elements(
+            By.CSS_SELECTOR, ".frame")))
+
         # The copy button puts the plain-text traceback on the clipboard.
         browser.execute_cdp_cmd("Browser.grantPermissions", {
             "origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
