@@ -16,11 +16,12 @@ at all. Each frame shows its source around the line and its local
 variables: each value's ``repr`` cut to :data:`REPR_LIMIT` characters, a
 ``repr`` that raises shown as ``<repr failed: ...>``, and the value of every
 name matching :data:`SECRET_NAMES` (locals, dictionary keys, header names)
-masked. The request (method, URL, headers with their secrets masked, the
-form's keys if the view had parsed it; the body is never read here), the
-endpoint, its view's kind (``def`` / ``async def``) and the thread that ran
-the failing step are shown too, then the plain-text traceback with a copy
-button. There is no console: nothing on the page runs code on the server.
+masked (query parameters too, in URLs and in any ``repr``). The request
+(method, URL, headers with their secrets masked, the form's keys if the
+view had parsed it; the body is never read here), the endpoint, its view's
+kind (``def`` / ``async def``) and the thread that ran the failing step are
+shown too, then the plain-text traceback with a copy button. There is no
+console: nothing on the page runs code on the server.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ SECRET_NAMES = (
 REPR_LIMIT = 200
 
 _SECRET = re.compile("|".join(SECRET_NAMES), re.IGNORECASE)
+# A query parameter with such a name, in a URL or in any repr (a request's).
+_SECRET_PARAM = re.compile(
+    rf"""([?&][^=&#\s'"]*(?:{_SECRET.pattern})[^=&#\s'"]*=)[^&#\s'"]*""", re.IGNORECASE
+)
 _MASK = "********"
 _CONTEXT_LINES = (5, 2)  # source lines shown before and after a frame's line
 _MAX_SECTIONS = 30  # exceptions shown, counting chains and groups
@@ -154,9 +159,14 @@ def _value(name: str, value: Any) -> tuple[str, bool]:
         text = _REPR.repr(value)
     except Exception as exc:  # a user's __repr__ may raise anything
         text = f"<repr failed: {type(exc).__name__}: {_safe_str(exc)}>"
+    text = _mask_query(text)
     if len(text) > REPR_LIMIT:
         text = text[: REPR_LIMIT - 3] + "..."
     return text, False
+
+
+def _mask_query(text: str) -> str:
+    return _SECRET_PARAM.sub(rf"\1{_MASK}", text)
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -305,7 +315,7 @@ def _request() -> dict[str, Any] | None:
     view = ctx.app.view_functions.get(endpoint) if endpoint is not None else None
     return {
         "method": request.method,
-        "url": read(lambda: request.url),
+        "url": _mask_query(str(read(lambda: request.url))),
         "headers": headers,
         "form_keys": None if form is None else list(dict.fromkeys(form.keys())),
         "endpoint": endpoint,

@@ -364,6 +364,23 @@ def test_the_page_never_reads_a_body_the_view_left_unread(
     assert Page(response.text).request["form keys"].startswith("(the form was not parsed")
 
 
+def test_secret_query_parameters_are_masked_in_the_url_and_in_reprs(
+    debug_app: Flask, client: FlaskClient
+) -> None:
+    @debug_app.route("/reset")
+    def reset() -> str:
+        current = request._get_current_object()  # type: ignore[attr-defined]  # noqa: F841
+        raise ValueError("reset failed")
+
+    response = client.get("/reset", query_string={"reset_token": SECRET, "page": "2"})
+    assert SECRET not in response.text
+    page = Page(response.text)
+    assert page.request["URL"] == "http://localhost/reset?reset_token=********&page=2"
+    assert page.visible[0]["locals"]["current"] == (
+        "<Request 'http://localhost/reset?reset_token=********&page=2' [GET]>", False
+    )
+
+
 @pytest.mark.parametrize("kind", ["def", "async def"])
 def test_the_page_names_the_views_kind_and_the_thread_that_ran_it(
     debug_app: Flask, client: FlaskClient, kind: str
