@@ -36,6 +36,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -67,6 +68,7 @@ _MASK = "********"
 _CONTEXT_LINES = (5, 2)  # source lines shown before and after a frame's line
 _MAX_SECTIONS = 30  # exceptions shown, counting chains and groups
 _MAX_LOCALS = 60  # locals shown per frame
+_TEMPLATE_FILE = Path(__file__).with_name("debug_page.html")
 
 
 def failing_thread() -> str:
@@ -353,130 +355,9 @@ def debug_page_html(exc: BaseException, thread: str | None = None) -> str:
 
 @cache
 def _template() -> jinja2.Template:
-    # A private environment: the app's template settings never reach it.
+    """The page's template (``debug_page.html``, package data beside this
+    module), read once per process, in a private environment: the app's
+    template settings never reach it."""
+    source = _TEMPLATE_FILE.read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(_TEMPLATE)
-
-
-_TEMPLATE = """\
-<!doctype html>
-<html lang=en>
-<meta charset=utf-8>
-<title>{{ sections[0].type_name }}: {{ sections[0].message }} // flaskish debug page</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 70rem; padding: 1rem; }
-.banner { background: #fff3cd; border: 1px solid #e0c060; padding: .5rem .8rem; }
-h1 { font-size: 1.3rem; margin: .8rem 0 .2rem; } h2 { font-size: 1.1rem; margin-top: 1.5rem; }
-.exception { margin-top: 1.5rem; } .relation { color: #555; font-style: italic; }
-.note { background: #eef; padding: .2rem .5rem; margin: .2rem 0; }
-.frame { border: 1px solid #ccc; border-radius: 4px; margin: .5rem 0; }
-.frame .where { background: #f3f3f3; padding: .3rem .6rem; font-family: monospace; }
-.frame.library .where, .frame.flaskish .where { background: #f8f8f8; color: #666; }
-.badge { font-size: .75rem; border: 1px solid #999; border-radius: 3px; padding: 0 .3rem; }
-pre { margin: 0; overflow-x: auto; }
-.source { background: #fcfcfc; padding: .3rem 0; }
-.source .current { background: #ffe3e3; font-weight: bold; }
-.source .number { color: #999; display: inline-block; width: 4em; text-align: right;
-  padding-right: .6em; user-select: none; }
-table { border-collapse: collapse; width: 100%; }
-td, th { border-top: 1px solid #eee; padding: .15rem .6rem; text-align: left;
-  vertical-align: top; font-family: monospace; word-break: break-all; }
-th { width: 14rem; font-weight: normal; color: #333; }
-.masked { color: #a60; } details.fold { margin: .5rem 0; }
-details.fold > summary { cursor: pointer; color: #555; padding: .3rem; background: #f6f6f6; }
-#plain-traceback { background: #f6f6f6; padding: .6rem; white-space: pre-wrap; }
-</style>
-{% macro value_row(name, text, masked) -%}
-<tr><th>{{ name }}</th><td{% if masked %} class=masked title="masked: the name looks secret"
-{%- endif %}>{{ text }}</td></tr>
-{%- endmacro %}
-{% macro show_frame(frame) -%}
-<div class="frame {{ frame.kind }}" data-file="{{ frame.filename }}" data-line="{{ frame.lineno }}">
-<div class=where>{% if frame.kind != "app" %}<span class=badge>{{ frame.kind }}</span> {% endif -%}
-<span class=file>{{ frame.filename }}</span>, line <span class=line>{{ frame.lineno }}</span>,
-in <span class=function>{{ frame.function }}</span></div>
-{% if frame.source %}<pre class=source>
-{%- for number, line in frame.source -%}
-<span class="{{ 'current' if number == frame.lineno else 'context' }}"><span class=number>
-{{- number }}</span>{{ line }}</span>{{ "\\n" }}
-{%- endfor %}</pre>{% endif %}
-{% if frame.locals %}<table class=locals>{% for name, text, masked in frame.locals %}
-{{ value_row(name, text, masked) }}{% endfor %}</table>{% endif %}
-</div>
-{%- endmacro %}
-<p class=banner><strong>Debug mode.</strong> This page is shown because the app runs with
-<code>debug</code> on. It shows your code, its variables and the request: never turn debug
-mode on in production. There is no console: nothing here runs code on the server.</p>
-{% for section in sections %}
-<div class=exception style="margin-left: {{ section.depth * 2 }}rem">
-{% if section.relation %}<p class=relation>{{ section.relation }}:</p>{% endif %}
-<h1><span class=type>{{ section.type_name }}</span>: <span class=message>
-{{- section.message }}</span></h1>
-{% for note in section.notes %}<pre class=note>{{ note }}</pre>{% endfor %}
-{% if loop.first and leading %}<p>Raised in the app at <code>{{ leading.filename }}</code>,
-line {{ leading.lineno }}, in <code>{{ leading.function }}</code>.
-<button type=button id=expand-all>Show all frames</button></p>{% endif %}
-{% for group in section.groups %}
-{% if group.folded %}<details class=fold><summary>{{ group.frames | length }} frame
-{{- 's' if group.frames | length > 1 else '' }} of flaskish and libraries
-({{ group.files }})</summary>
-{% endif %}
-{% for frame in group.frames %}{{ show_frame(frame) }}{% endfor %}
-{% if group.folded %}</details>{% endif %}
-{% endfor %}
-</div>
-{% endfor %}
-{% if request %}
-<h2 id=request>Request</h2>
-<table>
-{{ value_row("method", request.method, false) }}
-{{ value_row("URL", request.url, false) }}
-{{ value_row("endpoint", request.endpoint, false) }}
-{% if request.view %}
-{{ value_row("view", request.view_kind ~ " " ~ request.view, false) }}{% endif %}
-{% if thread %}{{ value_row("thread", thread, false) }}{% endif %}
-{% for name, text, masked in request.view_args %}
-{{ value_row("view argument " ~ name, text, masked) }}{% endfor %}
-{{ value_row("form keys", request.form_keys | join(", ") if request.form_keys is not none
-   else "(the form was not parsed: the page never reads the body)", false) }}
-</table>
-<h2>Request headers</h2>
-<table class=headers>{% for name, value in request.headers %}
-{{ value_row(name, value, value.startswith(mask)) }}{% endfor %}</table>
-{% elif thread %}<p>Thread: {{ thread }}</p>{% endif %}
-<h2>Plain-text traceback <button type=button id=copy>Copy</button>
-<span id=copied role=status></span></h2>
-<pre id=plain-traceback>{{ text }}</pre>
-<script>
-document.getElementById("copy").addEventListener("click", function () {
-  var text = document.getElementById("plain-traceback").textContent;
-  var status = document.getElementById("copied");
-  function fallback() {
-    var area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
-    document.body.appendChild(area);
-    area.select();
-    var done = false;
-    try { done = document.execCommand("copy"); } catch (e) {}
-    document.body.removeChild(area);
-    status.textContent = done ? "copied" : "select the text below to copy it";
-  }
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(function () {
-      status.textContent = "copied";
-    }, fallback);
-  } else {
-    fallback();
-  }
-});
-var expand = document.getElementById("expand-all");
-if (expand) {
-  expand.addEventListener("click", function () {
-    document.querySelectorAll("details.fold").forEach(function (d) { d.open = true; });
-  });
-}
-</script>
-"""
+    return env.from_string(source)
