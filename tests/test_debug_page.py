@@ -6,6 +6,7 @@ after the page is sent."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +17,9 @@ import pytest
 
 import flaskish
 from flaskish import Flask, request
-from flaskish.debug_page import REPR_LIMIT
+from flaskish.debug_page import REPR_LIMIT, debug_page_html
+from flaskish.debughelpers import _traceback_page
+from flaskish.exceptions import InternalServerError
 from flaskish.testing import FlaskClient
 
 HERE = __file__
@@ -210,6 +213,11 @@ class FailingRepr:
         raise RuntimeError("repr is broken")
 
 
+class Wordy:
+    def __repr__(self) -> str:
+        return "<" + "w" * 1000 + ">"
+
+
 def test_locals_are_shown_truncated_with_secret_names_masked(
     debug_app: Flask, client: FlaskClient
 ) -> None:
@@ -225,6 +233,8 @@ def test_locals_are_shown_truncated_with_secret_names_masked(
         broken = FailingRepr()  # noqa: F841
         numbers = tuple(range(1000))  # noqa: F841
         nested = [[[["deep"]]]]  # noqa: F841
+        tree = {"a": {"b": {"c": {"d": 1}}}}  # noqa: F841
+        wordy = Wordy()  # noqa: F841
         raise ValueError("with locals")
 
     response = client.get("/")
@@ -241,6 +251,8 @@ def test_locals_are_shown_truncated_with_secret_names_masked(
     assert shown["broken"] == ("<repr failed: RuntimeError: repr is broken>", False)
     assert shown["numbers"][0] == "(" + ", ".join(map(str, range(20))) + ", ...)"
     assert shown["nested"][0] == "[[[[...]]]]"
+    assert shown["tree"][0] == "{'a': {'b': {'c': {...}}}}"
+    assert shown["wordy"][0] == "<" + "w" * (REPR_LIMIT - 4) + "..."
 
 
 def test_an_exception_message_and_a_local_holding_markup_are_escaped(
@@ -319,6 +331,59 @@ def test_an_exception_groups_members_are_shown_under_it(
     assert page.relations == [
         "Exception 1 of 2 in the group above:", "Exception 2 of 2 in the group above:"
     ]
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+def test_an_exception_whose_str_fails_and_a_cycle_of_contexts_are_shown_once(
+    debug_app: Flask, client: FlaskClient
+) -> None:
+    @debug_app.route("/")
+    def index() -> str:
+        first, second = Unprintable(), KeyError("second")
+        first.__context__, second.__context__ = second, first
+        raise first
+
+    page = page_of(client)
+    assert page.exceptions == [
+        "test_debug_page.Unprintable: <str() of the Unprintable failed>", "KeyError: 'second'"
+    ]
+
+
+def test_an_imports_frozen_importlib_frames_are_folded(
+    debug_app: Flask, client: FlaskClient
+) -> None:
+    @debug_app.route("/")
+    def index() -> str:
+        importlib.import_module("flaskish_no_such_module.sub")  # <- the failing import
+        return ""
+
+    page = page_of(client)
+    assert page.visible[-1]["line"] == line_of("# <- the failing import")
+    assert any(frame["file"].startswith("<frozen importlib") and frame["folded"]
+               for frame in page.frames)
+
+
+def test_outside_a_request_the_page_has_no_request_section() -> None:
+    try:
+        raise ValueError("in a script")
+    except ValueError as exc:
+        html = debug_page_html(exc)
+    page = Page(html)
+    assert page.exceptions == ["ValueError: in a script"]
+    assert page.visible[0]["file"] == HERE
+    assert page.request == {} and page.headers == {}
+    assert 'id=request' not in html
+
+
+def test_a_500_error_without_an_original_exception_gets_a_plain_debug_500() -> None:
+    response = _traceback_page(InternalServerError("<no original>"))
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "&lt;no original&gt;" in text and "<no original>" not in text
 
 
 # -- the request -----------------------------------------------------------------------
