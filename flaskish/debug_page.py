@@ -107,8 +107,10 @@ def _kind(filename: str) -> str:
 
 
 class _SafeRepr(reprlib.Repr):
-    """``reprlib`` with the secrets of mappings and header lists masked and
-    a failing ``repr`` reported instead of raised."""
+    """``reprlib`` with the secrets of mappings, multi-dicts and headers
+    masked; an object's own failing ``repr`` is let through to
+    :func:`_value`, which shows it as ``<repr failed: ...>`` (``reprlib``
+    would hide it behind ``<X instance at ...>``)."""
 
     def __init__(self) -> None:
         super().__init__()
