@@ -26,6 +26,8 @@ test: $(STAMP) ## Run the whole test suite with branch coverage (fails under the
 	$(BIN)/coverage run -m pytest
 	@# The blog (Flask's tutorial app) runs in a process of its own: it calls
 	@# install_as_flask(), and the main suite imports real Flask for interop tests.
+	@# Its headless-Chromium test (the blog flow and the debug page) writes
+	@# build/debug-page.png.
 	$(BIN)/coverage run -m pytest -p no:cacheprovider -o pythonpath=examples/blog examples/blog/tests
 	@# The chat example, with its headless-Chromium test (Debian's chromium and
 	@# chromium-driver: .ci/run installs them; without them that test fails).

@@ -691,7 +691,11 @@ def explain_thread_error(exc: BaseException) -> None:
     """Add a note (PEP 678) to an error that says a thread-bound object (a
     ``sqlite3`` connection on ``g``) was used from the wrong thread, saying
     why that happens here and what to write instead."""
-    if _SAME_THREAD not in str(exc) or any("flaskish:" in n for n in getattr(exc, "__notes__", ())):
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ fails is the error page's to show
+        return
+    if _SAME_THREAD not in text or any("flaskish:" in n for n in getattr(exc, "__notes__", ())):
         return
     if on_loop_thread():
         exc.add_note(

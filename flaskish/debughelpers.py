@@ -6,7 +6,6 @@ means this module once :func:`~flaskish.install_as_flask` has run).
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from jinja2 import BaseLoader
 from markupsafe import escape
 
 from .blueprints import Blueprint
+from .debug_page import debug_page_html
 from .globals import _cv_request
 from .response import Response
 
@@ -88,16 +88,22 @@ def _loader_info(loader: BaseLoader) -> Iterator[str]:
             yield f"{key}: {value!r}"
 
 
-def _traceback_page(error: InternalServerError) -> Response:
-    """The 500 page of debug mode, in place of Werkzeug's debugger: the
-    error and its traceback, escaped."""
+def _traceback_page(error: InternalServerError, thread: str | None = None) -> Response:
+    """The 500 page of debug mode, in place of Werkzeug's debugger (and
+    without its console): the app's frames first, with source and locals,
+    the request, and the plain-text traceback; every value escaped. See
+    :mod:`flaskish.debug_page`.
+
+    :param thread: the thread that ran the failing step.
+    """
     original = error.original_exception
-    text = "".join(traceback.format_exception(original)) if original else str(error)
-    body = (
-        "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
-        f"<h1>{escape(type(original).__name__ if original else 'Error')}: "
-        f"{escape(str(original))}</h1>\n"
-        "<p>Shown because the app runs in debug mode; never enable debug in production.</p>\n"
-        f"<pre>{escape(text)}</pre>\n"
-    )
-    return Response(body, 500)
+    if original is None:
+        body = (
+            "<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+            f"<h1>Internal Server Error</h1>\n<p>{escape(error.description or '')}</p>\n"
+        )
+    else:
+        body = debug_page_html(original, thread)
+    response = Response(body, 500)
+    response.headers["Cache-Control"] = "no-store"  # the page shows code and locals
+    return response

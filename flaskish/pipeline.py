@@ -39,6 +39,7 @@ from .concurrency import (
     run_pipeline,
 )
 from .ctx import RequestContext
+from .debug_page import failing_thread
 from .debughelpers import _traceback_page
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
@@ -468,13 +469,17 @@ class Pipeline(Scaffold):
         sees it; in debug mode the client gets the traceback page first
         (with ``PROPAGATE_EXCEPTIONS = False``, as the 500 page).
         """
+        # The thread of the failing step, for the debug page: a def step's
+        # error is thrown into the pipeline on that step's thread, and no
+        # step has run since.
+        thread = failing_thread() if self.debug else None
         await signals.send(signals.got_request_exception, self, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
         if propagate:
             if self.debug:
-                await self._send_traceback_page(e)
+                await self._send_traceback_page(e, thread)
             try:
                 raise e
             finally:
@@ -486,14 +491,14 @@ class Pipeline(Scaffold):
         if handler is not None:
             server_error = await call(handler, server_error)
         elif self.debug:
-            server_error = _traceback_page(server_error)
+            server_error = _traceback_page(server_error, thread)
         return await (
             self._finalize_request(server_error, True)
             if not self._plain_overrides
             else self._method("finalize_request", server_error, True)
         )
 
-    async def _send_traceback_page(self, e: Exception) -> None:
+    async def _send_traceback_page(self, e: Exception, thread: str | None = None) -> None:
         """In debug mode an unhandled error propagates, as in Flask, to the
         test (``client.get`` raises it) or to the server (which logs it).
         Werkzeug's debugger would show it in the browser; this sends the
@@ -503,7 +508,8 @@ class Pipeline(Scaffold):
         if ctx is None or ctx.send is None or ctx._responded:
             return
         ctx._responded = True
-        await self._send_response(ctx, _traceback_page(InternalServerError(original_exception=e)))
+        page = _traceback_page(InternalServerError(original_exception=e), thread)
+        await self._send_response(ctx, page)
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Return ``True`` to hide *error* from teardown functions."""
