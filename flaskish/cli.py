@@ -345,9 +345,9 @@ def _import_target(info: ScriptInfo, app: Flask) -> tuple[str, bool]:
 @click.option("--forwarded-allow-ips", default=None,
               help="Comma-separated addresses or networks of the proxies to trust, or '*' "
               "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1). Turns --proxy-headers on.")
-@click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False),
+@click.option("--ssl-keyfile", "--key", type=click.Path(exists=True, dir_okay=False),
               help="The TLS private key file.")
-@click.option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False),
+@click.option("--ssl-certfile", "--cert", type=click.Path(exists=True, dir_okay=False),
               help="The TLS certificate file: serve HTTPS.")
 @click.option("--log-level", type=click.Choice(_LOG_LEVELS), default=None,
               help="uvicorn's log level (default: info).")
@@ -374,8 +374,11 @@ def run_command(
     """Serve the app with uvicorn.
 
     Every option can also be set with a FLASKISH_RUN_<OPTION> environment
-    variable: FLASKISH_RUN_PORT=8000, FLASKISH_RUN_WORKERS=4.
+    variable (FLASKISH_RUN_PORT=8000, FLASKISH_RUN_WORKERS=4), or Flask's
+    FLASK_RUN_<OPTION> (FLASK_RUN_HOST, FLASK_RUN_PORT, FLASK_RUN_CERT...),
+    also from .flaskenv; FLASKISH_RUN_* wins when both are set.
     """
+    _note_flask_only_variables()
     if ssl_keyfile and not ssl_certfile:
         raise click.BadParameter(
             "--ssl-keyfile needs --ssl-certfile too.", param_hint="'--ssl-keyfile'"
@@ -422,6 +425,38 @@ def run_command(
 
 
 run_command.params.insert(0, _debug_option)
+
+#: Flask's ``flask run`` variables with no flaskish meaning, and what to use.
+_FLASK_ONLY = {
+    "FLASK_RUN_DEBUGGER": "there is no interactive debugger (debug mode shows a traceback page)",
+    "FLASK_RUN_WITH_THREADS": "def views always run on worker threads (THREAD_POOL_SIZE)",
+    "FLASK_RUN_EXTRA_FILES": "use FLASKISH_RUN_RELOAD_INCLUDE (glob patterns) instead",
+    "FLASK_RUN_EXCLUDE_PATTERNS": "uvicorn's reloader watches --reload-dir and "
+                                  "--reload-include only",
+}
+
+
+def _note_flask_only_variables() -> None:
+    """Say so about ``FLASK_RUN_*`` variables that mean nothing here."""
+    for name, instead in _FLASK_ONLY.items():
+        if os.environ.get(name):
+            click.secho(f" * {name} is set, and ignored: {instead}.", fg="yellow", err=True)
+
+
+def _flask_envvars(command: click.Command) -> None:
+    """Let every option of *command* be set as in Flask too:
+    ``FLASK_<COMMAND>_<OPTION>`` after flaskish's ``FLASKISH_<COMMAND>_<OPTION>``
+    (and ``FLASK_RUN_CERT`` / ``FLASK_RUN_KEY``, Flask's names of the TLS files)."""
+    prefix = (command.name or "").upper().replace("-", "_")
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.envvar is not None or not param.name:
+            continue
+        names = [param.name.upper()]
+        names += [opt.lstrip("-").upper().replace("-", "_") for opt in param.opts
+                  if opt.startswith("--") and opt.lstrip("-").upper().replace("-", "_")
+                  not in names]
+        param.envvar = [f"FLASKISH_{prefix}_{name}" for name in names] + [
+            f"FLASK_{prefix}_{name}" for name in names]
 
 
 # -- flaskish shell --------------------------------------------------------------
@@ -562,3 +597,7 @@ variable, or an 'app.py' or 'wsgi.py' file in the current directory.
 def main() -> None:
     """The ``flaskish`` console script (and ``python -m flaskish``)."""
     cli.main()
+
+
+for _command in (run_command, shell_command, routes_command):
+    _flask_envvars(_command)

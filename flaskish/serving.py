@@ -14,7 +14,12 @@ header handling off, so the headers are read once, by flaskish.
 
 from __future__ import annotations
 
+import errno
+import html
+import logging
 import os
+import socket
+import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -29,14 +34,18 @@ if TYPE_CHECKING:
     from .app import Flask
 
 __all__ = [
-    "PROXY_FACTORY", "WORKER_FACTORY", "behind_proxy", "load_app_behind_proxy",
-    "load_app_from_environment", "run_app", "serve",
+    "PROXY_FACTORY", "RELOAD_FACTORY", "WORKER_FACTORY", "behind_proxy",
+    "load_app_behind_proxy", "load_app_for_reload", "load_app_from_environment", "run_app",
+    "serve",
 ]
 
 #: The uvicorn factory that worker and reloaded processes of ``flaskish run`` import.
 WORKER_FACTORY = "flaskish.serving:load_app_from_environment"
 #: The same, for ``flaskish run --proxy-headers``: the app inside ``ProxyFix``.
 PROXY_FACTORY = "flaskish.serving:load_app_behind_proxy"
+#: What each reloaded process serves: the app, or, while it fails to import,
+#: a page that says why (see :func:`load_app_for_reload`).
+RELOAD_FACTORY = "flaskish.serving:load_app_for_reload"
 
 #: Werkzeug's ``run_simple`` options that mean nothing to uvicorn; ``app.run()``
 #: accepts and ignores them so Flask scripts keep working.
@@ -83,6 +92,56 @@ def load_app_behind_proxy() -> ProxyFix:
                     forwarded_allow_ips=os.environ["FLASKISH_FORWARDED_ALLOW_IPS"])
 
 
+def load_app_for_reload() -> Any:
+    """The app of a reloaded process (``--reload``). If it fails to import
+    (a syntax error just saved), the error is logged and the process serves
+    a 500 page in its place, with the traceback in debug mode, until the next
+    change reloads it: the reloader keeps watching, as Flask's does."""
+    try:
+        app = import_from_string(os.environ["FLASKISH_RELOAD_TARGET"])
+        if os.environ.get("FLASKISH_RELOAD_FACTORY") == "1":
+            app = app()
+    except Exception:
+        text = traceback.format_exc()
+        logging.getLogger("uvicorn.error").error(
+            "The app failed to load; fix it and save, and the server reloads.\n%s", text)
+        return _LoadFailed(text, os.environ.get("FLASKISH_DEBUG") == "1")
+    return app
+
+
+class _LoadFailed:
+    """The ASGI app of a reloaded process whose app failed to load."""
+
+    def __init__(self, text: str, debug: bool) -> None:
+        detail = f"<pre>{html.escape(text)}</pre>" if debug else (
+            "<p>The traceback is in the server's log.</p>")
+        self.page = (
+            "<!doctype html>\n<title>The app failed to load</title>\n"
+            "<h1>The app failed to load</h1>\n"
+            "<p>Fix the error and save the file: the server reloads.</p>\n" + detail
+        ).encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+        elif scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(self.page)).encode())]})
+            await send({"type": "http.response.body", "body": self.page})
+        else:
+            await send({"type": "websocket.close", "code": 1011})
+
+
+def _reloading(target: str, factory: bool) -> tuple[str, bool]:
+    """The target of a reloaded process: :data:`RELOAD_FACTORY`, told what
+    to import."""
+    os.environ.update(FLASKISH_RELOAD_TARGET=target, FLASKISH_RELOAD_FACTORY=str(int(factory)))
+    return RELOAD_FACTORY, True
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
@@ -111,6 +170,12 @@ def serve(
     :param options: passed to :func:`uvicorn.run` (``uds``, ``workers``,
         ``reload``, ``ssl_certfile``, ``log_level``...).
     """
+    if not options.get("uds") and options.get("fd") is None:
+        # Before anything of the app's runs (its startup hooks): a port in
+        # use is said plainly, and port 0 becomes the free port chosen.
+        port = _check_port(host, port)
+    if options.get("reload") and isinstance(target, str):
+        target, factory = _reloading(target, factory)
     if app_name is not None:
         click.echo(f" * Serving flaskish app '{app_name}'")
     if debug is not None:
@@ -131,7 +196,33 @@ def serve(
     elif options.get("reload"):
         mode = ", reloading on changes"
     click.echo(f" * Running on {where}{mode} (press CTRL+C to quit)")
+    # That banner is the one: uvicorn's own "Uvicorn running on" line goes.
+    logging.getLogger("uvicorn.error").addFilter(_no_uvicorn_banner)
     uvicorn.run(target, host=host, port=port, factory=factory, **options)
+
+
+def _no_uvicorn_banner(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Uvicorn running on")
+
+
+def _check_port(host: str, port: int) -> int:
+    """Whether *host*:*port* can be listened on (raising a
+    :class:`click.ClickException` that says what to do if not); the port,
+    or for port 0 a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"Port {port} on {host} is in use by another program. Stop that program, "
+                    f"or serve on another port: --port {port + 1 if port < 65535 else 8000} "
+                    "(--port 0 picks a free one)."
+                ) from None
+            raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+        return int(probe.getsockname()[1])
 
 
 def run_app(

@@ -48,6 +48,7 @@ from flaskish.cli import (
 from flaskish.ctx import has_app_context
 from flaskish.serving import (
     PROXY_FACTORY,
+    RELOAD_FACTORY,
     WORKER_FACTORY,
     load_app_behind_proxy,
     load_app_from_environment,
@@ -689,8 +690,19 @@ def test_shell_ipython_missing_says_how_to_get_it(app: Flask,
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """What uvicorn.run was called with; for a reloaded process, what
+    RELOAD_FACTORY loads (it serves an error page while that fails). The
+    port is not probed (test_cli_serving.py probes it for real)."""
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **options: calls.append((target, options)))
+
+    def run(target: Any, **options: Any) -> None:
+        if target == RELOAD_FACTORY:
+            target = os.environ["FLASKISH_RELOAD_TARGET"]
+            options["factory"] = os.environ["FLASKISH_RELOAD_FACTORY"] == "1"
+        calls.append((target, options))
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr("flaskish.serving._check_port", lambda host, port: port)
     return calls
 
 
@@ -1034,3 +1046,62 @@ def test_reload_restarts_the_server_when_the_code_changes(tmp_path: Path) -> Non
         else:
             raise AssertionError(f"the server did not reload:\n{server.output()}")
     assert "reloading on changes" in server.output()
+
+
+def test_flask_run_variables_are_honoured_and_flaskish_ones_win(
+    uvicorn_calls: list[Any], tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("cert")
+    key.write_text("key")
+    result = invoke("--app", "hello", "run", env={
+        "FLASK_RUN_HOST": "127.0.0.2", "FLASK_RUN_PORT": "8001",
+        "FLASK_RUN_CERT": str(cert), "FLASK_RUN_KEY": str(key),
+    })
+    assert result.exit_code == 0, result.output
+    options = uvicorn_calls[-1][1]
+    assert (options["host"], options["port"]) == ("127.0.0.2", 8001)
+    assert (options["ssl_certfile"], options["ssl_keyfile"]) == (str(cert), str(key))
+    assert "Running on https://127.0.0.2:8001" in result.output
+    invoke("--app", "hello", "run", env={"FLASK_RUN_PORT": "8001", "FLASKISH_RUN_PORT": "8002"})
+    assert uvicorn_calls[-1][1]["port"] == 8002
+
+
+def test_flask_run_variables_from_flaskenv(uvicorn_calls: list[Any], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hello.py").write_text((APPS / "hello.py").read_text())
+    (tmp_path / ".flaskenv").write_text("FLASK_APP=hello\nFLASK_RUN_PORT=8003\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert uvicorn_calls[-1][1]["port"] == 8003
+
+
+def test_flask_run_variables_with_no_meaning_here_are_named(uvicorn_calls: list[Any]) -> None:
+    result = invoke("--app", "hello", "run", env={"FLASK_RUN_WITH_THREADS": "1"})
+    assert result.exit_code == 0
+    assert "FLASK_RUN_WITH_THREADS is set, and ignored: def views always run on worker " \
+        "threads" in result.output
+
+
+def test_reload_serves_a_page_that_says_why_the_app_does_not_load(
+    uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from starlette.testclient import TestClient
+
+    from flaskish.serving import load_app_for_reload
+
+    assert invoke("--app", "hello", "run", "--reload").exit_code == 0
+    (tmp_path / "broken_now.py").write_text("def oops(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("FLASKISH_RELOAD_TARGET", "broken_now:app")
+    monkeypatch.setenv("FLASKISH_RELOAD_FACTORY", "0")
+    monkeypatch.setenv("FLASKISH_DEBUG", "1")
+    failed = load_app_for_reload()
+    with TestClient(failed) as client:
+        response = client.get("/")
+    assert response.status_code == 500
+    assert "The app failed to load" in response.text and "SyntaxError" in response.text
+    monkeypatch.setenv("FLASKISH_DEBUG", "0")
+    with TestClient(load_app_for_reload()) as client:
+        assert "SyntaxError" not in client.get("/").text  # the traceback only in debug mode
