@@ -110,8 +110,16 @@ def test_a_syntax_error_saved_while_reloading_is_shown_and_watching_goes_on(
     try:
         wait_for(log, "Application startup complete")
         assert httpx.get(f"http://127.0.0.1:{port}/").text == "one"
-        (project / "webapp.py").write_text(APP.replace("VERSION", "two") + "\ndef oops(:\n")
-        wait_for(log, "The app failed to load")
+        # Saved again until the reloader sees it: its watcher may start
+        # after the first process is up.
+        for attempt in range(10):
+            (project / "webapp.py").write_text(
+                APP.replace("VERSION", "two") + f"\ndef oops{attempt}(:\n")
+            try:
+                wait_for(log, "The app failed to load", timeout=3)
+                break
+            except AssertionError:
+                continue
         page = _get_when(port, lambda r: r.status_code == 500)
         assert "The app failed to load" in page.text and "SyntaxError" in page.text
         (project / "webapp.py").write_text(APP.replace("VERSION", "three"))
