@@ -71,3 +71,21 @@ def test_code_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monkey
             exec(compile(code, f"{page.name}:{line}", "exec"), namespace)
         except Exception as exc:
             raise AssertionError(f"the sample at {page.name}:{line} failed: {exc!r}") from exc
+
+
+CLAIM_ROW = re.compile(r"^\| (?P<claim>[^|]+) \| `(?P<test>tests/[^`]+)` \|$", re.M)
+
+
+def test_every_claim_in_the_index_names_a_test_that_exists() -> None:
+    text = (DOCS / "index.md").read_text()
+    section = text.split("## What each claim rests on", 1)[1].split("\n## ", 1)[0]
+    rows = CLAIM_ROW.findall(section)
+    assert len(rows) >= 10, "the claims table is missing or unreadable"
+    for claim, test in rows:
+        path, _, name = test.partition("::")
+        source = ROOT / path
+        assert source.is_file(), f"{claim!r}: {path} does not exist"
+        if name:
+            assert re.search(rf"^(async )?def {re.escape(name)}\(", source.read_text(), re.M), (
+                f"{claim!r}: {path} has no test {name}"
+            )

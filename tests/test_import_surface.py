@@ -7,9 +7,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import re
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from blinker import Signal
@@ -190,3 +192,10 @@ def test_request_environ_is_a_wsgi_style_view_of_the_scope() -> None:
         assert "wsgi.input" not in environ
         with pytest.raises(TypeError):
             environ["REMOTE_ADDR"] = "10.0.0.1"  # type: ignore[index]
+
+
+def test_the_migration_guide_lists_exactly_the_names_not_provided() -> None:
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "migrating.md").read_text()
+    section = guide.split("## Names Flask has and flaskish does not", 1)[1]
+    listed = re.findall(r"^\| `([^`]+)` \|", section, re.M)
+    assert listed == list(NOT_PROVIDED)
