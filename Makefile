@@ -78,7 +78,7 @@ bench-smoke: $(STAMP) ## Answer every benchmark scenario once, checked, no timin
 	$(BIN)/python benchmarks/run.py --smoke
 
 docs: $(STAMP) ## Run every code sample in docs/ (the docs are Markdown)
-	$(BIN)/python -m pytest tests/test_docs.py -q
+	$(BIN)/pytest tests/test_docs.py -q
 
 # Flask extensions' own test suites, run with `flask` resolved to flaskish
 # (compat/README.md). Its own environment: real Flask, the pinned extensions
