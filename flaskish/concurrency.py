@@ -197,13 +197,19 @@ def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[An
     """Ask the driver to call a user callable, ``def`` or ``async def``, and
     return its result. Only valid inside a coroutine run by :func:`drive` or
     :func:`drive_blocking`."""
-    if _thread_state.token is not None and not is_async_callable(func):
-        # Already on a worker thread: a def step runs here and now, without
-        # suspending the pipeline up to its driver and back.
-        value = func(*args, **kwargs)
-        if _not_ready(value):
-            return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
-        return _Ready(value)
+    state = _thread_state
+    if state.token is not None:
+        if not is_async_callable(func):
+            # Already on a worker thread: a def step runs here and now,
+            # without suspending the pipeline up to its driver and back.
+            value = func(*args, **kwargs)
+            if _not_ready(value):
+                return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
+            return _Ready(value)
+    elif state.driving and is_async_callable(func):
+        # Driven on the loop: an async step is awaited right here, as the
+        # driver would answer (no suspension up to it and back).
+        return func(*args, **kwargs)  # type: ignore[no-any-return]
     return _Step(func, args, kwargs, _AUTO)
 
 
@@ -261,6 +267,9 @@ class _ThreadState(threading.local):
     # costs an AttributeError, and this is read on every step.
     token: anyio.lowlevel.EventLoopToken | None = None
     lease: _Lease | None = None
+    #: :func:`drive` is running a pipeline coroutine on this (the loop's)
+    #: thread, right now: an async step may be awaited in place.
+    driving = False
 
 
 _thread_state = _ThreadState()
@@ -299,7 +308,9 @@ async def _on_loop(
     ``def`` step (returned: it runs on the request's thread). Without a
     *context* (before the request's first ``def`` step) the pipeline runs in
     the task's own context."""
+    state = _thread_state
     while True:
+        outer, state.driving = state.driving, True
         try:
             if context is None:
                 yielded = coro.send(value) if error is None else coro.throw(error)
@@ -310,6 +321,7 @@ async def _on_loop(
         except StopIteration as stop:
             return _Done(stop.value)
         finally:
+            state.driving = outer
             # An error thrown in has this frame in its traceback: kept here,
             # it would hold the frame, and the request, in a reference cycle.
             value = error = None
@@ -476,12 +488,17 @@ def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
     """
     value: Any = None
     error: BaseException | None = None
+    state = _thread_state
     while True:
+        # Not driven on the loop, even when called from code that is (a sync
+        # `with app.app_context():` in an async view): every step comes here.
+        outer, state.driving = state.driving, False
         try:
             step = coro.send(value) if error is None else coro.throw(error)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
+            state.driving = outer
             value = error = None  # (see _on_loop)
         try:
             if type(step) is not _Step:

@@ -119,11 +119,11 @@ class AppContext:
     async def _teardown(self, exc: BaseException | None) -> None:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        await (
-            self.app._do_teardown_appcontext(exc)
-            if not self.app._plain_overrides
-            else self.app._method("do_teardown_appcontext", exc)
-        )
+        app = self.app
+        if app._plain_overrides:
+            await app._method("do_teardown_appcontext", exc)
+        elif app.teardown_appcontext_funcs or signals.appcontext_tearing_down.receivers:
+            await app._do_teardown_appcontext(exc)
 
     def _reset(self) -> None:
         ctx = _cv_app.get(None)
@@ -285,15 +285,14 @@ class RequestContext:
     async def _teardown_request(self, exc: BaseException | None) -> None:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
+        app = self.app
         try:
             if self.request._is_websocket:
-                await self.app._do_teardown_websocket(exc)
-            else:
-                await (
-                    self.app._do_teardown_request(exc)
-                    if not self.app._plain_overrides
-                    else self.app._method("do_teardown_request", exc)
-                )
+                await app._do_teardown_websocket(exc)
+            elif app._plain_overrides:
+                await app._method("do_teardown_request", exc)
+            elif app.teardown_request_funcs or signals.request_tearing_down.receivers:
+                await app._do_teardown_request(exc)
         finally:
             # Closes the uploads; a websocket's own close() is its connection's.
             self.request._close_body()

@@ -18,9 +18,8 @@ of its coroutine.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from types import TracebackType
+from types import CoroutineType, TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.responses import Response as StarletteResponse
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 
     from starlette.types import Receive, Scope, Send
 
-    from .app import Flask
     from .background import BackgroundTasks
     from .concurrency import ThreadPool
     from .config import Config
@@ -122,6 +120,16 @@ class Pipeline(Scaffold):
         object.__delattr__(self, name)
         if name in PLAIN_METHODS:
             self._find_plain_overrides()
+
+    #: The session interface last seen to open sessions with a plain
+    #: ``def``: checked once, not on every request.
+    _sync_session_interface: Any = None
+
+    def _opens_async(self, interface: SessionInterface) -> bool:
+        if is_async_callable(interface.open_session):
+            return True
+        object.__setattr__(self, "_sync_session_interface", interface)
+        return False
 
     def _find_plain_overrides(self) -> None:
         overrides = type(self)._plain_overrides | {
@@ -217,7 +225,7 @@ class Pipeline(Scaffold):
         """Handle one HTTP request: called by the router after matching."""
         if not self._got_first_request:
             self._got_first_request = True
-        ctx = RequestContext(cast("Flask", self), scope, receive, send)
+        ctx = RequestContext(self, scope, receive, send)  # type: ignore[arg-type]
         request = ctx.request
         request.url_rule = rule
         request.view_args = view_args
@@ -253,8 +261,10 @@ class Pipeline(Scaffold):
             await signals.send(signals.appcontext_pushed, self)
         try:
             try:
-                if ctx._session is None and is_async_callable(
-                    self.session_interface.open_session
+                interface = self.session_interface
+                if (
+                    ctx._session is None and interface is not self._sync_session_interface
+                    and self._opens_async(interface)
                 ):
                     # An async session store cannot open lazily from a sync
                     # attribute access, so it opens before the view.
@@ -334,18 +344,19 @@ class Pipeline(Scaffold):
                 _cv_request.get().request.host  # noqa: B018 - an untrusted host is a 400
             if signals.request_started.receivers:
                 await signals.send(signals.request_started, self)
-            rv = await (
-                self._preprocess_request()
-                if not self._plain_overrides
-                else self._method("preprocess_request")
-            )
+            if self._plain_overrides:
+                rv = await self._method("preprocess_request")
+            elif self.url_value_preprocessors or self.before_request_funcs:
+                rv = await self._preprocess_request()
+            else:
+                rv = None  # no hooks: no coroutine to make
             if rv is None:
                 rv = await (
                     self._dispatch_request()
                     if not self._plain_overrides
                     else self._method("dispatch_request")
                 )
-                if type(rv) is MustAwait or inspect.iscoroutine(rv):
+                if type(rv) is MustAwait or isinstance(rv, CoroutineType):
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
             unawaited = _cv_request.get()._must_await
@@ -392,7 +403,7 @@ class Pipeline(Scaffold):
         request = _cv_request.get().request
         if request.routing_exception is not None:
             raise request.routing_exception
-        rule = cast("Rule", request.url_rule)
+        rule: Rule = request.url_rule  # type: ignore[assignment]
         if rule.redirect_to is not None:
             # Werkzeug's redirect_to: the rule redirects instead of a view.
             adapter = cast("MapAdapter", self.create_url_adapter(request))
