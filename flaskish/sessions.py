@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
 
 from .concurrency import nonblocking
 from .json.tag import TaggedJSONSerializer
@@ -342,6 +343,38 @@ def _add_vary_cookie(response: Response) -> None:
     response.headers["Vary"] = ", ".join([*current, "Cookie"])
 
 
+class _KeyCachingSigner(TimestampSigner):
+    """itsdangerous's ``TimestampSigner``, keeping each derived key: the
+    derivation (an HMAC of the secret key and the salt) is the same for
+    every cookie, so it runs once per key, not twice per request. The
+    signatures are byte for byte the same."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[bytes, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = self._derived[key] = super().derive_key(key)
+        return derived
+
+
+class _SessionSerializer(URLSafeTimedSerializer):
+    """The session's serializer: one signer per salt, made once (itsdangerous
+    makes a signer for every ``dumps`` and ``loads``)."""
+
+    default_signer = _KeyCachingSigner
+
+    def make_signer(self, salt: str | bytes | None = None) -> Any:
+        signers: dict[Any, Any] = self.__dict__.setdefault("_signers", {})
+        signer = signers.get(salt)
+        if signer is None:
+            signer = signers[salt] = super().make_signer(salt)
+        return signer
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """The default: the session lives in a cookie signed with ``SECRET_KEY``
     (itsdangerous, HMAC-SHA1 with the ``"cookie-session"`` salt, tagged
@@ -379,7 +412,7 @@ class SecureCookieSessionInterface(SessionInterface):
         cached = self.__dict__.get("_signing_serializer")
         if cached is not None and cached[0] == settings:
             return cached[1]  # type: ignore[no-any-return]
-        signer = URLSafeTimedSerializer(
+        signer = _SessionSerializer(
             cast(Any, list(keys)),  # the last key signs; all of them verify
             salt=self.salt,
             serializer=self.serializer,
