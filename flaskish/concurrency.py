@@ -69,7 +69,6 @@ __all__ = [
     "current_loop",
     "drive",
     "drive_blocking",
-    "explain_thread_error",
     "in_thread",
     "in_worker_thread",
     "is_async_callable",
@@ -697,35 +696,3 @@ def iterate_beside(
             raise failure[0]
         finally:
             del failure  # its traceback holds this frame (see _on_loop)
-
-
-#: What sqlite3 (and SQLAlchemy, which passes it on) says when an object
-#: made on one thread is used on another.
-_SAME_THREAD = "can only be used in that same thread"
-
-
-def explain_thread_error(exc: BaseException) -> None:
-    """Add a note (PEP 678) to an error that says a thread-bound object (a
-    ``sqlite3`` connection on ``g``) was used from the wrong thread, saying
-    why that happens here and what to write instead."""
-    try:
-        text = str(exc)
-    except Exception:  # an exception whose __str__ fails is the error page's to show
-        return
-    if _SAME_THREAD not in text or any("flaskish:" in n for n in getattr(exc, "__notes__", ())):
-        return
-    if on_loop_thread():
-        exc.add_note(
-            "flaskish: this async def function runs on the event loop's thread, and the object "
-            "was made on a request's worker thread (by a def hook, such as a before_request "
-            "that opens a sqlite3 connection on g). Keep the function def (every def callable "
-            "of a request runs on one thread), or open the resource in async code with an "
-            "async driver."
-        )
-    else:
-        exc.add_note(
-            "flaskish: every def callable of one request runs on one worker thread, but "
-            "requests do not share threads: an object made in one request (or at import, or in "
-            "an async def function) cannot be used by another. Open it per request (in "
-            "before_request, closed in teardown_appcontext), or use a connection pool."
-        )

@@ -1,6 +1,6 @@
-"""What debug settings show a developer: the traceback page of an unhandled
-error in debug mode, and the template search ``EXPLAIN_TEMPLATE_LOADING``
-logs (Flask's :mod:`flask.debughelpers`; ``import flask.debughelpers``
+"""What flaskish tells a developer: the traceback page of an unhandled
+error in debug mode, the template search ``EXPLAIN_TEMPLATE_LOADING``
+logs, and the note on an error a thread-bound object raised (Flask's :mod:`flask.debughelpers`; ``import flask.debughelpers``
 means this module once :func:`~flaskish.install_as_flask` has run).
 """
 
@@ -13,6 +13,7 @@ from jinja2 import BaseLoader
 from markupsafe import escape
 
 from .blueprints import Blueprint
+from .concurrency import on_loop_thread
 from .debug_page import debug_page_html
 from .globals import _cv_request
 from .response import Response
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from .app import Flask
     from .exceptions import InternalServerError
 
-__all__ = ["explain_template_loading_attempts"]
+__all__ = ["explain_template_loading_attempts", "explain_thread_error"]
 
 #: What a loader's ``get_source`` returns: ``(source, filename, uptodate)``.
 Source = tuple[str, "str | None", "Callable[[], bool] | None"]
@@ -107,3 +108,35 @@ def _traceback_page(error: InternalServerError, thread: str | None = None) -> Re
     response = Response(body, 500)
     response.headers["Cache-Control"] = "no-store"  # the page shows code and locals
     return response
+
+
+#: What sqlite3 (and SQLAlchemy, which passes it on) says when an object
+#: made on one thread is used on another.
+_SAME_THREAD = "can only be used in that same thread"
+
+
+def explain_thread_error(exc: BaseException) -> None:
+    """Add a note (PEP 678) to an error that says a thread-bound object (a
+    ``sqlite3`` connection on ``g``) was used from the wrong thread, saying
+    why that happens here and what to write instead."""
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ fails is the error page's to show
+        return
+    if _SAME_THREAD not in text or any("flaskish:" in n for n in getattr(exc, "__notes__", ())):
+        return
+    if on_loop_thread():
+        exc.add_note(
+            "flaskish: this async def function runs on the event loop's thread, and the object "
+            "was made on a request's worker thread (by a def hook, such as a before_request "
+            "that opens a sqlite3 connection on g). Keep the function def (every def callable "
+            "of a request runs on one thread), or open the resource in async code with an "
+            "async driver."
+        )
+    else:
+        exc.add_note(
+            "flaskish: every def callable of one request runs on one worker thread, but "
+            "requests do not share threads: an object made in one request (or at import, or in "
+            "an async def function) cannot be used by another. Open it per request (in "
+            "before_request, closed in teardown_appcontext), or use a connection pool."
+        )

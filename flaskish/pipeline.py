@@ -31,7 +31,6 @@ from .concurrency import (
     await_,
     call,
     drive,
-    explain_thread_error,
     in_worker_thread,
     is_async_callable,
     run_in_loop,
@@ -39,7 +38,7 @@ from .concurrency import (
 )
 from .ctx import RequestContext
 from .debug_page import failing_thread
-from .debughelpers import _traceback_page
+from .debughelpers import _traceback_page, explain_thread_error
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .must_await import MustAwait, raise_unawaited
