@@ -105,6 +105,12 @@ class AppContext:
         if signals.appcontext_pushed.receivers:
             drive_blocking(signals.send(signals.appcontext_pushed, self.app))
 
+    def _push_quietly(self) -> None:
+        """Make this the current app context again, without the signal (the
+        test client keeping a finished request's context: it was pushed, and
+        will not be popped, once)."""
+        self._tokens.append(_cv_app.set(self))
+
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run teardown functions (when this is the outermost push) and
         restore the previous context (sends ``appcontext_popped``)."""

@@ -404,7 +404,9 @@ class FlaskClient:
         scope = sent.scope if sent.scope is not None else scope_from_environ(sent.environ)
         result.request = self.application.request_class(scope, body_receive(sent.body))
         for app_ctx, req_ctx in self._new_contexts:
-            app_ctx.push()
+            # Kept as they were at the request's end: no second
+            # appcontext_pushed (nor an appcontext_popped when released).
+            app_ctx._push_quietly()
             req_ctx.push()
             self._kept.append((app_ctx, req_ctx))
         self._new_contexts.clear()

@@ -759,3 +759,34 @@ def test_appcontext_signals_of_a_request_see_the_request(
                     (appcontext_popped, record("popped"))], app):
         client.get("/")
     assert seen == [("pushed", True), ("tearing down", True), ("popped", True)]
+
+
+@pytest.mark.parametrize("kept", [False, True])
+def test_app_context_signals_are_balanced_with_and_without_with_client(kept: bool) -> None:
+    app = Flask(__name__)
+    counts = {"pushed": 0, "popped": 0}
+
+    def pushed(sender: Flask, **kwargs: object) -> None:
+        counts["pushed"] += 1
+
+    def popped(sender: Flask, **kwargs: object) -> None:
+        counts["popped"] += 1
+
+    @app.get("/")
+    def index() -> str:
+        return "x"
+
+    with appcontext_pushed.connected_to(pushed, app), appcontext_popped.connected_to(popped, app):
+        client = app.test_client()
+        if kept:
+            with client:
+                client.get("/")
+                client.get("/")
+                # The kept context was popped (signalled) at its request's end.
+                assert counts["pushed"] == counts["popped"] == 3
+        else:
+            client.get("/")
+            client.get("/")
+    # Two requests (and, with `with client:`, the lifespan's startup and
+    # shutdown contexts): each push has its pop.
+    assert counts["pushed"] == counts["popped"] == (4 if kept else 2)
