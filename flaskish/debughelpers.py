@@ -1,7 +1,8 @@
 """What flaskish tells a developer: the traceback page of an unhandled
 error in debug mode, the template search ``EXPLAIN_TEMPLATE_LOADING``
-logs, and the note on an error a thread-bound object raised (Flask's :mod:`flask.debughelpers`; ``import flask.debughelpers``
-means this module once :func:`~flaskish.install_as_flask` has run).
+logs, and the note on an error a thread-bound object raised (Flask's
+:mod:`flask.debughelpers`; ``import flask.debughelpers`` means this module
+once :func:`~flaskish.install_as_flask` has run).
 """
 
 from __future__ import annotations
