@@ -192,11 +192,21 @@ _PACKAGES = [("flaskish", "flaskish/"), ("Flask", "/flask/"), ("Werkzeug", "/wer
              ("the harness", "benchmarks/")]
 
 
+#: Where a thread waits for another (the worker for its next request, the
+#: loop for the worker): cProfile's wall clock counts it as own time.
+_WAITS = {"<method 'acquire' of '_thread.lock' objects>",
+          "<method 'control' of 'select.epoll' objects>",
+          "<method 'poll' of 'select.epoll' objects>"}
+
+
 def _by_package(stats: pstats.Stats, requests: int) -> str:
-    """Own time per package, µs per request and share."""
+    """Own time per package, µs per request and share; a thread waiting
+    for another is left out (:data:`_WAITS`)."""
     totals: dict[str, float] = {}
     for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
         own = row[2]
+        if function in _WAITS:
+            continue
         name = next((label for label, piece in _PACKAGES if piece in filename), None)
         if name is None:
             name = "Python (C functions)" if filename == "~" else re.sub(
