@@ -71,7 +71,7 @@ bench-wrk:
 	      "(the in-process runs go ahead without it)"; \
 	  fi; }
 
-bench: $(BENCH_STAMP) bench-wrk ## Benchmark vs raw ASGI, Starlette, Quart, Flask; write benchmarks/RESULTS.md (~7 min)
+bench: $(BENCH_STAMP) bench-wrk ## Benchmark vs raw ASGI, Starlette, Quart, Flask; write benchmarks/RESULTS.md (~12 min, the migrated app included)
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 bench-smoke: $(STAMP) ## Answer every benchmark scenario once, checked, no timing (part of make test)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from .inprocess import (
     run_batch,
 )
 from .loopback import HttpResult, pinning, send, serve, wrk
+from .migrated_load import MixResult, mix_load, mix_smoke
 from .scenarios import (
     SCENARIOS,
     STREAM_CLIENTS,
@@ -46,9 +48,11 @@ __all__ = [
     "disconnect_runs",
     "http_runs",
     "in_process",
+    "mix_runs",
     "servable",
     "smoke_disconnects",
     "smoke_http",
+    "smoke_mix",
     "smoke_streams",
     "smoke_websockets",
     "stream_runs",
@@ -80,6 +84,11 @@ class Timing:
     ws_connections: int = WS_CONNECTIONS
     ws_client_processes: int = 2
     ws_idle_connections: int = WS_IDLE_CONNECTIONS
+    #: The migrated app's mix (``connections`` client connections): rounds
+    #: of ``mix_seconds`` each, the rows taking turns, after a warm-up each.
+    mix_rounds: int = 7
+    mix_seconds: float = 3.0
+    mix_warmup: float = 1.0
 
 
 @dataclass
@@ -97,6 +106,8 @@ class Results:
     ws_idle: dict[str, dict[str, IdleResult]] = field(default_factory=dict)
     #: ``[scenario][row]``: disconnect-to-``finally`` latencies.
     disconnects: dict[str, dict[str, DisconnectResult]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: every round of the migrated app's mix, in order.
+    mix: dict[str, dict[str, list[MixResult]]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``[scenario][framework]``: calls to ``receive`` while answering once.
     receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -134,6 +145,10 @@ class Results:
         results.disconnects = {
             scenario: {name: DisconnectResult(**run) for name, run in runs.items()}
             for scenario, runs in data.get("disconnects", {}).items()
+        }
+        results.mix = {
+            scenario: {name: [MixResult(**run) for run in rounds] for name, rounds in runs.items()}
+            for scenario, runs in data.get("mix", {}).items()
         }
         return results
 
@@ -384,7 +399,7 @@ def http_runs(
     served, notes = servable(frameworks)
     results.notes += notes
     wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket
-              and not s.disconnects]
+              and not s.disconnects and not s.mix]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:
@@ -689,3 +704,124 @@ def smoke_websockets(frameworks: list[Framework], *, python: str, connections: i
                         raise SmokeFailure(f"{label}, {scenario.name}: {what}")
                     checked += 1
     return checked
+
+
+def _mix_missing(framework: Framework) -> list[str]:
+    """What the migrated app needs on *framework* that is not installed here."""
+    import importlib.util
+
+    needs = getattr(framework.code, "MIGRATED_REQUIRES", ())
+    return [name for name in needs if importlib.util.find_spec(name) is None]
+
+
+def _mix_plan(
+    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+    notes: list[str],
+) -> list[tuple[Scenario, Framework]]:
+    """The migrated app's rows, (scenario, framework), among the installed
+    *frameworks*; a note in *notes* for each one that cannot run here."""
+    rows = []
+    for scenario in scenarios:
+        if not (scenario.mix and scenario.http):
+            continue
+        for framework in frameworks:
+            if not supported(framework, [scenario], results):
+                continue
+            missing = _mix_missing(framework)
+            if missing:
+                notes.append(f"{framework.name} skips {scenario.name}: {', '.join(missing)} not "
+                             "installed in this environment (the dev extra and "
+                             "benchmarks/requirements.txt install them)")
+                continue
+            rows.append((scenario, framework))
+    return rows
+
+
+def mix_runs(
+    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
+    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    pin: bool = True, source: Path | None = None,
+) -> None:
+    """The migrated app (``migrated_load.py``): every row's server up at
+    once (each with its own fresh database), a warm-up each, then
+    ``timing.mix_rounds`` rounds in rotated order (A B C, B C A, ...); every
+    round is kept, for the medians and their spread."""
+    notes: list[str] = []
+    served, _ = servable(frameworks)
+    rows = _mix_plan(served, scenarios, results, notes)
+    results.notes += notes
+    for note in notes:
+        report(f"  {note}")
+    if not rows:
+        return
+    client_prefix = pinning()[1] if pin else []
+    with ExitStack() as running:
+        servers = {
+            (scenario.name, framework.name): running.enter_context(
+                serve(framework, scenario.app, python=python, pin=pin, source=source))
+            for scenario, framework in rows
+        }
+
+        def load(row: tuple[Scenario, Framework], seconds: float) -> MixResult:
+            return mix_load(servers[row[0].name, row[1].name], connections=timing.connections,
+                            seconds=seconds, python=python, prefix=client_prefix)
+
+        for row in rows:
+            load(row, timing.mix_warmup)
+        for round_number in range(timing.mix_rounds):
+            shift = round_number % len(rows)
+            for scenario, framework in rows[shift:] + rows[:shift]:
+                result = load((scenario, framework), timing.mix_seconds)
+                (results.mix.setdefault(scenario.name, {})
+                 .setdefault(framework.name, []).append(result))
+    for scenario, framework in rows:
+        report(f"  {framework.name:<10} {scenario.name:<20} "
+               f"{mix_line(results.mix[scenario.name][framework.name])}")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def mix_line(rounds: list[MixResult]) -> str:
+    """One row's rounds in a line: medians, with min-max."""
+    rps = [r.requests_per_second for r in rounds]
+    p99 = [r.p99_ms for r in rounds]
+    inside = [r.inside["wall_us"]["p50"] for r in rounds if r.inside.get("wall_us")]
+    cpu = [r.inside["cpu_us"]["p50"] for r in rounds if r.inside.get("cpu_us")]
+    errors = sum(sum(r.errors.values()) for r in rounds)
+    text = (f"{_median(rps):8,.0f} req/s ({min(rps):,.0f}-{max(rps):,.0f})  "
+            f"p99 {_median(p99):.1f} ms ({min(p99):.1f}-{max(p99):.1f})")
+    if inside:
+        text += f"  inside p50 {_median(inside):.0f} µs wall"
+    if cpu:
+        text += f", {_median(cpu):.0f} µs CPU"
+    return text + (f"  {errors} errors" if errors else "")
+
+
+def smoke_mix(frameworks: list[Framework], *, python: str,
+              scenarios: list[Scenario] = SCENARIOS) -> tuple[int, list[str]]:
+    """The migrated app, each request type once per row: over loopback where
+    the framework's server is installed here, else through the framework's
+    own test client (``benchmarks.migrated.check``, in a process of its own:
+    flaskish's row calls ``install_as_flask``). Returns how many rows were
+    checked, and a note for each row that could not run here."""
+    notes: list[str] = []
+    checked = 0
+    for scenario, framework in _mix_plan(frameworks, scenarios, None, notes):
+        if framework.can_serve():
+            with serve(framework, scenario.app, pin=False, python=python) as server:
+                mix_smoke(server, python=python)
+        else:
+            command = [python, "-m", "benchmarks.migrated.check", framework.name, scenario.app]
+            done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent,
+                                  capture_output=True, text=True, check=False, timeout=120)
+            if done.returncode:
+                raise SmokeFailure(f"{framework.name}, {scenario.name} (test client): "
+                                   f"{done.stdout}{done.stderr}")
+            notes.append(f"{framework.name} answered {scenario.name} through its test client "
+                         f"({framework.server} is not installed here)")
+        checked += 1
+    return checked, notes

@@ -13,7 +13,7 @@ import platform
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from .scenarios import (
 
 if TYPE_CHECKING:
     from .measure import Results, Timing
+    from .migrated_load import MixResult
 
 __all__ = ["load_average", "machine", "targets", "write_chart", "write_results"]
 
@@ -157,6 +158,7 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
         )
     yield from _issue_12(results, line)
     yield from _issue_15(results, line)
+    yield from _issue_18(results, line)
 
 
 def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
@@ -242,6 +244,168 @@ def _issue_15(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         f"**{_kb(mine.kb_per_connection)} KB** per connection{versus}"
         + ("" if met else " (gap)")
     )
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _mix_rounds(results: Results, scenario: str, row: str) -> list[MixResult]:
+    return results.mix.get(scenario, {}).get(row, [])
+
+
+def _inside(run: MixResult, clock: str, key: str = "p50") -> float | None:
+    summary = run.inside.get(f"{clock}_us")
+    return None if not summary else float(summary[key])
+
+
+def _paired(
+    mine: list[MixResult], base: list[MixResult], value: Callable[[MixResult], float | None],
+) -> tuple[float, float, float] | None:
+    """The ratio of the medians of *value* over the rounds, and the lowest and
+    highest ratio of one round to the same round of the other row (the rows
+    took turns, so round i of each ran at about the same time)."""
+    pairs = [(value(a), value(b)) for a, b in zip(mine, base, strict=False)]
+    pairs = [(a, b) for a, b in pairs if a is not None and b]
+    if not pairs:
+        return None
+    ratios = [a / b for a, b in pairs]
+    return (_median([a for a, _ in pairs]) / _median([b for _, b in pairs]),
+            min(ratios), max(ratios))
+
+
+def _issue_18(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
+    """Issue 18's targets: the migrated app against Flask and Quart, and its
+    async-API variant."""
+    mine = _mix_rounds(results, "migrated_app", ME)
+    flask = _mix_rounds(results, "migrated_app", "Flask")
+    quart = _mix_rounds(results, "migrated_app", "Quart")
+    mine_async = _mix_rounds(results, "migrated_app_async", ME)
+
+    def rps(run: MixResult) -> float:
+        return run.requests_per_second
+
+    def p99(run: MixResult) -> float:
+        return run.p99_ms
+
+    def spread(found: tuple[float, float, float] | None, what: str = "") -> str:
+        return "" if found is None else (
+            f" (one round against the same round: {found[1]:.2f}-{found[2]:.2f}x"
+            f"{what}; {len(mine)} rounds each)")
+
+    def rates(a: list[MixResult], b: list[MixResult], names: str) -> str:
+        return (f"; median {_median([rps(r) for r in a]):,.0f} vs "
+                f"{_median([rps(r) for r in b]):,.0f} req/s ({names})") if a and b else ""
+
+    found = _paired(mine, flask, rps)
+    yield line(found and found[0], lambda r: r >= 1.3,
+               "`migrated_app` over HTTP ≥ 1.3x the same code's req/s on Flask (gunicorn "
+               "gthread)", "measured",
+               spread(found) + rates(mine, flask, "flaskish, Flask"))
+    found = _paired(mine, flask, p99)
+    extra = ""
+    if found:
+        extra = (f" (median p99 {_median([p99(r) for r in mine]):.1f} ms vs "
+                 f"{_median([p99(r) for r in flask]):.1f} ms; one round against the same "
+                 f"round: {found[1]:.2f}-{found[2]:.2f}x)")
+    yield line(found and found[0], lambda r: r <= 0.8,
+               "`migrated_app` over HTTP: p99 latency ≤ 0.8x Flask's", "measured", extra)
+    found = _paired(mine, flask, lambda r: _inside(r, "wall"))
+    extra = ""
+    cpu = _paired(mine, flask, lambda r: _inside(r, "cpu"))
+
+    def middle(rounds: list[MixResult], clock: str) -> float:
+        return _median([_inside(r, clock) or 0.0 for r in rounds])
+
+    if found:
+        extra = (f" (median of the rounds' p50: {middle(mine, 'wall'):.0f} µs vs "
+                 f"{middle(flask, 'wall'):.0f} µs; rounds {found[1]:.2f}-{found[2]:.2f}x")
+        if cpu:
+            extra += (f"; the thread's CPU time {middle(mine, 'cpu'):.0f} µs vs "
+                      f"{middle(flask, 'cpu'):.0f} µs, **{cpu[0]:.2f}x**")
+        extra += ")"
+    yield line(found and found[0], lambda r: r <= 1.0,
+               "`migrated_app`: time inside the app (first `before_request` to last "
+               "`after_request`, wall p50) ≤ 1.0x Flask's", "measured", extra)
+    found = _paired(mine_async, mine, rps)
+    yield line(found and found[0], lambda r: True,
+               "`migrated_app_async` (the JSON API views `async def`) vs `migrated_app`, req/s "
+               "(reported)", "measured",
+               spread(found) + rates(mine_async, mine, "async API, def API"))
+    found = _paired(mine, quart, rps)
+    yield line(found and found[0], lambda r: r >= 3,
+               "`migrated_app` over HTTP ≥ 3x the same app written for Quart, req/s",
+               "measured", spread(found) + rates(mine, quart, "flaskish, Quart"))
+
+
+def _mix_table(results: Results) -> list[str]:
+    """The migrated app's section of RESULTS.md."""
+    rows = [(scenario, name, rounds) for scenario in ("migrated_app", "migrated_app_async")
+            for name, rounds in results.mix.get(scenario, {}).items()]
+    if not rows:
+        return []
+    timing = results.meta.get("timing", {})
+    first = rows[0][2][0]
+    out = ["", "## Over loopback: the migrated app (`migrated_app`, `migrated_app_async`)", "",
+           "One Flask app (`benchmarks/migrated/app.py`) run unchanged by Flask (gunicorn, one "
+           "gthread worker, 40 threads) and by flaskish (uvicorn, one worker; "
+           "`install_as_flask()` first), its JSON API views made `async def` "
+           "(`migrated_app_async`), and the same app written for Quart (uvicorn), each on a "
+           "fresh sqlite file; every server pinned to CPU 0, the client "
+           f"(`migrated_load.py`) to CPU 1. {first.connections} connections, each logged in "
+           "once, then sending 40% page GETs, 40% JSON GETs and 20% CSRF-protected POSTs "
+           "(each answered by a redirect, counted, not followed). After a "
+           f"{timing.get('mix_warmup', 1):g} s warm-up each, the rows took turns for "
+           f"{len(rows[0][2])} rounds of {timing.get('mix_seconds', 3):g} s; "
+           "every round is kept: medians, with the lowest and highest round. \"inside\": the "
+           "app's own clock from its first `before_request` to its last `after_request` hook "
+           "(the extensions' hooks included, the session's saving not), p50 / p99 over the "
+           "round's requests, median over the rounds; CPU is the thread's (`thread_time`), "
+           "not measured for Quart (its hooks run on the event loop among other requests).", ""]
+    flask = results.mix.get("migrated_app", {}).get("Flask")
+    table = []
+    for scenario, name, rounds in rows:
+        label = name if scenario == "migrated_app" else f"{name} (async API)"
+        per = [r.requests_per_second for r in rounds]
+        p99s = [r.p99_ms for r in rounds]
+        cpus = [r.server_cpu_us for r in rounds if r.server_cpu_us]
+
+        def inside(clock: str, rounds: list[MixResult] = rounds) -> str:
+            p50 = [v for r in rounds if (v := _inside(r, clock)) is not None]
+            top = [v for r in rounds if (v := _inside(r, clock, "p99")) is not None]
+            return f"{_median(p50):,.0f} / {_median(top):,.0f}" if p50 else "-"
+
+        errors = sum(sum(r.errors.values()) for r in rounds)
+        versus = _paired(rounds, flask, lambda r: r.requests_per_second) if flask else None
+        table.append([
+            label, f"**{_median(per):,.0f}** ({min(per):,.0f}-{max(per):,.0f})",
+            f"{_median([r.p50_ms for r in rounds]):.1f}",
+            f"{_median(p99s):.1f} ({min(p99s):.1f}-{max(p99s):.1f})",
+            f"{_median(cpus):,.0f}" if cpus else "-", inside("wall"), inside("cpu"),
+            str(errors),
+            "-" if versus is None else f"{versus[0]:.2f} ({versus[1]:.2f}-{versus[2]:.2f})",
+        ])
+    out += _table(["row", "req/s, median (min-max)", "p50 ms", "p99 ms, median (min-max)",
+                   "server CPU µs / request", "inside µs, wall p50 / p99",
+                   "inside µs, CPU p50 / p99", "errors", "req/s vs Flask (round ratios)"],
+                  table)
+    out += ["", "Per request type, p50 / p99 latency in ms (median over the rounds):", ""]
+    kinds = ["page", "json", "post"]
+
+    def latency(rounds: list[MixResult], kind: str) -> str:
+        found = [r.kinds[kind] for r in rounds if kind in r.kinds]
+        if not found:
+            return "-"
+        return (f"{_median([k['p50_ms'] for k in found]):.1f} / "
+                f"{_median([k['p99_ms'] for k in found]):.1f}")
+
+    out += _table(["row", *kinds], [
+        [name if scenario == "migrated_app" else f"{name} (async API)"]
+        + [latency(rounds, kind) for kind in kinds]
+        for scenario, name, rounds in rows])
+    return out
 
 
 def _us(value: float | None) -> str:
@@ -469,7 +633,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         + ("servers pinned to CPU 0 and wrk to CPU 1 with taskset."
            if meta["taskset"] else "no CPU pinning (taskset or a second CPU missing)."),
         "",
-        "## Targets (issues 4, 12 and 15)",
+        "## Targets (issues 4, 12, 15 and 18)",
         "",
     ]
     for met, goal, measured in targets(results):
@@ -536,6 +700,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
     out += _streams_table(results)
     out += _websockets_table(results)
+    out += _mix_table(results)
     out += ["", f"![flaskish speed relative to each peer]({chart.name})", "", "## Notes", ""]
     out += [f"- {note}" for note in results.notes]
     out.append("- `n/a`: the framework cannot run the scenario, or is not its baseline:")

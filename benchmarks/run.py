@@ -31,9 +31,11 @@ from benchmarks.measure import (  # noqa: E402
     disconnect_runs,
     http_runs,
     in_process,
+    mix_runs,
     servable,
     smoke_disconnects,
     smoke_http,
+    smoke_mix,
     smoke_streams,
     smoke_websockets,
     stream_runs,
@@ -104,7 +106,10 @@ def smoke(frameworks: list[str] | None = None, http: bool = True,
         sockets = smoke_websockets(served, python=sys.executable)
         lines.append(f"over loopback: {sockets} websocket runs checked (4 connections echoing, "
                      "20 idle ones each answering)")
-        notes += not_served
+        migrated, migrated_notes = smoke_mix(chosen, python=sys.executable)
+        lines.append(f"migrated app: {migrated} rows checked (log in, page, JSON, a POST "
+                     "refused without its CSRF token, a POST with it, its flashed message)")
+        notes += not_served + migrated_notes
     lines += notes
     skipped: dict[str, list[str]] = {}
     for scenario, by_framework in results.unsupported.items():
@@ -147,6 +152,14 @@ def main() -> None:
                         "the server busy)")
     parser.add_argument("--ws-idle-connections", type=int, default=WS_IDLE_CONNECTIONS,
                         help="connections held open at once in the idle websocket scenario")
+    parser.add_argument("--migrated", action="store_true",
+                        help="only the migrated app's scenarios (migrated_app, "
+                        "migrated_app_async): about 2 minutes")
+    parser.add_argument("--mix-rounds", type=int, default=7,
+                        help="rounds of the migrated app's mix per row (all kept: medians and "
+                        "spread)")
+    parser.add_argument("--mix-seconds", type=float, default=3.0,
+                        help="length of one round of the migrated app's mix")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the in-process run, the servers and wrk to CPUs")
     parser.add_argument("--live-source", action="store_true",
@@ -178,13 +191,17 @@ def main() -> None:
     source = None if args.live_source else HERE / "results" / "source"
     origin = snapshot_flaskish(source) if source else None
     chosen, notes = available(args.frameworks)
-    scenarios = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios]
+    wanted = set(args.scenarios or [])
+    if args.migrated:
+        wanted |= {s.name for s in SCENARIOS if s.mix}
+    scenarios = [s for s in SCENARIOS if not wanted or s.name in wanted]
     timing = Timing(args.repeat, args.rep_seconds, args.seconds, args.warmup, args.rounds,
                     args.connections, args.stream_clients or STREAM_CLIENTS,
                     args.stream_seconds or STREAM_SECONDS,
                     ws_connections=args.ws_connections,
                     ws_client_processes=args.ws_client_processes,
-                    ws_idle_connections=args.ws_idle_connections)
+                    ws_idle_connections=args.ws_idle_connections,
+                    mix_rounds=args.mix_rounds, mix_seconds=args.mix_seconds)
     results = Results(notes=list(notes))
     results.meta = machine(chosen, timing)
     for note in notes:
@@ -211,6 +228,10 @@ def main() -> None:
               "idle):")
         websocket_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
                        pin=not args.no_pin, source=source)
+        print(f"over loopback, the migrated app ({timing.connections} logged-in connections, "
+              f"{timing.mix_rounds} rounds of {timing.mix_seconds:g} s, the rows taking turns):")
+        mix_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
+                 pin=not args.no_pin, source=source)
     if args.no_http:
         results.notes.append("Loopback runs skipped (--no-http).")
     elif wrk_path() is None:

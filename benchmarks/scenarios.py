@@ -123,6 +123,10 @@ class Scenario:
     :param timed_with: another scenario whose in-process repetitions take
         turns with this one's, so that their ratio (last route / first
         route, untouched / hello) comes from the same moments.
+    :param mix: measured over loopback by the migrated app's client
+        (``migrated_load.py``: logged-in users sending a mix of page GETs,
+        JSON GETs and CSRF-protected POSTs) instead of wrk; *path* and
+        *expect* are the page and a piece of it.
     """
 
     name: str
@@ -147,6 +151,7 @@ class Scenario:
     variants: tuple[tuple[str, str], ...] = ()
     stream_interval: float | None = None
     disconnects: bool = False
+    mix: bool = False
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -299,5 +304,24 @@ SCENARIOS: list[Scenario] = [
         "Starlette websocket route, in the same run",
         WS_ECHO_PATH, WS_MESSAGE.encode(), app="ws", inprocess=False, websocket="idle",
         concurrency=WS_IDLE_CONNECTIONS,
+    ),
+    Scenario(
+        "migrated_app", "one realistic Flask app run unchanged (`benchmarks/migrated/app.py`: "
+        "Flask-Login user from the session, Flask-SQLAlchemy queries on a sqlite file, "
+        "Flask-WTF forms with CSRF, a Jinja page extending a base with `url_for` and flashed "
+        "messages, a `def before_request` and `def after_request`, a JSON API), loaded by "
+        "logged-in users: 40% page GETs, 40% JSON GETs, 20% CSRF-protected form POSTs "
+        "(a redirect each); req/s, p99, and the time inside the app (first `before_request` "
+        "to last `after_request`, the app's own clock)",
+        "the same code on Flask (gunicorn gthread, 40 threads; target: flaskish ≥ 1.3x its "
+        "req/s, p99 ≤ 0.8x, time inside ≤ 1.0x), the same app written for Quart (target "
+        "≥ 3x)",
+        "/", b"notes of ", app="migrated", inprocess=False, mix=True,
+    ),
+    Scenario(
+        "migrated_app_async", "`migrated_app` with its JSON API views `async def` (still under "
+        "Flask-Login's `login_required`), the rest unchanged",
+        "flaskish's own `migrated_app` (reported)",
+        "/", b"notes of ", app="migrated_async", inprocess=False, mix=True,
     ),
 ]

@@ -6,6 +6,8 @@ asserted."""
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,10 +26,12 @@ from benchmarks.measure import (  # noqa: E402
     servable,
     smoke_disconnects,
     smoke_http,
+    smoke_mix,
     smoke_streams,
     smoke_websockets,
     supported,
 )
+from benchmarks.migrated_load import MixResult  # noqa: E402
 from benchmarks.report import targets, write_results  # noqa: E402
 from benchmarks.run import smoke  # noqa: E402
 from benchmarks.scenarios import SCENARIOS  # noqa: E402
@@ -95,6 +99,35 @@ def test_websockets_are_answered_over_loopback() -> None:
     right, and 20 idle connections are open at once, each answering."""
     frameworks, _ = servable(available(["flaskish"])[0])
     assert smoke_websockets(frameworks, python=sys.executable) == 3
+
+
+_EXTENSIONS = ("flask_login", "flask_sqlalchemy", "flask_wtf")
+_needs_extensions = pytest.mark.skipif(
+    any(importlib.util.find_spec(name) is None for name in _EXTENSIONS),
+    reason="Flask-Login, Flask-SQLAlchemy and Flask-WTF (the dev extra) are not installed",
+)
+
+
+@_needs_extensions
+def test_migrated_app_runs_unchanged_on_flaskish_over_loopback() -> None:
+    """The migrated app (the Flask code, ``install_as_flask()`` first) and its
+    async-API variant, on uvicorn: a user logs in, reads the page and the
+    API, a POST without the CSRF token is refused, one with it redirects and
+    its flashed message shows on the next page."""
+    frameworks, _ = servable(available(["flaskish"])[0])
+    checked, notes = smoke_mix(frameworks, python=sys.executable)
+    assert (checked, notes) == (2, [])
+
+
+@_needs_extensions
+def test_migrated_app_runs_on_real_flask() -> None:
+    """The same code on real Flask, through Flask's test client (in a
+    process of its own: this one may have flaskish installed as flask)."""
+    pytest.importorskip("flask")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.migrated.check", "Flask",
+                           "migrated"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_smoke_notes_what_it_skips() -> None:
@@ -197,6 +230,43 @@ def test_websocket_results_are_written_with_ratios_and_targets(tmp_path: Path) -
     echo, idle = lines.values()
     assert echo[0] is False and "**0.47x**" in echo[1] and "**0.20x**" in echo[1]
     assert idle[0] is True and "**36.7 KB**" in idle[1] and "(**1.46x**)" in idle[1]
+
+
+def _mix(rps: float, p99: float, wall: float, cpu: float | None) -> MixResult:
+    return MixResult(16, 3.0, int(rps * 3), rps, p99 / 4, p99,
+                     {"page": {"count": 10, "p50_ms": 5.0, "p99_ms": 20.0}}, {}, 1200.0, 0.05,
+                     {"count": 100, "wall_us": {"p50": wall, "p99": wall * 8, "mean": wall},
+                      "cpu_us": cpu and {"p50": cpu, "p99": cpu * 2, "mean": cpu}})
+
+
+def test_migrated_app_results_have_medians_spread_and_targets(tmp_path: Path) -> None:
+    """The migrated app's rounds: medians with the lowest and highest
+    round, ratios to Flask from paired rounds, and issue 18's targets."""
+    results = _results()
+    results.mix = {
+        "migrated_app": {
+            "Flask": [_mix(700, 60, 1000, 850), _mix(600, 70, 1100, 860), _mix(800, 50, 900, 840)],
+            "Quart": [_mix(350, 60, 20000, None)] * 3,
+            "flaskish": [_mix(910, 40, 900, 950), _mix(840, 45, 1000, 960),
+                         _mix(960, 50, 950, 940)],
+        },
+        "migrated_app_async": {"flaskish": [_mix(700, 60, 5000, 800)] * 3},
+    }
+    path = tmp_path / "RESULTS.md"
+    write_results(results, path, tmp_path / "ratios.png")
+    text = path.read_text()
+    assert "## Over loopback: the migrated app" in text
+    assert "| flaskish | **910** (840-960) |" in text
+    assert "| flaskish (async API) | **700** (700-700) |" in text
+    lines = {goal: (ok, measured) for ok, goal, measured in targets(results)
+             if "migrated_app" in goal}
+    rps, p99, inside, variant, quart = lines.values()
+    assert rps[0] is True and "**1.30x**" in rps[1] and "1.20-1.40x" in rps[1]
+    assert p99[0] is True and "**0.75x**" in p99[1] and "45.0 ms vs 60.0 ms" in p99[1]
+    assert inside[0] is True and "**0.95x**" in inside[1] and "**1.12x**" in inside[1]
+    assert variant[0] is True and "**0.77x**" in variant[1]
+    assert quart[0] is False and "**2.60x**" in quart[1]
+    assert Results.from_json(results.as_json()) == results
 
 
 def test_ratio_chart_is_drawn(tmp_path: Path) -> None:

@@ -20,7 +20,11 @@ UNSUPPORTED = {
     "gthread: 40 threads, 40 streams at once)",
     "websocket_echo": "Flask has no websockets (Flask-Sock holds a thread per connection)",
     "websocket_idle": "Flask has no websockets (Flask-Sock holds a thread per connection)",
+    "migrated_app_async": "flaskish's own variant (Flask runs an `async def` view on a new "
+    "event loop per request)",
 }
+#: What the migrated app (``benchmarks/migrated/app.py``) needs beyond Flask.
+MIGRATED_REQUIRES = ("flask_login", "flask_sqlalchemy", "flask_wtf")
 
 
 def build(name: str) -> Any:
@@ -29,6 +33,10 @@ def build(name: str) -> Any:
         return _main()
     if name == "hooks":
         return _hooks()
+    if name == "migrated":
+        from ..migrated.app import create_app
+
+        return create_app()
     if name == "routes":
         return _routes("")
     if name == "routes_api":

@@ -22,6 +22,9 @@ from ..scenarios import (
 UNSUPPORTED: dict[str, str] = {
     "sse_async sse-starlette": "sse-starlette's response is measured in Starlette's app",
 }
+#: What the migrated app (``benchmarks/migrated/app.py``) needs: the Flask
+#: extensions it imports (``flask`` itself is flaskish there).
+MIGRATED_REQUIRES = ("flask_login", "flask_sqlalchemy", "flask_wtf")
 
 
 def has_templates() -> bool:
@@ -45,6 +48,13 @@ def build(name: str) -> Any:
         return app
     if name == "hooks":
         return _hooks()
+    if name in ("migrated", "migrated_async"):
+        # The unchanged Flask code, with ``flask`` made to mean flaskish
+        # first: only in the server's own process (install_as_flask is
+        # process-wide).
+        from ..migrated.on_flaskish import create_app
+
+        return create_app(async_api=name == "migrated_async")
     if name == "sse":
         return _sse()
     if name == "sse_async":

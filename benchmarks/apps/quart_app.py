@@ -20,13 +20,21 @@ UNSUPPORTED = {
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
     "websocket_echo": "not a baseline of this scenario (Starlette is)",
     "websocket_idle": "not a baseline of this scenario (Starlette is)",
+    "migrated_app_async": "flaskish's own variant of the migrated app",
 }
+#: What the Quart version of the migrated app (``benchmarks/migrated/quart_app.py``)
+#: needs.
+MIGRATED_REQUIRES = ("sqlalchemy", "aiosqlite", "wtforms")
 
 
 def build(name: str) -> Any:
     """The app serving the scenarios of app *name*."""
     if name == "main":
         return _main()
+    if name == "migrated":
+        from ..migrated.quart_app import create_app
+
+        return create_app()
     if name == "routes":
         return _routes("")
     if name == "routes_api":

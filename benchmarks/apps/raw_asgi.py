@@ -30,6 +30,8 @@ UNSUPPORTED = {
     "sse_async": "not a baseline of this scenario (Starlette and sse-starlette are)",
     "sse_disconnect": "issue 16's target is flaskish's own",
     "sse_with_sync_hooks": "not a baseline of this scenario (Starlette is)",
+    "migrated_app": "the migrated app is Flask code (its baselines are Flask and Quart)",
+    "migrated_app_async": "flaskish's own variant of the migrated app",
     "websocket_echo def": "a raw ASGI app has no `def` handlers",
     "websocket_idle": "not a baseline of this scenario (Starlette is)",
 }

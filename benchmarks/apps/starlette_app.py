@@ -15,6 +15,8 @@ UNSUPPORTED = {
     "hello_async_detector": "Starlette has no blocking-call detector",
     "websocket_echo def": "a Starlette websocket endpoint is `async` only",
     "sse_disconnect": "issue 16's target is flaskish's own",
+    "migrated_app": "the migrated app is Flask code (its baselines are Flask and Quart)",
+    "migrated_app_async": "flaskish's own variant of the migrated app",
 }
 try:
     import sse_starlette  # noqa: F401 - benchmarks/requirements.txt; not in the project's .venv
