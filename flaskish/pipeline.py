@@ -44,6 +44,7 @@ from .debughelpers import _traceback_page
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .must_await import MustAwait, raise_unawaited
+from .prefetch import BODYLESS_METHODS
 from .response import Response, UnsendableHeader, error_response
 from .routing import RequestRedirect, RoutingException
 from .scaffold import Scaffold
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from .concurrency import ThreadPool
     from .config import Config
     from .json.provider import JSONProvider
+    from .prefetch import BodyPrefetch
     from .request import Request
     from .routing import Map, MapAdapter, Rule
     from .sessions import SessionInterface
@@ -75,6 +77,7 @@ class Pipeline(Scaffold):
     config: Config
     url_map: Map
     thread_pool: ThreadPool
+    body_prefetch: BodyPrefetch
     shutdown_event: ShutdownEvent
     _background: BackgroundTasks
     session_interface: SessionInterface
@@ -253,6 +256,14 @@ class Pipeline(Scaffold):
             await signals.send(signals.appcontext_pushed, self)
         try:
             try:
+                request = ctx.request
+                if request.method not in BODYLESS_METHODS:
+                    declared = self.body_prefetch.length(request)
+                    if declared is not None:
+                        # On the loop, before the first def step: the view then
+                        # finds the body in memory (no second hand-off). Awaited
+                        # directly: no user code runs.
+                        await request._prefetch(declared)
                 if ctx._session is None and is_async_callable(
                     self.session_interface.open_session
                 ):
