@@ -180,7 +180,7 @@ class RequestBody:
 
     def _load(self, name: str, load: Callable[[], Coroutine[Any, Any, Any]], hint: str) -> Any:
         if in_worker_thread():
-            if self._held_whole():
+            if self._in_memory():
                 return run_ready(load())  # all here (prefetched): no trip to the loop
             return run_in_loop(load)
         if on_event_loop():
@@ -291,11 +291,15 @@ class RequestBody:
                 self._body_complete = True
                 return
 
-    def _held_whole(self) -> bool:
-        """Whether the whole, unread body is held here (prefetched, or taken
-        by the disconnect check) and small enough to parse without I/O: a
-        ``def`` view then reads it on its own thread, without the loop."""
-        if self._consumed or not self._body_complete:
+    def _in_memory(self) -> bool:
+        """Whether what is left of the body is here (prefetched, taken by
+        the disconnect check, or read already) and small enough to parse
+        without I/O: a ``def`` view then loads it on its own thread, without
+        a trip to the loop."""
+        if self._consumed:
+            body = self._body
+            return body is None or len(body) <= IN_MEMORY_LIMIT  # None: nothing left
+        if not self._body_complete:
             return False
         held = self._pushed_back or ()
         return sum(len(message.get("body", b"")) for message in held) <= IN_MEMORY_LIMIT
@@ -513,7 +517,7 @@ class BodyStream:
                 self._iterator = _once(b"")
                 self._in_memory = True
             else:
-                self._in_memory = request._held_whole()
+                self._in_memory = request._in_memory()
                 self._iterator = request._chunks()
         return self._iterator
 
