@@ -116,11 +116,11 @@ class BodyPrefetch:
         most = request.max_content_length
         if most is not None and declared > most:
             return None  # the reader refuses it, unread, with the 413
-        if request.mimetype == "application/x-www-form-urlencoded":
-            most = request.max_form_memory_size
-            if most is not None and declared > most:
-                return None  # request.form refuses it unread; get_data() may still read it
-        if "Expect" in request.headers:
+        most = request.max_form_memory_size
+        if (most is not None and declared > most
+                and request.mimetype == "application/x-www-form-urlencoded"):
+            return None  # request.form refuses it unread; get_data() may still read it
+        if request._raw_header(b"expect") is not None:
             # The client waits for `100 Continue`, which the server sends at
             # the first receive(): only the app, by reading, may ask for it.
             return None

@@ -466,3 +466,25 @@ def test_a_form_posted_to_a_def_view_over_a_real_uvicorn(
         response = http.post("/upload", files={"f": ("big.bin", big)})
         assert response.json()["size"] == len(big)
         assert hops == ["_load_files"]
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ([(b"content-length", b"12")], 12),
+    ([(b"Content-Length", b"12")], 12),  # a server that kept the case
+    ([], None),
+    ([(b"content-length", b"12"), (b"transfer-encoding", b"gzip, chunked")], None),
+    ([(b"content-length", b"-3")], 0),  # invalid: 0, as Werkzeug says
+    ([(b"content-length", b"1_000")], 0),
+])
+def test_content_length_and_mimetype_are_read_from_the_raw_headers_as_werkzeug_reads_them(
+    headers: list[tuple[bytes, bytes]], expected: int | None
+) -> None:
+    from flaskish.request import Request
+
+    scope = {"type": "http", "method": "POST", "path": "/",
+             "headers": [(b"content-type", b"Application/JSON; charset=utf-8"), *headers]}
+    req = Request(scope)
+    assert req.content_length == expected
+    assert (req.mimetype, req.mimetype_params, req.is_json) == (
+        "application/json", {"charset": "utf-8"}, True)
+    assert "headers" not in req.__dict__  # not built for these
