@@ -184,8 +184,8 @@ SCENARIOS: list[Scenario] = [
         "/form/async", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
     ),
     Scenario(
-        "form_sync", "urlencoded POST read in a `def` view (`request.form`, the body is "
-        "read from the worker thread)",
+        "form_sync", "urlencoded POST read in a `def` view (`request.form`; a small body is "
+        "read before the hand-off, BODY_PREFETCH_BYTES)",
         "Flask (Starlette and Quart cannot read a form in a `def` view)",
         "/form/sync", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
     ),

@@ -32,6 +32,7 @@ from .lifespan import serving
 from .limits import HeaderLimits, refuse_headers
 from .logging import create_logger
 from .pipeline import Pipeline
+from .prefetch import DEFAULT_BODY_PREFETCH_BYTES, BodyPrefetch
 from .request import Request
 from .response import Response
 from .router import Router
@@ -101,8 +102,10 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
     #: run sync code at once, per worker process) and ``THREAD_POOL_PARKED``
-    #: (how many more may hold their thread while awaiting async work), and
-    #: ``SSE_PING_INTERVAL`` (seconds of silence before an event stream pings).
+    #: (how many more may hold their thread while awaiting async work),
+    #: ``BODY_PREFETCH_BYTES`` (bodies up to this size are read before a
+    #: ``def`` request's hand-off) and ``SSE_PING_INTERVAL`` (seconds of
+    #: silence before an event stream pings).
     default_config: ClassVar[dict[str, Any]] = {
         "DEBUG": None,
         "TESTING": False,
@@ -125,6 +128,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         "MAX_CONTENT_LENGTH": None,
         "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 1_000,
+        "BODY_PREFETCH_BYTES": DEFAULT_BODY_PREFETCH_BYTES,
         "SEND_FILE_MAX_AGE_DEFAULT": None,
         "TRAP_BAD_REQUEST_ERRORS": None,
         "TRAP_HTTP_EXCEPTIONS": False,
@@ -200,6 +204,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         this = weakref.proxy(self)
         #: ``MAX_REQUEST_HEADERS`` / ``MAX_HEADER_SIZE``, checked first (431).
         self.header_limits = HeaderLimits(this)
+        #: ``BODY_PREFETCH_BYTES``: small bodies read before a def request's hand-off.
+        self.body_prefetch = BodyPrefetch(this)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
             lambda: this.config["THREAD_POOL_SIZE"], lambda: this.config["THREAD_POOL_PARKED"],

@@ -29,7 +29,7 @@ from werkzeug.exceptions import (
 
 from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
 from .files import FileStorage
-from .formparser import parse_multipart, parse_urlencoded
+from .formparser import IN_MEMORY_LIMIT, parse_multipart, parse_urlencoded
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope
@@ -180,6 +180,8 @@ class RequestBody:
 
     def _load(self, name: str, load: Callable[[], Coroutine[Any, Any, Any]], hint: str) -> Any:
         if in_worker_thread():
+            if self._in_memory():
+                return run_ready(load())  # all here (prefetched): no trip to the loop
             return run_in_loop(load)
         if on_event_loop():
             return Pending(name, load, hint)
@@ -264,6 +266,43 @@ class RequestBody:
             if not wait:
                 return self.disconnected
         return True
+
+    async def _prefetch(self, declared: int) -> None:
+        """Read a small body now, on the event loop, before a ``def``
+        request's hand-off (``BODY_PREFETCH_BYTES``; *declared* is its
+        ``Content-Length``, already checked against the limits). The
+        messages are held as the disconnect check holds them, and the
+        reader takes them first, with all its checks, as if they had just
+        arrived: so every size error and every disconnect is raised where it
+        would have been. Reads until the end of the body, a disconnect (seen,
+        and held for the reader), or more bytes than declared (the rest is
+        left on the channel for the reader, as before)."""
+        held: list[Message] = []
+        self._pushed_back = held
+        received = 0
+        while received <= declared:
+            message = await self._receive()
+            held.append(message)
+            if message["type"] == "http.disconnect":
+                self.disconnected = True
+                return
+            received += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                self._body_complete = True
+                return
+
+    def _in_memory(self) -> bool:
+        """Whether what is left of the body is here (prefetched, taken by
+        the disconnect check, or read already) and small enough to parse
+        without I/O: a ``def`` view then loads it on its own thread, without
+        a trip to the loop."""
+        if self._consumed:
+            body = self._body
+            return body is None or len(body) <= IN_MEMORY_LIMIT  # None: nothing left
+        if not self._body_complete:
+            return False
+        held = self._pushed_back or ()
+        return sum(len(message.get("body", b"")) for message in held) <= IN_MEMORY_LIMIT
 
     def _body_too_big_to_hold(self) -> bool:
         pushed = self._pushed_back
@@ -464,15 +503,21 @@ class BodyStream:
         self._request = request
         self._iterator: AsyncIterator[bytes] | None = None
         self._pending = b""
+        # Whether every chunk left is already in memory (read before, or
+        # prefetched): a def view then iterates without the event loop.
+        self._in_memory = False
 
     def _source(self) -> AsyncIterator[bytes]:
         if self._iterator is None:
             request = self._request
             if request._body is not None:
                 self._iterator = _once(request._body)
+                self._in_memory = True
             elif request._consumed:
                 self._iterator = _once(b"")
+                self._in_memory = True
             else:
+                self._in_memory = request._in_memory()
                 self._iterator = request._chunks()
         return self._iterator
 
@@ -500,6 +545,9 @@ class BodyStream:
                 "request.stream cannot be read synchronously in an async view. Write "
                 "`async for chunk in request.stream:` (or `await request.stream.aread()`)."
             )
+        self._source()
+        if self._in_memory:
+            return run_ready(self._next_or_none())  # type: ignore[no-any-return]
         chunk: bytes | None = run_in_loop(self._next_or_none)
         return chunk
 

@@ -28,9 +28,14 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-__all__ = ["parse_multipart", "parse_urlencoded"]
+__all__ = ["IN_MEMORY_LIMIT", "parse_multipart", "parse_urlencoded"]
 
 _UNLIMITED = float("inf")
+
+#: A multipart body of at most this many bytes is parsed without I/O: no
+#: uploaded file in it outgrows Starlette's in-memory spool (past it, the
+#: parser writes the file from a thread pool, which needs the event loop).
+IN_MEMORY_LIMIT: int = MultiPartParser.spool_max_size
 
 
 def parse_urlencoded(body: bytes, max_parts: int | None) -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ async def serving(app: Flask) -> AsyncIterator[None]:
     streams_timeout = shutdown_timeout(app.config, "SHUTDOWN_TIMEOUT")
     tasks_timeout = shutdown_timeout(app.config, "BACKGROUND_TASK_SHUTDOWN_TIMEOUT")
     app.header_limits.validate()
+    app.body_prefetch.validate()
     shutdown, background = app.shutdown_event, app._background
     try:
         async with anyio.create_task_group() as watchers:

@@ -42,6 +42,7 @@ from .debughelpers import _traceback_page, explain_thread_error
 from .exceptions import BadRequest, BadRequestKeyError, HTTPException, InternalServerError
 from .globals import _cv_app, _cv_request
 from .must_await import MustAwait, raise_unawaited
+from .prefetch import BODYLESS_METHODS
 from .response import Response, UnsendableHeader, error_response
 from .routing import RequestRedirect, RoutingException
 from .scaffold import Scaffold
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from .concurrency import ThreadPool
     from .config import Config
     from .json.provider import JSONProvider
+    from .prefetch import BodyPrefetch
     from .request import Request
     from .routing import Map, MapAdapter, Rule
     from .sessions import SessionInterface
@@ -72,6 +74,7 @@ class Pipeline(Scaffold):
     config: Config
     url_map: Map
     thread_pool: ThreadPool
+    body_prefetch: BodyPrefetch
     shutdown_event: ShutdownEvent
     _background: BackgroundTasks
     session_interface: SessionInterface
@@ -260,6 +263,14 @@ class Pipeline(Scaffold):
             await signals.send(signals.appcontext_pushed, self)
         try:
             try:
+                request = ctx.request
+                if request.method not in BODYLESS_METHODS:
+                    declared = self.body_prefetch.length(request)
+                    if declared is not None:
+                        # On the loop, before the first def step: the view then
+                        # finds the body in memory (no second hand-off). Awaited
+                        # directly: no user code runs.
+                        await request._prefetch(declared)
                 interface = self.session_interface
                 if (
                     ctx._session is None and interface is not self._sync_session_interface

@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import State
 from werkzeug.datastructures import Authorization, Headers, MultiDict
 from werkzeug.exceptions import SecurityError
+from werkzeug.http import parse_options_header
 from werkzeug.sansio.request import Request as SansIORequest
-from werkzeug.sansio.utils import get_host
+from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.utils import cached_property
 
 from .body import RequestBody
@@ -109,6 +110,31 @@ class Request(RequestBody, SansIORequest):
             for name, value in self.scope.get("headers", ())
         ]
         return headers
+
+    def _raw_header(self, name: bytes) -> str | None:
+        """The first value of the header *name* (lower case), read from the
+        scope without building :attr:`headers` (a form or a prefetched body
+        needs only two or three headers; a missing one costs Werkzeug's
+        ``Headers.get`` an exception)."""
+        for key, value in self.scope.get("headers", ()):
+            if key == name or key.lower() == name:
+                return value.decode("latin-1")  # type: ignore[no-any-return]
+        return None
+
+    @cached_property
+    def content_length(self) -> int | None:
+        """The declared body length (Werkzeug's ``get_content_length``:
+        ``None`` when absent or the body is chunked, ``0`` if invalid)."""
+        return get_content_length(
+            self._raw_header(b"content-length"), self._raw_header(b"transfer-encoding")
+        )
+
+    def _parse_content_type(self) -> None:
+        # Werkzeug's, from the raw Content-Type header (see _raw_header).
+        if not hasattr(self, "_parsed_content_type"):
+            self._parsed_content_type = parse_options_header(
+                self._raw_header(b"content-type") or ""
+            )
 
     @cached_property
     def server(self) -> tuple[str, int | None] | None:
