@@ -48,12 +48,15 @@ import anyio
 import anyio.lowlevel
 
 from .concurrency import current_loop, on_loop_thread, run_in_loop_of
+from .exceptions import WebSocketDisconnect
+from .globals import _cv_request
 from .must_await import MustAwait
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
     from .app import Flask
+    from .websocket import Websocket
 
 __all__ = [
     "SCHEMES",
@@ -136,6 +139,11 @@ class _MemoryBackend:
 
 
 _END: Any = object()  # what a subscription's next message is once it has ended
+_GONE: Any = object()  # ... once the def handler's websocket client has left
+
+#: Seconds between two looks, while a ``def`` websocket handler waits for a
+#: message, at whether its client left (an async handler is cancelled then).
+WATCH_INTERVAL = 0.25
 
 
 class Subscription:
@@ -151,6 +159,9 @@ class Subscription:
     ``BROADCAST_QUEUE_SIZE`` messages; when it is full the oldest is
     dropped (counted in :attr:`dropped`, logged once). Iteration ends when
     the block ends (from any thread: :meth:`close`) or the app shuts down.
+    Entered in a ``def`` websocket handler, ``for`` raises
+    :class:`~flaskish.exceptions.WebSocketDisconnect` once the client has
+    left (an ``async def`` handler is cancelled then, as always).
     """
 
     def __init__(self, broadcast: Broadcast, channel: str) -> None:
@@ -162,6 +173,9 @@ class Subscription:
         self._items: deque[str] = deque(maxlen=broadcast._queue_size)
         self._wakeup: anyio.Event | None = None
         self._state = "new"  # -> "open" -> "closed"
+        # A def websocket handler's connection: `for` raises WebSocketDisconnect
+        # once its client leaves (the handler waits here, not in receive()).
+        self._connection: Websocket | None = None
 
     def __repr__(self) -> str:
         return f"<Subscription {self.channel!r} {self._state}>"
@@ -200,7 +214,14 @@ class Subscription:
                 return self._items.popleft()
             if self._wakeup is None:
                 self._wakeup = anyio.Event()
-            await self._wakeup.wait()
+            connection = self._connection
+            if connection is None:
+                await self._wakeup.wait()
+                continue
+            if connection.closed:
+                return _GONE  # type: ignore[no-any-return]
+            with anyio.move_on_after(WATCH_INTERVAL):
+                await self._wakeup.wait()
 
     async def _open(self) -> None:
         if self._state != "new":
@@ -254,6 +275,9 @@ class Subscription:
             "`with app.broadcast.subscribe(...)`",
             "async with app.broadcast.subscribe(channel) as messages:",
         )
+        request = getattr(_cv_request.get(None), "request", None)
+        if getattr(request, "_is_websocket", False):
+            self._connection = request
         self._broadcast._blocking("subscribe", self._open)
         return self
 
@@ -284,6 +308,8 @@ class Subscription:
         message = self._broadcast._blocking("subscribe", self._next)
         if message is _END:
             raise StopIteration
+        if message is _GONE and self._connection is not None:
+            raise WebSocketDisconnect(*self._connection._closed_as())
         return message
 
 
