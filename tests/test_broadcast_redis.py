@@ -160,13 +160,14 @@ def test_two_workers_of_one_server_share_the_channel(serve: Callable[..., Served
     async def scenario() -> None:
         sockets, pids = [], set()
         try:
-            # Connections land on either worker: open until both have some.
-            for _ in range(40):
+            # Connections land on either worker (the second may still be
+            # starting): open until both have some.
+            deadline = time.monotonic() + WAIT
+            while len(pids) < 2 and time.monotonic() < deadline:
                 ws = await websockets.connect(served.ws())
                 sockets.append(ws)
                 pids.add(str(await ws.recv()).split()[1])
-                if len(pids) == 2:
-                    break
+                await asyncio.sleep(0.05)
             assert len(pids) == 2, "every connection went to one worker"
             assert (await asyncio.to_thread(served.publish, "to all")).text == "sent"
             for ws in sockets:
