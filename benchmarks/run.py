@@ -82,6 +82,18 @@ def snapshot_flaskish(into: Path) -> dict[str, str]:
     }
 
 
+def smoke_fanout(python: str) -> str:
+    """The broadcast fan-out (benchmarks/fanout.py), 10 subscribers, checked."""
+    from benchmarks.fanout import fanout
+
+    for backend in ("memory", "redis"):
+        result = fanout(backend, subscribers=10, messages=5, python=python)
+        if result.deliveries != 50:
+            raise RuntimeError(f"fan-out on {backend}: {result.deliveries} of 50 delivered")
+    return ("over loopback: broadcast fan-out checked (10 subscribers x 5 messages, memory "
+            "and redis)")
+
+
 def smoke(frameworks: list[str] | None = None, http: bool = True,
           stream_clients: int = 20, stream_seconds: float = 1.0) -> list[str]:
     """Answer every scenario once per installed framework and check it.
@@ -106,6 +118,7 @@ def smoke(frameworks: list[str] | None = None, http: bool = True,
         sockets = smoke_websockets(served, python=sys.executable)
         lines.append(f"over loopback: {sockets} websocket runs checked (4 connections echoing, "
                      "20 idle ones each answering)")
+        lines.append(smoke_fanout(python=sys.executable))
         migrated, migrated_notes = smoke_mix(chosen, python=sys.executable)
         lines.append(f"migrated app: {migrated} rows checked (log in, page, JSON, a POST "
                      "refused without its CSRF token, a POST with it, its flashed message)")

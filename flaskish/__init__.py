@@ -15,6 +15,7 @@ from . import json as json
 from .app import Flask as Flask
 from .as_flask import install_as_flask as install_as_flask
 from .blueprints import Blueprint as Blueprint
+from .broadcast import BroadcastUnavailable as BroadcastUnavailable
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
@@ -62,6 +63,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Blueprint",
+    "BroadcastUnavailable",
     "Config",
     "EventStream",
     "Flask",

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .background import BackgroundTasks, BackgroundTaskStats
 from .blocking import BlockingDetector
+from .broadcast import Broadcast
 from .composition import Composition
 from .concurrency import ThreadPool, ThreadPoolStats
 from .config import Config, ConfigAttribute
@@ -148,6 +149,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         "SHUTDOWN_TIMEOUT": 5,
         "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,
         "SSE_PING_INTERVAL": 15,
+        "BROADCAST_URL": "memory://",
+        "BROADCAST_QUEUE_SIZE": 100,
     }
 
     def __init__(
@@ -217,6 +220,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         #: Set when the server begins a graceful shutdown (:mod:`flaskish.shutdown`).
         self.shutdown_event = ShutdownEvent()
         self._background = BackgroundTasks(cast("Flask", this))
+        #: Publish/subscribe across workers (``BROADCAST_URL``; :mod:`flaskish.broadcast`).
+        self.broadcast = Broadcast(cast("Flask", this))
         self._shed_logged_at = -_SHED_LOG_INTERVAL
         self._shed_since_log = 0
         #: The Starlette router holding this app's rules (and mounted apps);

@@ -37,12 +37,14 @@ async def serving(app: Flask) -> AsyncIterator[None]:
     tasks_timeout = shutdown_timeout(app.config, "BACKGROUND_TASK_SHUTDOWN_TIMEOUT")
     app.header_limits.validate()
     app.body_prefetch.validate()
+    app.broadcast._check_config()
     shutdown, background = app.shutdown_event, app._background
     try:
         async with anyio.create_task_group() as watchers:
             shutdown._arm()
             background._group, background._loop = watchers, current_loop()
             try:
+                await app.broadcast._start(watchers)  # before the hooks: they may publish
                 async with app.app_context():
                     await drive(start_serving(app, running), app.thread_pool)
                 try:
@@ -58,6 +60,7 @@ async def serving(app: Flask) -> AsyncIterator[None]:
                     async with app.app_context():
                         await drive(stop_serving(app, running), app.thread_pool)
             finally:
+                await app.broadcast._stop()
                 shutdown._disarm()
                 background._group = background._loop = None
                 watchers.cancel_scope.cancel()

@@ -14,7 +14,6 @@ from typing import Any
 from flaskish import Flask
 
 from . import views
-from .room import Room
 
 __all__ = ["create_app"]
 
@@ -28,13 +27,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     # Sign the session cookie with a real secret in production:
     # FLASK_SECRET_KEY=... in the environment (from_prefixed_env reads it).
-    app.config.from_mapping(SECRET_KEY="dev", CHAT_SEND_TIMEOUT=5.0)
+    app.config.from_mapping(SECRET_KEY="dev")
+    # Several workers or servers share the room through Redis:
+    # FLASK_BROADCAST_URL=redis://127.0.0.1:6379 (memory:// by default).
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.update(test_config)
-
-    # One room per app (not per module), so two apps never share one.
-    app.extensions["chat.room"] = Room(send_timeout=app.config["CHAT_SEND_TIMEOUT"])
 
     app.register_blueprint(views.bp)
     return app

@@ -1,13 +1,13 @@
 """The chat blueprint: log in with a name, chat, log out.
 
 The page opens a websocket to one of two handlers that do the same thing
-in the two styles flaskish supports, and share one room:
+in the two styles flaskish supports, and share one room (a broadcast
+channel, :mod:`chat.room`, so every worker process shares it too):
 
-* ``/ws``, an ``async def`` handler: ``await websocket.receive()``, and a
-  fan-out on the event loop;
+* ``/ws``, an ``async def`` handler: ``await websocket.receive()``, and the
+  room's messages relayed by a task;
 * ``/ws-sync``, a ``def`` handler: ``websocket.receive()`` blocks its
-  worker thread only, and the fan-out calls the other connections'
-  ``send`` from threads.
+  worker thread only, and the room's messages are relayed by a thread.
 
 Who you are comes from the cookie session that ``/login`` set: the
 handshake carries the cookie, so ``session`` is readable in a handler (a
@@ -17,6 +17,7 @@ without a logged-in user is refused with a 401 before it is accepted.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import anyio
@@ -34,7 +35,7 @@ from flaskish import (
 )
 from flaskish.exceptions import WebSocketDisconnect
 
-from .room import Room
+from .room import CHANNEL, UNAVAILABLE, relay, relay_blocking, say, say_blocking
 
 __all__ = ["MAX_NAME", "MAX_TEXT", "bp"]
 
@@ -43,12 +44,6 @@ bp = Blueprint("chat", __name__)
 #: The longest name and message accepted, in characters.
 MAX_NAME = 32
 MAX_TEXT = 500
-
-
-def get_room() -> Room:
-    """The app's room (made by ``create_app``)."""
-    room: Room = current_app.extensions["chat.room"]
-    return room
 
 
 # -- pages ------------------------------------------------------------------
@@ -117,48 +112,52 @@ def require_login() -> None:
 
 @bp.websocket("/ws")
 async def socket() -> None:
-    """The ``async def`` handler: receive on the event loop, fan out with
-    ``await room.broadcast(...)``."""
-    room, user = get_room(), session["user"]
-    me = websocket._get_current_object()  # the connection itself, to share
+    """The ``async def`` handler: subscribed to the room, it relays the
+    room's messages in one task while it reads its client's lines."""
+    user = session["user"]
+    me = websocket._get_current_object()  # the connection itself, for the relay
     await websocket.accept()
-    room.join(me)
-    try:
-        await room.broadcast({"user": None, "text": f"{user} joined"})
-        while True:
-            text = _clean(await websocket.receive())
-            if text:
-                await room.broadcast({"user": user, "text": text})
-    except WebSocketDisconnect:
-        pass  # the client left
-    finally:
-        room.leave(me)
-        # Once the client is gone, flaskish cancels a handler that lingers;
-        # the goodbye is shielded (the room's send timeout bounds it).
-        with anyio.CancelScope(shield=True):
-            await room.broadcast({"user": None, "text": f"{user} left"})
+    async with current_app.broadcast.subscribe(CHANNEL) as messages:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(relay, messages, me)
+            try:
+                await say({"user": None, "text": f"{user} joined"})
+                while True:
+                    text = _clean(await websocket.receive())
+                    if text and not await say({"user": user, "text": text}):
+                        await websocket.send_json(UNAVAILABLE)
+            except WebSocketDisconnect:
+                pass  # the client left
+            finally:
+                tasks.cancel_scope.cancel()
+                # Once the client is gone, flaskish cancels a handler that
+                # lingers; the goodbye is shielded.
+                with anyio.CancelScope(shield=True):
+                    await say({"user": None, "text": f"{user} left"})
 
 
 @bp.websocket("/ws-sync")
 def socket_sync() -> None:
     """The ``def`` handler: the same, with blocking calls. ``receive()``
     blocks this worker thread only (it gives up its thread-pool slot while
-    it waits); ``room.broadcast_blocking`` sends from threads."""
-    room, user = get_room(), session["user"]
+    it waits); the room's messages are relayed from a thread of its own."""
+    user = session["user"]
     me = websocket._get_current_object()
     websocket.accept()
-    room.join(me)
-    try:
-        room.broadcast_blocking({"user": None, "text": f"{user} joined"})
-        while True:
-            text = _clean(websocket.receive())
-            if text:
-                room.broadcast_blocking({"user": user, "text": text})
-    except WebSocketDisconnect:
-        pass
-    finally:
-        room.leave(me)
-        room.broadcast_blocking({"user": None, "text": f"{user} left"})
+    with current_app.broadcast.subscribe(CHANNEL) as messages:
+        relaying = threading.Thread(target=relay_blocking, args=(messages, me), daemon=True)
+        relaying.start()
+        try:
+            say_blocking({"user": None, "text": f"{user} joined"})
+            while True:
+                text = _clean(websocket.receive())
+                if text and not say_blocking({"user": user, "text": text}):
+                    websocket.send_json(UNAVAILABLE)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            say_blocking({"user": None, "text": f"{user} left"})
+    relaying.join(5)  # leaving the block ended the subscription, and the relay
 
 
 def _clean(message: str | bytes) -> str:

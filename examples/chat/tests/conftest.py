@@ -18,8 +18,7 @@ from flaskish.testing import FlaskClient, TestWebsocket
 
 @pytest.fixture
 def app() -> Flask:
-    # A short send timeout: a test that drops a slow member waits this long.
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "CHAT_SEND_TIMEOUT": 2.0})
+    return create_app({"TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture

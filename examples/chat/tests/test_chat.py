@@ -147,11 +147,11 @@ def test_a_message_is_text_not_html(connect: Connect) -> None:
         assert ws.receive_json() == {"user": "ada", "text": "<img src=x onerror=alert(1)>"}
 
 
-def test_the_room_forgets_who_left(app: Any, connect: Connect) -> None:
-    room = app.extensions["chat.room"]
-    with connect("ada", "/ws") as ws:
+@pytest.mark.parametrize("path", ["/ws", "/ws-sync"])
+def test_the_room_forgets_who_left(app: Any, connect: Connect, path: str) -> None:
+    with connect("ada", path) as ws:
         lines(ws, 1)
-        assert len(room.members()) == 1
+        assert app.broadcast.stats().subscribers == 1
     # The handler leaves the room as it ends; the client's close ends it
     # and the test transport waits for that.
-    assert room.members() == []
+    assert app.broadcast.stats().subscribers == 0

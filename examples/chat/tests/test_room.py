@@ -1,130 +1,78 @@
-"""The room's fan-out: a member that left or stopped reading is dropped,
-and the others get the message all the same, in both styles."""
+"""The room's relays: a member that stops reading falls behind on its own,
+and the others get every message all the same, in both styles."""
 
 from __future__ import annotations
 
+import json
 import threading
-import time
 from typing import Any
 
 import anyio
-from chat.room import TOO_SLOW, Room
+import pytest
+from chat.room import CHANNEL, relay, relay_blocking, say
 
-from flaskish.exceptions import WebSocketDisconnect
+from flaskish import Flask
 
-SEND_TIMEOUT = 0.2
-MESSAGE = {"user": "ada", "text": "hi"}
+LINES = 5
 
 
-class AsyncMember:
-    """A connection as an ``async def`` broadcast sees it: it takes
-    messages, or has left (``gone``), or never finishes a send (``stuck``)."""
+class Member:
+    """A connection as a relay sees it: it takes messages, or never
+    finishes a send (``stuck``)."""
 
-    def __init__(self, state: str = "ok") -> None:
-        self.state = state
+    def __init__(self, stuck: bool = False) -> None:
+        self.stuck = stuck
         self.received: list[Any] = []
-        self.closed_with: tuple[int, str] | None = None
-
-    async def send_json(self, message: Any) -> None:
-        if self.state == "gone":
-            raise WebSocketDisconnect(1006)
-        if self.state == "stuck":
-            await anyio.sleep_forever()
-        self.received.append(message)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed_with = (code, reason)
-
-
-class BlockingMember:
-    """The same for a ``def`` broadcast: its calls block."""
-
-    def __init__(self, state: str = "ok") -> None:
-        self.state = state
-        self.received: list[Any] = []
-        self.closed = threading.Event()
-        self.closed_with: tuple[int, str] | None = None
         self.unstick = threading.Event()
 
-    def send_json(self, message: Any) -> None:
-        if self.state == "gone":
-            raise WebSocketDisconnect(1006)
-        if self.state == "stuck":
+    async def send(self, text: str) -> None:
+        if self.stuck:
+            await anyio.sleep_forever()
+        self.received.append(json.loads(text))
+
+    def send_blocking(self, text: str) -> None:
+        if self.stuck:
             self.unstick.wait(10)
             return
-        self.received.append(message)
-
-    def close(self, code: int, reason: str) -> None:
-        self.closed_with = (code, reason)
-        self.closed.set()
+        self.received.append(json.loads(text))
 
 
-def room_of(*members: Any) -> Room:
-    room = Room(send_timeout=SEND_TIMEOUT)
-    for member in members:
-        room.join(member)
-    return room
+class BlockingView:
+    """The same member, with the blocking ``send`` of a def handler's connection."""
+
+    def __init__(self, member: Member) -> None:
+        self.send = member.send_blocking
 
 
-def test_an_async_broadcast_drops_who_left_or_stalls_and_reaches_the_others() -> None:
-    ok, other, gone, stuck = AsyncMember(), AsyncMember(), AsyncMember("gone"), AsyncMember("stuck")
-    room = room_of(ok, gone, stuck, other)
-
-    started = time.monotonic()
-    anyio.run(room.broadcast, MESSAGE)
-    took = time.monotonic() - started
-
-    assert ok.received == other.received == [MESSAGE]
-    assert set(room.members()) == {ok, other}
-    assert stuck.closed_with == TOO_SLOW  # told why, with 1013 (try again later)
-    assert gone.closed_with is None  # nothing to tell: it is gone
-    assert took < SEND_TIMEOUT + 1  # the stalled one held nobody up for long
-
-
-def test_an_async_broadcast_sends_to_everyone_at_once() -> None:
-    """One stalled member costs the broadcast one send timeout, not one each."""
-    room = room_of(*(AsyncMember("stuck") for _ in range(5)), AsyncMember())
-    started = time.monotonic()
-    anyio.run(room.broadcast, MESSAGE)
-    assert time.monotonic() - started < 2 * SEND_TIMEOUT + 1
-    assert len(room.members()) == 1
-
-
-def test_a_blocking_broadcast_drops_who_left_or_stalls_and_reaches_the_others() -> None:
-    ok, other = BlockingMember(), BlockingMember()
-    gone, stuck = BlockingMember("gone"), BlockingMember("stuck")
-    room = room_of(ok, gone, stuck, other)
-    try:
-        started = time.monotonic()
-        room.broadcast_blocking(MESSAGE)
-        took = time.monotonic() - started
-
-        assert ok.received == other.received == [MESSAGE]
-        assert set(room.members()) == {ok, other}
-        assert stuck.closed.wait(5), "the stalled member was not closed"
-        assert stuck.closed_with == TOO_SLOW
-        assert gone.closed_with is None
-        assert took < SEND_TIMEOUT + 1
-    finally:
-        stuck.unstick.set()
-
-
-def test_a_blocking_broadcast_waits_one_send_timeout_in_all() -> None:
-    stuck = [BlockingMember("stuck") for _ in range(5)]
-    room = room_of(*stuck, BlockingMember())
-    try:
-        started = time.monotonic()
-        room.broadcast_blocking(MESSAGE)
-        assert time.monotonic() - started < 2 * SEND_TIMEOUT + 1
-        assert len(room.members()) == 1
-    finally:
-        for member in stuck:
-            member.unstick.set()
-
-
-def test_leaving_twice_is_harmless() -> None:
-    member = AsyncMember()
-    room = room_of(member)
-    assert room.leave(member) is True
-    assert room.leave(member) is False
-    assert room.members() == []
+@pytest.mark.anyio
+@pytest.mark.parametrize("style", ["async", "def"])
+async def test_a_member_that_stops_reading_holds_up_no_one(app: Flask, style: str) -> None:
+    app.config["BROADCAST_QUEUE_SIZE"] = 2
+    ok, stuck = Member(), Member(stuck=True)
+    async with app.test_client(), app.app_context():
+        async with app.broadcast.subscribe(CHANNEL) as ok_lines, \
+                app.broadcast.subscribe(CHANNEL) as stuck_lines, \
+                anyio.create_task_group() as relays:
+            threads = []
+            if style == "async":
+                relays.start_soon(relay, ok_lines, ok)
+                relays.start_soon(relay, stuck_lines, stuck)
+            else:
+                for lines, member in ((ok_lines, ok), (stuck_lines, stuck)):
+                    thread = threading.Thread(
+                        target=relay_blocking, args=(lines, BlockingView(member)), daemon=True,
+                    )
+                    thread.start()
+                    threads.append(thread)
+            for number in range(LINES):
+                assert await say({"user": "ada", "text": str(number)})
+                with anyio.fail_after(5):  # the reader takes each line; the stuck one never
+                    while len(ok.received) <= number:
+                        await anyio.sleep(0.01)
+            assert [line["text"] for line in ok.received] == [str(n) for n in range(LINES)]
+            assert stuck_lines.dropped >= LINES - 3  # one in its send, two queued
+            relays.cancel_scope.cancel()
+            stuck.unstick.set()
+        for thread in threads:
+            await anyio.to_thread.run_sync(thread.join, 5)
+    assert stuck.received == []
