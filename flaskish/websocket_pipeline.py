@@ -96,6 +96,9 @@ class WebsocketPipeline(Scaffold):
             scope, receive, send, self.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
         )
         websocket._json = self.json
+        if rule is not None and routing_exception is None:
+            handler = self.view_functions.get(rule.endpoint)
+            websocket._always_watch = handler is not None and not is_async_callable(handler)
         websocket.url_rule = rule
         websocket.view_args = view_args
         websocket.routing_exception = routing_exception
@@ -112,7 +115,8 @@ class WebsocketPipeline(Scaffold):
                     # (PROPAGATE_EXCEPTIONS: the test sees the handler's error).
                     error = exc
                 finally:
-                    connection.cancel_scope.cancel()  # the reader, if still reading
+                    websocket._task_group = None  # no watcher from now on
+                    connection.cancel_scope.cancel()  # the watcher, if reading
             if error is not None:
                 raise error
         finally:
