@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from .concurrency import await_, call, drive, is_async_callable
+from .concurrency import await_, await_here, call, drive, is_async_callable
 from .ctx import RequestContext
 from .exceptions import HTTPException, InternalServerError, WebSocketDisconnect
 from .globals import _cv_request
@@ -179,7 +179,7 @@ class WebsocketPipeline(Scaffold):
         handler = self.view_functions[rule.endpoint]
         args = websocket.view_args or {}
         if is_async_callable(handler):
-            return await await_(_cancellable, websocket, handler, args)
+            return await await_here(_cancellable, websocket, handler, args)
         return await call(handler, **args)
 
     async def _handle_websocket_exception(
@@ -272,37 +272,19 @@ async def _cancellable(
 ) -> Any:
     """Await an ``async def`` handler, cancelled if the client goes away.
 
-    It runs in a task of its own in the connection's task group (with this
-    context: the request's), so each of its many waits goes straight to
-    the event loop instead of through the pipeline's frames and driver."""
-    group = websocket._task_group
-    if group is None:  # pragma: no cover - the app always sets it
-        return await handler(**args)
-    outcome: list[Any] = []
-    done = anyio.Event()
-
-    async def run() -> None:
-        with anyio.CancelScope() as scope:
-            websocket._handler_scope = scope
-            try:
-                outcome.append((True, await handler(**args)))
-            except Exception as exc:
-                outcome.append((False, exc))
-            finally:
-                websocket._handler_scope = None
-                done.set()
-
-    group.start_soon(run)
-    await done.wait()
-    if not outcome:
-        return None  # cancelled: the client went away
-    ok, value = outcome.pop()
-    if ok:
-        return value
-    try:
-        raise value
-    finally:
-        del value  # its traceback holds this frame
+    It runs in the connection's task (no task of its own: a task and its
+    bookkeeping cost an idle connection about 4 KB), awaited by the driver
+    itself where it can (:func:`~flaskish.concurrency.await_here`), else
+    inside the pipeline; either way the whole handler is one ``async``
+    step, on the loop from start to end, in one task, as its cancel scope
+    needs."""
+    with anyio.CancelScope() as scope:
+        websocket._handler_scope = scope
+        try:
+            return await handler(**args)
+        finally:
+            websocket._handler_scope = None
+    return None  # cancelled: the client went away
 
 
 def current_websocket() -> Websocket:
