@@ -108,26 +108,39 @@ class Websocket(Request):
         #: Whether a watcher task reads the connection (no task was in
         #: receive() at the last look).
         self._watching = False
-        #: Whether the watcher, started at accept, reads the connection for
-        #: its whole life: for a ``def`` handler (set by the app), whose
-        #: calls go through the loop anyway, so that a disconnect is seen
-        #: at once while it is busy; and without the watch (not on asyncio).
-        self._always_watch = False
-        #: Messages the watcher read that no receive() has taken yet.
-        self._inbox: deque[str | bytes] | None = None
-        #: receive() calls waiting for the watcher's next message.
-        self._waiters: list[_Waiter] | None = None
-        #: Set when the inbox has room again (the watcher waits on it).
-        self._room: anyio.Event | None = None
         #: A message is being sent; others wait for their turn in order.
         self._sending = False
-        self._send_turns: list[anyio.Event] | None = None
-        self._watch: _Watch | None = None
-        #: Set by the app: where the watcher task runs (the connection's).
-        self._task_group: TaskGroup | None = None
-        #: Set by the app while an ``async def`` handler runs: cancelled
-        #: when the client goes away.
-        self._handler_scope: anyio.CancelScope | None = None
+
+    # Set on the instance only when used (most connections never use them):
+    # each attribute an instance has grows its __dict__, and past ~30 the
+    # dict is no longer shared with the class's keys: 1.5 KB more for each
+    # idle connection.
+
+    #: Whether the watcher, started at accept, reads the connection for its
+    #: whole life: for a ``def`` handler (set by the app), whose calls go
+    #: through the loop anyway, so that a disconnect is seen at once while
+    #: it is busy; and on trio, which has no watch.
+    _always_watch = False
+    #: Messages the watcher read that no receive() has taken yet.
+    _inbox: deque[str | bytes] | None = None
+    #: receive() calls waiting for the watcher's next message.
+    _waiters: list[_Waiter] | None = None
+    #: Set when the inbox has room again (the watcher waits on it).
+    _room: anyio.Event | None = None
+    #: Senders waiting for their turn.
+    _send_turns: list[anyio.Event] | None = None
+    #: The loop's watch, once the connection is accepted.
+    _watch: _Watch | None = None
+    #: The watcher's cancel scope while it runs (cancelled at the end).
+    _reader: anyio.CancelScope | None = None
+    #: What the server's receive raised in the watcher (the app raises it).
+    _error: Exception | None = None
+    #: Set by the app for a watcher that reads all along: the connection's
+    #: own task group, where it runs.
+    _task_group: TaskGroup | None = None
+    #: Set by the app while an ``async def`` handler runs: cancelled when
+    #: the client goes away.
+    _handler_scope: anyio.CancelScope | None = None
 
     @property
     def requested_subprotocols(self) -> list[str]:
@@ -334,22 +347,30 @@ class Websocket(Request):
         """The watcher: read the connection while no task is in receive(),
         until one is again (it hands it the next message and ends) or the
         client goes away."""
-        try:
-            while not self.closed:
-                data = self._unpack(await self._asgi_receive())
-                if data is _OVER_LIMIT:
-                    await self._close_over_limit()
-                    return
-                if data is None:
-                    continue  # closed now, unless an unknown message
-                if self._hand_over(data) and not self._always_watch:
-                    return  # a task is in receive() again: it reads from now on
-                inbox = self._inbox
-                while inbox is not None and len(inbox) >= QUEUE_SIZE and not self.closed:
-                    self._room = room = anyio.Event()
-                    await room.wait()
-        finally:
-            self._watching = False
+        with anyio.CancelScope() as self._reader:
+            try:
+                while not self.closed:
+                    data = self._unpack(await self._asgi_receive())
+                    if data is _OVER_LIMIT:
+                        await self._close_over_limit()
+                        return
+                    if data is None:
+                        continue  # closed now, unless an unknown message
+                    if self._hand_over(data) and not self._always_watch:
+                        return  # a task is in receive() again: it reads from now on
+                    inbox = self._inbox
+                    while inbox is not None and len(inbox) >= QUEUE_SIZE and not self.closed:
+                        self._room = room = anyio.Event()
+                        await room.wait()
+            except Exception as exc:
+                # Not raised here, in the loop's watch (where it would end
+                # every connection's watcher): the app raises it when the
+                # connection has ended.
+                self._error = exc
+                self._gone(1011, "The server failed to receive the next message.")
+            finally:
+                self._watching = False
+                self._reader = None
 
     def _hand_over(self, data: str | bytes) -> bool:
         """Give *data* to a waiting receive(), else keep it in the inbox.
@@ -367,13 +388,22 @@ class Websocket(Request):
         inbox.append(data)
         return False
 
-    def _look(self) -> None:
-        """Called by the timer: start the watcher if no task is receiving."""
+    def _look(self, group: TaskGroup) -> None:
+        """Called by the loop's watch: start a watcher in *group* (the
+        watch's) if no task is receiving."""
         if not self._receiving and not self._watching and not self.closed:
-            group = self._task_group
-            if group is not None:
-                self._watching = True
-                group.start_soon(self._read)
+            self._watching = True
+            group.start_soon(self._read)
+
+    def _own_task_group(self) -> bool:
+        """Whether the connection needs a task group of its own, for a
+        watcher that reads it all along (a ``def`` handler's; on trio,
+        every connection's). Else (an ``async def`` handler on asyncio, the
+        usual case) the loop's watch runs its watchers: a task group costs
+        an idle connection ~3.5 KB."""
+        if _Watch.here() is None:
+            self._always_watch = True
+        return self._always_watch
 
     def _gone(self, code: int, reason: str) -> None:
         self.closed = True
@@ -476,10 +506,11 @@ class Websocket(Request):
                 self._send_turns.pop(0).set()
 
     def _release(self) -> None:
-        """The connection has ended (the watcher, if any, is cancelled with
-        the connection's task group)."""
+        """The connection has ended: the watcher, if any, is cancelled."""
         self.closed = True
         self._wake_all()
+        if self._reader is not None:
+            self._reader.cancel()
         if self._watch is not None:
             self._watch.discard(self)
             self._watch = None
@@ -531,8 +562,9 @@ class _Waiter:
 class _Watch:
     """The open connections of one event loop, looked at every
     :data:`WATCH_EVERY` seconds by one task of the loop's: those that no
-    task is receiving on get a watcher (:meth:`Websocket._look`). The task
-    ends when the last connection does, and the next one starts it again."""
+    task is receiving on get a watcher (:meth:`Websocket._look`), in the
+    watch's task group, cancelled when its connection ends. The task ends
+    when the last connection does, and the next one starts it again."""
 
     _here: RunVar[_Watch] = RunVar("flaskish.websocket.watch")
 
@@ -571,9 +603,12 @@ class _Watch:
 
     async def _run(self) -> None:
         try:
-            while self.sockets:
-                await anyio.sleep(WATCH_EVERY)
-                for websocket in list(self.sockets):
-                    websocket._look()
+            async with anyio.create_task_group() as watchers:
+                while self.sockets:
+                    await anyio.sleep(WATCH_EVERY)
+                    for websocket in list(self.sockets):
+                        websocket._look(watchers)
+                self.task = None  # at once: the next connection starts another watch
         finally:
-            self.task = None
+            if self.task is asyncio.current_task():  # cancelled (the loop ends)
+                self.task = None

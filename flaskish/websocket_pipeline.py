@@ -98,7 +98,8 @@ class WebsocketPipeline(Scaffold):
         websocket._json = self.json
         if rule is not None and routing_exception is None:
             handler = self.view_functions.get(rule.endpoint)
-            websocket._always_watch = handler is not None and not is_async_callable(handler)
+            if handler is not None and not is_async_callable(handler):
+                websocket._always_watch = True
         websocket.url_rule = rule
         websocket.view_args = view_args
         websocket.routing_exception = routing_exception
@@ -106,23 +107,33 @@ class WebsocketPipeline(Scaffold):
         pushed_app_ctx = ctx._push() is not None
         error: Exception | None = None
         try:
-            async with anyio.create_task_group() as connection:
-                websocket._task_group = connection
-                try:
-                    await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
-                except Exception as exc:
-                    # Raised below as it is, not in the task group's ExceptionGroup
-                    # (PROPAGATE_EXCEPTIONS: the test sees the handler's error).
-                    error = exc
-                finally:
-                    websocket._task_group = None  # no watcher from now on
-                    connection.cancel_scope.cancel()  # the watcher, if reading
+            if websocket._own_task_group():
+                async with anyio.create_task_group() as connection:
+                    websocket._task_group = connection
+                    try:
+                        error = await self._drive_websocket(ctx, pushed_app_ctx)
+                    finally:
+                        websocket._task_group = None  # no watcher from now on
+                        connection.cancel_scope.cancel()  # the watcher, if reading
+            else:
+                error = await self._drive_websocket(ctx, pushed_app_ctx)
+            error = error or websocket._error  # the server's receive failed
             if error is not None:
                 raise error
         finally:
             error = None  # its traceback holds this frame
             websocket._release()
             ctx._reset()
+
+    async def _drive_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> Exception | None:
+        """Run the connection's pipeline; its error is returned, for the
+        caller to raise as it is, not in a task group's ExceptionGroup
+        (``PROPAGATE_EXCEPTIONS``: the test sees the handler's error)."""
+        try:
+            await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
+        except Exception as exc:
+            return exc
+        return None
 
     async def _run_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> None:
         websocket = cast(Websocket, ctx.request)
