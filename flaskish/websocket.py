@@ -15,10 +15,11 @@ handler has not.
 does: a message costs no task of ours and no queue. While no task is in
 ``receive()`` (the handler awaits something else, or a ``def`` handler is
 busy), nobody would see the client leave; so, every :data:`WATCH_EVERY`
-seconds, one timer per event loop looks at the open connections and
-starts a *watcher* task for each of those: it reads on the handler's
-behalf into a small inbox, and hands over to the next ``receive()`` (which
-reads directly again). When the client goes away, ``receive()`` and
+seconds, one task per event loop (the *watch*) looks at the open
+connections and starts a *watcher* task for each of those: it reads on
+the handler's behalf into a small inbox, and hands over to the next
+``receive()`` (which reads directly again). A ``def`` handler's
+connection has a watcher all along. When the client goes away, ``receive()`` and
 ``send()`` raise :class:`~flaskish.exceptions.WebSocketDisconnect`, and an
 ``async def`` handler that has not ended :data:`CANCEL_AFTER` seconds
 later (it awaits something else) is cancelled.
@@ -228,7 +229,7 @@ class Websocket(Request):
         self.accepted = True
         self.subprotocol = subprotocol
         try:
-            await self._asgi_send({
+            await self._send_in_turn({  # (another task's send waits for it)
                 "type": "websocket.accept", "subprotocol": subprotocol,
                 "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
                             for name, value in items],
@@ -303,7 +304,7 @@ class Websocket(Request):
             return data
         if kind == "websocket.disconnect":
             self._gone(message.get("code", 1005), message.get("reason") or "")
-        return None  # anything else is not sent by servers: ignored
+        return None  # websocket.connect (read once accepted), or unknown: skipped
 
     async def _close_over_limit(self) -> None:
         reason = f"A message is over {self._max_message_size} bytes."
@@ -400,7 +401,7 @@ class Websocket(Request):
         watcher that reads it all along (a ``def`` handler's; on trio,
         every connection's). Else (an ``async def`` handler on asyncio, the
         usual case) the loop's watch runs its watchers: a task group costs
-        an idle connection ~3.5 KB."""
+        an idle connection ~1 KB."""
         if _Watch.here() is None:
             self._always_watch = True
         return self._always_watch
@@ -455,6 +456,7 @@ class Websocket(Request):
                 await self._accept(None, None)
             if self.closed:
                 raise WebSocketDisconnect(*self._closed_as())
+        # (As _send_in_turn, written out: this is every message's path.)
         if self._sending:  # another task is sending: one message at a time, in turn
             await self._wait_turn()
         self._sending = True
@@ -493,13 +495,19 @@ class Websocket(Request):
         if self._disconnect is None:
             self._disconnect = WebSocketDisconnect(code, reason)
         self._wake_all()
+        try:
+            await self._send_in_turn({"type": "websocket.close", "code": code, "reason": reason})
+        except OSError:  # pragma: no cover - the client left first
+            pass
+
+    async def _send_in_turn(self, message: Message) -> None:
+        """Send *message* once no other task is sending (what send() does,
+        for accept and close)."""
         if self._sending:
             await self._wait_turn()
         self._sending = True
         try:
-            await self._asgi_send({"type": "websocket.close", "code": code, "reason": reason})
-        except OSError:  # pragma: no cover - the client left first
-            pass
+            await self._asgi_send(message)
         finally:
             self._sending = False
             if self._send_turns:

@@ -120,6 +120,32 @@ def test_two_tasks_receiving_at_once_each_get_different_messages_none_lost(
     assert got[1] == sorted(got[1]) and got[2] == sorted(got[2])
 
 
+@pytest.mark.anyio
+async def test_the_first_sends_of_two_tasks_accept_once_before_either_message() -> None:
+    """The accept is sent in turn with the messages: a server whose send
+    takes a while for it sees it first, and once."""
+    sent: list[str] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.accept":
+            await anyio.sleep(0.01)
+        sent.append(message["type"])
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    scope = {"type": "websocket", "path": "/ws", "query_string": b"", "headers": []}
+    ws = Websocket(scope, receive, send)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ws._send_message, "one")
+            tg.start_soon(ws._send_message, "two")
+    finally:
+        ws._release()
+    assert sent == ["websocket.accept", "websocket.send", "websocket.send"]
+
+
 @pytest.mark.usefixtures("quick_watch")
 def test_order_is_kept_when_the_handler_goes_from_busy_to_receiving_and_back(
     app: Flask, client: FlaskClient
