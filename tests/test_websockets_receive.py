@@ -327,3 +327,102 @@ async def test_the_watch_task_ends_with_the_last_connection(
         with anyio.fail_after(5):
             while watch_tasks():
                 await anyio.sleep(QUICK)
+
+
+def bare_websocket(send: Any, receive: Any = None) -> Websocket:
+    """A connection outside any app, on fake ASGI callables."""
+
+    async def never() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    scope = {"type": "websocket", "path": "/ws", "query_string": b"", "headers": []}
+    return Websocket(scope, receive or never, send)
+
+
+@pytest.mark.anyio
+async def test_senders_waiting_for_a_slow_send_go_in_the_order_they_came() -> None:
+    sent: list[str] = []
+    slow = anyio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message.get("text") == "first":
+            await slow.wait()
+        sent.append(message.get("text") or message["type"])
+
+    ws = bare_websocket(send)
+    try:
+        await ws._accept(None, None)
+        async with anyio.create_task_group() as tg:
+            for text in ("first", "second", "third"):
+                tg.start_soon(ws._send_message, text)
+                await anyio.sleep(0.01)
+            assert len(ws._send_turns or ()) == 2  # second and third wait
+            slow.set()
+    finally:
+        ws._release()
+    assert sent == ["websocket.accept", "first", "second", "third"]
+
+
+@pytest.mark.anyio
+async def test_a_sender_cancelled_while_waiting_for_its_turn_sends_nothing() -> None:
+    sent: list[str] = []
+    slow = anyio.Event()
+
+    async def send(message: dict[str, Any]) -> None:
+        if message.get("text") == "first":
+            await slow.wait()
+        sent.append(message.get("text") or message["type"])
+
+    ws = bare_websocket(send)
+    try:
+        await ws._accept(None, None)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ws._send_message, "first")
+            await anyio.sleep(0.01)
+            async with anyio.create_task_group() as cancelled:
+                cancelled.start_soon(ws._send_message, "never")
+                await anyio.sleep(0.01)
+                cancelled.cancel_scope.cancel()
+            tg.start_soon(ws._send_message, "third")
+            await anyio.sleep(0.01)
+            slow.set()
+    finally:
+        ws._release()
+    assert sent == ["websocket.accept", "first", "third"]
+
+
+@pytest.mark.anyio
+async def test_an_error_from_the_servers_receive_in_the_watcher_is_raised_by_the_app(
+    app: Flask, quick_watch: None, anyio_backend: str
+) -> None:
+    """The handler, busy elsewhere, is cancelled; the app raises the error
+    as it is once the connection has ended."""
+    ended: list[str] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+        try:
+            await anyio.sleep(30)
+        finally:
+            ended.append("cancelled")
+
+    messages = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        raise RuntimeError("the server broke")
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    scope = {
+        "type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"",
+        "headers": [(b"host", b"localhost")], "scheme": "ws", "server": ("localhost", 80),
+        "root_path": "", "subprotocols": [], "extensions": {},
+    }
+    with anyio.fail_after(5), pytest.raises(RuntimeError, match="the server broke"):
+        await app(scope, receive, send)
+    assert ended == ["cancelled"]
