@@ -65,6 +65,7 @@ __all__ = [
     "ThreadPoolStats",
     "ThreadPoolTimeout",
     "await_",
+    "await_here",
     "call",
     "current_loop",
     "drive",
@@ -157,7 +158,7 @@ class _Step:
         return answer
 
 
-_AUTO, _ASYNC = 0, 1
+_AUTO, _ASYNC, _HERE = 0, 1, 2
 
 
 class _Yield:
@@ -236,6 +237,17 @@ def await_(
     ``send``, an async iterator's ``__anext__``): it always runs on the event
     loop, and never makes the driver move to a thread."""
     return _Step(func, args, kwargs, _ASYNC)
+
+
+def await_here(
+    func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any
+) -> Awaitable[T]:
+    """Like :func:`await_`, for a long-lived awaitable that waits often (a
+    websocket handler): while the pipeline runs in its task's own context
+    (no ``def`` step yet), the driver awaits it itself, so that its waits
+    go straight to the event loop instead of resuming the pipeline's frames
+    and the driver's loop each time."""
+    return _Step(func, args, kwargs, _HERE)
 
 
 def _is_sync_step(step: object) -> bool:
@@ -325,7 +337,13 @@ async def _on_loop(
             # it would hold the frame, and the request, in a reference cycle.
             value = error = None
         if type(yielded) is _Step:
-            if yielded.kind == _ASYNC or is_async_callable(yielded.func):
+            if yielded.kind == _HERE and context is None:
+                try:
+                    value = await yielded.func(*yielded.args, **yielded.kwargs)
+                except BaseException as exc:
+                    error = exc
+                continue
+            if yielded.kind != _AUTO or is_async_callable(yielded.func):
                 value = _INLINE
                 continue
             if not getattr(yielded.func, "__flaskish_nonblocking__", False):
@@ -505,7 +523,7 @@ def drive_blocking(coro: Coroutine[Any, Any, T]) -> T:
                     f"The request pipeline awaited {step!r} directly, outside the event loop's "
                     "driver. Await it in an async def hook or view instead."
                 )
-            if step.kind == _ASYNC or is_async_callable(step.func):
+            if step.kind != _AUTO or is_async_callable(step.func):
                 value = run_in_loop(step.func, *step.args, **step.kwargs)
             else:
                 value = step.func(*step.args, **step.kwargs)

@@ -11,22 +11,32 @@ called from a thread the ``def`` handler started (to send while it
 receives). ``receive()`` and ``send()`` accept the connection first if the
 handler has not.
 
-Once accepted, a reader task takes messages off the connection into a
-small queue, so a disconnect is seen at once: ``receive()`` and ``send()``
-raise :class:`~flaskish.exceptions.WebSocketDisconnect`, and an ``async
-def`` handler that has not ended a moment later (it awaits something
-else) is cancelled.
+``receive()`` awaits the server's ``receive`` itself, as Starlette's
+does: a message costs no task of ours and no queue. While no task is in
+``receive()`` (the handler awaits something else, or a ``def`` handler is
+busy), nobody would see the client leave; so, every :data:`WATCH_EVERY`
+seconds, one task per event loop (the *watch*) looks at the open
+connections and starts a *watcher* task for each of those: it reads on
+the handler's behalf into a small inbox, and hands over to the next
+``receive()`` (which reads directly again). A ``def`` handler's
+connection has a watcher all along. When the client goes away, ``receive()`` and
+``send()`` raise :class:`~flaskish.exceptions.WebSocketDisconnect`, and an
+``async def`` handler that has not ended :data:`CANCEL_AFTER` seconds
+later (it awaits something else) is cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import threading
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from anyio.lowlevel import RunVar
 
 from .concurrency import current_loop, on_loop_thread, run_in_loop_of
 from .exceptions import WebSocketDisconnect
@@ -34,11 +44,11 @@ from .request import Request
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
 __all__ = ["Websocket"]
 
-#: How many received messages wait for the handler before the reader stops
+#: How many messages the watcher reads ahead of the handler before it stops
 #: reading (the client then waits: backpressure, not memory).
 QUEUE_SIZE = 16
 
@@ -46,7 +56,15 @@ QUEUE_SIZE = 16
 #: before it is cancelled.
 CANCEL_AFTER = 0.25
 
+#: Seconds between two looks at the connections no task is receiving on
+#: (a disconnect is then seen within this, plus :data:`CANCEL_AFTER` for an
+#: ``async def`` handler to be cancelled).
+WATCH_EVERY = 0.2
+
 _NORMAL, _POLICY, _TOO_BIG = 1000, 1008, 1009
+
+#: What :meth:`Websocket._unpack` gives for a message over the size limit.
+_OVER_LIMIT: Any = object()
 
 
 class Websocket(Request):
@@ -86,16 +104,44 @@ class Websocket(Request):
         # The event loop's thread: a call from it returns an awaitable (a
         # thread check, cheaper than asking anyio for the current task).
         self._loop_thread = threading.get_ident()
-        # Uncontended (one sender), taking the lock costs no trip through
-        # the event loop.
-        self._send_lock = anyio.Lock(fast_acquire=True)
-        self._inbox: MemoryObjectReceiveStream[str | bytes] | None = None
-        self._inbox_writer: MemoryObjectSendStream[str | bytes] | None = None
-        #: Set by the app: where the reader task runs (the connection's).
-        self._task_group: TaskGroup | None = None
-        #: Set by the app while an ``async def`` handler runs: cancelled
-        #: when the client goes away.
-        self._handler_scope: anyio.CancelScope | None = None
+        #: How many tasks are awaiting the server's receive right now.
+        self._receiving = 0
+        #: Whether a watcher task reads the connection (no task was in
+        #: receive() at the last look).
+        self._watching = False
+        #: A message is being sent; others wait for their turn in order.
+        self._sending = False
+
+    # Set on the instance only when used (most connections never use them):
+    # each attribute an instance has grows its __dict__, and past ~30 the
+    # dict is no longer shared with the class's keys: 1.5 KB more for each
+    # idle connection.
+
+    #: Whether the watcher, started at accept, reads the connection for its
+    #: whole life: for a ``def`` handler (set by the app), whose calls go
+    #: through the loop anyway, so that a disconnect is seen at once while
+    #: it is busy; and on trio, which has no watch.
+    _always_watch = False
+    #: Messages the watcher read that no receive() has taken yet.
+    _inbox: deque[str | bytes] | None = None
+    #: receive() calls waiting for the watcher's next message.
+    _waiters: list[_Waiter] | None = None
+    #: Set when the inbox has room again (the watcher waits on it).
+    _room: anyio.Event | None = None
+    #: Senders waiting for their turn.
+    _send_turns: list[anyio.Event] | None = None
+    #: The loop's watch, once the connection is accepted.
+    _watch: _Watch | None = None
+    #: The watcher's cancel scope while it runs (cancelled at the end).
+    _reader: anyio.CancelScope | None = None
+    #: What the server's receive raised in the watcher (the app raises it).
+    _error: Exception | None = None
+    #: Set by the app for a watcher that reads all along: the connection's
+    #: own task group, where it runs.
+    _task_group: TaskGroup | None = None
+    #: Set by the app while an ``async def`` handler runs: cancelled when
+    #: the client goes away.
+    _handler_scope: anyio.CancelScope | None = None
 
     @property
     def requested_subprotocols(self) -> list[str]:
@@ -131,6 +177,8 @@ class Websocket(Request):
 
         :raises WebSocketDisconnect: the client went away.
         """
+        if threading.get_ident() == self._loop_thread:  # (_io's first test, written out)
+            return self._receive_message(timeout)
         return self._io(self._receive_message, timeout)
 
     def send(self, data: str | bytes) -> Any:
@@ -138,6 +186,8 @@ class Websocket(Request):
 
         :raises WebSocketDisconnect: the client went away.
         """
+        if threading.get_ident() == self._loop_thread:  # (_io's first test, written out)
+            return self._send_message(data)
         return self._io(self._send_message, data)
 
     def receive_json(self, timeout: float | None = None) -> Any:
@@ -178,8 +228,12 @@ class Websocket(Request):
                 f"{self.requested_subprotocols}. Accept one of those, or None."
             )
         items = headers.items() if isinstance(headers, dict) else (headers or ())
+        # Accepted from now on: another task's receive() or send() (the
+        # first call of two tasks) does not accept it a second time.
+        self.accepted = True
+        self.subprotocol = subprotocol
         try:
-            await self._asgi_send({
+            await self._send_in_turn({  # (another task's send waits for it)
                 "type": "websocket.accept", "subprotocol": subprotocol,
                 "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
                             for name, value in items],
@@ -187,75 +241,204 @@ class Websocket(Request):
         except OSError as exc:  # the client left during the handshake (ClientDisconnected)
             self._gone(1006, str(exc))
             raise WebSocketDisconnect(1006, "The connection was lost.") from None
-        self.accepted = True
-        self.subprotocol = subprotocol
-        self._inbox_writer, self._inbox = anyio.create_memory_object_stream[str | bytes](
-            QUEUE_SIZE
-        )
-        if self._task_group is not None:
+        watch = _Watch.here()
+        if watch is not None:
+            self._watch = watch
+            watch.add(self)
+        else:  # trio: no watch
+            self._always_watch = True
+        if self._always_watch and self._task_group is not None:
+            self._watching = True
             self._task_group.start_soon(self._read)
 
-    async def _read(self) -> None:
-        """Take messages off the connection until the client goes away."""
-        writer = self._inbox_writer
-        if writer is None:  # pragma: no cover - started by _accept, which makes it
-            raise RuntimeError("The websocket's reader started before the connection was accepted.")
-        with writer:
-            while True:
-                message = await self._asgi_receive()
-                kind = message["type"]
-                if kind == "websocket.disconnect":
-                    self._gone(message.get("code", 1005), message.get("reason") or "")
-                    return
-                if kind != "websocket.receive":  # pragma: no cover - not sent by servers
-                    continue
-                data = message.get("text")
-                if data is None:
-                    data = message.get("bytes") or b""
+    # -- receiving ----------------------------------------------------------
+
+    async def _receive_message(self, timeout: float | None) -> str | bytes | None:
+        while True:
+            inbox = self._inbox
+            if inbox:  # read ahead by the watcher: no wait
+                data = inbox.popleft()
+                room = self._room
+                if room is not None:
+                    self._room = None
+                    room.set()
+                return data
+            if not self.accepted or self.closed:
+                if self.closed:
+                    raise WebSocketDisconnect(*self._closed_as())
+                await self._accept(None, None)
+                continue
+            if self._watching:
+                return await self._from_watcher(timeout)
+            # The common case: await the server's receive here, in this task.
+            self._receiving += 1
+            try:
+                if timeout is None:
+                    message = await self._asgi_receive()
+                else:
+                    received: Message | None = None
+                    with anyio.move_on_after(timeout):
+                        received = await self._asgi_receive()
+                    if received is None:
+                        return None
+                    message = received
+            finally:
+                self._receiving -= 1
+            if message["type"] == "websocket.receive":  # (_unpack's first case, written out)
+                got: str | bytes | None = message.get("text")
+                if got is None:
+                    got = message.get("bytes") or b""
                 limit = self._max_message_size
-                if limit is not None and _too_big(data, limit):
-                    await self._close(_TOO_BIG, f"A message is over {limit} bytes.")
-                    self._gone(_TOO_BIG, f"A message is over {limit} bytes.")
-                    return
-                try:
-                    writer.send_nowait(data)  # room in the queue: no extra loop pass
-                except anyio.WouldBlock:
-                    await writer.send(data)
+                if limit is None or len(got) * 4 <= limit or not _too_big(got, limit):
+                    return got
+                await self._close_over_limit()
+            else:
+                self._unpack(message)
+            if self.closed:
+                raise WebSocketDisconnect(*self._closed_as())
+
+    def _unpack(self, message: Message) -> Any:
+        """The data of a message from the server; ``None`` for one that has
+        none (the client left: the connection is then closed);
+        :data:`_OVER_LIMIT` for one over ``WEBSOCKET_MAX_MESSAGE_SIZE``."""
+        kind = message["type"]
+        if kind == "websocket.receive":
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            limit = self._max_message_size
+            # (At most 4 bytes a character: most messages need no encoding.)
+            if limit is not None and len(data) * 4 > limit and _too_big(data, limit):
+                return _OVER_LIMIT
+            return data
+        if kind == "websocket.disconnect":
+            self._gone(message.get("code", 1005), message.get("reason") or "")
+        return None  # websocket.connect (read once accepted), or unknown: skipped
+
+    async def _close_over_limit(self) -> None:
+        reason = f"A message is over {self._max_message_size} bytes."
+        await self._close(_TOO_BIG, reason)
+        self._gone(_TOO_BIG, reason)
+
+    async def _from_watcher(self, timeout: float | None) -> str | bytes | None:
+        """The watcher's next message (it is reading the connection)."""
+        waiter = _Waiter()
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        waiters.append(waiter)
+        try:
+            if timeout is None:
+                await waiter.event.wait()
+            else:
+                with anyio.move_on_after(timeout):
+                    await waiter.event.wait()
+        except BaseException:
+            if waiter.has_item:  # handed over as this task was cancelled: not lost
+                self._put_back(waiter.item)
+            raise
+        finally:
+            waiter.waiting = False
+            if waiter in waiters:
+                waiters.remove(waiter)
+        if waiter.has_item:
+            return waiter.item
+        if self.closed:
+            raise WebSocketDisconnect(*self._closed_as())
+        return None  # timed out
+
+    def _put_back(self, data: str | bytes) -> None:
+        inbox = self._inbox
+        if inbox is None:
+            inbox = self._inbox = deque()
+        inbox.appendleft(data)
+
+    async def _read(self) -> None:
+        """The watcher: read the connection while no task is in receive(),
+        until one is again (it hands it the next message and ends) or the
+        client goes away."""
+        with anyio.CancelScope() as self._reader:
+            try:
+                while not self.closed:
+                    data = self._unpack(await self._asgi_receive())
+                    if data is _OVER_LIMIT:
+                        await self._close_over_limit()
+                        return
+                    if data is None:
+                        continue  # closed now, unless an unknown message
+                    if self._hand_over(data) and not self._always_watch:
+                        return  # a task is in receive() again: it reads from now on
+                    inbox = self._inbox
+                    while inbox is not None and len(inbox) >= QUEUE_SIZE and not self.closed:
+                        self._room = room = anyio.Event()
+                        await room.wait()
+            except Exception as exc:
+                # Not raised here, in the loop's watch (where it would end
+                # every connection's watcher): the app raises it when the
+                # connection has ended.
+                self._error = exc
+                self._gone(1011, "The server failed to receive the next message.")
+            finally:
+                self._watching = False
+                self._reader = None
+
+    def _hand_over(self, data: str | bytes) -> bool:
+        """Give *data* to a waiting receive(), else keep it in the inbox.
+        Whether it went to the last task waiting."""
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.pop(0)
+            if waiter.waiting:
+                waiter.item, waiter.has_item = data, True
+                waiter.event.set()
+                return not waiters
+        inbox = self._inbox
+        if inbox is None:
+            inbox = self._inbox = deque()
+        inbox.append(data)
+        return False
+
+    def _look(self, group: TaskGroup) -> None:
+        """Called by the loop's watch: start a watcher in *group* (the
+        watch's) if no task is receiving."""
+        if not self._receiving and not self._watching and not self.closed:
+            self._watching = True
+            group.start_soon(self._read)
+
+    def _own_task_group(self) -> bool:
+        """Whether the connection needs a task group of its own, for a
+        watcher that reads it all along (a ``def`` handler's; on trio,
+        every connection's). Else (an ``async def`` handler on asyncio, the
+        usual case) the loop's watch runs its watchers: a task group costs
+        an idle connection ~1 KB."""
+        if _Watch.here() is None:
+            self._always_watch = True
+        return self._always_watch
 
     def _gone(self, code: int, reason: str) -> None:
         self.closed = True
         if self._disconnect is None:
             self._disconnect = WebSocketDisconnect(code, reason)
-        if self._inbox_writer is not None:
-            self._inbox_writer.close()  # a waiting receive() raises WebSocketDisconnect
+        self._wake_all()
         scope = self._handler_scope
         if scope is not None:
             # An async def handler that does not end by itself (it awaits
             # something else) is cancelled after a moment.
             scope.deadline = min(scope.deadline, anyio.current_time() + CANCEL_AFTER)
 
+    def _wake_all(self) -> None:
+        """Closed: every receive() waiting for the watcher raises, and the
+        watcher stops waiting for room."""
+        for waiter in self._waiters or ():
+            waiter.event.set()
+        room = self._room
+        if room is not None:
+            self._room = None
+            room.set()
+
     def _closed_as(self) -> tuple[int, str]:
         gone = self._disconnect
         return (gone.code, gone.reason) if gone is not None else (_NORMAL, "")
-
-    async def _receive_message(self, timeout: float | None) -> str | bytes | None:
-        if not self.accepted and not self.closed:
-            await self._accept(None, None)
-        inbox = self._inbox
-        if inbox is None:
-            raise WebSocketDisconnect(*self._closed_as())
-        try:
-            try:
-                return inbox.receive_nowait()  # already here: no extra loop pass
-            except anyio.WouldBlock:
-                pass
-            if timeout is None:
-                return await inbox.receive()
-            with anyio.move_on_after(timeout):
-                return await inbox.receive()
-            return None
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            raise WebSocketDisconnect(*self._closed_as()) from None
 
     async def _receive_json(self, timeout: float | None) -> Any:
         data = await self._receive_message(timeout)
@@ -263,26 +446,56 @@ class Websocket(Request):
             return None
         return self._json.loads(data) if self._json is not None else json.loads(data)
 
+    # -- sending ------------------------------------------------------------
+
     async def _send_message(self, data: str | bytes) -> None:
-        if isinstance(data, str):
+        if type(data) is str:
             message: dict[str, Any] = {"type": "websocket.send", "text": data}
         elif isinstance(data, (bytes, bytearray, memoryview)):
             message = {"type": "websocket.send", "bytes": bytes(data)}
+        elif isinstance(data, str):
+            message = {"type": "websocket.send", "text": str(data)}
         else:
             raise TypeError(
                 f"websocket.send() takes str (a text message) or bytes (a binary one), not "
                 f"{type(data).__name__}; send other objects with websocket.send_json(obj)."
             )
-        if not self.accepted and not self.closed:
-            await self._accept(None, None)
-        if self.closed:
-            raise WebSocketDisconnect(*self._closed_as())
-        async with self._send_lock:
+        if not self.accepted or self.closed:
+            if not self.closed:
+                await self._accept(None, None)
+            if self.closed:
+                raise WebSocketDisconnect(*self._closed_as())
+        # (As _send_in_turn, written out: this is every message's path.)
+        if self._sending:  # another task is sending: one message at a time, in turn
+            await self._wait_turn()
+        self._sending = True
+        try:
+            await self._asgi_send(message)
+        except OSError as exc:  # the server could not send: the client is gone
+            self._gone(1006, str(exc))
+            raise WebSocketDisconnect(1006, "The connection was lost.") from None
+        finally:
+            self._sending = False
+            if self._send_turns:
+                self._send_turns.pop(0).set()
+
+    async def _wait_turn(self) -> None:
+        """Wait until no other task is sending (a lock that costs nothing
+        while there is one sender, the usual case)."""
+        turns = self._send_turns
+        if turns is None:
+            turns = self._send_turns = []
+        while self._sending:
+            turn = anyio.Event()
+            turns.append(turn)
             try:
-                await self._asgi_send(message)
-            except OSError as exc:  # the server could not send: the client is gone
-                self._gone(1006, str(exc))
-                raise WebSocketDisconnect(1006, "The connection was lost.") from None
+                await turn.wait()
+            except BaseException:
+                if turn in turns:
+                    turns.remove(turn)
+                elif not self._sending and turns:
+                    turns.pop(0).set()  # this task's turn came as it was cancelled: pass it on
+                raise
 
     async def _close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -290,20 +503,34 @@ class Websocket(Request):
         self.closed = True
         if self._disconnect is None:
             self._disconnect = WebSocketDisconnect(code, reason)
-        async with self._send_lock:
-            try:
-                await self._asgi_send({"type": "websocket.close", "code": code, "reason": reason})
-            except OSError:  # pragma: no cover - the client left first
-                pass
-        if self._inbox_writer is not None:
-            self._inbox_writer.close()
+        self._wake_all()
+        try:
+            await self._send_in_turn({"type": "websocket.close", "code": code, "reason": reason})
+        except OSError:  # pragma: no cover - the client left first
+            pass
+
+    async def _send_in_turn(self, message: Message) -> None:
+        """Send *message* once no other task is sending (what send() does,
+        for accept and close)."""
+        if self._sending:
+            await self._wait_turn()
+        self._sending = True
+        try:
+            await self._asgi_send(message)
+        finally:
+            self._sending = False
+            if self._send_turns:
+                self._send_turns.pop(0).set()
 
     def _release(self) -> None:
-        """The connection has ended: close the message queue's streams."""
+        """The connection has ended: the watcher, if any, is cancelled."""
         self.closed = True
-        for stream in (self._inbox_writer, self._inbox):
-            if stream is not None:
-                stream.close()
+        self._wake_all()
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._watch is not None:
+            self._watch.discard(self)
+            self._watch = None
 
     async def _deny(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Refuse the handshake with an HTTP response, where the server
@@ -335,3 +562,70 @@ def _too_big(data: str | bytes, limit: int) -> bool:
 
 async def _no_body() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class _Waiter:
+    """A receive() waiting for the watcher's next message."""
+
+    __slots__ = ("event", "has_item", "item", "waiting")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.waiting = True
+        self.has_item = False
+        self.item: str | bytes = b""
+
+
+class _Watch:
+    """The open connections of one event loop, looked at every
+    :data:`WATCH_EVERY` seconds by one task of the loop's: those that no
+    task is receiving on get a watcher (:meth:`Websocket._look`), in the
+    watch's task group, cancelled when its connection ends. The task ends
+    when the last connection does, and the next one starts it again."""
+
+    _here: RunVar[_Watch] = RunVar("flaskish.websocket.watch")
+
+    def __init__(self) -> None:
+        self.sockets: set[Websocket] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def here(cls) -> _Watch | None:
+        """The running loop's (``None`` on trio, where the watcher of each
+        connection reads it all along)."""
+        try:
+            return cls._here.get()
+        except LookupError:
+            pass
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # trio
+            return None
+        watch = cls()  # (holding no loop: the RunVar's key, held weakly)
+        cls._here.set(watch)
+        return watch
+
+    def add(self, websocket: Websocket) -> None:
+        self.sockets.add(websocket)
+        if self.task is None:
+            # Of no connection's task group (it outlives each), and in a
+            # context of its own: it must not keep the context (and so the
+            # request) of the connection that happened to start it.
+            self.task = asyncio.get_running_loop().create_task(
+                self._run(), name="flaskish websocket watch", context=contextvars.Context()
+            )
+
+    def discard(self, websocket: Websocket) -> None:
+        self.sockets.discard(websocket)
+
+    async def _run(self) -> None:
+        try:
+            async with anyio.create_task_group() as watchers:
+                while self.sockets:
+                    await anyio.sleep(WATCH_EVERY)
+                    for websocket in list(self.sockets):
+                        websocket._look(watchers)
+                self.task = None  # at once: the next connection starts another watch
+        finally:
+            if self.task is asyncio.current_task():  # cancelled (the loop ends)
+                self.task = None

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from .concurrency import await_, call, drive, is_async_callable
+from .concurrency import await_, await_here, call, drive, is_async_callable
 from .ctx import RequestContext
 from .exceptions import HTTPException, InternalServerError, WebSocketDisconnect
 from .globals import _cv_request
@@ -96,6 +96,10 @@ class WebsocketPipeline(Scaffold):
             scope, receive, send, self.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
         )
         websocket._json = self.json
+        if rule is not None and routing_exception is None:
+            handler = self.view_functions.get(rule.endpoint)
+            if handler is not None and not is_async_callable(handler):
+                websocket._always_watch = True
         websocket.url_rule = rule
         websocket.view_args = view_args
         websocket.routing_exception = routing_exception
@@ -103,22 +107,33 @@ class WebsocketPipeline(Scaffold):
         pushed_app_ctx = ctx._push() is not None
         error: Exception | None = None
         try:
-            async with anyio.create_task_group() as connection:
-                websocket._task_group = connection
-                try:
-                    await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
-                except Exception as exc:
-                    # Raised below as it is, not in the task group's ExceptionGroup
-                    # (PROPAGATE_EXCEPTIONS: the test sees the handler's error).
-                    error = exc
-                finally:
-                    connection.cancel_scope.cancel()  # the reader, if still reading
+            if websocket._own_task_group():
+                async with anyio.create_task_group() as connection:
+                    websocket._task_group = connection
+                    try:
+                        error = await self._drive_websocket(ctx, pushed_app_ctx)
+                    finally:
+                        websocket._task_group = None  # no watcher from now on
+                        connection.cancel_scope.cancel()  # the watcher, if reading
+            else:
+                error = await self._drive_websocket(ctx, pushed_app_ctx)
+            error = error or websocket._error  # the server's receive failed
             if error is not None:
                 raise error
         finally:
             error = None  # its traceback holds this frame
             websocket._release()
             ctx._reset()
+
+    async def _drive_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> Exception | None:
+        """Run the connection's pipeline; its error is returned, for the
+        caller to raise as it is, not in a task group's ExceptionGroup
+        (``PROPAGATE_EXCEPTIONS``: the test sees the handler's error)."""
+        try:
+            await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
+        except Exception as exc:
+            return exc
+        return None
 
     async def _run_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> None:
         websocket = cast(Websocket, ctx.request)
@@ -175,7 +190,7 @@ class WebsocketPipeline(Scaffold):
         handler = self.view_functions[rule.endpoint]
         args = websocket.view_args or {}
         if is_async_callable(handler):
-            return await await_(_cancellable, websocket, handler, args)
+            return await await_here(_cancellable, websocket, handler, args)
         return await call(handler, **args)
 
     async def _handle_websocket_exception(
@@ -268,37 +283,19 @@ async def _cancellable(
 ) -> Any:
     """Await an ``async def`` handler, cancelled if the client goes away.
 
-    It runs in a task of its own in the connection's task group (with this
-    context: the request's), so each of its many waits goes straight to
-    the event loop instead of through the pipeline's frames and driver."""
-    group = websocket._task_group
-    if group is None:  # pragma: no cover - the app always sets it
-        return await handler(**args)
-    outcome: list[Any] = []
-    done = anyio.Event()
-
-    async def run() -> None:
-        with anyio.CancelScope() as scope:
-            websocket._handler_scope = scope
-            try:
-                outcome.append((True, await handler(**args)))
-            except Exception as exc:
-                outcome.append((False, exc))
-            finally:
-                websocket._handler_scope = None
-                done.set()
-
-    group.start_soon(run)
-    await done.wait()
-    if not outcome:
-        return None  # cancelled: the client went away
-    ok, value = outcome.pop()
-    if ok:
-        return value
-    try:
-        raise value
-    finally:
-        del value  # its traceback holds this frame
+    It runs in the connection's task (no task of its own: a task and its
+    bookkeeping cost an idle connection about 4 KB), awaited by the driver
+    itself where it can (:func:`~flaskish.concurrency.await_here`), else
+    inside the pipeline; either way the whole handler is one ``async``
+    step, on the loop from start to end, in one task, as its cancel scope
+    needs."""
+    with anyio.CancelScope() as scope:
+        websocket._handler_scope = scope
+        try:
+            return await handler(**args)
+        finally:
+            websocket._handler_scope = None
+    return None  # cancelled: the client went away
 
 
 def current_websocket() -> Websocket:

@@ -4,7 +4,9 @@ async-only requests never on a thread, a blocking view never stalls the loop."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
+import sys
 import threading
 import time
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 from flaskish import Flask, g, request
 from flaskish.concurrency import (
     ThreadPool,
+    await_here,
     call,
     drive,
     drive_blocking,
@@ -789,3 +792,43 @@ def test_a_thread_never_runs_two_requests_interleaved(app: Flask) -> None:
     app.config["THREAD_POOL_SIZE"] = 4
     anyio.run(main)
     assert mismatches == []
+
+
+def test_await_here_is_awaited_by_the_driver_until_a_def_step_then_inside_the_pipeline() -> None:
+    """A websocket handler's step: before any ``def`` step the driver
+    awaits it itself (the pipeline's frame is not resumed at each of its
+    waits); after one, the pipeline awaits it in the request's context.
+    Either way its value and its errors reach the pipeline."""
+    seen: list[tuple[bool, Any]] = []
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+
+    async def step(fail: bool) -> str:
+        await anyio.sleep(0)
+        frames = sys._getframe()
+        inside = False
+        while frames is not None:
+            inside = inside or frames.f_code.co_name == "pipeline"
+            frames = frames.f_back
+        seen.append((inside, marker.get()))
+        if fail:
+            raise KeyError("step")
+        return "value"
+
+    def set_marker() -> None:
+        marker.set("set by a def step")
+
+    async def pipeline() -> list[Any]:
+        results: list[Any] = [await await_here(step, False)]
+        try:
+            await await_here(step, True)
+        except KeyError as exc:
+            results.append(exc.args[0])
+        await call(set_marker)
+        results.append(await await_here(step, False))
+        return results
+
+    async def main() -> list[Any]:
+        return await drive(pipeline(), ThreadPool(lambda: 1))
+
+    assert anyio.run(main) == ["value", "step", "value"]
+    assert seen == [(False, "unset"), (False, "unset"), (True, "set by a def step")]
