@@ -108,6 +108,9 @@ class Results:
     disconnects: dict[str, dict[str, DisconnectResult]] = field(default_factory=dict)
     #: ``[scenario][framework]``: every round of the migrated app's mix, in order.
     mix: dict[str, dict[str, list[MixResult]]] = field(default_factory=dict)
+    #: ``[backend]``: the broadcast fan-out (``benchmarks/fanout.py``), as
+    #: its :class:`~benchmarks.fanout.FanoutResult` fields.
+    fanout: dict[str, dict[str, Any]] = field(default_factory=dict)
     unsupported: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``[scenario][framework]``: calls to ``receive`` while answering once.
     receive_calls: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -701,6 +701,7 @@ def _markdown(results: Results, chart: Path) -> list[str]:
     out += _streams_table(results)
     out += _websockets_table(results)
     out += _mix_table(results)
+    out += _fanout_table(results)
     out += ["", f"![flaskish speed relative to each peer]({chart.name})", "", "## Notes", ""]
     out += [f"- {note}" for note in results.notes]
     out.append("- `n/a`: the framework cannot run the scenario, or is not its baseline:")
@@ -759,3 +760,30 @@ def write_chart(results: Results, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _fanout_table(results: Results) -> list[str]:
+    """Issue 19's fan-out section of RESULTS.md."""
+    runs = results.fanout
+    if not runs:
+        return []
+    first = next(iter(runs.values()))
+    out = ["", f"## Over loopback: broadcast fan-out, {first['subscribers']:,} websocket "
+           f"subscribers, {first['messages']} messages", "",
+           "One publisher POSTs the messages one after another; every subscriber (a websocket "
+           "relaying `app.broadcast.subscribe`) records when each arrives. Deliveries per "
+           "second count messages x subscribers from the first publish to the last delivery; "
+           "latency is publish to receive. The client is one Python process holding every "
+           "connection, so it bounds both rows.", ""]
+    rows = []
+    for backend, run in runs.items():
+        rows.append([f"`{backend}://`", str(run["workers"]), f"{run['deliveries']:,}",
+                     f"{run['deliveries_per_second']:,.0f}", f"{run['p50_ms']:.0f}",
+                     f"{run['p99_ms']:.0f}"])
+    out += _table(["backend", "workers", "deliveries", "deliveries/s", "p50 ms", "p99 ms"],
+                  rows)
+    if "redis" in runs and "memory" in runs and runs["memory"]["deliveries_per_second"]:
+        ratio = runs["redis"]["deliveries_per_second"] / runs["memory"]["deliveries_per_second"]
+        out += ["", f"Redis (two workers) reaches {ratio:.2f}x the memory backend's "
+                "deliveries per second."]
+    return out

@@ -94,6 +94,25 @@ def smoke_fanout(python: str) -> str:
             "and redis)")
 
 
+FANOUT_SUBSCRIBERS = 1_000
+FANOUT_MESSAGES = 200
+
+
+def fanout_runs(results: Results, python: str) -> None:
+    """Issue 19's fan-out: the Redis backend (two workers) and the memory
+    backend (one process), each once, into ``results.fanout``."""
+    from dataclasses import asdict
+
+    from benchmarks.fanout import fanout
+
+    for backend in ("redis", "memory"):
+        result = fanout(backend, subscribers=FANOUT_SUBSCRIBERS, messages=FANOUT_MESSAGES,
+                        python=python)
+        results.fanout[backend] = asdict(result)
+        print(f"  {backend}: {result.deliveries_per_second:,.0f} deliveries/s, "
+              f"p99 {result.p99_ms:.0f} ms")
+
+
 def smoke(frameworks: list[str] | None = None, http: bool = True,
           stream_clients: int = 20, stream_seconds: float = 1.0) -> list[str]:
     """Answer every scenario once per installed framework and check it.
@@ -245,6 +264,10 @@ def main() -> None:
               f"{timing.mix_rounds} rounds of {timing.mix_seconds:g} s, the rows taking turns):")
         mix_runs(chosen, results, timing, python=sys.executable, scenarios=scenarios,
                  pin=not args.no_pin, source=source)
+        if not wanted or "broadcast_fanout" in wanted:
+            print(f"over loopback, broadcast fan-out ({FANOUT_SUBSCRIBERS:,} websocket "
+                  f"subscribers, {FANOUT_MESSAGES} messages; Redis with 2 workers, memory in 1):")
+            fanout_runs(results, python=sys.executable)
     if args.no_http:
         results.notes.append("Loopback runs skipped (--no-http).")
     elif wrk_path() is None:

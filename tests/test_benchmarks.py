@@ -288,3 +288,22 @@ def test_results_survive_the_json_round_trip() -> None:
     """``run.py --report-only`` rebuilds the report from results/latest.json."""
     results = _results()
     assert Results.from_json(results.as_json()) == results
+
+
+def test_fanout_results_are_written_with_the_redis_to_memory_ratio(tmp_path: Path) -> None:
+    """Issue 19's fan-out rows: deliveries per second and latency, Redis
+    (two workers) against the memory backend (one process)."""
+    results = _results()
+    common = {"subscribers": 1000, "messages": 200, "deliveries": 200_000}
+    results.fanout = {
+        "redis": {"backend": "redis", "workers": 2, "deliveries_per_second": 9000.0,
+                  "p50_ms": 120.0, "p99_ms": 330.0, **common},
+        "memory": {"backend": "memory", "workers": 1, "deliveries_per_second": 18000.0,
+                   "p50_ms": 80.0, "p99_ms": 220.0, **common},
+    }
+    path = tmp_path / "RESULTS.md"
+    write_results(results, path, tmp_path / "ratios.png")
+    text = path.read_text()
+    assert "broadcast fan-out, 1,000 websocket subscribers, 200 messages" in text
+    assert "| `redis://` | 2 | 200,000 | 9,000 | 120 | 330 |" in text
+    assert "Redis (two workers) reaches 0.50x the memory backend's" in text
