@@ -140,7 +140,9 @@ class Response(SansIOResponse):
             super().__init__(status, headers, mimetype, content_type)
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], Any]] = []
-        if type(response) is str and headers is None and self.automatically_set_content_length:
+        if (type(response) is str or isinstance(response, str)) and headers is None and (
+            self.automatically_set_content_length
+        ):
             body = response.encode()
             self.response = [body]
             self.headers._list.append(("Content-Length", str(len(body))))
