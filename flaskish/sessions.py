@@ -10,12 +10,14 @@ as ``async def`` (e.g. a server-side store); the pipeline awaits them.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import HMACAlgorithm
 
 from .concurrency import nonblocking
 from .json.tag import TaggedJSONSerializer
@@ -352,6 +354,8 @@ class _KeyCachingSigner(TimestampSigner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._derived: dict[bytes, bytes] = {}
+        if self.digest_method is _sha1 and type(self.algorithm) is HMACAlgorithm:
+            self.algorithm = _SHA1HMAC(_sha1)
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
@@ -359,6 +363,15 @@ class _KeyCachingSigner(TimestampSigner):
         if derived is None:
             derived = self._derived[key] = super().derive_key(key)
         return derived
+
+
+class _SHA1HMAC(HMACAlgorithm):
+    """itsdangerous's HMAC-SHA1 signature in one call of ``hmac.digest``
+    (OpenSSL's one-shot HMAC, not a Python ``hmac.HMAC`` object per
+    signature): the same bytes."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
 
 
 class _SessionSerializer(URLSafeTimedSerializer):
@@ -483,4 +496,5 @@ class SecureCookieSessionInterface(SessionInterface):
         response.set_cookie(name, value, expires=self.get_expiration_time(app, session),
                             httponly=httponly, domain=domain, path=path, secure=secure,
                             partitioned=partitioned, samesite=samesite)
-        _add_vary_cookie(response)
+        if not session.accessed:  # (an accessed session has its Vary already)
+            _add_vary_cookie(response)
