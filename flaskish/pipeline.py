@@ -645,6 +645,8 @@ class Pipeline(Scaffold):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
                 rv = error_response(self.response_class, rv)
+            elif isinstance(rv, Response) and not issubclass(self.response_class, type(rv)):
+                pass  # a flaskish response of its own kind (an EventStream): sent as it is
             elif isinstance(rv, SansIOResponse):
                 rv = self.response_class.force_type(rv)
             else:

@@ -243,3 +243,22 @@ def test_an_event_compares_and_shows_by_its_fields() -> None:
     assert ServerSentEvent("x", id="1") == ServerSentEvent("x", id="1")
     assert ServerSentEvent("x", id="1") != ServerSentEvent("x", id="2")
     assert repr(ServerSentEvent("x", retry=5)) == "ServerSentEvent(data='x', retry=5)"
+
+
+def test_an_event_stream_streams_under_a_custom_response_class() -> None:
+    from flaskish import Response
+
+    class AppResponse(Response):
+        pass
+
+    app = Flask(__name__)
+    app.response_class = AppResponse
+
+    @app.get("/events")
+    def events() -> EventStream:
+        return EventStream(iter(["one", "two"]))
+
+    response = app.test_client().get("/events")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert response.text == "data: one\n\ndata: two\n\n"
