@@ -567,14 +567,31 @@ Gone = Callable[[bool], Awaitable[bool]]
 
 
 async def _stream_async(iterator: AsyncIterator[Any], send: Send, gone: Gone | None) -> None:
-    async with anyio.create_task_group() as streaming:
-        if gone is not None:
-            streaming.start_soon(_cancel_when_gone, gone, streaming.cancel_scope)
-        async for chunk in iterator:
-            if chunk:
-                await send({"type": "http.response.body", "more_body": True,
-                            "body": _to_bytes(chunk)})
-        streaming.cancel_scope.cancel()  # the end of the body: stop watching
+    try:
+        async with anyio.create_task_group() as streaming:
+            if gone is not None:
+                streaming.start_soon(_cancel_when_gone, gone, streaming.cancel_scope)
+            async for chunk in iterator:
+                if chunk:
+                    await send({"type": "http.response.body", "more_body": True,
+                                "body": _to_bytes(chunk)})
+            streaming.cancel_scope.cancel()  # the end of the body: stop watching
+    except BaseExceptionGroup as group:
+        raise_alone(group)
+        raise
+
+
+def raise_alone(group: BaseExceptionGroup[Any]) -> None:
+    """Raise the one error of a streaming task group (the generator's, as a
+    sync generator's is raised: the watchers raise none) as itself, not
+    wrapped in the group; return if there are several."""
+    if len(group.exceptions) != 1:
+        return
+    error = group.exceptions[0]
+    try:
+        raise error from error.__cause__
+    finally:
+        del error, group  # their tracebacks hold this frame
 
 
 async def _cancel_when_gone(gone: Gone, scope: anyio.CancelScope) -> None:

@@ -24,7 +24,7 @@ from anyio.abc import ObjectReceiveStream
 
 from .concurrency import await_, call, iterate_beside
 from .globals import _cv_app, request
-from .response import Gone, Response, _cancel_when_gone
+from .response import Gone, Response, _cancel_when_gone, raise_alone
 
 if TYPE_CHECKING:
     from starlette.types import Send
@@ -292,12 +292,7 @@ async def _stream_async(
                 async for chunk in source:
                     await chunks.send(chunk)
     except BaseExceptionGroup as group:
-        if len(group.exceptions) == 1:  # the generator's error, as a def one raises it
-            error = group.exceptions[0]
-            try:
-                raise error from error.__cause__
-            finally:
-                del error, group
+        raise_alone(group)
         raise
 
 

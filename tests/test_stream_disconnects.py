@@ -274,3 +274,19 @@ def test_a_response_sent_as_an_asgi_app_stops_when_the_client_leaves() -> None:
 
     anyio.run(main)
     assert 3 <= len(sent) <= 4
+
+
+def test_an_async_generators_error_is_raised_as_itself() -> None:
+    app = Flask(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+
+    @app.get("/")
+    def index() -> Any:
+        async def chunks() -> AsyncIterator[str]:
+            yield "first"
+            raise LookupError("the feed went away")
+
+        return chunks()
+
+    with pytest.raises(LookupError, match="the feed went away"):
+        app.test_client().get("/")
