@@ -26,7 +26,7 @@ from .concurrency import ThreadPool, ThreadPoolStats
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
-from .globals import _cv_request
+from .globals import _cv_request, g
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import serving
@@ -549,8 +549,6 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
     def make_shell_context(self) -> dict[str, Any]:
         """The names ``flaskish shell`` starts with: ``app``, ``g``, and
         those of the :meth:`shell_context_processor` functions."""
-        from .globals import g
-
         context: dict[str, Any] = {"app": self, "g": g}
         for processor in self.shell_context_processors:
             context.update(self.ensure_sync(processor)())

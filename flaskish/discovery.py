@@ -17,12 +17,11 @@ import sys
 import traceback
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from .app import Flask
+from .app import Flask
 
 __all__ = [
     "NoAppException",
@@ -47,8 +46,6 @@ class NoAppException(click.UsageError):
 
 
 def _flask_class() -> type[Flask]:
-    from .app import Flask
-
     return Flask
 
 

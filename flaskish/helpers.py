@@ -21,6 +21,7 @@ from .concurrency import on_event_loop, run_in_loop
 from .exceptions import abort
 from .globals import _cv_app, _cv_request, _no_req_msg, current_app
 from .must_await import MustAwait
+from .response import Response as _Response
 from .signals import message_flashed
 
 if TYPE_CHECKING:
@@ -157,11 +158,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     ctx = _cv_app.get(None)
     if ctx is not None:
         return ctx.app.redirect(location, code)
-    if Response is None:
-        from .response import Response as default_class
-
-        return _redirect_response(location, code, default_class)
-    return _redirect_response(location, code, Response)
+    return _redirect_response(location, code, _Response if Response is None else Response)
 
 
 def _redirect_response(location: str, code: int, response_class: type[Response]) -> Response:

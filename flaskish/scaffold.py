@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jinja2 import FileSystemLoader
 
 from .exceptions import HTTPException, default_exceptions
+from .globals import current_app
 from .helpers import get_root_path
 
 if TYPE_CHECKING:
@@ -144,8 +145,6 @@ class Scaffold:
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """The ``Cache-Control`` max age for a static file:
         ``SEND_FILE_MAX_AGE_DEFAULT`` (``None``: revalidate every time)."""
-        from .globals import current_app
-
         value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
         if value is None:
             return None
