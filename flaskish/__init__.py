@@ -30,6 +30,7 @@ from .globals import session as session
 from .globals import websocket as websocket
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
+from .helpers import get_template_attribute as get_template_attribute
 from .helpers import make_response as make_response
 from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
@@ -53,7 +54,6 @@ from .signals import template_rendered as template_rendered
 from .sse import EventStream as EventStream
 from .sse import ServerSentEvent as ServerSentEvent
 from .sse import last_event_id as last_event_id
-from .templating import get_template_attribute as get_template_attribute
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template

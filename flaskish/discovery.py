@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from .app import Flask
+from .helpers import get_debug_flag, get_load_dotenv
 
 __all__ = [
     "NoAppException",
@@ -47,24 +48,6 @@ class NoAppException(click.UsageError):
 
 def _flask_class() -> type[Flask]:
     return Flask
-
-
-def get_debug_flag() -> bool:
-    """Whether ``FLASKISH_DEBUG`` (or Flask's ``FLASK_DEBUG``) asks for debug mode."""
-    value = os.environ.get("FLASKISH_DEBUG") or os.environ.get("FLASK_DEBUG")
-    return bool(value and value.lower() not in {"0", "false", "no"})
-
-
-def get_load_dotenv(default: bool = True) -> bool:
-    """Whether to load ``.env`` files: *default*, unless ``FLASKISH_SKIP_DOTENV``
-    (or ``FLASK_SKIP_DOTENV``) is set to a true value.
-
-    :param default: the answer when neither variable is set.
-    """
-    value = os.environ.get("FLASKISH_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
-    if not value:
-        return default
-    return value.lower() in ("0", "false", "no")
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
