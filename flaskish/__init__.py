@@ -15,12 +15,12 @@ from . import json as json
 from .app import Flask as Flask
 from .as_flask import install_as_flask as install_as_flask
 from .blueprints import Blueprint as Blueprint
-from .broadcast import BroadcastUnavailable as BroadcastUnavailable
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
 from .ctx import has_app_context as has_app_context
 from .ctx import has_request_context as has_request_context
+from .exceptions import BroadcastUnavailable as BroadcastUnavailable
 from .exceptions import WebSocketDisconnect as WebSocketDisconnect
 from .exceptions import abort as abort
 from .globals import current_app as current_app
