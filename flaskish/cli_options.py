@@ -56,7 +56,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool 
 
 def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
-        try:
+        try:  # imported here: python-dotenv is optional (flaskish[dotenv])
             import dotenv  # noqa: F401
         except ImportError:
             raise click.BadParameter(

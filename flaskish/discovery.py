@@ -62,7 +62,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     :param load_defaults: look for ``.flaskenv`` and ``.env``.
     :return: whether any variable was read.
     """
-    try:
+    try:  # imported here: python-dotenv is optional (flaskish[dotenv])
         import dotenv
     except ImportError:
         if path or os.path.isfile(".env") or os.path.isfile(".flaskenv"):
