@@ -42,9 +42,10 @@ test: $(STAMP) ## The suite with branch coverage (floor 94%), the blog and chat 
 	$(BIN)/coverage report
 	$(BIN)/python benchmarks/run.py --smoke
 
-lint: $(STAMP) ## ruff on flaskish, tests, benchmarks, examples; mypy --strict
+lint: $(STAMP) ## ruff on flaskish, tests, benchmarks, examples; mypy --strict; lint-imports (the layers)
 	$(BIN)/ruff check flaskish tests benchmarks examples
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The benchmark's own environment: flaskish plus the peers it is measured
 # against (Quart, Flask, gunicorn) and matplotlib; never flaskish's dependencies.
@@ -101,5 +102,5 @@ compat: $(COMPAT_STAMP) ## Run 7 Flask extensions' own test suites on flaskish (
 	$(COMPAT_VENV)/bin/python compat/run.py $(COMPAT_ARGS)
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) benchmarks/.venv .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) benchmarks/.venv .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.* htmlcov
 	rm -rf $(COMPAT_VENV) compat/.work

@@ -15,12 +15,12 @@ from . import json as json
 from .app import Flask as Flask
 from .as_flask import install_as_flask as install_as_flask
 from .blueprints import Blueprint as Blueprint
-from .broadcast import BroadcastUnavailable as BroadcastUnavailable
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
 from .ctx import has_app_context as has_app_context
 from .ctx import has_request_context as has_request_context
+from .exceptions import BroadcastUnavailable as BroadcastUnavailable
 from .exceptions import WebSocketDisconnect as WebSocketDisconnect
 from .exceptions import abort as abort
 from .globals import current_app as current_app
@@ -30,6 +30,7 @@ from .globals import session as session
 from .globals import websocket as websocket
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
+from .helpers import get_template_attribute as get_template_attribute
 from .helpers import make_response as make_response
 from .helpers import redirect as redirect
 from .helpers import stream_with_context as stream_with_context
@@ -53,7 +54,6 @@ from .signals import template_rendered as template_rendered
 from .sse import EventStream as EventStream
 from .sse import ServerSentEvent as ServerSentEvent
 from .sse import last_event_id as last_event_id
-from .templating import get_template_attribute as get_template_attribute
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template

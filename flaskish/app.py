@@ -26,7 +26,7 @@ from .concurrency import ThreadPool, ThreadPoolStats
 from .config import Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals
 from .exceptions import Aborter
-from .globals import _cv_request
+from .globals import _cv_request, g
 from .helpers import _import_folder, _install_prefix, _redirect_response
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .lifespan import serving
@@ -42,6 +42,7 @@ from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .shutdown import ShutdownEvent
 from .templating import Templating
+from .testing_environ import build_scope
 from .urls import Urls
 from .websocket_pipeline import WebsocketPipeline
 from .wsgi import WSGIApp, is_environ, request_from_environ, serve_through_wsgi
@@ -511,8 +512,6 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         ``method``, ``headers``, ``query_string``, ``data``, ``json``,
         ``content_type``, ``environ_base``, ``environ_overrides``...).
         """
-        from .testing import build_scope
-
         scope, receive = build_scope(self, *args, **kwargs)
         return self.request_context(scope, receive)
 
@@ -520,7 +519,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         """A test client: ``client.get("/")`` returns the response.
         ``with app.test_client() as client:`` also runs the lifespan and
         keeps the last request's context for inspection."""
-        from .testing import FlaskClient
+        from .testing import FlaskClient  # httpx (the test transport): only for tests
 
         cls = self.test_client_class or FlaskClient
         return cls(self, use_cookies=use_cookies, **kwargs)
@@ -535,22 +534,20 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
     def cli(self) -> AppGroup:
         """The app's click command group (``@app.cli.command()``), run by
         ``flaskish`` with an app context pushed."""
-        from .cli import AppGroup
+        from .cli import AppGroup  # click: only once the app's commands are used
 
         return AppGroup(self.name)
 
     def test_cli_runner(self, **kwargs: Any) -> FlaskCliRunner:
         """A click ``CliRunner`` for the app's commands:
         ``app.test_cli_runner().invoke(args=["init-db"])``."""
-        from .testing import FlaskCliRunner
+        from .testing import FlaskCliRunner  # click and httpx: only for tests
 
         return FlaskCliRunner(self, **kwargs)
 
     def make_shell_context(self) -> dict[str, Any]:
         """The names ``flaskish shell`` starts with: ``app``, ``g``, and
         those of the :meth:`shell_context_processor` functions."""
-        from .globals import g
-
         context: dict[str, Any] = {"app": self, "g": g}
         for processor in self.shell_context_processors:
             context.update(self.ensure_sync(processor)())
@@ -597,7 +594,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         :param options: passed to :func:`uvicorn.run` (``workers``,
             ``log_level``, ``ssl_certfile``...).
         """
-        from .cli import run_app
+        from .cli import run_app  # click and uvicorn: only to serve
 
         run_app(self, host=host, port=port, debug=debug, **options)
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import flaskish
 
+from . import globals as _globals
+
 __all__ = ["FLASK_API_VERSION", "install_as_flask", "is_installed_as_flask"]
 
 #: The Flask release whose API flaskish implements: what ``flask.__version__``
@@ -136,6 +138,7 @@ class _FlaskFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = _FlaskFinder()
+_globals._flask_finder = _finder  # the proxies' repr asks whether it is installed
 
 
 def is_installed_as_flask() -> bool:

@@ -137,7 +137,7 @@ class Blueprint(Scaffold):
     @cached_property
     def cli(self) -> Any:
         """The blueprint's click command group (see ``cli_group``)."""
-        from .cli import AppGroup
+        from .cli import AppGroup  # click: only once the blueprint's commands are used
 
         return AppGroup(self.name)
 
@@ -254,7 +254,7 @@ class Blueprint(Scaffold):
     def _register_cli(self, app: Flask, name: str, options: dict[str, Any]) -> None:
         if "cli" not in self.__dict__ or not self.cli.commands:
             return  # No command was added: leave the cli module unimported.
-        from .cli import register_blueprint_commands
+        from .cli import register_blueprint_commands  # click: only for blueprint commands
 
         group = options.get("cli_group", self.cli_group)
         register_blueprint_commands(app.cli, self.cli, name if group is _sentinel else group)

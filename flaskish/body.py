@@ -30,6 +30,7 @@ from werkzeug.exceptions import (
 from .concurrency import AwaitableSelf, in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
 from .files import FileStorage
 from .formparser import IN_MEMORY_LIMIT, parse_multipart, parse_urlencoded
+from .globals import _cv_app
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope
@@ -391,8 +392,6 @@ class RequestBody:
                 "Did not attempt to load JSON data because the request Content-Type was not "
                 "'application/json'."
             )
-        from .globals import _cv_app
-
         ctx = _cv_app.get(None)
         if ctx is not None and ctx.app.debug:
             raise BadRequest(f"Failed to decode JSON object: {e}")
@@ -584,8 +583,6 @@ class BodyStream:
 
 def _json_loads(body: bytes) -> Any:
     """Parse with the current app's JSON provider, as Flask does."""
-    from .globals import _cv_app
-
     ctx = _cv_app.get(None)
     return ctx.app.json.loads(body) if ctx is not None else json.loads(body)
 

@@ -47,8 +47,9 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.lowlevel
 
+from .broadcast_redis import RedisBackend  # it imports the redis package only when used
 from .concurrency import current_loop, on_loop_thread, run_in_loop_of
-from .exceptions import WebSocketDisconnect
+from .exceptions import BroadcastUnavailable, WebSocketDisconnect
 from .globals import _cv_request
 from .must_await import MustAwait
 
@@ -70,12 +71,6 @@ T = TypeVar("T")
 
 #: The URL schemes ``BROADCAST_URL`` may have.
 SCHEMES = ("memory", "redis", "rediss")
-
-
-class BroadcastUnavailable(RuntimeError):
-    """A message could not be published: the broker (Redis) cannot be
-    reached. The message was not sent; catch this to answer a 503 or retry.
-    Subscribers reconnect by themselves."""
 
 
 @dataclass(frozen=True)
@@ -467,8 +462,6 @@ class Broadcast:
         url, self._queue_size = self._check_config()
         backend: Backend
         if _scheme_backend(url) == "redis":
-            from .broadcast_redis import RedisBackend  # the redis package is optional
-
             backend = RedisBackend(url, self._deliver, self._logger())
         else:
             backend = _MemoryBackend(self._deliver)

@@ -13,7 +13,7 @@ When the connection is lost the reader logs it once, reconnects with capped
 exponential backoff (with jitter, so that many workers do not all knock at
 once), logs the recovery once, and subscribes to its channels again.
 Meanwhile subscriptions stay open (they just receive nothing) and
-``publish`` raises :class:`~flaskish.broadcast.BroadcastUnavailable`.
+``publish`` raises :class:`~flaskish.BroadcastUnavailable`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from .broadcast import BroadcastUnavailable
+from .exceptions import BroadcastUnavailable
 
 if TYPE_CHECKING:
     import logging
@@ -46,6 +46,7 @@ CONFIRM_TIMEOUT = 5.0
 
 
 def _import_redis() -> Any:
+    # Imported here: redis is optional (flaskish[redis]), needed for a redis:// URL only.
     try:
         import redis.asyncio
         import redis.asyncio.retry

@@ -502,7 +502,7 @@ def shell_command(ipython: bool | None) -> None:
         return
     hook = getattr(sys, "__interactivehook__", None)
     if interactive and hook is not None:
-        try:
+        try:  # imported here: only the shell needs them, and some Pythons lack readline
             import readline
             from rlcompleter import Completer
         except ImportError:

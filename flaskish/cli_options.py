@@ -13,6 +13,7 @@ import starlette
 import uvicorn
 from click.core import ParameterSource
 
+from . import __version__
 from .discovery import ScriptInfo, load_dotenv
 
 __all__ = ["get_version", "version_option"]
@@ -29,8 +30,6 @@ def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None
     """
     if not value or ctx.resilient_parsing:
         return
-    from . import __version__
-
     click.echo(
         f"flaskish {__version__}\nStarlette {starlette.__version__}\n"
         f"uvicorn {uvicorn.__version__}\nPython {platform.python_version()}",
@@ -57,7 +56,7 @@ def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool 
 
 def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
-        try:
+        try:  # imported here: python-dotenv is optional (flaskish[dotenv])
             import dotenv  # noqa: F401
         except ImportError:
             raise click.BadParameter(

@@ -17,12 +17,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:
-    from .app import Flask
+from .app import Flask
+from .helpers import get_debug_flag, get_load_dotenv
 
 __all__ = [
     "NoAppException",
@@ -47,27 +47,7 @@ class NoAppException(click.UsageError):
 
 
 def _flask_class() -> type[Flask]:
-    from .app import Flask
-
     return Flask
-
-
-def get_debug_flag() -> bool:
-    """Whether ``FLASKISH_DEBUG`` (or Flask's ``FLASK_DEBUG``) asks for debug mode."""
-    value = os.environ.get("FLASKISH_DEBUG") or os.environ.get("FLASK_DEBUG")
-    return bool(value and value.lower() not in {"0", "false", "no"})
-
-
-def get_load_dotenv(default: bool = True) -> bool:
-    """Whether to load ``.env`` files: *default*, unless ``FLASKISH_SKIP_DOTENV``
-    (or ``FLASK_SKIP_DOTENV``) is set to a true value.
-
-    :param default: the answer when neither variable is set.
-    """
-    value = os.environ.get("FLASKISH_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
-    if not value:
-        return default
-    return value.lower() in ("0", "false", "no")
 
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
@@ -82,7 +62,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     :param load_defaults: look for ``.flaskenv`` and ``.env``.
     :return: whether any variable was read.
     """
-    try:
+    try:  # imported here: python-dotenv is optional (flaskish[dotenv])
         import dotenv
     except ImportError:
         if path or os.path.isfile(".env") or os.path.isfile(".flaskenv"):

@@ -65,6 +65,7 @@ __all__ = [
     "BadHost",
     "BadRequest",
     "BadRequestKeyError",
+    "BroadcastUnavailable",
     "ClientDisconnected",
     "Conflict",
     "ExpectationFailed",
@@ -118,6 +119,12 @@ def abort(code: int | Response, *args: Any, **kwargs: Any) -> NoReturn:
     ctx = _cv_app.get(None)
     aborter = ctx.app.aborter if ctx is not None else _aborter
     aborter(code, *args, **kwargs)
+
+
+class BroadcastUnavailable(RuntimeError):
+    """A message could not be published: the broker (Redis) cannot be
+    reached. The message was not sent; catch this to answer a 503 or retry.
+    Subscribers reconnect by themselves."""
 
 
 class WebSocketDisconnect(Exception):

@@ -7,6 +7,7 @@ a request's sync code runs on) sees its own request.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -159,11 +160,14 @@ class ContextProxy(Generic[T]):
             return []
 
 
-def _installed_as_flask() -> bool:
-    # Imported here: as_flask imports the flaskish package, which imports this module.
-    from .as_flask import is_installed_as_flask
+#: ``as_flask``'s import finder, handed down by ``as_flask`` when it is
+#: imported (it sits above this module): while the finder is on
+#: ``sys.meta_path``, flaskish is installed as ``flask``.
+_flask_finder: object | None = None
 
-    return is_installed_as_flask()
+
+def _installed_as_flask() -> bool:
+    return _flask_finder is not None and _flask_finder in sys.meta_path
 
 
 def _proxy(var: ContextVar[Any], attr: str | None, message: str) -> Any:

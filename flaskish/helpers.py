@@ -1,6 +1,8 @@
 """Helpers used from views: ``url_for``, ``redirect``, ``abort``,
 ``make_response``, ``stream_with_context``, ``flash`` and
-``get_flashed_messages``."""
+``get_flashed_messages``; and, as in Flask's ``flask.helpers``,
+``get_template_attribute``, ``get_debug_flag``, ``get_load_dotenv`` and
+``send_file`` / ``send_from_directory`` (from ``sending``)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from .concurrency import on_event_loop, run_in_loop
 from .exceptions import abort
 from .globals import _cv_app, _cv_request, _no_req_msg, current_app
 from .must_await import MustAwait
+from .response import Response as _Response
+from .sending import send_file as send_file
+from .sending import send_from_directory as send_from_directory
 from .signals import message_flashed
 
 if TYPE_CHECKING:
@@ -32,10 +37,15 @@ __all__ = [
     "Flashed",
     "abort",
     "flash",
+    "get_debug_flag",
     "get_flashed_messages",
+    "get_load_dotenv",
     "get_root_path",
+    "get_template_attribute",
     "make_response",
     "redirect",
+    "send_file",
+    "send_from_directory",
     "stream_with_context",
     "url_for",
 ]
@@ -157,11 +167,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     ctx = _cv_app.get(None)
     if ctx is not None:
         return ctx.app.redirect(location, code)
-    if Response is None:
-        from .response import Response as default_class
-
-        return _redirect_response(location, code, default_class)
-    return _redirect_response(location, code, Response)
+    return _redirect_response(location, code, _Response if Response is None else Response)
 
 
 def _redirect_response(location: str, code: int, response_class: type[Response]) -> Response:
@@ -394,19 +400,25 @@ def get_flashed_messages(
     return flashes
 
 
-def __getattr__(name: str) -> Any:
-    # Flask's helpers module also holds these; they live in modules that
-    # import this one, so they are looked up on first use.
-    if name in ("send_file", "send_from_directory"):
-        from . import sending
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable exported by a template, e.g. to call a macro
+    from Python: ``hello = get_template_attribute("_macros.html", "hello")``."""
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)
 
-        return getattr(sending, name)
-    if name == "get_template_attribute":
-        from .templating import get_template_attribute
 
-        return get_template_attribute
-    if name in ("get_debug_flag", "get_load_dotenv"):
-        from . import discovery
+def get_debug_flag() -> bool:
+    """Whether ``FLASKISH_DEBUG`` (or Flask's ``FLASK_DEBUG``) asks for debug mode."""
+    value = os.environ.get("FLASKISH_DEBUG") or os.environ.get("FLASK_DEBUG")
+    return bool(value and value.lower() not in {"0", "false", "no"})
 
-        return getattr(discovery, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether to load ``.env`` files: *default*, unless ``FLASKISH_SKIP_DOTENV``
+    (or ``FLASK_SKIP_DOTENV``) is set to a true value.
+
+    :param default: the answer when neither variable is set.
+    """
+    value = os.environ.get("FLASKISH_SKIP_DOTENV") or os.environ.get("FLASK_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")

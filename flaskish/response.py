@@ -31,6 +31,7 @@ from werkzeug.http import dump_cookie, generate_etag
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import get_content_type
 
+from . import json as _json
 from .concurrency import ThreadPool, await_, call, drive, drive_blocking
 from .conditional import make_conditional
 from .globals import _cv_app
@@ -347,7 +348,7 @@ class Response(SansIOResponse):
             return None
         module = self.json_module
         if module is None:
-            from . import json as module  # the current app's provider; json imports us
+            module = _json  # the current app's provider
         try:
             return module.loads(self.get_data(as_text=True))
         except ValueError:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from .helpers import redirect
+
 if TYPE_CHECKING:
     from .url_map import Map
 
@@ -32,8 +34,6 @@ class RequestRedirect(HTTPException, RoutingException):
         self.new_url = new_url
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Any:
-        from .helpers import redirect
-
         return redirect(self.new_url, self.code)
 
 

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jinja2 import FileSystemLoader
 
 from .exceptions import HTTPException, default_exceptions
+from .globals import current_app
 from .helpers import get_root_path
+from .sending import send_from_directory
 
 if TYPE_CHECKING:
     from .response import Response
@@ -144,8 +146,6 @@ class Scaffold:
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """The ``Cache-Control`` max age for a static file:
         ``SEND_FILE_MAX_AGE_DEFAULT`` (``None``: revalidate every time)."""
-        from .globals import current_app
-
         value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
         if value is None:
             return None
@@ -158,8 +158,6 @@ class Scaffold:
         :attr:`static_folder`, with conditional and range requests."""
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static files.")
-        from .sending import send_from_directory
-
         max_age = self.get_send_file_max_age(filename)
         response: Response = send_from_directory(self.static_folder or "", filename,
                                                  max_age=max_age)

@@ -21,8 +21,9 @@ from jinja2 import BaseLoader, Template, TemplateNotFound
 from .blueprints import Blueprint
 from .concurrency import AwaitableSelf
 from .debughelpers import Source, explain_template_loading_attempts
-from .globals import _cv_app, _cv_request, current_app, g, request, session
+from .globals import _cv_app, _cv_request, g, request, session
 from .helpers import get_flashed_messages, stream_with_context
+from .helpers import get_template_attribute as get_template_attribute  # its old home
 from .scaffold import Scaffold, setupmethod
 from .signals import before_render_template, send_sync, template_rendered
 
@@ -345,9 +346,3 @@ def stream_template_string(source: str, **context: Any) -> Iterator[str]:
     """:func:`stream_template` for a template given as a string."""
     app = _app()
     return _stream(app, app.jinja_env.from_string(source), context)
-
-
-def get_template_attribute(template_name: str, attribute: str) -> Any:
-    """A macro or variable exported by a template, e.g. to call a macro
-    from Python: ``hello = get_template_attribute("_macros.html", "hello")``."""
-    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)

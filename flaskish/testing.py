@@ -30,6 +30,7 @@ from werkzeug.datastructures import Headers
 
 from .composition import run_lifespan
 from .concurrency import on_event_loop, resolve
+from .discovery import ScriptInfo
 from .response import Response
 from .testing_cookies import ClientCookies, Cookie
 from .testing_environ import (
@@ -615,8 +616,6 @@ class FlaskCliRunner(CliRunner):
             (``input``, ``env``, ``catch_exceptions``); ``obj`` defaults to
             a :class:`~flaskish.cli.ScriptInfo` that loads this app.
         """
-        from .discovery import ScriptInfo
-
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:

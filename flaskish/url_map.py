@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 from .converters import DEFAULT_CONVERTERS, BaseConverter, ValidationError
 from .exceptions import MethodNotAllowed, NotFound
 from .map_adapter import MapAdapter
-from .routing import Rule
 from .routing_exceptions import BuildError, RequestRedirect, WebsocketMismatch
+from .rules import Rule
 
 __all__ = ["Map"]
 
