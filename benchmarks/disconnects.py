@@ -47,8 +47,9 @@ def _open(port: int, target: str) -> socket.socket:
     return sock
 
 
-def disconnect_load(server: Any, path: str, *, clients: int, label: str,
-                    wait: float = 5.0) -> DisconnectResult:
+def disconnect_load(
+    server: Any, path: str, *, clients: int, label: str, wait: float = 5.0
+) -> DisconnectResult:
     """Open *clients* streams of *path* on *server*, close them, and
     measure until each generator's ``finally`` ran (at most *wait* s)."""
     from .loopback import request
@@ -67,9 +68,15 @@ def disconnect_load(server: Any, path: str, *, clients: int, label: str,
         time.sleep(0.05)
     latencies = sorted((ended[key] - closed[key]) * 1000 for key in keys if key in ended)
     return DisconnectResult(
-        clients=clients, ended=len(latencies),
+        clients=clients,
+        ended=len(latencies),
         p50_ms=statistics.median(latencies) if latencies else None,
-        p99_ms=(statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1
-                else latencies[0] if latencies else None),
+        p99_ms=(
+            statistics.quantiles(latencies, n=100)[98]
+            if len(latencies) > 1
+            else latencies[0]
+            if latencies
+            else None
+        ),
         max_ms=latencies[-1] if latencies else None,
     )

@@ -67,8 +67,10 @@ def _redis() -> Iterator[str]:
     if binary is None:
         raise RuntimeError("the fan-out benchmark needs redis-server: apt-get install redis-server")
     port = _port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save",
-                                "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _wait(port, process)
         yield f"redis://127.0.0.1:{port}"
@@ -80,11 +82,30 @@ def _redis() -> Iterator[str]:
 @contextmanager
 def _served(url: str, workers: int, queue: int, python: str) -> Iterator[int]:
     port = _port()
-    env = {**os.environ, "FLASK_BROADCAST_URL": url, "FLASK_BROADCAST_QUEUE_SIZE": str(queue),
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks" / "apps"), str(ROOT)])}
+    env = {
+        **os.environ,
+        "FLASK_BROADCAST_URL": url,
+        "FLASK_BROADCAST_QUEUE_SIZE": str(queue),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks" / "apps"), str(ROOT)]),
+    }
     process = subprocess.Popen(
-        [python, "-m", "uvicorn", "fanout_app:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--backlog", "4096"], env=env,
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "fanout_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ],
+        env=env,
     )
     try:
         _wait(port, process)
@@ -114,8 +135,9 @@ async def _run(port: int, subscribers: int, messages: int) -> tuple[int, list[fl
 
     async def connect() -> websockets.ClientConnection:
         async with opening:
-            ws = await websockets.connect(f"ws://127.0.0.1:{port}/sub", max_queue=None,
-                                          ping_interval=None)
+            ws = await websockets.connect(
+                f"ws://127.0.0.1:{port}/sub", max_queue=None, ping_interval=None
+            )
             assert await ws.recv() == "ready"
             return ws
 
@@ -132,8 +154,9 @@ async def _run(port: int, subscribers: int, messages: int) -> tuple[int, list[fl
     return len(latencies), latencies, last[0] - started
 
 
-def fanout(backend: str, subscribers: int, messages: int, python: str = sys.executable
-           ) -> FanoutResult:
+def fanout(
+    backend: str, subscribers: int, messages: int, python: str = sys.executable
+) -> FanoutResult:
     """One run: ``backend`` is ``"redis"`` (two workers) or ``"memory"`` (one)."""
     workers = 2 if backend == "redis" else 1
     queue = messages + 10  # nothing dropped: every delivery is timed
@@ -143,7 +166,12 @@ def fanout(backend: str, subscribers: int, messages: int, python: str = sys.exec
             delivered, latencies, seconds = asyncio.run(_run(port, subscribers, messages))
         latencies.sort()
         return FanoutResult(
-            backend, workers, subscribers, messages, delivered, delivered / seconds,
+            backend,
+            workers,
+            subscribers,
+            messages,
+            delivered,
+            delivered / seconds,
             latencies[len(latencies) // 2] * 1000,
             latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         )
@@ -166,10 +194,12 @@ def main() -> None:
         print(json.dumps(asdict(result)))
     memory, redis = results
     ratio = redis.deliveries_per_second / memory.deliveries_per_second
-    print(f"fan-out, {subscribers} subscribers x {messages} messages: redis (2 workers) "
-          f"{redis.deliveries_per_second:,.0f} deliveries/s, p99 {redis.p99_ms:.1f} ms; "
-          f"memory (1 process) {memory.deliveries_per_second:,.0f}/s, p99 {memory.p99_ms:.1f} "
-          f"ms; ratio redis/memory {ratio:.2f}")
+    print(
+        f"fan-out, {subscribers} subscribers x {messages} messages: redis (2 workers) "
+        f"{redis.deliveries_per_second:,.0f} deliveries/s, p99 {redis.p99_ms:.1f} ms; "
+        f"memory (1 process) {memory.deliveries_per_second:,.0f}/s, p99 {memory.p99_ms:.1f} "
+        f"ms; ratio redis/memory {ratio:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -120,12 +120,19 @@ class AsgiCaller:
 
     def scope(self, request: HttpRequest) -> dict[str, Any]:
         return {
-            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1", "method": request.method, "scheme": "http",
-            "path": request.path, "raw_path": request.path.encode(),
-            "query_string": request.query.encode(), "root_path": "",
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": "http",
+            "path": request.path,
+            "raw_path": request.path.encode(),
+            "query_string": request.query.encode(),
+            "root_path": "",
             "headers": [(k.encode(), v.encode("latin-1")) for k, v in request.headers],
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
         }
 
     async def call(self, request: HttpRequest) -> Answer:
@@ -155,12 +162,17 @@ class AsgiCaller:
 
         await self.app(self.scope(request), receive, send)
         return Answer(
-            status, [(k.decode(), v.decode("latin-1")) for k, v in headers], b"".join(chunks),
+            status,
+            [(k.decode(), v.decode("latin-1")) for k, v in headers],
+            b"".join(chunks),
             calls,
         )
 
     def batch(
-        self, request: HttpRequest, concurrency: int | None, yield_every: int | None = None,
+        self,
+        request: HttpRequest,
+        concurrency: int | None,
+        yield_every: int | None = None,
     ) -> Callable[[int], Awaitable[None]]:
         """A coroutine function making *n* requests, *concurrency* at a time;
         with *yield_every*, handing the event loop over after every that many."""
@@ -193,9 +205,7 @@ class AsgiCaller:
 
         async def concurrent(n: int) -> None:
             per_task, extra = divmod(n, concurrency)
-            await asyncio.gather(*(
-                sequential(per_task + (i < extra)) for i in range(concurrency)
-            ))
+            await asyncio.gather(*(sequential(per_task + (i < extra)) for i in range(concurrency)))
 
         return concurrent
 
@@ -232,12 +242,21 @@ class WsgiCaller:
 
     def environ(self, request: HttpRequest) -> dict[str, Any]:
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method, "SCRIPT_NAME": "", "PATH_INFO": request.path,
-            "QUERY_STRING": request.query, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(request.body), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": request.path,
+            "QUERY_STRING": request.query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(request.body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
         }
         for name, value in request.headers:
             key = name.upper().replace("-", "_")

@@ -88,8 +88,13 @@ def wrk_path() -> str | None:
 
 @contextmanager
 def serve(
-    framework: Framework, app_name: str, *, pin: bool = True,
-    python: str = sys.executable, timeout: float = 30.0, source: Path | None = None,
+    framework: Framework,
+    app_name: str,
+    *,
+    pin: bool = True,
+    python: str = sys.executable,
+    timeout: float = 30.0,
+    source: Path | None = None,
 ) -> Iterator[Server]:
     """Start *framework*'s app *app_name* in a subprocess and wait until it
     answers HTTP (any status: ``/`` is a 404 in most apps). With *source*, a
@@ -101,16 +106,28 @@ def serve(
     listener.listen(2048)
     port = listener.getsockname()[1]
     prefix = pinning()[0] if pin else []
-    command = [*prefix, python, "-m", "benchmarks.serve", framework.name, app_name,
-               str(listener.fileno())]
+    command = [
+        *prefix,
+        python,
+        "-m",
+        "benchmarks.serve",
+        framework.name,
+        app_name,
+        str(listener.fileno()),
+    ]
     env = None
     if source is not None:
         # ``-m`` puts the working directory first on sys.path: the copy wins
         # over the working tree, and the harness comes from PYTHONPATH.
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    process = subprocess.Popen(command, cwd=source or ROOT, pass_fds=[listener.fileno()],
-                               start_new_session=True, env=env)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        }
+    process = subprocess.Popen(
+        command, cwd=source or ROOT, pass_fds=[listener.fileno()], start_new_session=True, env=env
+    )
     listener.close()
     server = Server(port, process)
     try:
@@ -143,7 +160,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def request(
-    server: Server, method: str, path: str, body: bytes = b"",
+    server: Server,
+    method: str,
+    path: str,
+    body: bytes = b"",
     headers: list[tuple[str, str]] | None = None,
 ) -> Answer:
     """One HTTP request to *server*."""
@@ -174,8 +194,13 @@ def _lua_string(value: str) -> str:
 
 
 def wrk(
-    server: Server, scenario: Scenario, prepared: HttpRequest, *, connections: int,
-    seconds: float, pin: bool = True,
+    server: Server,
+    scenario: Scenario,
+    prepared: HttpRequest,
+    *,
+    connections: int,
+    seconds: float,
+    pin: bool = True,
 ) -> HttpResult:
     """Load *server* with wrk (one thread, *connections* connections) for
     *seconds* (whole seconds, at least 1)."""
@@ -184,17 +209,27 @@ def wrk(
         raise RuntimeError("wrk is not installed")
     headers = [(k, v) for k, v in prepared.headers if k not in ("host", "content-length")]
     script = _LUA.format(
-        method=_lua_string(prepared.method), body=_lua_string(prepared.body.decode("latin-1")),
-        headers="\n".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}"
-                          for k, v in headers),
+        method=_lua_string(prepared.method),
+        body=_lua_string(prepared.body.decode("latin-1")),
+        headers="\n".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers),
     )
     prefix = pinning()[1] if pin else []
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
-        command = [*prefix, binary, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-                   "--timeout", "10s", "--latency", "-s", lua.name,
-                   server.base_url + scenario.path]
+        command = [
+            *prefix,
+            binary,
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            lua.name,
+            server.base_url + scenario.path,
+        ]
         cpu_before = server_cpu_seconds(server.process.pid)
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         cpu_after = server_cpu_seconds(server.process.pid)
@@ -247,9 +282,16 @@ def parse_wrk(output: str, connections: int) -> HttpResult:
     if non_2xx:
         errors += int(non_2xx.group(1))
     socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
     total = re.search(r"(\d+) requests in", output)
-    return HttpResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), connections,
-                      errors, int(total.group(1)) if total else 0)
+    return HttpResult(
+        float(rps.group(1)),
+        _ms(p50.group(1)),
+        _ms(p99.group(1)),
+        connections,
+        errors,
+        int(total.group(1)) if total else 0,
+    )

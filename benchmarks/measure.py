@@ -157,7 +157,10 @@ class Results:
 
 
 def check(
-    framework: Framework, scenario: Scenario, status: int, body: bytes,
+    framework: Framework,
+    scenario: Scenario,
+    status: int,
+    body: bytes,
     headers: Iterable[tuple[str, str]] = (),
 ) -> None:
     """Raise :class:`SmokeFailure` unless the answer is 200 with the expected
@@ -171,8 +174,7 @@ def check(
         name, value = scenario.expect_header
         if (name, value) not in [(k.lower(), v) for k, v in headers]:
             raise SmokeFailure(
-                f"{framework.name} answered {scenario.name} without the header "
-                f"{name}: {value}"
+                f"{framework.name} answered {scenario.name} without the header {name}: {value}"
             )
 
 
@@ -182,7 +184,9 @@ def _by_app(scenarios: Iterable[Scenario]) -> list[tuple[str, list[Scenario]]]:
 
 
 def supported(
-    framework: Framework, scenarios: Iterable[Scenario], results: Results | None = None,
+    framework: Framework,
+    scenarios: Iterable[Scenario],
+    results: Results | None = None,
 ) -> list[Scenario]:
     """The scenarios *framework* can run; the others are noted in *results*."""
     unsupported = framework.unsupported()
@@ -204,7 +208,9 @@ async def _call(caller: AsgiCaller | WsgiCaller, prepared: HttpRequest) -> Any:
 
 
 async def _cookie(
-    framework: Framework, caller: AsgiCaller | WsgiCaller, scenario: Scenario,
+    framework: Framework,
+    caller: AsgiCaller | WsgiCaller,
+    scenario: Scenario,
 ) -> str | None:
     """A session cookie from ``scenario.cookie_from``, when the framework has
     sessions."""
@@ -238,8 +244,11 @@ class _Case:
 
 
 async def _check_app(
-    framework: Framework, caller: AsgiCaller | WsgiCaller, scenarios: list[Scenario],
-    results: Results, lifespan: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+    framework: Framework,
+    caller: AsgiCaller | WsgiCaller,
+    scenarios: list[Scenario],
+    results: Results,
+    lifespan: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
 ) -> list[_Case]:
     """Answer each scenario once, check the answer, and return the cases to
     time. With *lifespan*, the app's lifespan runs around the check only."""
@@ -250,7 +259,8 @@ async def _check_app(
         case = _Case(framework, scenario, lambda n: None, lifespan, caller.app)
         async with case.serving():
             prepared = HttpRequest.for_scenario(
-                scenario, await _cookie(framework, caller, scenario))
+                scenario, await _cookie(framework, caller, scenario)
+            )
             if counter is not None:
                 with counter(caller.app) as opens:
                     answer = await _call(caller, prepared)
@@ -266,16 +276,21 @@ async def _check_app(
             results.receive_calls.setdefault(scenario.name, {})[framework.name] = (
                 answer.receive_calls
             )
-        case.batch = (caller.batch(prepared, scenario.concurrency, scenario.yield_every)
-                      if isinstance(caller, AsgiCaller)
-                      else caller.batch(prepared, scenario.concurrency))
+        case.batch = (
+            caller.batch(prepared, scenario.concurrency, scenario.yield_every)
+            if isinstance(caller, AsgiCaller)
+            else caller.batch(prepared, scenario.concurrency)
+        )
         cases.append(case)
     return cases
 
 
 async def _in_process(
-    apps: list[tuple[Framework, Any, list[Scenario]]], results: Results,
-    timing: Timing | None, scenarios: list[Scenario], report: Callable[[str], None],
+    apps: list[tuple[Framework, Any, list[Scenario]]],
+    results: Results,
+    timing: Timing | None,
+    scenarios: list[Scenario],
+    report: Callable[[str], None],
 ) -> None:
     async with AsyncExitStack() as running:
         cases: list[_Case] = []
@@ -296,8 +311,11 @@ async def _in_process(
             turn = [case for case in cases if case.scenario in together]
             for case in turn:
                 async with case.serving():
-                    case.number = await calibrate(case.batch, rep_seconds=timing.rep_seconds,
-                                                  minimum=case.scenario.concurrency or 50)
+                    case.number = await calibrate(
+                        case.batch,
+                        rep_seconds=timing.rep_seconds,
+                        minimum=case.scenario.concurrency or 50,
+                    )
             for repetition in range(timing.repeat):
                 shift = repetition % max(len(turn), 1)
                 for case in turn[shift:] + turn[:shift]:
@@ -335,8 +353,11 @@ def _turns(scenarios: list[Scenario]) -> list[list[Scenario]]:
 
 
 def in_process(
-    frameworks: list[Framework], results: Results, timing: Timing | None,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
+    frameworks: list[Framework],
+    results: Results,
+    timing: Timing | None,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
     cpu: int | None = None,
 ) -> None:
     """Answer every supported scenario once and check it; with *timing*,
@@ -367,7 +388,8 @@ def servable(frameworks: list[Framework]) -> tuple[list[Framework], list[str]]:
     notes = [
         f"{f.name} not served over loopback: {f.server} is not installed in this "
         "environment (`make bench` installs it into benchmarks/.venv)"
-        for f in frameworks if f not in chosen
+        for f in frameworks
+        if f not in chosen
     ]
     return chosen, notes
 
@@ -391,9 +413,15 @@ def _prepare_http(framework: Framework, server: Any, scenario: Scenario) -> Http
 
 
 def http_runs(
-    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
-    pin: bool = True, source: Path | None = None,
+    frameworks: list[Framework],
+    results: Results,
+    timing: Timing,
+    *,
+    python: str,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
+    pin: bool = True,
+    source: Path | None = None,
 ) -> None:
     """Serve every framework's app at once on loopback and load them with
     wrk, scenario by scenario, the frameworks taking turns: a warm-up run
@@ -401,23 +429,31 @@ def http_runs(
     with the most requests/s is kept."""
     served, notes = servable(frameworks)
     results.notes += notes
-    wanted = [s for s in scenarios if s.http and not s.streams and not s.websocket
-              and not s.disconnects and not s.mix]
+    wanted = [
+        s
+        for s in scenarios
+        if s.http and not s.streams and not s.websocket and not s.disconnects and not s.mix
+    ]
     for app_name, group in _by_app(wanted):
         plan = {f.name: supported(f, group) for f in served}
         with ExitStack() as running:
             servers = {
                 f.name: running.enter_context(
-                    serve(f, app_name, python=python, pin=pin, source=source))
-                for f in served if plan[f.name]
+                    serve(f, app_name, python=python, pin=pin, source=source)
+                )
+                for f in served
+                if plan[f.name]
             }
             for scenario in group:
                 turn = [f for f in served if scenario in plan[f.name]]
                 for framework, result in _http_turns(turn, servers, scenario, timing, pin):
                     results.http.setdefault(scenario.name, {})[framework.name] = result
                     errors = f"  {result.errors} errors" if result.errors else ""
-                    cpu = (f"  server CPU {result.server_cpu_us:.0f} µs/request"
-                           if result.server_cpu_us else "")
+                    cpu = (
+                        f"  server CPU {result.server_cpu_us:.0f} µs/request"
+                        if result.server_cpu_us
+                        else ""
+                    )
                     report(
                         f"  {framework.name:<10} {scenario.name:<20} "
                         f"{result.requests_per_second:10,.0f} req/s  p50 {result.p50_ms:.2f} ms"
@@ -426,16 +462,24 @@ def http_runs(
 
 
 def _http_turns(
-    turn: list[Framework], servers: dict[str, Any], scenario: Scenario, timing: Timing,
+    turn: list[Framework],
+    servers: dict[str, Any],
+    scenario: Scenario,
+    timing: Timing,
     pin: bool,
 ) -> list[tuple[Framework, HttpResult]]:
     """Load each framework's server with *scenario*, taking turns."""
     prepared = {f.name: _prepare_http(f, servers[f.name], scenario) for f in turn}
 
     def load(framework: Framework, seconds: float) -> HttpResult:
-        return wrk(servers[framework.name], scenario, prepared[framework.name],
-                   connections=scenario.concurrency or timing.connections,
-                   seconds=seconds, pin=pin)
+        return wrk(
+            servers[framework.name],
+            scenario,
+            prepared[framework.name],
+            connections=scenario.concurrency or timing.connections,
+            seconds=seconds,
+            pin=pin,
+        )
 
     for framework in turn:
         load(framework, timing.http_warmup)
@@ -447,8 +491,9 @@ def _http_turns(
     return [(f, max(rounds[f.name], key=lambda r: r.requests_per_second)) for f in turn]
 
 
-def smoke_http(frameworks: list[Framework], *, python: str,
-               scenarios: list[Scenario] = SCENARIOS) -> int:
+def smoke_http(
+    frameworks: list[Framework], *, python: str, scenarios: list[Scenario] = SCENARIOS
+) -> int:
     """Serve each framework's main app on loopback (unpinned) and check one
     answer per scenario; return how many were checked. Frameworks whose
     server is not installed here are left out (see :func:`servable`)."""
@@ -463,19 +508,23 @@ def smoke_http(frameworks: list[Framework], *, python: str,
 
 
 def _rows(
-    framework: Framework, scenario: Scenario,
+    framework: Framework,
+    scenario: Scenario,
 ) -> list[tuple[str, Framework, str]]:
     """*framework*'s rows of *scenario*: (label, framework, path), its
     variants included where the framework has them."""
     unsupported = framework.unsupported()
     return [(framework.name, framework, scenario.path)] + [
-        (f"{framework.name} ({label})", framework, path) for label, path in scenario.variants
+        (f"{framework.name} ({label})", framework, path)
+        for label, path in scenario.variants
         if f"{scenario.name} {label}" not in unsupported
     ]
 
 
 def _stream_plan(
-    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+    frameworks: list[Framework],
+    scenarios: list[Scenario],
+    results: Results | None,
     disconnects: bool = False,
 ) -> list[tuple[Scenario, list[tuple[str, Framework, str]]]]:
     served = servable(frameworks)[0]
@@ -483,17 +532,27 @@ def _stream_plan(
     for scenario in scenarios:
         wanted = scenario.disconnects if disconnects else scenario.streams
         if wanted and scenario.http:
-            rows = [row for f in served if scenario in supported(f, [scenario], results)
-                    for row in _rows(f, scenario)]
+            rows = [
+                row
+                for f in served
+                if scenario in supported(f, [scenario], results)
+                for row in _rows(f, scenario)
+            ]
             if rows:
                 plan.append((scenario, rows))
     return plan
 
 
 def stream_runs(
-    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
-    pin: bool = True, source: Path | None = None,
+    frameworks: list[Framework],
+    results: Results,
+    timing: Timing,
+    *,
+    python: str,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
+    pin: bool = True,
+    source: Path | None = None,
 ) -> None:
     """The streaming scenarios: each framework's app served on loopback, and
     ``timing.stream_clients`` streams opened against it at once
@@ -505,18 +564,28 @@ def stream_runs(
         for label, framework, path in rows:
             with serve(framework, scenario.app, python=python, pin=pin, source=source) as server:
                 result = stream_load(
-                    server, path, clients=timing.stream_clients,
+                    server,
+                    path,
+                    clients=timing.stream_clients,
                     seconds=timing.stream_seconds,
                     interval=scenario.stream_interval or timing.stream_interval,
-                    python=python, prefix=client_prefix)
+                    python=python,
+                    prefix=client_prefix,
+                )
             results.streams.setdefault(scenario.name, {})[label] = result
             report(f"  {label:<26} {scenario.name:<20} {_stream_line(result)}")
 
 
 def disconnect_runs(
-    frameworks: list[Framework], results: Results, *, python: str, clients: int,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
-    pin: bool = True, source: Path | None = None,
+    frameworks: list[Framework],
+    results: Results,
+    *,
+    python: str,
+    clients: int,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
+    pin: bool = True,
+    source: Path | None = None,
 ) -> None:
     """The disconnect scenarios (``disconnects.py``): *clients* streams
     opened and closed per row, on a fresh server each."""
@@ -533,12 +602,19 @@ def _disconnect_line(result: DisconnectResult) -> str:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f} ms"
 
-    return (f"{result.ended}/{result.clients} generators ended; client close to `finally`: "
-            f"p50 {ms(result.p50_ms)}, p99 {ms(result.p99_ms)}, worst {ms(result.max_ms)}")
+    return (
+        f"{result.ended}/{result.clients} generators ended; client close to `finally`: "
+        f"p50 {ms(result.p50_ms)}, p99 {ms(result.p99_ms)}, worst {ms(result.max_ms)}"
+    )
 
 
-def smoke_disconnects(frameworks: list[Framework], *, python: str, clients: int = 10,
-                      scenarios: list[Scenario] = SCENARIOS) -> int:
+def smoke_disconnects(
+    frameworks: list[Framework],
+    *,
+    python: str,
+    clients: int = 10,
+    scenarios: list[Scenario] = SCENARIOS,
+) -> int:
     """Each disconnect scenario, small: every generator must end within 1 s
     of its client leaving. Returns how many rows were checked."""
     checked = 0
@@ -557,14 +633,22 @@ def _stream_line(result: StreamResult) -> str:
         return "-" if value is None else f"{value:.2f} s"
 
     errors = f", errors {result.errors}" if result.errors else ""
-    return (f"{result.complete}/{result.clients} got all {result.events} events, all "
-            f"streaming after {seconds(result.all_streaming_s)}, max gap "
-            f"{seconds(result.max_gap_s)}, RSS peak {result.rss_peak_mb or 0:.0f} MB, "
-            f"threads peak {result.threads_peak}, CPU {result.cpu_s or 0:.1f} s{errors}")
+    return (
+        f"{result.complete}/{result.clients} got all {result.events} events, all "
+        f"streaming after {seconds(result.all_streaming_s)}, max gap "
+        f"{seconds(result.max_gap_s)}, RSS peak {result.rss_peak_mb or 0:.0f} MB, "
+        f"threads peak {result.threads_peak}, CPU {result.cpu_s or 0:.1f} s{errors}"
+    )
 
 
-def smoke_streams(frameworks: list[Framework], *, python: str, clients: int = 20,
-                  seconds: float = 1.0, scenarios: list[Scenario] = SCENARIOS) -> int:
+def smoke_streams(
+    frameworks: list[Framework],
+    *,
+    python: str,
+    clients: int = 20,
+    seconds: float = 1.0,
+    scenarios: list[Scenario] = SCENARIOS,
+) -> int:
     """Each streaming scenario, small (*clients* streams of *seconds*), per
     row (a framework, or one of its variants) served here (unpinned): every
     stream must get every event. Returns how many runs were checked."""
@@ -573,19 +657,27 @@ def smoke_streams(frameworks: list[Framework], *, python: str, clients: int = 20
     for scenario, rows in _stream_plan(frameworks, scenarios, None):
         for label, framework, path in rows:
             with serve(framework, scenario.app, pin=False, python=python) as server:
-                result = stream_load(server, path, clients=clients, seconds=seconds,
-                                     interval=scenario.stream_interval or STREAM_INTERVAL,
-                                     python=python)
+                result = stream_load(
+                    server,
+                    path,
+                    clients=clients,
+                    seconds=seconds,
+                    interval=scenario.stream_interval or STREAM_INTERVAL,
+                    python=python,
+                )
             if result.complete != clients:
                 raise SmokeFailure(
                     f"{label}, {scenario.name}: {result.complete} of {clients} "
-                    f"streams got all {result.events} events ({result.errors})")
+                    f"streams got all {result.events} events ({result.errors})"
+                )
             checked += 1
     return checked
 
 
 def _websocket_plan(
-    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+    frameworks: list[Framework],
+    scenarios: list[Scenario],
+    results: Results | None,
 ) -> list[tuple[Scenario, list[tuple[str, Framework, str]]]]:
     """Per websocket scenario, its rows: (label, framework, path), the
     scenario's variants included where the framework has them."""
@@ -600,18 +692,26 @@ def _websocket_plan(
                 continue
             rows.append((framework.name, framework, scenario.path))
             unsupported = framework.unsupported()
-            rows += [(f"{framework.name} ({label})", framework, path)
-                     for label, path in scenario.variants
-                     if f"{scenario.name} {label}" not in unsupported]
+            rows += [
+                (f"{framework.name} ({label})", framework, path)
+                for label, path in scenario.variants
+                if f"{scenario.name} {label}" not in unsupported
+            ]
         if rows:
             plan.append((scenario, rows))
     return plan
 
 
 def websocket_runs(
-    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
-    pin: bool = True, source: Path | None = None,
+    frameworks: list[Framework],
+    results: Results,
+    timing: Timing,
+    *,
+    python: str,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
+    pin: bool = True,
+    source: Path | None = None,
 ) -> None:
     """The websocket scenarios (``websocket_load.py``). Echo: every
     framework's app served at once, the rows taking turns as wrk's do (a
@@ -623,10 +723,17 @@ def websocket_runs(
     for scenario, rows in _websocket_plan(frameworks, scenarios, results):
         if scenario.websocket == "idle":
             for label, framework, path in rows:
-                with serve(framework, scenario.app, python=python, pin=pin,
-                           source=source) as server:
-                    idle = idle_load(server, path, connections=timing.ws_idle_connections,
-                                     message=WS_MESSAGE, python=python, prefix=client_prefix)
+                with serve(
+                    framework, scenario.app, python=python, pin=pin, source=source
+                ) as server:
+                    idle = idle_load(
+                        server,
+                        path,
+                        connections=timing.ws_idle_connections,
+                        message=WS_MESSAGE,
+                        python=python,
+                        prefix=client_prefix,
+                    )
                 results.ws_idle.setdefault(scenario.name, {})[label] = idle
                 report(f"  {label:<16} {scenario.name:<16} {_idle_line(idle)}")
             continue
@@ -635,7 +742,8 @@ def websocket_runs(
             for _, framework, _ in rows:
                 if framework.name not in servers:
                     servers[framework.name] = running.enter_context(
-                        serve(framework, scenario.app, python=python, pin=pin, source=source))
+                        serve(framework, scenario.app, python=python, pin=pin, source=source)
+                    )
             rounds = _echo_turns(rows, servers, timing, python, client_prefix)
         for label, _, _ in rows:
             best = max(rounds[label], key=lambda r: r.round_trips_per_second)
@@ -644,16 +752,26 @@ def websocket_runs(
 
 
 def _echo_turns(
-    rows: list[tuple[str, Framework, str]], servers: dict[str, Any], timing: Timing,
-    python: str, prefix: list[str],
+    rows: list[tuple[str, Framework, str]],
+    servers: dict[str, Any],
+    timing: Timing,
+    python: str,
+    prefix: list[str],
 ) -> dict[str, list[EchoResult]]:
     """Each row's echo rounds, the rows taking turns after a warm-up each."""
 
     def load(row: tuple[str, Framework, str], seconds: float) -> EchoResult:
         _, framework, path = row
-        return echo_load(servers[framework.name], path, connections=timing.ws_connections,
-                         seconds=seconds, message=WS_MESSAGE,
-                         processes=timing.ws_client_processes, python=python, prefix=prefix)
+        return echo_load(
+            servers[framework.name],
+            path,
+            connections=timing.ws_connections,
+            seconds=seconds,
+            message=WS_MESSAGE,
+            processes=timing.ws_client_processes,
+            python=python,
+            prefix=prefix,
+        )
 
     for row in rows:
         load(row, timing.http_warmup)
@@ -667,22 +785,32 @@ def _echo_turns(
 
 def _echo_line(result: EchoResult) -> str:
     errors = f"  errors {result.errors}" if result.errors else ""
-    return (f"{result.round_trips_per_second:10,.0f} round trips/s  p50 {result.p50_ms:.2f} ms"
-            f"  p99 {result.p99_ms:.2f} ms  server CPU {result.server_cpu_us or 0:.0f} µs/trip "
-            f"({result.server_cpu_share or 0:.0%})  client CPU "
-            f"{result.client_cpu_share or 0:.0%}{errors}")
+    return (
+        f"{result.round_trips_per_second:10,.0f} round trips/s  p50 {result.p50_ms:.2f} ms"
+        f"  p99 {result.p99_ms:.2f} ms  server CPU {result.server_cpu_us or 0:.0f} µs/trip "
+        f"({result.server_cpu_share or 0:.0%})  client CPU "
+        f"{result.client_cpu_share or 0:.0%}{errors}"
+    )
 
 
 def _idle_line(result: IdleResult) -> str:
     per = result.kb_per_connection
     errors = f", errors {result.errors}" if result.errors else ""
-    return (f"{result.opened:,}/{result.connections:,} open at once, {result.answered:,} "
-            f"answered; RSS {result.rss_before_mb or 0:.0f} → {result.rss_idle_mb or 0:.0f} MB"
-            f" = {per or 0:.1f} KB per connection{errors}")
+    return (
+        f"{result.opened:,}/{result.connections:,} open at once, {result.answered:,} "
+        f"answered; RSS {result.rss_before_mb or 0:.0f} → {result.rss_idle_mb or 0:.0f} MB"
+        f" = {per or 0:.1f} KB per connection{errors}"
+    )
 
 
-def smoke_websockets(frameworks: list[Framework], *, python: str, connections: int = 4,
-                     idle: int = 20, scenarios: list[Scenario] = SCENARIOS) -> int:
+def smoke_websockets(
+    frameworks: list[Framework],
+    *,
+    python: str,
+    connections: int = 4,
+    idle: int = 20,
+    scenarios: list[Scenario] = SCENARIOS,
+) -> int:
     """Each websocket scenario, small, per row served here (unpinned): a
     few echo round trips on *connections* connections, every echo right;
     *idle* connections open at once, each answering. Returns how many
@@ -694,13 +822,26 @@ def smoke_websockets(frameworks: list[Framework], *, python: str, connections: i
             with serve(framework, scenario.app, pin=False, python=python) as server:
                 for label, _, path in group:
                     if scenario.websocket == "idle":
-                        held = idle_load(server, path, connections=idle, message=WS_MESSAGE,
-                                         python=python, settle=0.0)
+                        held = idle_load(
+                            server,
+                            path,
+                            connections=idle,
+                            message=WS_MESSAGE,
+                            python=python,
+                            settle=0.0,
+                        )
                         ok = held.opened == held.answered == idle and not held.errors
                         what = f"{held.opened} opened, {held.answered} answered ({held.errors})"
                     else:
-                        echo = echo_load(server, path, connections=connections, seconds=0.1,
-                                         message=WS_MESSAGE, processes=1, python=python)
+                        echo = echo_load(
+                            server,
+                            path,
+                            connections=connections,
+                            seconds=0.1,
+                            message=WS_MESSAGE,
+                            processes=1,
+                            python=python,
+                        )
                         ok = echo.round_trips >= connections and not echo.errors
                         what = f"{echo.round_trips} round trips ({echo.errors})"
                     if not ok:
@@ -718,7 +859,9 @@ def _mix_missing(framework: Framework) -> list[str]:
 
 
 def _mix_plan(
-    frameworks: list[Framework], scenarios: list[Scenario], results: Results | None,
+    frameworks: list[Framework],
+    scenarios: list[Scenario],
+    results: Results | None,
     notes: list[str],
 ) -> list[tuple[Scenario, Framework]]:
     """The migrated app's rows, (scenario, framework), among the installed
@@ -732,18 +875,26 @@ def _mix_plan(
                 continue
             missing = _mix_missing(framework)
             if missing:
-                notes.append(f"{framework.name} skips {scenario.name}: {', '.join(missing)} not "
-                             "installed in this environment (the dev extra and "
-                             "benchmarks/requirements.txt install them)")
+                notes.append(
+                    f"{framework.name} skips {scenario.name}: {', '.join(missing)} not "
+                    "installed in this environment (the dev extra and "
+                    "benchmarks/requirements.txt install them)"
+                )
                 continue
             rows.append((scenario, framework))
     return rows
 
 
 def mix_runs(
-    frameworks: list[Framework], results: Results, timing: Timing, *, python: str,
-    scenarios: list[Scenario] = SCENARIOS, report: Callable[[str], None] = print,
-    pin: bool = True, source: Path | None = None,
+    frameworks: list[Framework],
+    results: Results,
+    timing: Timing,
+    *,
+    python: str,
+    scenarios: list[Scenario] = SCENARIOS,
+    report: Callable[[str], None] = print,
+    pin: bool = True,
+    source: Path | None = None,
 ) -> None:
     """The migrated app (``migrated_load.py``): every row's server up at
     once (each with its own fresh database), a warm-up each, then
@@ -761,13 +912,19 @@ def mix_runs(
     with ExitStack() as running:
         servers = {
             (scenario.name, framework.name): running.enter_context(
-                serve(framework, scenario.app, python=python, pin=pin, source=source))
+                serve(framework, scenario.app, python=python, pin=pin, source=source)
+            )
             for scenario, framework in rows
         }
 
         def load(row: tuple[Scenario, Framework], seconds: float) -> MixResult:
-            return mix_load(servers[row[0].name, row[1].name], connections=timing.connections,
-                            seconds=seconds, python=python, prefix=client_prefix)
+            return mix_load(
+                servers[row[0].name, row[1].name],
+                connections=timing.connections,
+                seconds=seconds,
+                python=python,
+                prefix=client_prefix,
+            )
 
         for row in rows:
             load(row, timing.mix_warmup)
@@ -775,11 +932,16 @@ def mix_runs(
             shift = round_number % len(rows)
             for scenario, framework in rows[shift:] + rows[:shift]:
                 result = load((scenario, framework), timing.mix_seconds)
-                (results.mix.setdefault(scenario.name, {})
-                 .setdefault(framework.name, []).append(result))
+                (
+                    results.mix.setdefault(scenario.name, {})
+                    .setdefault(framework.name, [])
+                    .append(result)
+                )
     for scenario, framework in rows:
-        report(f"  {framework.name:<10} {scenario.name:<20} "
-               f"{mix_line(results.mix[scenario.name][framework.name])}")
+        report(
+            f"  {framework.name:<10} {scenario.name:<20} "
+            f"{mix_line(results.mix[scenario.name][framework.name])}"
+        )
 
 
 def _median(values: list[float]) -> float:
@@ -795,8 +957,10 @@ def mix_line(rounds: list[MixResult]) -> str:
     inside = [r.inside["wall_us"]["p50"] for r in rounds if r.inside.get("wall_us")]
     cpu = [r.inside["cpu_us"]["p50"] for r in rounds if r.inside.get("cpu_us")]
     errors = sum(sum(r.errors.values()) for r in rounds)
-    text = (f"{_median(rps):8,.0f} req/s ({min(rps):,.0f}-{max(rps):,.0f})  "
-            f"p99 {_median(p99):.1f} ms ({min(p99):.1f}-{max(p99):.1f})")
+    text = (
+        f"{_median(rps):8,.0f} req/s ({min(rps):,.0f}-{max(rps):,.0f})  "
+        f"p99 {_median(p99):.1f} ms ({min(p99):.1f}-{max(p99):.1f})"
+    )
     if inside:
         text += f"  inside p50 {_median(inside):.0f} µs wall"
     if cpu:
@@ -804,8 +968,9 @@ def mix_line(rounds: list[MixResult]) -> str:
     return text + (f"  {errors} errors" if errors else "")
 
 
-def smoke_mix(frameworks: list[Framework], *, python: str,
-              scenarios: list[Scenario] = SCENARIOS) -> tuple[int, list[str]]:
+def smoke_mix(
+    frameworks: list[Framework], *, python: str, scenarios: list[Scenario] = SCENARIOS
+) -> tuple[int, list[str]]:
     """The migrated app, each request type once per row: over loopback where
     the framework's server is installed here, else through the framework's
     own test client (``benchmarks.migrated.check``, in a process of its own:
@@ -819,12 +984,21 @@ def smoke_mix(frameworks: list[Framework], *, python: str,
                 mix_smoke(server, python=python)
         else:
             command = [python, "-m", "benchmarks.migrated.check", framework.name, scenario.app]
-            done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent,
-                                  capture_output=True, text=True, check=False, timeout=120)
+            done = subprocess.run(
+                command,
+                cwd=Path(__file__).resolve().parent.parent,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
             if done.returncode:
-                raise SmokeFailure(f"{framework.name}, {scenario.name} (test client): "
-                                   f"{done.stdout}{done.stderr}")
-            notes.append(f"{framework.name} answered {scenario.name} through its test client "
-                         f"({framework.server} is not installed here)")
+                raise SmokeFailure(
+                    f"{framework.name}, {scenario.name} (test client): {done.stdout}{done.stderr}"
+                )
+            notes.append(
+                f"{framework.name} answered {scenario.name} through its test client "
+                f"({framework.server} is not installed here)"
+            )
         checked += 1
     return checked, notes

@@ -71,8 +71,9 @@ class Failure(Exception):
 class _Connection:
     """One keep-alive HTTP/1.1 connection with its session cookie."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 host: str) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
+    ) -> None:
         self.reader, self.writer, self.host = reader, writer, host
         self.cookie: str | None = None
         self.token: str | None = None
@@ -82,15 +83,21 @@ class _Connection:
         reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer, f"{host}:{port}")
 
-    async def send(self, method: str, path: str, form: dict[str, str] | None = None,
-                   ) -> tuple[int, dict[str, str], bytes]:
+    async def send(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}", "User-Agent: flaskish-bench"]
         if self.cookie:
             lines.append(f"Cookie: session={self.cookie}")
         body = urlencode(form).encode() if form is not None else b""
         if form is not None:
-            lines += ["Content-Type: application/x-www-form-urlencoded",
-                      f"Content-Length: {len(body)}"]
+            lines += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            ]
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -102,7 +109,7 @@ class _Connection:
             name, _, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
             if name == "set-cookie" and value.startswith("session="):
-                cookie = value[len("session="):].split(";", 1)[0]
+                cookie = value[len("session=") :].split(";", 1)[0]
                 self.cookie = cookie.strip('"') or None
             headers[name] = value
         if "content-length" in headers:
@@ -133,7 +140,8 @@ class _Connection:
         if status != 200 or token is None:
             raise Failure(f"GET /login: {status}, token {token!r}")
         status, headers, _ = await self.send(
-            "POST", "/login", {"csrf_token": token, "name": user, "password": PASSWORD})
+            "POST", "/login", {"csrf_token": token, "name": user, "password": PASSWORD}
+        )
         if status != 302 or not headers.get("location", "").endswith("/") or not self.cookie:
             raise Failure(f"POST /login: {status} to {headers.get('location')!r}")
         await self.page(user, expect=b"Welcome, " + user.encode())
@@ -141,8 +149,12 @@ class _Connection:
     async def page(self, user: str, expect: bytes | None = None) -> None:
         status, _, page = await self.send("GET", "/")
         self.token = csrf_token_in(page)
-        if (status != 200 or f"notes of {user} (".encode() not in page or self.token is None
-                or (expect is not None and expect not in page)):
+        if (
+            status != 200
+            or f"notes of {user} (".encode() not in page
+            or self.token is None
+            or (expect is not None and expect not in page)
+        ):
             raise Failure(f"GET /: {status} {page[:200]!r}")
 
     async def json(self, user: str) -> None:
@@ -156,8 +168,14 @@ class _Connection:
 
     async def post(self, number: int) -> None:
         status, headers, _ = await self.send(
-            "POST", "/notes", {"csrf_token": self.token or "", "title": f"Note {number}",
-                               "body": "Written during the benchmark."})
+            "POST",
+            "/notes",
+            {
+                "csrf_token": self.token or "",
+                "title": f"Note {number}",
+                "body": "Written during the benchmark.",
+            },
+        )
         if status != 302 or not headers.get("location", "").endswith("/"):
             raise Failure(f"POST /notes: {status} to {headers.get('location')!r}")
 
@@ -172,8 +190,12 @@ def _cpu(pid: int | None) -> float | None:
     return server_cpu_seconds(pid) if pid else None
 
 
-async def _load(url: str, connections: int, seconds: float, server_pid: int | None,
-                ) -> dict[str, Any]:
+async def _load(
+    url: str,
+    connections: int,
+    seconds: float,
+    server_pid: int | None,
+) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     opened = [await _Connection.open(host, port) for _ in range(connections)]
@@ -218,17 +240,26 @@ async def _load(url: str, connections: int, seconds: float, server_pid: int | No
     every = sorted(x for values in latencies.values() for x in values)
     total = len(every)
     return {
-        "connections": connections, "seconds": wall, "requests": total,
+        "connections": connections,
+        "seconds": wall,
+        "requests": total,
         "requests_per_second": total / wall,
-        "p50_ms": _percentile(every, 0.5) * 1e3, "p99_ms": _percentile(every, 0.99) * 1e3,
-        "kinds": {kind: {"count": len(values),
-                         "p50_ms": _percentile(sorted(values), 0.5) * 1e3,
-                         "p99_ms": _percentile(sorted(values), 0.99) * 1e3}
-                  for kind, values in sorted(latencies.items())},
+        "p50_ms": _percentile(every, 0.5) * 1e3,
+        "p99_ms": _percentile(every, 0.99) * 1e3,
+        "kinds": {
+            kind: {
+                "count": len(values),
+                "p50_ms": _percentile(sorted(values), 0.5) * 1e3,
+                "p99_ms": _percentile(sorted(values), 0.99) * 1e3,
+            }
+            for kind, values in sorted(latencies.items())
+        },
         "errors": errors,
-        "server_cpu_us": ((cpu_after - cpu_before) / total * 1e6
-                          if cpu_before is not None and cpu_after is not None and total
-                          else None),
+        "server_cpu_us": (
+            (cpu_after - cpu_before) / total * 1e6
+            if cpu_before is not None and cpu_after is not None and total
+            else None
+        ),
         "client_cpu_share": client_cpu / wall,
         "inside": json.loads(inside),
     }
@@ -256,13 +287,22 @@ async def _smoke(url: str) -> dict[str, Any]:
     counted = json.loads(inside)["count"]
     if counted < 7:
         raise Failure(f"/__timing counted {counted} requests of the 7 sent")
-    return {"checked": ["login", "page", "json", "post refused without token", "post",
-                        "page with flashed message"]}
+    return {
+        "checked": [
+            "login",
+            "page",
+            "json",
+            "post refused without token",
+            "post",
+            "page with flashed message",
+        ]
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url", help="the server, http://127.0.0.1:PORT")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -278,8 +318,11 @@ def main() -> None:
     else:
         run = uvloop.run
     try:
-        summary = run(_smoke(args.url) if args.smoke
-                      else _load(args.url, args.connections, args.seconds, args.server_pid))
+        summary = run(
+            _smoke(args.url)
+            if args.smoke
+            else _load(args.url, args.connections, args.seconds, args.server_pid)
+        )
     except Failure as failure:
         sys.exit(f"migrated_load: {failure}")
     print(json.dumps(summary))
@@ -288,26 +331,51 @@ def main() -> None:
 # -- the harness side ---------------------------------------------------------
 
 
-def _client(server: Any, arguments: list[str], python: str, prefix: list[str] | None,
-            timeout: float) -> dict[str, Any]:
-    command = [*(prefix or []), python, "-m", "benchmarks.migrated_load", server.base_url,
-               *arguments]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
-                          timeout=timeout)
+def _client(
+    server: Any, arguments: list[str], python: str, prefix: list[str] | None, timeout: float
+) -> dict[str, Any]:
+    command = [
+        *(prefix or []),
+        python,
+        "-m",
+        "benchmarks.migrated_load",
+        server.base_url,
+        *arguments,
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
+    )
     if done.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def mix_load(server: Any, *, connections: int, seconds: float, python: str = sys.executable,
-             prefix: list[str] | None = None) -> MixResult:
+def mix_load(
+    server: Any,
+    *,
+    connections: int,
+    seconds: float,
+    python: str = sys.executable,
+    prefix: list[str] | None = None,
+) -> MixResult:
     """One round of the mix against *server* (a
     :class:`~benchmarks.loopback.Server`), the client under *prefix*
     (``taskset``)."""
-    summary = _client(server, ["--connections", str(connections), "--seconds", str(seconds),
-                               "--server-pid", str(server.process.pid)],
-                      python, prefix, timeout=seconds + 60)
+    summary = _client(
+        server,
+        [
+            "--connections",
+            str(connections),
+            "--seconds",
+            str(seconds),
+            "--server-pid",
+            str(server.process.pid),
+        ],
+        python,
+        prefix,
+        timeout=seconds + 60,
+    )
     return MixResult(**summary)
 
 

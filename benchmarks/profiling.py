@@ -86,13 +86,15 @@ def profile_new_threads() -> Iterator[list[cProfile.Profile]]:
         threading.setprofile(None)  # type: ignore[arg-type]
 
 
-async def _requests(app: Any, scenario: Scenario, count: int,
-                    around: Callable[[], Any] | None = None) -> dict[str, int]:
+async def _requests(
+    app: Any, scenario: Scenario, count: int, around: Callable[[], Any] | None = None
+) -> dict[str, int]:
     async with AsgiCaller(app).running() as caller:
         cookie = None
         if scenario.cookie_from:
-            prime = await caller.call(HttpRequest("GET", scenario.cookie_from, "", b"",
-                                                  [("host", "localhost")]))
+            prime = await caller.call(
+                HttpRequest("GET", scenario.cookie_from, "", b"", [("host", "localhost")])
+            )
             cookie = prime.cookie()
         prepared = HttpRequest.for_scenario(scenario, cookie)
         batch = caller.batch(prepared, scenario.concurrency)
@@ -123,15 +125,20 @@ class _User:
         headers = [("host", "localhost"), ("user-agent", "flaskish-bench")]
         body = urlencode(form).encode() if form is not None else b""
         if form is not None:
-            headers += [("content-type", "application/x-www-form-urlencoded"),
-                        ("content-length", str(len(body)))]
+            headers += [
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("content-length", str(len(body))),
+            ]
         if self.cookie:
             headers.append(("cookie", self.cookie))
         prepared = HttpRequest(method, path, "", body, headers)
         # WSGI on this thread, inside the main thread's profile: nothing else
         # runs on the loop meanwhile.
-        answer = (self.caller.call(prepared) if isinstance(self.caller, WsgiCaller)
-                  else await self.caller.call(prepared))
+        answer = (
+            self.caller.call(prepared)
+            if isinstance(self.caller, WsgiCaller)
+            else await self.caller.call(prepared)
+        )
         for name, value in answer.headers:
             if name.lower() == "set-cookie" and value.startswith("session="):
                 self.cookie = value.partition(";")[0]
@@ -143,8 +150,11 @@ class _User:
 
     async def login(self) -> None:
         await self.send("GET", "/login")
-        await self.send("POST", "/login", {"csrf_token": self.token or "", "name": USERS[0],
-                                           "password": PASSWORD})
+        await self.send(
+            "POST",
+            "/login",
+            {"csrf_token": self.token or "", "name": USERS[0], "password": PASSWORD},
+        )
         await self.send("GET", "/")
 
     async def mix(self, count: int) -> None:
@@ -155,12 +165,16 @@ class _User:
             elif kind == "json":
                 await self.send("GET", "/api/notes")
             else:
-                await self.send("POST", "/notes", {"csrf_token": self.token or "",
-                                                   "title": f"Note {step}", "body": "Profiled."})
+                await self.send(
+                    "POST",
+                    "/notes",
+                    {"csrf_token": self.token or "", "title": f"Note {step}", "body": "Profiled."},
+                )
 
 
-async def _mix_requests(app: Any, framework: str, count: int,
-                        around: Callable[[], Any]) -> dict[str, int]:
+async def _mix_requests(
+    app: Any, framework: str, count: int, around: Callable[[], Any]
+) -> dict[str, int]:
     caller: AsgiCaller | WsgiCaller
     if framework == "Flask":
         caller = WsgiCaller(app)
@@ -183,20 +197,32 @@ async def _mix_requests(app: Any, framework: str, count: int,
 
 
 #: Package of a profiled function, from its file's path.
-_PACKAGES = [("flaskish", "flaskish/"), ("Flask", "/flask/"), ("Werkzeug", "/werkzeug/"),
-             ("Flask-Login", "/flask_login/"), ("Flask-WTF", "/flask_wtf/"),
-             ("WTForms", "/wtforms/"), ("Flask-SQLAlchemy", "/flask_sqlalchemy/"),
-             ("SQLAlchemy", "/sqlalchemy/"), ("Jinja", "/jinja2/"), ("MarkupSafe", "/markupsafe/"),
-             ("itsdangerous", "/itsdangerous/"), ("anyio", "/anyio/"),
-             ("Starlette", "/starlette/"), ("the app", "benchmarks/migrated/"),
-             ("the harness", "benchmarks/")]
+_PACKAGES = [
+    ("flaskish", "flaskish/"),
+    ("Flask", "/flask/"),
+    ("Werkzeug", "/werkzeug/"),
+    ("Flask-Login", "/flask_login/"),
+    ("Flask-WTF", "/flask_wtf/"),
+    ("WTForms", "/wtforms/"),
+    ("Flask-SQLAlchemy", "/flask_sqlalchemy/"),
+    ("SQLAlchemy", "/sqlalchemy/"),
+    ("Jinja", "/jinja2/"),
+    ("MarkupSafe", "/markupsafe/"),
+    ("itsdangerous", "/itsdangerous/"),
+    ("anyio", "/anyio/"),
+    ("Starlette", "/starlette/"),
+    ("the app", "benchmarks/migrated/"),
+    ("the harness", "benchmarks/"),
+]
 
 
 #: Where a thread waits for another (the worker for its next request, the
 #: loop for the worker): cProfile's wall clock counts it as own time.
-_WAITS = {"<method 'acquire' of '_thread.lock' objects>",
-          "<method 'control' of 'select.epoll' objects>",
-          "<method 'poll' of 'select.epoll' objects>"}
+_WAITS = {
+    "<method 'acquire' of '_thread.lock' objects>",
+    "<method 'control' of 'select.epoll' objects>",
+    "<method 'poll' of 'select.epoll' objects>",
+}
 
 
 def _by_package(stats: pstats.Stats, requests: int) -> str:
@@ -209,27 +235,34 @@ def _by_package(stats: pstats.Stats, requests: int) -> str:
             continue
         name = next((label for label, piece in _PACKAGES if piece in filename), None)
         if name is None:
-            name = "Python (C functions)" if filename == "~" else re.sub(
-                r".*/(lib/python[\d.]+/)", "stdlib: ", filename).split("/")[0]
+            name = (
+                "Python (C functions)"
+                if filename == "~"
+                else re.sub(r".*/(lib/python[\d.]+/)", "stdlib: ", filename).split("/")[0]
+            )
             if function.startswith("<method") or filename == "~":
                 name = "C functions and methods"
         totals[name] = totals.get(name, 0.0) + own
     everything = sum(totals.values())
     lines = [f"own time by package, µs per request ({requests} requests):"]
     for name, seconds in sorted(totals.items(), key=lambda item: -item[1])[:16]:
-        lines.append(f"  {name:<28} {seconds / requests * 1e6:8.1f} µs  "
-                     f"{seconds / everything:6.1%}")
+        lines.append(
+            f"  {name:<28} {seconds / requests * 1e6:8.1f} µs  {seconds / everything:6.1%}"
+        )
     lines.append(f"  {'total':<28} {everything / requests * 1e6:8.1f} µs")
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=[s.name for s in SCENARIOS
-                                             if s.inprocess or s.mix])
-    parser.add_argument("--framework", default="flaskish",
-                        choices=[f.name for f in FRAMEWORKS if f.kind == "asgi"] + ["Flask"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("scenario", choices=[s.name for s in SCENARIOS if s.inprocess or s.mix])
+    parser.add_argument(
+        "--framework",
+        default="flaskish",
+        choices=[f.name for f in FRAMEWORKS if f.kind == "asgi"] + ["Flask"],
+    )
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--tool", choices=["cprofile", "pyinstrument"], default="cprofile")
     parser.add_argument("--top", type=int, default=30, help="rows of the cProfile tables")
@@ -283,12 +316,16 @@ def main() -> None:
             out.write(_by_package(stats, args.requests) + "\n")
         stats.strip_dirs()
         for order in ("tottime", "cumulative"):
-            out.write(f"\n=== {framework.name} {scenario.name}, {args.requests} requests, "
-                      f"sorted by {order} ===\n")
+            out.write(
+                f"\n=== {framework.name} {scenario.name}, {args.requests} requests, "
+                f"sorted by {order} ===\n"
+            )
             stats.sort_stats(order).print_stats(args.top)
         print(out.getvalue())
-    print(f"thread hand-offs per request: {hops['to_thread']} to a worker thread, "
-          f"{hops['from_thread']} back to the event loop")
+    print(
+        f"thread hand-offs per request: {hops['to_thread']} to a worker thread, "
+        f"{hops['from_thread']} back to the event loop"
+    )
 
 
 if __name__ == "__main__":

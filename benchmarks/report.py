@@ -35,9 +35,22 @@ __all__ = ["load_average", "machine", "targets", "write_chart", "write_results"]
 
 ME = "flaskish"
 PEERS = [f.name for f in FRAMEWORKS if f.name != ME]
-DISTRIBUTIONS = ["flaskish", "starlette", "quart", "flask", "werkzeug", "uvicorn", "gunicorn",
-                 "uvloop", "httptools", "websockets", "anyio", "jinja2", "itsdangerous",
-                 "python-multipart"]
+DISTRIBUTIONS = [
+    "flaskish",
+    "starlette",
+    "quart",
+    "flask",
+    "werkzeug",
+    "uvicorn",
+    "gunicorn",
+    "uvloop",
+    "httptools",
+    "websockets",
+    "anyio",
+    "jinja2",
+    "itsdangerous",
+    "python-multipart",
+]
 
 
 def _cpu_model() -> str:
@@ -110,8 +123,9 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
     is ``None`` when the run did not measure it. Where issue 18 set a new
     target for a scenario, it replaces the first build's."""
 
-    def line(ratio: float | None, ok: Any, goal: str, what: str = "measured",
-             extra: str = "") -> tuple[bool | None, str, str]:
+    def line(
+        ratio: float | None, ok: Any, goal: str, what: str = "measured", extra: str = ""
+    ) -> tuple[bool | None, str, str]:
         if ratio is None:
             return None, goal, "not measured in this run"
         met = bool(ok(ratio))
@@ -120,38 +134,79 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
             shown = f"{ratio:.3f}"  # 0.996 is a gap that "1.00" would hide
         return met, goal, f"{what} **{shown}x**{extra}" + ("" if met else " (gap)")
 
-    yield line(_cost_ratio(results, "hello_async", "Starlette"), lambda r: r <= 1.2,
-               "`async def` hello in-process ≤ 1.2x Starlette's cost")
-    yield line(_rps_ratio(results, "hello_async", "Starlette"), lambda r: r >= 0.95,
-               "`async def` hello over HTTP ≥ 0.95x Starlette's req/s")
-    yield line(_rps_ratio(results, "hello_async", "Quart"), lambda r: r >= 3,
-               "`async def` hello over HTTP ≥ 3x Quart's req/s")
-    yield line(_rps_ratio(results, "hello_sync", "Starlette"), lambda r: r >= 1,
-               "`def` hello over HTTP ≥ Starlette `def` endpoint's req/s")
-    yield line(_cost_ratio(results, "hello_sync", "Starlette"), lambda r: r <= 1,
-               "`def` hello in-process ≤ Starlette `def` endpoint's cost")
-    yield line(_cost_ratio(results, "form_sync", "Flask"), lambda r: r <= 0.8,
-               "`def` view reading a form in-process ≤ 0.8x Flask's cost")
-    yield line(_cost_ratio(results, "session", "Starlette"), lambda r: r <= 1.3,
-               "session read + write in-process ≤ 1.3x Starlette `SessionMiddleware`'s cost")
-    yield line(_rps_ratio(results, "session", "Starlette"), lambda r: r >= 0.8,
-               "session read + write over HTTP ≥ 0.8x Starlette's req/s")
-    yield line(_cost_ratio(results, "template", "Starlette"), lambda r: r <= 1.0,
-               "template (base + loop) in-process ≤ Starlette `Jinja2Templates`' cost")
-    yield line(_rps_ratio(results, "block_sync", "Starlette"), lambda r: r >= 0.95,
-               "10 ms blocking `def` view, 64 connections, ≥ 0.95x Starlette `def`'s req/s")
-    yield line(_rps_ratio(results, "block_sync", "Quart"), lambda r: r >= 4,
-               "10 ms blocking `def` view, 64 connections, ≥ 4x Quart's req/s")
-    for shape, rule in (("routes", "/r{i}/<int:item_id>"),
-                        ("routes_api", "/api/r{i}/<int:item_id>")):
+    yield line(
+        _cost_ratio(results, "hello_async", "Starlette"),
+        lambda r: r <= 1.2,
+        "`async def` hello in-process ≤ 1.2x Starlette's cost",
+    )
+    yield line(
+        _rps_ratio(results, "hello_async", "Starlette"),
+        lambda r: r >= 0.95,
+        "`async def` hello over HTTP ≥ 0.95x Starlette's req/s",
+    )
+    yield line(
+        _rps_ratio(results, "hello_async", "Quart"),
+        lambda r: r >= 3,
+        "`async def` hello over HTTP ≥ 3x Quart's req/s",
+    )
+    yield line(
+        _rps_ratio(results, "hello_sync", "Starlette"),
+        lambda r: r >= 1,
+        "`def` hello over HTTP ≥ Starlette `def` endpoint's req/s",
+    )
+    yield line(
+        _cost_ratio(results, "hello_sync", "Starlette"),
+        lambda r: r <= 1,
+        "`def` hello in-process ≤ Starlette `def` endpoint's cost",
+    )
+    yield line(
+        _cost_ratio(results, "form_sync", "Flask"),
+        lambda r: r <= 0.8,
+        "`def` view reading a form in-process ≤ 0.8x Flask's cost",
+    )
+    yield line(
+        _cost_ratio(results, "session", "Starlette"),
+        lambda r: r <= 1.3,
+        "session read + write in-process ≤ 1.3x Starlette `SessionMiddleware`'s cost",
+    )
+    yield line(
+        _rps_ratio(results, "session", "Starlette"),
+        lambda r: r >= 0.8,
+        "session read + write over HTTP ≥ 0.8x Starlette's req/s",
+    )
+    yield line(
+        _cost_ratio(results, "template", "Starlette"),
+        lambda r: r <= 1.0,
+        "template (base + loop) in-process ≤ Starlette `Jinja2Templates`' cost",
+    )
+    yield line(
+        _rps_ratio(results, "block_sync", "Starlette"),
+        lambda r: r >= 0.95,
+        "10 ms blocking `def` view, 64 connections, ≥ 0.95x Starlette `def`'s req/s",
+    )
+    yield line(
+        _rps_ratio(results, "block_sync", "Quart"),
+        lambda r: r >= 4,
+        "10 ms blocking `def` view, 64 connections, ≥ 4x Quart's req/s",
+    )
+    for shape, rule in (
+        ("routes", "/r{i}/<int:item_id>"),
+        ("routes_api", "/api/r{i}/<int:item_id>"),
+    ):
         costs = results.inprocess.get(f"{shape}_last", {})
         extra = ""
         if ME in costs and "Flask" in costs:
-            extra = (f"; last route {costs[ME]:.0f} µs vs Flask's {costs['Flask']:.0f} µs "
-                     f"and Starlette's {costs.get('Starlette', float('nan')):.0f} µs")
-        yield line(_own_ratio(results, f"{shape}_last", f"{shape}_first"), lambda r: r <= 1.5,
-                   f"1000 routes `{rule}`, last route ≤ 1.5x the first (in-process)",
-                   "last/first", extra)
+            extra = (
+                f"; last route {costs[ME]:.0f} µs vs Flask's {costs['Flask']:.0f} µs "
+                f"and Starlette's {costs.get('Starlette', float('nan')):.0f} µs"
+            )
+        yield line(
+            _own_ratio(results, f"{shape}_last", f"{shape}_first"),
+            lambda r: r <= 1.5,
+            f"1000 routes `{rule}`, last route ≤ 1.5x the first (in-process)",
+            "last/first",
+            extra,
+        )
     goal = "a request that never touches `session` or the body pays nothing for them"
     receives = results.receive_calls.get("untouched", {}).get(ME)
     opens = results.session_opens.get("untouched")
@@ -160,8 +215,10 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
         yield None, goal, "not measured in this run"
     else:
         cost = f"; cost vs `hello_async` **{ratio:.2f}x**" if ratio else ""
-        yield receives == 0 and opens == 0, goal, (
-            f"`receive` called {receives} times, `open_session` {opens} times{cost}"
+        yield (
+            receives == 0 and opens == 0,
+            goal,
+            (f"`receive` called {receives} times, `open_session` {opens} times{cost}"),
         )
     yield from _issue_12(results, line)
     yield from _issue_15(results, line)
@@ -177,37 +234,57 @@ def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
     if ME in hooks and ME in plain:
         extra = f" ({hooks[ME]:.1f} µs vs {plain[ME]:.1f} µs"
         if "Flask" in hooks and "Flask" in plain:
-            extra += (f"; Flask with the same hooks {hooks['Flask']:.1f} µs vs "
-                      f"{plain['Flask']:.1f} µs, {hooks['Flask'] / plain['Flask']:.2f}x")
+            extra += (
+                f"; Flask with the same hooks {hooks['Flask']:.1f} µs vs "
+                f"{plain['Flask']:.1f} µs, {hooks['Flask'] / plain['Flask']:.2f}x"
+            )
         extra += ")"
-    yield line(_own_ratio(results, "def_with_after_hooks", "hello_sync"), lambda r: r <= 1.1,
-               "`def` hello with two `def after_request` hooks in-process ≤ 1.1x plain `def` "
-               "hello's cost", "hooked/plain", extra)
+    yield line(
+        _own_ratio(results, "def_with_after_hooks", "hello_sync"),
+        lambda r: r <= 1.1,
+        "`def` hello with two `def after_request` hooks in-process ≤ 1.1x plain `def` hello's cost",
+        "hooked/plain",
+        extra,
+    )
     detector, plain = costs.get("hello_async_detector", {}), costs.get("hello_async", {})
-    extra = (f" ({detector[ME]:.1f} µs vs {plain[ME]:.1f} µs)"
-             if ME in detector and ME in plain else "")
-    yield line(_own_ratio(results, "hello_async_detector", "hello_async"), lambda r: r <= 1.05,
-               "`async def` hello with `BLOCKING_WARN_MS=100` in-process ≤ 1.05x without",
-               "with/without", extra)
+    extra = (
+        f" ({detector[ME]:.1f} µs vs {plain[ME]:.1f} µs)" if ME in detector and ME in plain else ""
+    )
+    yield line(
+        _own_ratio(results, "hello_async_detector", "hello_async"),
+        lambda r: r <= 1.05,
+        "`async def` hello with `BLOCKING_WARN_MS=100` in-process ≤ 1.05x without",
+        "with/without",
+        extra,
+    )
     runs = results.streams.get("sse_with_sync_hooks", {})
     timing = results.meta.get("timing", {})
     clients = timing.get("stream_clients", STREAM_CLIENTS)
     seconds = timing.get("stream_seconds", STREAM_SECONDS)
-    goal = (f"{clients:,} SSE streams through `def` hooks on one worker (`THREAD_POOL_SIZE=40`): "
-            f"every client gets every event, all streaming before the first stream ends "
-            f"({seconds:g} s; with a slot held per stream, client 41 would wait that long)")
+    goal = (
+        f"{clients:,} SSE streams through `def` hooks on one worker (`THREAD_POOL_SIZE=40`): "
+        f"every client gets every event, all streaming before the first stream ends "
+        f"({seconds:g} s; with a slot held per stream, client 41 would wait that long)"
+    )
     mine = runs.get(ME)
     if mine is None:
         yield None, goal, "not measured in this run"
         return
     met = mine.complete == mine.clients and (mine.all_streaming_s or seconds) < seconds
     peer = runs.get("Starlette")
-    versus = (f" (Starlette `StreamingResponse`: {peer.complete:,}, "
-              f"{_seconds(peer.all_streaming_s)})" if peer else "")
-    yield met, goal, (
-        f"**{mine.complete:,}/{mine.clients:,}** got all {mine.events} events, all streaming "
-        f"after **{_seconds(mine.all_streaming_s)}**{versus}; longest gap between events "
-        f"{_seconds(mine.max_gap_s)}" + ("" if met else " (gap)")
+    versus = (
+        f" (Starlette `StreamingResponse`: {peer.complete:,}, {_seconds(peer.all_streaming_s)})"
+        if peer
+        else ""
+    )
+    yield (
+        met,
+        goal,
+        (
+            f"**{mine.complete:,}/{mine.clients:,}** got all {mine.events} events, all streaming "
+            f"after **{_seconds(mine.all_streaming_s)}**{versus}; longest gap between events "
+            f"{_seconds(mine.max_gap_s)}" + ("" if met else " (gap)")
+        ),
     )
 
 
@@ -221,21 +298,32 @@ def _issue_15(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
     if ME in echo and "Starlette" in echo and echo["Starlette"].round_trips_per_second:
         base = echo["Starlette"].round_trips_per_second
         ratio = echo[ME].round_trips_per_second / base
-        extra = (f" ({echo[ME].round_trips_per_second:,.0f} vs {base:,.0f} round trips/s; "
-                 f"server CPU {_us(echo[ME].server_cpu_us)} vs "
-                 f"{_us(echo['Starlette'].server_cpu_us)} per round trip")
+        extra = (
+            f" ({echo[ME].round_trips_per_second:,.0f} vs {base:,.0f} round trips/s; "
+            f"server CPU {_us(echo[ME].server_cpu_us)} vs "
+            f"{_us(echo['Starlette'].server_cpu_us)} per round trip"
+        )
         sync = echo.get(f"{ME} (def)")
         if sync is not None:
-            extra += (f"; `def` handler {sync.round_trips_per_second:,.0f}/s, "
-                      f"**{sync.round_trips_per_second / base:.2f}x**")
+            extra += (
+                f"; `def` handler {sync.round_trips_per_second:,.0f}/s, "
+                f"**{sync.round_trips_per_second / base:.2f}x**"
+            )
         extra += ")"
-    yield line(ratio, lambda r: r >= 0.9,
-               f"websocket echo, {connections} connections, `async def` handler ≥ 0.9x "
-               "Starlette's round trips/s (`def` handler reported)", "measured", extra)
+    yield line(
+        ratio,
+        lambda r: r >= 0.9,
+        f"websocket echo, {connections} connections, `async def` handler ≥ 0.9x "
+        "Starlette's round trips/s (`def` handler reported)",
+        "measured",
+        extra,
+    )
     idle = results.ws_idle.get("websocket_idle", {})
     count = timing.get("ws_idle_connections", WS_IDLE_CONNECTIONS)
-    goal = (f"{count:,} idle websocket connections (`async def` handlers in `receive()`) held "
-            "at once by one worker; server RSS per connection reported vs Starlette")
+    goal = (
+        f"{count:,} idle websocket connections (`async def` handlers in `receive()`) held "
+        "at once by one worker; server RSS per connection reported vs Starlette"
+    )
     mine = idle.get(ME)
     if mine is None:
         yield None, goal, "not measured in this run"
@@ -244,12 +332,18 @@ def _issue_15(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
     peer = idle.get("Starlette")
     versus = ""
     if peer is not None and mine.kb_per_connection and peer.kb_per_connection:
-        versus = (f" vs Starlette's {peer.kb_per_connection:.1f} KB "
-                  f"(**{mine.kb_per_connection / peer.kb_per_connection:.2f}x**)")
-    yield met, goal, (
-        f"**{mine.opened:,}/{mine.connections:,}** open at once and answering, "
-        f"**{_kb(mine.kb_per_connection)} KB** per connection{versus}"
-        + ("" if met else " (gap)")
+        versus = (
+            f" vs Starlette's {peer.kb_per_connection:.1f} KB "
+            f"(**{mine.kb_per_connection / peer.kb_per_connection:.2f}x**)"
+        )
+    yield (
+        met,
+        goal,
+        (
+            f"**{mine.opened:,}/{mine.connections:,}** open at once and answering, "
+            f"**{_kb(mine.kb_per_connection)} KB** per connection{versus}"
+            + ("" if met else " (gap)")
+        ),
     )
 
 
@@ -269,7 +363,9 @@ def _inside(run: MixResult, clock: str, key: str = "p50") -> float | None:
 
 
 def _paired(
-    mine: list[MixResult], base: list[MixResult], value: Callable[[MixResult], float | None],
+    mine: list[MixResult],
+    base: list[MixResult],
+    value: Callable[[MixResult], float | None],
 ) -> tuple[float, float, float] | None:
     """The ratio of the medians of *value* over the rounds, and the lowest and
     highest ratio of one round to the same round of the other row (the rows
@@ -279,8 +375,11 @@ def _paired(
     if not pairs:
         return None
     ratios = [a / b for a, b in pairs]
-    return (_median([a for a, _ in pairs]) / _median([b for _, b in pairs]),
-            min(ratios), max(ratios))
+    return (
+        _median([a for a, _ in pairs]) / _median([b for _, b in pairs]),
+        min(ratios),
+        max(ratios),
+    )
 
 
 def _issue_18(results: Results, line: Any) -> Iterator[tuple[bool | None, str, str]]:
@@ -298,27 +397,48 @@ def _issue_18(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         return run.p99_ms
 
     def spread(found: tuple[float, float, float] | None, what: str = "") -> str:
-        return "" if found is None else (
-            f" (one round against the same round: {found[1]:.2f}-{found[2]:.2f}x"
-            f"{what}; {len(mine)} rounds each)")
+        return (
+            ""
+            if found is None
+            else (
+                f" (one round against the same round: {found[1]:.2f}-{found[2]:.2f}x"
+                f"{what}; {len(mine)} rounds each)"
+            )
+        )
 
     def rates(a: list[MixResult], b: list[MixResult], names: str) -> str:
-        return (f"; median {_median([rps(r) for r in a]):,.0f} vs "
-                f"{_median([rps(r) for r in b]):,.0f} req/s ({names})") if a and b else ""
+        return (
+            (
+                f"; median {_median([rps(r) for r in a]):,.0f} vs "
+                f"{_median([rps(r) for r in b]):,.0f} req/s ({names})"
+            )
+            if a and b
+            else ""
+        )
 
     found = _paired(mine, flask, rps)
-    yield line(found and found[0], lambda r: r >= 1.3,
-               "`migrated_app` over HTTP ≥ 1.3x the same code's req/s on Flask (gunicorn "
-               "gthread)", "measured",
-               spread(found) + rates(mine, flask, "flaskish, Flask"))
+    yield line(
+        found and found[0],
+        lambda r: r >= 1.3,
+        "`migrated_app` over HTTP ≥ 1.3x the same code's req/s on Flask (gunicorn gthread)",
+        "measured",
+        spread(found) + rates(mine, flask, "flaskish, Flask"),
+    )
     found = _paired(mine, flask, p99)
     extra = ""
     if found:
-        extra = (f" (median p99 {_median([p99(r) for r in mine]):.1f} ms vs "
-                 f"{_median([p99(r) for r in flask]):.1f} ms; one round against the same "
-                 f"round: {found[1]:.2f}-{found[2]:.2f}x)")
-    yield line(found and found[0], lambda r: r <= 0.8,
-               "`migrated_app` over HTTP: p99 latency ≤ 0.8x Flask's", "measured", extra)
+        extra = (
+            f" (median p99 {_median([p99(r) for r in mine]):.1f} ms vs "
+            f"{_median([p99(r) for r in flask]):.1f} ms; one round against the same "
+            f"round: {found[1]:.2f}-{found[2]:.2f}x)"
+        )
+    yield line(
+        found and found[0],
+        lambda r: r <= 0.8,
+        "`migrated_app` over HTTP: p99 latency ≤ 0.8x Flask's",
+        "measured",
+        extra,
+    )
     found = _paired(mine, flask, lambda r: _inside(r, "wall"))
     extra = ""
     cpu = _paired(mine, flask, lambda r: _inside(r, "cpu"))
@@ -327,50 +447,74 @@ def _issue_18(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         return _median([_inside(r, clock) or 0.0 for r in rounds])
 
     if found:
-        extra = (f" (median of the rounds' p50: {middle(mine, 'wall'):.0f} µs vs "
-                 f"{middle(flask, 'wall'):.0f} µs; rounds {found[1]:.2f}-{found[2]:.2f}x")
+        extra = (
+            f" (median of the rounds' p50: {middle(mine, 'wall'):.0f} µs vs "
+            f"{middle(flask, 'wall'):.0f} µs; rounds {found[1]:.2f}-{found[2]:.2f}x"
+        )
         if cpu:
-            extra += (f"; the thread's CPU time {middle(mine, 'cpu'):.0f} µs vs "
-                      f"{middle(flask, 'cpu'):.0f} µs, **{cpu[0]:.2f}x**")
+            extra += (
+                f"; the thread's CPU time {middle(mine, 'cpu'):.0f} µs vs "
+                f"{middle(flask, 'cpu'):.0f} µs, **{cpu[0]:.2f}x**"
+            )
         extra += ")"
-    yield line(found and found[0], lambda r: r <= 1.0,
-               "`migrated_app`: time inside the app (first `before_request` to last "
-               "`after_request`, wall p50) ≤ 1.0x Flask's", "measured", extra)
+    yield line(
+        found and found[0],
+        lambda r: r <= 1.0,
+        "`migrated_app`: time inside the app (first `before_request` to last "
+        "`after_request`, wall p50) ≤ 1.0x Flask's",
+        "measured",
+        extra,
+    )
     found = _paired(mine_async, mine, rps)
-    yield line(found and found[0], lambda r: True,
-               "`migrated_app_async` (the JSON API views `async def`) vs `migrated_app`, req/s "
-               "(reported)", "measured",
-               spread(found) + rates(mine_async, mine, "async API, def API"))
+    yield line(
+        found and found[0],
+        lambda r: True,
+        "`migrated_app_async` (the JSON API views `async def`) vs `migrated_app`, req/s (reported)",
+        "measured",
+        spread(found) + rates(mine_async, mine, "async API, def API"),
+    )
     found = _paired(mine, quart, rps)
-    yield line(found and found[0], lambda r: r >= 3,
-               "`migrated_app` over HTTP ≥ 3x the same app written for Quart, req/s",
-               "measured", spread(found) + rates(mine, quart, "flaskish, Quart"))
+    yield line(
+        found and found[0],
+        lambda r: r >= 3,
+        "`migrated_app` over HTTP ≥ 3x the same app written for Quart, req/s",
+        "measured",
+        spread(found) + rates(mine, quart, "flaskish, Quart"),
+    )
 
 
 def _mix_table(results: Results) -> list[str]:
     """The migrated app's section of RESULTS.md."""
-    rows = [(scenario, name, rounds) for scenario in ("migrated_app", "migrated_app_async")
-            for name, rounds in results.mix.get(scenario, {}).items()]
+    rows = [
+        (scenario, name, rounds)
+        for scenario in ("migrated_app", "migrated_app_async")
+        for name, rounds in results.mix.get(scenario, {}).items()
+    ]
     if not rows:
         return []
     timing = results.meta.get("timing", {})
     first = rows[0][2][0]
-    out = ["", "## Over loopback: the migrated app (`migrated_app`, `migrated_app_async`)", "",
-           "One Flask app (`benchmarks/migrated/app.py`) run unchanged by Flask (gunicorn, one "
-           "gthread worker, 40 threads) and by flaskish (uvicorn, one worker; "
-           "`install_as_flask()` first), its JSON API views made `async def` "
-           "(`migrated_app_async`), and the same app written for Quart (uvicorn), each on a "
-           "fresh sqlite file; every server pinned to CPU 0, the client "
-           f"(`migrated_load.py`) to CPU 1. {first.connections} connections, each logged in "
-           "once, then sending 40% page GETs, 40% JSON GETs and 20% CSRF-protected POSTs "
-           "(each answered by a redirect, counted, not followed). After a "
-           f"{timing.get('mix_warmup', 1):g} s warm-up each, the rows took turns for "
-           f"{len(rows[0][2])} rounds of {timing.get('mix_seconds', 3):g} s; "
-           "every round is kept: medians, with the lowest and highest round. \"inside\": the "
-           "app's own clock from its first `before_request` to its last `after_request` hook "
-           "(the extensions' hooks included, the session's saving not), p50 / p99 over the "
-           "round's requests, median over the rounds; CPU is the thread's (`thread_time`), "
-           "not measured for Quart (its hooks run on the event loop among other requests).", ""]
+    out = [
+        "",
+        "## Over loopback: the migrated app (`migrated_app`, `migrated_app_async`)",
+        "",
+        "One Flask app (`benchmarks/migrated/app.py`) run unchanged by Flask (gunicorn, one "
+        "gthread worker, 40 threads) and by flaskish (uvicorn, one worker; "
+        "`install_as_flask()` first), its JSON API views made `async def` "
+        "(`migrated_app_async`), and the same app written for Quart (uvicorn), each on a "
+        "fresh sqlite file; every server pinned to CPU 0, the client "
+        f"(`migrated_load.py`) to CPU 1. {first.connections} connections, each logged in "
+        "once, then sending 40% page GETs, 40% JSON GETs and 20% CSRF-protected POSTs "
+        "(each answered by a redirect, counted, not followed). After a "
+        f"{timing.get('mix_warmup', 1):g} s warm-up each, the rows took turns for "
+        f"{len(rows[0][2])} rounds of {timing.get('mix_seconds', 3):g} s; "
+        'every round is kept: medians, with the lowest and highest round. "inside": the '
+        "app's own clock from its first `before_request` to its last `after_request` hook "
+        "(the extensions' hooks included, the session's saving not), p50 / p99 over the "
+        "round's requests, median over the rounds; CPU is the thread's (`thread_time`), "
+        "not measured for Quart (its hooks run on the event loop among other requests).",
+        "",
+    ]
     flask = results.mix.get("migrated_app", {}).get("Flask")
     table = []
     for scenario, name, rounds in rows:
@@ -386,18 +530,33 @@ def _mix_table(results: Results) -> list[str]:
 
         errors = sum(sum(r.errors.values()) for r in rounds)
         versus = _paired(rounds, flask, lambda r: r.requests_per_second) if flask else None
-        table.append([
-            label, f"**{_median(per):,.0f}** ({min(per):,.0f}-{max(per):,.0f})",
-            f"{_median([r.p50_ms for r in rounds]):.1f}",
-            f"{_median(p99s):.1f} ({min(p99s):.1f}-{max(p99s):.1f})",
-            f"{_median(cpus):,.0f}" if cpus else "-", inside("wall"), inside("cpu"),
-            str(errors),
-            "-" if versus is None else f"{versus[0]:.2f} ({versus[1]:.2f}-{versus[2]:.2f})",
-        ])
-    out += _table(["row", "req/s, median (min-max)", "p50 ms", "p99 ms, median (min-max)",
-                   "server CPU µs / request", "inside µs, wall p50 / p99",
-                   "inside µs, CPU p50 / p99", "errors", "req/s vs Flask (round ratios)"],
-                  table)
+        table.append(
+            [
+                label,
+                f"**{_median(per):,.0f}** ({min(per):,.0f}-{max(per):,.0f})",
+                f"{_median([r.p50_ms for r in rounds]):.1f}",
+                f"{_median(p99s):.1f} ({min(p99s):.1f}-{max(p99s):.1f})",
+                f"{_median(cpus):,.0f}" if cpus else "-",
+                inside("wall"),
+                inside("cpu"),
+                str(errors),
+                "-" if versus is None else f"{versus[0]:.2f} ({versus[1]:.2f}-{versus[2]:.2f})",
+            ]
+        )
+    out += _table(
+        [
+            "row",
+            "req/s, median (min-max)",
+            "p50 ms",
+            "p99 ms, median (min-max)",
+            "server CPU µs / request",
+            "inside µs, wall p50 / p99",
+            "inside µs, CPU p50 / p99",
+            "errors",
+            "req/s vs Flask (round ratios)",
+        ],
+        table,
+    )
     out += ["", "Per request type, p50 / p99 latency in ms (median over the rounds):", ""]
     kinds = ["page", "json", "post"]
 
@@ -405,13 +564,19 @@ def _mix_table(results: Results) -> list[str]:
         found = [r.kinds[kind] for r in rounds if kind in r.kinds]
         if not found:
             return "-"
-        return (f"{_median([k['p50_ms'] for k in found]):.1f} / "
-                f"{_median([k['p99_ms'] for k in found]):.1f}")
+        return (
+            f"{_median([k['p50_ms'] for k in found]):.1f} / "
+            f"{_median([k['p99_ms'] for k in found]):.1f}"
+        )
 
-    out += _table(["row", *kinds], [
-        [name if scenario == "migrated_app" else f"{name} (async API)"]
-        + [latency(rounds, kind) for kind in kinds]
-        for scenario, name, rounds in rows])
+    out += _table(
+        ["row", *kinds],
+        [
+            [name if scenario == "migrated_app" else f"{name} (async API)"]
+            + [latency(rounds, kind) for kind in kinds]
+            for scenario, name, rounds in rows
+        ],
+    )
     return out
 
 
@@ -431,62 +596,107 @@ def _websockets_table(results: Results) -> list[str]:
         echo = results.ws_echo.get(scenario.name)
         if echo:
             first = next(iter(echo.values()))
-            out += ["", f"## Over loopback: websocket echo, {first.connections} connections "
-                    f"(`{scenario.name}`)", "",
-                    "Each connection sends a short text message and waits for it to come back, "
-                    "again and again; one uvicorn worker (uvloop, httptools, uvicorn's `auto` "
-                    "websocket protocol: websockets' sans-IO implementation) pinned to CPU 0; "
-                    f"the connections shared by {first.client_processes} client processes "
-                    "(`websocket_load.py`, websockets' sans-IO client protocol) on CPU 1. The "
-                    "rows take turns like wrk's: a "
-                    f"{timing.get('http_warmup', 1):g} s warm-up each, then "
-                    f"{timing.get('http_rounds', 3)} rounds of "
-                    f"{timing.get('http_seconds', 2):g} s, the best kept. Server and client "
-                    "CPU are shares of one CPU over the timed window: the server near 100% is "
-                    "the limit, as it should be.", ""]
+            out += [
+                "",
+                f"## Over loopback: websocket echo, {first.connections} connections "
+                f"(`{scenario.name}`)",
+                "",
+                "Each connection sends a short text message and waits for it to come back, "
+                "again and again; one uvicorn worker (uvloop, httptools, uvicorn's `auto` "
+                "websocket protocol: websockets' sans-IO implementation) pinned to CPU 0; "
+                f"the connections shared by {first.client_processes} client processes "
+                "(`websocket_load.py`, websockets' sans-IO client protocol) on CPU 1. The "
+                "rows take turns like wrk's: a "
+                f"{timing.get('http_warmup', 1):g} s warm-up each, then "
+                f"{timing.get('http_rounds', 3)} rounds of "
+                f"{timing.get('http_seconds', 2):g} s, the best kept. Server and client "
+                "CPU are shares of one CPU over the timed window: the server near 100% is "
+                "the limit, as it should be.",
+                "",
+            ]
             base = echo.get("Starlette")
             rows = []
             for label, run in echo.items():
-                ratio = (run.round_trips_per_second / base.round_trips_per_second
-                         if base and base.round_trips_per_second else None)
+                ratio = (
+                    run.round_trips_per_second / base.round_trips_per_second
+                    if base and base.round_trips_per_second
+                    else None
+                )
                 errors = ", ".join(f"{n} {what}" for what, n in run.errors.items()) or "0"
-                rows.append([
-                    label, f"{run.round_trips_per_second:,.0f}",
-                    f"{run.p50_ms:.2f} / {run.p99_ms:.2f}", _us(run.server_cpu_us),
-                    _share(run.server_cpu_share), _share(run.client_cpu_share), errors,
-                    _ratio_cell(ratio),
-                ])
-            out += _table(["handler", "round trips/s", "p50 / p99 ms",
-                           "server CPU per round trip", "server CPU", "client CPU", "errors",
-                           "vs Starlette"], rows)
+                rows.append(
+                    [
+                        label,
+                        f"{run.round_trips_per_second:,.0f}",
+                        f"{run.p50_ms:.2f} / {run.p99_ms:.2f}",
+                        _us(run.server_cpu_us),
+                        _share(run.server_cpu_share),
+                        _share(run.client_cpu_share),
+                        errors,
+                        _ratio_cell(ratio),
+                    ]
+                )
+            out += _table(
+                [
+                    "handler",
+                    "round trips/s",
+                    "p50 / p99 ms",
+                    "server CPU per round trip",
+                    "server CPU",
+                    "client CPU",
+                    "errors",
+                    "vs Starlette",
+                ],
+                rows,
+            )
         idle = results.ws_idle.get(scenario.name)
         if idle:
             one = next(iter(idle.values()))
-            out += ["", f"## Over loopback: {one.connections:,} idle websocket connections "
-                    f"(`{scenario.name}`)", "",
-                    "One client process (CPU 1) opens every connection (at most 200 "
-                    "handshakes at a time) to one uvicorn worker (CPU 0, a fresh one per "
-                    "framework) and holds them; the server's `VmRSS` is read before, once "
-                    "all are open and idle for 1 s, after one message echoed on each (all "
-                    "open and served at once), and 1 s after they closed. RSS per connection: "
-                    "(idle - before) / connections. File-descriptor limit (`RLIMIT_NOFILE`, "
-                    f"raised to the hard limit for the servers and the client): "
-                    f"{one.fd_limit}.", ""]
+            out += [
+                "",
+                f"## Over loopback: {one.connections:,} idle websocket connections "
+                f"(`{scenario.name}`)",
+                "",
+                "One client process (CPU 1) opens every connection (at most 200 "
+                "handshakes at a time) to one uvicorn worker (CPU 0, a fresh one per "
+                "framework) and holds them; the server's `VmRSS` is read before, once "
+                "all are open and idle for 1 s, after one message echoed on each (all "
+                "open and served at once), and 1 s after they closed. RSS per connection: "
+                "(idle - before) / connections. File-descriptor limit (`RLIMIT_NOFILE`, "
+                f"raised to the hard limit for the servers and the client): "
+                f"{one.fd_limit}.",
+                "",
+            ]
             base_kb = idle["Starlette"].kb_per_connection if "Starlette" in idle else None
             rows = []
             for label, held in idle.items():
                 per = held.kb_per_connection
                 errors = ", ".join(f"{n} {what}" for what, n in held.errors.items()) or "0"
-                rows.append([
-                    label, f"{held.opened:,} / {held.connections:,}", f"{held.answered:,}",
-                    errors, _seconds(held.open_seconds),
-                    f"{_mb(held.rss_before_mb)} → {_mb(held.rss_idle_mb)} → "
-                    f"{_mb(held.rss_checked_mb)} → {_mb(held.rss_closed_mb)}",
-                    f"**{_kb(per)}**", _ratio_cell(per / base_kb if per and base_kb else None),
-                ])
-            out += _table(["framework", "open at once", "answered", "errors", "opened in",
-                           "RSS MB (before → idle → after a message → closed)",
-                           "KB per connection", "vs Starlette"], rows)
+                rows.append(
+                    [
+                        label,
+                        f"{held.opened:,} / {held.connections:,}",
+                        f"{held.answered:,}",
+                        errors,
+                        _seconds(held.open_seconds),
+                        f"{_mb(held.rss_before_mb)} → {_mb(held.rss_idle_mb)} → "
+                        f"{_mb(held.rss_checked_mb)} → {_mb(held.rss_closed_mb)}",
+                        f"**{_kb(per)}**",
+                        _ratio_cell(per / base_kb if per and base_kb else None),
+                    ]
+                )
+            out += _table(
+                [
+                    "framework",
+                    "open at once",
+                    "answered",
+                    "errors",
+                    "opened in",
+                    "RSS MB (before → idle → after a message → closed)",
+                    "KB per connection",
+                    "vs Starlette",
+                ],
+                rows,
+            )
     return out
 
 
@@ -510,59 +720,109 @@ def _streams_table(results: Results) -> list[str]:
         if not runs:
             continue
         first = next(iter(runs.values()))
-        out += ["", f"## Over loopback: {first.clients:,} concurrent SSE streams "
-                f"(`{scenario.name}`)", "", f"{scenario.summary}.", "",
-                f"Each client opens one stream of {first.events} events, one every "
-                f"{first.interval:g} s, all clients at once, against one uvicorn worker "
-                "(pinned to CPU 0; the client, one httpx2 `AsyncClient` per stream, on CPU 1). "
-                "Server memory and threads are sampled from `/proc/<pid>/status` every 50 ms "
-                "(\"end\": after the last stream ended); RSS per stream is (peak - start) / "
-                "streams, server CPU the share of one core over the run.", ""]
+        out += [
+            "",
+            f"## Over loopback: {first.clients:,} concurrent SSE streams (`{scenario.name}`)",
+            "",
+            f"{scenario.summary}.",
+            "",
+            f"Each client opens one stream of {first.events} events, one every "
+            f"{first.interval:g} s, all clients at once, against one uvicorn worker "
+            "(pinned to CPU 0; the client, one httpx2 `AsyncClient` per stream, on CPU 1). "
+            "Server memory and threads are sampled from `/proc/<pid>/status` every 50 ms "
+            '("end": after the last stream ended); RSS per stream is (peak - start) / '
+            "streams, server CPU the share of one core over the run.",
+            "",
+        ]
         if scenario.name == "sse_with_sync_hooks":
-            out += ["flaskish's app has a `def before_request` and a `def after_request` hook "
-                    "and `THREAD_POOL_SIZE=40`; Starlette's `StreamingResponse` has no hooks.",
-                    ""]
+            out += [
+                "flaskish's app has a `def before_request` and a `def after_request` hook "
+                "and `THREAD_POOL_SIZE=40`; Starlette's `StreamingResponse` has no hooks.",
+                "",
+            ]
         rows = []
         for name, run in runs.items():
             errors = ", ".join(f"{n} {what}" for what, n in run.errors.items()) or "0"
-            workers = ("-" if run.peak_busy is None else
-                       f"{run.peak_busy} / {run.peak_waiting} / {run.peak_parked}")
-            per_stream = ("-" if run.rss_peak_mb is None or run.rss_start_mb is None else
-                          f"{(run.rss_peak_mb - run.rss_start_mb) * 1024 / run.clients:.0f}")
+            workers = (
+                "-"
+                if run.peak_busy is None
+                else f"{run.peak_busy} / {run.peak_waiting} / {run.peak_parked}"
+            )
+            per_stream = (
+                "-"
+                if run.rss_peak_mb is None or run.rss_start_mb is None
+                else f"{(run.rss_peak_mb - run.rss_start_mb) * 1024 / run.clients:.0f}"
+            )
             share = "-" if run.cpu_s is None else f"{run.cpu_s / run.wall_s:.1%}"
-            rows.append([
-                name, f"{run.complete:,} / {run.clients:,}", errors,
-                _seconds(run.all_streaming_s), _seconds(run.median_first_event_s),
-                f"{_seconds(run.max_gap_s)} / {_seconds(run.p99_gap_s)}",
-                f"{_mb(run.rss_start_mb)} → {_mb(run.rss_peak_mb)} → {_mb(run.rss_end_mb)}",
-                per_stream,
-                f"{run.threads_start} → {run.threads_peak} → {run.threads_end}",
-                "-" if run.cpu_s is None else f"{run.cpu_s:.2f}", share, workers,
-            ])
-        out += _table(["framework", "got every event", "errors", "all streaming after",
-                       "median first event", "longest gap (worst / p99)",
-                       "RSS MB (start → peak → end)", "RSS KB per stream",
-                       "threads (start → peak → end)", "server CPU s", "server CPU",
-                       "flaskish busy / waiting / parked (peak)"], rows)
+            rows.append(
+                [
+                    name,
+                    f"{run.complete:,} / {run.clients:,}",
+                    errors,
+                    _seconds(run.all_streaming_s),
+                    _seconds(run.median_first_event_s),
+                    f"{_seconds(run.max_gap_s)} / {_seconds(run.p99_gap_s)}",
+                    f"{_mb(run.rss_start_mb)} → {_mb(run.rss_peak_mb)} → {_mb(run.rss_end_mb)}",
+                    per_stream,
+                    f"{run.threads_start} → {run.threads_peak} → {run.threads_end}",
+                    "-" if run.cpu_s is None else f"{run.cpu_s:.2f}",
+                    share,
+                    workers,
+                ]
+            )
+        out += _table(
+            [
+                "framework",
+                "got every event",
+                "errors",
+                "all streaming after",
+                "median first event",
+                "longest gap (worst / p99)",
+                "RSS MB (start → peak → end)",
+                "RSS KB per stream",
+                "threads (start → peak → end)",
+                "server CPU s",
+                "server CPU",
+                "flaskish busy / waiting / parked (peak)",
+            ],
+            rows,
+        )
         if scenario.name == "sse_with_sync_hooks":
-            out += ["", "\"waiting\" counts requests that waited for one of the "
-                    "`THREAD_POOL_SIZE` slots to run their `def before_request` while 1,000 "
-                    "arrived at once; \"parked\" counts requests holding their thread, "
-                    "without a slot, while the stream runs (the `/threads` poll itself is one "
-                    "of them). Idle worker threads stay until anyio retires them at the next "
-                    "thread call after 10 s idle."]
+            out += [
+                "",
+                '"waiting" counts requests that waited for one of the '
+                "`THREAD_POOL_SIZE` slots to run their `def before_request` while 1,000 "
+                'arrived at once; "parked" counts requests holding their thread, '
+                "without a slot, while the stream runs (the `/threads` poll itself is one "
+                "of them). Idle worker threads stay until anyio retires them at the next "
+                "thread call after 10 s idle.",
+            ]
     for scenario in SCENARIOS:
         left = results.disconnects.get(scenario.name)
         if not left:
             continue
         first = next(iter(left.values()))
-        out += ["", f"## Over loopback: client leaves, generator ends (`{scenario.name}`)", "",
-                f"{scenario.summary}. {first.clients} streams per row, opened one after the "
-                "other, then closed one after the other; target: p99 under 1 s.", ""]
-        out += _table(["row", "generators ended", "p50", "p99", "worst"], [
-            [name, f"{run.ended} / {run.clients}", _ms(run.p50_ms), _ms(run.p99_ms),
-             _ms(run.max_ms)] for name, run in left.items()
-        ])
+        out += [
+            "",
+            f"## Over loopback: client leaves, generator ends (`{scenario.name}`)",
+            "",
+            f"{scenario.summary}. {first.clients} streams per row, opened one after the "
+            "other, then closed one after the other; target: p99 under 1 s.",
+            "",
+        ]
+        out += _table(
+            ["row", "generators ended", "p50", "p99", "worst"],
+            [
+                [
+                    name,
+                    f"{run.ended} / {run.clients}",
+                    _ms(run.p50_ms),
+                    _ms(run.p99_ms),
+                    _ms(run.max_ms),
+                ]
+                for name, run in left.items()
+            ],
+        )
     return out
 
 
@@ -586,8 +846,10 @@ def _ratio_cell(ratio: float | None) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -596,8 +858,10 @@ def _source_line(source: dict[str, str] | None) -> str:
     if not source:
         return "* **flaskish:** imported from the working tree while the run went on."
     dirty = " plus uncommitted changes" if source["dirty"] == "yes" else ""
-    return (f"* **flaskish:** commit {source['commit']}{dirty} (source hash "
-            f"{source['hash']}), copied at the start so the whole run measures one version.")
+    return (
+        f"* **flaskish:** commit {source['commit']}{dirty} (source hash "
+        f"{source['hash']}), copied at the start so the whole run measures one version."
+    )
 
 
 def _markdown(results: Results, chart: Path) -> list[str]:
@@ -621,15 +885,19 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         "they move less than the absolute numbers.",
         _source_line(meta.get("source")),
         f"* **Python** {meta['python']}; "
-        + ", ".join(f"{name} {versions[name]}" for name in DISTRIBUTIONS
-                    if versions.get(name, "-") != "-")
+        + ", ".join(
+            f"{name} {versions[name]}" for name in DISTRIBUTIONS if versions.get(name, "-") != "-"
+        )
         + f"; wrk {meta['wrk']}.",
         f"* **In-process:** median of {timing['repeat']} repetitions of about "
         f"{timing['rep_seconds']} s each after a warm-up, the frameworks taking turns "
         "repetition by repetition; ASGI apps on one uvloop event loop with their lifespan "
         "started, Flask called as WSGI on a thread"
-        + (f"; pinned to CPU {meta['inprocess_cpu']}" if meta.get("inprocess_cpu") is not None
-           else "")
+        + (
+            f"; pinned to CPU {meta['inprocess_cpu']}"
+            if meta.get("inprocess_cpu") is not None
+            else ""
+        )
         + ". Scenarios with 64 requests in flight report wall time / requests.",
         "* **Over loopback:** every app served at once, one server process each on "
         "127.0.0.1 (uvicorn, one worker, uvloop + httptools, for ASGI; gunicorn, one gthread "
@@ -637,8 +905,11 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         f"connections (64 for the 10 ms scenarios); per scenario a {timing['http_warmup']:g} s "
         f"warm-up each, then {timing['http_rounds']} rounds of {timing['http_seconds']:g} s "
         "with the frameworks taking turns, the best round kept; "
-        + ("servers pinned to CPU 0 and wrk to CPU 1 with taskset."
-           if meta["taskset"] else "no CPU pinning (taskset or a second CPU missing)."),
+        + (
+            "servers pinned to CPU 0 and wrk to CPU 1 with taskset."
+            if meta["taskset"]
+            else "no CPU pinning (taskset or a second CPU missing)."
+        ),
         "",
         "## Targets (issues 4, 12, 15 and 18)",
         "",
@@ -653,9 +924,10 @@ def _markdown(results: Results, chart: Path) -> list[str]:
         costs = results.inprocess.get(name, {})
         if not costs:
             continue
-        rows.append([f"`{name}`"] + [
-            f"{costs[f]:,.1f}" if f in costs else _na(results, name, f) for f in names
-        ])
+        rows.append(
+            [f"`{name}`"]
+            + [f"{costs[f]:,.1f}" if f in costs else _na(results, name, f) for f in names]
+        )
     out += _table(["scenario", *names], rows)
     out += ["", "## In-process: flaskish cost / peer cost (below 1: flaskish is faster)", ""]
     rows = []
@@ -678,32 +950,45 @@ def _markdown(results: Results, chart: Path) -> list[str]:
                     cells.append(_na(results, name, f))
                     continue
                 errors = f", {run.errors} errors" if run.errors else ""
-                cells.append(f"{run.requests_per_second:,.0f} ({run.p50_ms:.2f} / "
-                             f"{run.p99_ms:.2f}{errors})")
+                cells.append(
+                    f"{run.requests_per_second:,.0f} ({run.p50_ms:.2f} / {run.p99_ms:.2f}{errors})"
+                )
             rows.append([f"`{name}`", *cells])
         out += _table(["scenario", *names], rows)
-        out += ["", "## Over loopback: server CPU µs per request (lower is better)", "",
-                "User + system CPU time of the server process(es) during the kept wrk run, "
-                "divided by the requests served: less sensitive than req/s to other load on "
-                "the machine.", ""]
+        out += [
+            "",
+            "## Over loopback: server CPU µs per request (lower is better)",
+            "",
+            "User + system CPU time of the server process(es) during the kept wrk run, "
+            "divided by the requests served: less sensitive than req/s to other load on "
+            "the machine.",
+            "",
+        ]
         rows = []
         for name in scenario_names:
             runs = results.http.get(name, {})
             if not runs:
                 continue
-            rows.append([f"`{name}`"] + [
-                f"{runs[f].server_cpu_us:,.0f}" if f in runs and runs[f].server_cpu_us
-                else _na(results, name, f) for f in names
-            ])
+            rows.append(
+                [f"`{name}`"]
+                + [
+                    f"{runs[f].server_cpu_us:,.0f}"
+                    if f in runs and runs[f].server_cpu_us
+                    else _na(results, name, f)
+                    for f in names
+                ]
+            )
         out += _table(["scenario", *names], rows)
-        out += ["", "## Over loopback: flaskish req/s / peer req/s (above 1: flaskish is "
-                "faster)", ""]
+        out += [
+            "",
+            "## Over loopback: flaskish req/s / peer req/s (above 1: flaskish is faster)",
+            "",
+        ]
         rows = []
         for name in scenario_names:
             if ME not in results.http.get(name, {}):
                 continue
-            rows.append([f"`{name}`"] + [_ratio_cell(_rps_ratio(results, name, p))
-                                         for p in peers])
+            rows.append([f"`{name}`"] + [_ratio_cell(_rps_ratio(results, name, p)) for p in peers])
         out += _table(["scenario", *(f"vs {p}" for p in peers)], rows)
     out += _streams_table(results)
     out += _websockets_table(results)
@@ -739,18 +1024,26 @@ def write_chart(results: Results, path: Path) -> None:
     if results.http:
         panels.append(("over loopback: flaskish req/s / peer req/s", results.http, False))
     figure, axes = plt.subplots(len(panels), 1, figsize=(13, 4.8 * len(panels)), squeeze=False)
-    colours = {"raw ASGI": "#7f7f7f", "Starlette": "#1f77b4", "Quart": "#ff7f0e",
-               "Flask": "#2ca02c"}
+    colours = {
+        "raw ASGI": "#7f7f7f",
+        "Starlette": "#1f77b4",
+        "Quart": "#ff7f0e",
+        "Flask": "#2ca02c",
+    }
     for axis, (title, data, invert) in zip(axes[:, 0], panels, strict=True):
         # Only scenarios with a peer to compare with (not flaskish-only ones).
-        names = [s.name for s in SCENARIOS
-                 if ME in data.get(s.name, {}) and set(data[s.name]) & set(peers)]
+        names = [
+            s.name
+            for s in SCENARIOS
+            if ME in data.get(s.name, {}) and set(data[s.name]) & set(peers)
+        ]
         width = 0.8 / max(len(peers), 1)
         for index, peer in enumerate(peers):
             xs, ys = [], []
             for position, name in enumerate(names):
-                ratio = (_cost_ratio(results, name, peer) if invert
-                         else _rps_ratio(results, name, peer))
+                ratio = (
+                    _cost_ratio(results, name, peer) if invert else _rps_ratio(results, name, peer)
+                )
                 if ratio:
                     xs.append(position + (index - (len(peers) - 1) / 2) * width)
                     ys.append(1 / ratio if invert else ratio)
@@ -775,22 +1068,35 @@ def _fanout_table(results: Results) -> list[str]:
     if not runs:
         return []
     first = next(iter(runs.values()))
-    out = ["", f"## Over loopback: broadcast fan-out, {first['subscribers']:,} websocket "
-           f"subscribers, {first['messages']} messages", "",
-           "One publisher POSTs the messages one after another; every subscriber (a websocket "
-           "relaying `app.broadcast.subscribe`) records when each arrives. Deliveries per "
-           "second count messages x subscribers from the first publish to the last delivery; "
-           "latency is publish to receive. The client is one Python process holding every "
-           "connection, so it bounds both rows.", ""]
+    out = [
+        "",
+        f"## Over loopback: broadcast fan-out, {first['subscribers']:,} websocket "
+        f"subscribers, {first['messages']} messages",
+        "",
+        "One publisher POSTs the messages one after another; every subscriber (a websocket "
+        "relaying `app.broadcast.subscribe`) records when each arrives. Deliveries per "
+        "second count messages x subscribers from the first publish to the last delivery; "
+        "latency is publish to receive. The client is one Python process holding every "
+        "connection, so it bounds both rows.",
+        "",
+    ]
     rows = []
     for backend, run in runs.items():
-        rows.append([f"`{backend}://`", str(run["workers"]), f"{run['deliveries']:,}",
-                     f"{run['deliveries_per_second']:,.0f}", f"{run['p50_ms']:.0f}",
-                     f"{run['p99_ms']:.0f}"])
-    out += _table(["backend", "workers", "deliveries", "deliveries/s", "p50 ms", "p99 ms"],
-                  rows)
+        rows.append(
+            [
+                f"`{backend}://`",
+                str(run["workers"]),
+                f"{run['deliveries']:,}",
+                f"{run['deliveries_per_second']:,.0f}",
+                f"{run['p50_ms']:.0f}",
+                f"{run['p99_ms']:.0f}",
+            ]
+        )
+    out += _table(["backend", "workers", "deliveries", "deliveries/s", "p50 ms", "p99 ms"], rows)
     if "redis" in runs and "memory" in runs and runs["memory"]["deliveries_per_second"]:
         ratio = runs["redis"]["deliveries_per_second"] / runs["memory"]["deliveries_per_second"]
-        out += ["", f"Redis (two workers) reaches {ratio:.2f}x the memory backend's "
-                "deliveries per second."]
+        out += [
+            "",
+            f"Redis (two workers) reaches {ratio:.2f}x the memory backend's deliveries per second.",
+        ]
     return out

@@ -158,155 +158,239 @@ _FORM = "application/x-www-form-urlencoded"
 
 SCENARIOS: list[Scenario] = [
     Scenario(
-        "hello_async", "`async def` view answering plain text: the fixed cost of a request",
+        "hello_async",
+        "`async def` view answering plain text: the fixed cost of a request",
         "raw ASGI (ceiling), Starlette async endpoint, Quart",
-        "/hello/async", b"Hello, World",
+        "/hello/async",
+        b"Hello, World",
     ),
     Scenario(
-        "hello_sync", "`def` view answering plain text: the cost of one thread hop per request",
-        "raw ASGI + one `anyio.to_thread` hop, Starlette `def` endpoint, Quart `def` view, "
-        "Flask",
-        "/hello/sync", b"Hello, World",
+        "hello_sync",
+        "`def` view answering plain text: the cost of one thread hop per request",
+        "raw ASGI + one `anyio.to_thread` hop, Starlette `def` endpoint, Quart `def` view, Flask",
+        "/hello/sync",
+        b"Hello, World",
     ),
     Scenario(
-        "json", "`async def` view returning a dict as JSON (`def` for Flask)",
+        "json",
+        "`async def` view returning a dict as JSON (`def` for Flask)",
         "raw ASGI + `json.dumps`, Starlette `JSONResponse`, Quart, Flask",
-        "/json", b'"message"',
+        "/json",
+        b'"message"',
     ),
     Scenario(
-        "converters", "route `/users/<int:user_id>/posts/<slug>`: matching with two converters",
+        "converters",
+        "route `/users/<int:user_id>/posts/<slug>`: matching with two converters",
         "raw ASGI + one regex, Starlette `{user_id:int}`, Quart, Flask",
-        "/users/42/posts/hello-world", b"43 hello-world",
+        "/users/42/posts/hello-world",
+        b"43 hello-world",
     ),
     Scenario(
-        "form_async", "urlencoded POST read in an `async def` view (`await request.form`)",
+        "form_async",
+        "urlencoded POST read in an `async def` view (`await request.form`)",
         "raw ASGI + `parse_qsl`, Starlette `await request.form()`, Quart",
-        "/form/async", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
+        "/form/async",
+        b"flaskish 3",
+        method="POST",
+        body=FORM_BODY,
+        content_type=_FORM,
     ),
     Scenario(
-        "form_sync", "urlencoded POST read in a `def` view (`request.form`; a small body is "
+        "form_sync",
+        "urlencoded POST read in a `def` view (`request.form`; a small body is "
         "read before the hand-off, BODY_PREFETCH_BYTES)",
         "Flask (Starlette and Quart cannot read a form in a `def` view)",
-        "/form/sync", b"flaskish 3", method="POST", body=FORM_BODY, content_type=_FORM,
+        "/form/sync",
+        b"flaskish 3",
+        method="POST",
+        body=FORM_BODY,
+        content_type=_FORM,
     ),
     Scenario(
-        "block_sync", "`def` view blocking 10 ms (`time.sleep`), 64 requests in flight: "
+        "block_sync",
+        "`def` view blocking 10 ms (`time.sleep`), 64 requests in flight: "
         "throughput of the worker threads",
         "raw ASGI + `anyio.to_thread`, Starlette `def` endpoint, Quart `def` view "
         "(default executor), Flask (gunicorn gthread, 40 threads)",
-        "/block", b"slept", concurrency=64,
+        "/block",
+        b"slept",
+        concurrency=64,
     ),
     Scenario(
-        "sleep_async", "`async def` view awaiting 10 ms (`asyncio.sleep`), 64 requests in "
-        "flight",
+        "sleep_async",
+        "`async def` view awaiting 10 ms (`asyncio.sleep`), 64 requests in flight",
         "raw ASGI, Starlette, Quart",
-        "/sleep", b"slept", concurrency=64,
+        "/sleep",
+        b"slept",
+        concurrency=64,
     ),
     Scenario(
-        "routes_first", f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the first one matches",
+        "routes_first",
+        f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the first one matches",
         "Starlette (linear scan), Quart and Flask (Werkzeug's state machine)",
-        "/r0/7", b"route 0 item 7", app="routes", http=False,
+        "/r0/7",
+        b"route 0 item 7",
+        app="routes",
+        http=False,
     ),
     Scenario(
-        "routes_last", f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the last one matches",
+        "routes_last",
+        f"{ROUTES} rules `/r{{i}}/<int:item_id>`, the last one matches",
         "Starlette (linear scan), Quart and Flask (Werkzeug's state machine)",
-        f"/r{ROUTES - 1}/7", f"route {ROUTES - 1} item 7".encode(), app="routes",
+        f"/r{ROUTES - 1}/7",
+        f"route {ROUTES - 1} item 7".encode(),
+        app="routes",
         timed_with="routes_first",
     ),
     Scenario(
-        "routes_api_first", f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
+        "routes_api_first",
+        f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
         "segment), the first one matches",
         "Starlette, Quart, Flask",
-        "/api/r0/7", b"route 0 item 7", app="routes_api", http=False,
+        "/api/r0/7",
+        b"route 0 item 7",
+        app="routes_api",
+        http=False,
     ),
     Scenario(
-        "routes_api_last", f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
+        "routes_api_last",
+        f"{ROUTES} rules `/api/r{{i}}/<int:item_id>` (one shared first "
         "segment), the last one matches",
         "Starlette, Quart, Flask",
-        f"/api/r{ROUTES - 1}/7", f"route {ROUTES - 1} item 7".encode(), app="routes_api",
+        f"/api/r{ROUTES - 1}/7",
+        f"route {ROUTES - 1} item 7".encode(),
+        app="routes_api",
         timed_with="routes_api_first",
     ),
     Scenario(
-        "session", "`async def` view (`def` for Flask) that reads and writes the signed "
-        "session cookie",
+        "session",
+        "`async def` view (`def` for Flask) that reads and writes the signed session cookie",
         "Starlette `SessionMiddleware` on that route, Quart, Flask",
-        "/session", b"visits 2", cookie_from="/session",
+        "/session",
+        b"visits 2",
+        cookie_from="/session",
     ),
     Scenario(
-        "template", "`async def` view (`def` for Flask) rendering a small Jinja template "
-        "(10 escaped items)",
+        "template",
+        "`async def` view (`def` for Flask) rendering a small Jinja template (10 escaped items)",
         "Starlette `Jinja2Templates`, Quart, Flask",
-        "/template", b"&lt;b&gt;escaped&lt;/b&gt;",
+        "/template",
+        b"&lt;b&gt;escaped&lt;/b&gt;",
     ),
     Scenario(
-        "untouched", "`async def` hello sent a session cookie and a 4 KB form body it never "
+        "untouched",
+        "`async def` hello sent a session cookie and a 4 KB form body it never "
         "reads: must cost what `hello_async` costs",
         "flaskish's own `hello_async`; the peers for reference",
-        "/untouched", b"Hello, World", method="POST", body=UNTOUCHED_BODY,
-        content_type=_FORM, cookie_from="/session", http=False, timed_with="hello_async",
+        "/untouched",
+        b"Hello, World",
+        method="POST",
+        body=UNTOUCHED_BODY,
+        content_type=_FORM,
+        cookie_from="/session",
+        http=False,
+        timed_with="hello_async",
     ),
     Scenario(
-        "def_with_after_hooks", "`def` hello view plus two `def after_request` hooks that "
+        "def_with_after_hooks",
+        "`def` hello view plus two `def after_request` hooks that "
         "return the response (one sets a header): a `def` hook returning a response costs no "
         "trip back to the event loop",
-        "flaskish's own `hello_sync` (target ≤ 1.1x); Flask with the same two hooks for "
-        "reference",
-        "/hello/sync", b"Hello, World", app="hooks", http=False, timed_with="hello_sync",
+        "flaskish's own `hello_sync` (target ≤ 1.1x); Flask with the same two hooks for reference",
+        "/hello/sync",
+        b"Hello, World",
+        app="hooks",
+        http=False,
+        timed_with="hello_sync",
         expect_header=("x-after-hook", "1"),
     ),
     Scenario(
-        "hello_async_detector", "`hello_async` with `BLOCKING_WARN_MS=100`: the blocking-call "
+        "hello_async_detector",
+        "`hello_async` with `BLOCKING_WARN_MS=100`: the blocking-call "
         "detector beating on the event loop while the app is served",
         "flaskish's own `hello_async` (target ≤ 1.05x)",
-        "/hello/async", b"Hello, World", app="detector", http=False, timed_with="hello_async",
-        own_lifespan=True, yield_every=100,
+        "/hello/async",
+        b"Hello, World",
+        app="detector",
+        http=False,
+        timed_with="hello_async",
+        own_lifespan=True,
+        yield_every=100,
     ),
     Scenario(
-        "sse_with_sync_hooks", f"{STREAM_CLIENTS:,} concurrent SSE streams (one event every "
+        "sse_with_sync_hooks",
+        f"{STREAM_CLIENTS:,} concurrent SSE streams (one event every "
         f"{STREAM_INTERVAL:g} s for {STREAM_SECONDS:g} s) from an `async def` view returning an "
         "async generator, in an app with a `def before_request` and a `def after_request` "
         "hook and `THREAD_POOL_SIZE=40`, on one uvicorn worker: every request holds a "
         "(parked) thread, none may wait for one",
         "Starlette `StreamingResponse` (no hooks: Starlette has none), in the same run",
-        "/events", b"data: event 0", app="sse", inprocess=False, streams=True,
+        "/events",
+        b"data: event 0",
+        app="sse",
+        inprocess=False,
+        streams=True,
     ),
     Scenario(
-        "sse_async", f"{STREAM_CLIENTS:,} concurrent SSE streams, one event every "
+        "sse_async",
+        f"{STREAM_CLIENTS:,} concurrent SSE streams, one event every "
         f"{SSE_INTERVAL:g} s from an `async def` generator (`flaskish.EventStream`), on one "
         "uvicorn worker: server CPU while the streams mostly wait, and RSS per stream",
         "Starlette `StreamingResponse` and sse-starlette's `EventSourceResponse` (Starlette "
         "rows), in the same run",
-        "/sse", b"data: event 0", app="sse_async", inprocess=False, streams=True,
-        stream_interval=SSE_INTERVAL, variants=(("sse-starlette", "/sse/sse-starlette"),),
+        "/sse",
+        b"data: event 0",
+        app="sse_async",
+        inprocess=False,
+        streams=True,
+        stream_interval=SSE_INTERVAL,
+        variants=(("sse-starlette", "/sse/sse-starlette"),),
     ),
     Scenario(
-        "sse_disconnect", f"{DISCONNECT_CLIENTS} SSE streams opened, then closed by their "
+        "sse_disconnect",
+        f"{DISCONNECT_CLIENTS} SSE streams opened, then closed by their "
         "clients: the time from a client closing its socket to the generator's `finally` "
         "(noted by the app), for an `async def` generator waiting between events and, as "
         "`def`, a generator yielding an event every 0.1 s (closed at its next `yield`)",
         "issue 16's target: p99 under 1 s (flaskish only)",
-        "/sse/hold", b"data: held", app="sse_async", inprocess=False, disconnects=True,
+        "/sse/hold",
+        b"data: held",
+        app="sse_async",
+        inprocess=False,
+        disconnects=True,
         variants=(("def", "/sse/hold/sync"),),
     ),
     Scenario(
-        "websocket_echo", f"websocket echo round trips, {WS_CONNECTIONS} connections each "
+        "websocket_echo",
+        f"websocket echo round trips, {WS_CONNECTIONS} connections each "
         "sending a text message and waiting for it to come back, on one uvicorn worker: round "
         "trips/s, p50/p99 latency; `async def` handler, and the `def` handler (its "
         "connection's worker thread) reported",
         "Starlette websocket route (target: `async def` ≥ 0.9x), raw ASGI (ceiling)",
-        WS_ECHO_PATH, WS_MESSAGE.encode(), app="ws", inprocess=False, websocket="echo",
-        concurrency=WS_CONNECTIONS, variants=(("def", WS_ECHO_SYNC_PATH),),
+        WS_ECHO_PATH,
+        WS_MESSAGE.encode(),
+        app="ws",
+        inprocess=False,
+        websocket="echo",
+        concurrency=WS_CONNECTIONS,
+        variants=(("def", WS_ECHO_SYNC_PATH),),
     ),
     Scenario(
-        "websocket_idle", f"{WS_IDLE_CONNECTIONS:,} idle websocket connections held open at "
+        "websocket_idle",
+        f"{WS_IDLE_CONNECTIONS:,} idle websocket connections held open at "
         "once by one uvicorn worker, each in an `async def` handler waiting in "
         "`receive()`: the server's RSS per connection (and every one still answering)",
         "Starlette websocket route, in the same run",
-        WS_ECHO_PATH, WS_MESSAGE.encode(), app="ws", inprocess=False, websocket="idle",
+        WS_ECHO_PATH,
+        WS_MESSAGE.encode(),
+        app="ws",
+        inprocess=False,
+        websocket="idle",
         concurrency=WS_IDLE_CONNECTIONS,
     ),
     Scenario(
-        "migrated_app", "one realistic Flask app run unchanged (`benchmarks/migrated/app.py`: "
+        "migrated_app",
+        "one realistic Flask app run unchanged (`benchmarks/migrated/app.py`: "
         "Flask-Login user from the session, Flask-SQLAlchemy queries on a sqlite file, "
         "Flask-WTF forms with CSRF, a Jinja page extending a base with `url_for` and flashed "
         "messages, a `def before_request` and `def after_request`, a JSON API), loaded by "
@@ -316,12 +400,21 @@ SCENARIOS: list[Scenario] = [
         "the same code on Flask (gunicorn gthread, 40 threads; target: flaskish ≥ 1.3x its "
         "req/s, p99 ≤ 0.8x, time inside ≤ 1.0x), the same app written for Quart (target "
         "≥ 3x)",
-        "/", b"notes of ", app="migrated", inprocess=False, mix=True,
+        "/",
+        b"notes of ",
+        app="migrated",
+        inprocess=False,
+        mix=True,
     ),
     Scenario(
-        "migrated_app_async", "`migrated_app` with its JSON API views `async def` (still under "
+        "migrated_app_async",
+        "`migrated_app` with its JSON API views `async def` (still under "
         "Flask-Login's `login_required`), the rest unchanged",
         "flaskish's own `migrated_app` (reported)",
-        "/", b"notes of ", app="migrated_async", inprocess=False, mix=True,
+        "/",
+        b"notes of ",
+        app="migrated_async",
+        inprocess=False,
+        mix=True,
     ),
 ]

@@ -27,9 +27,12 @@ def serve_uvicorn(app: Any, fd: int) -> None:
         return importlib.util.find_spec(name) is not None
 
     config = uvicorn.Config(
-        app, loop="uvloop" if have("uvloop") else "asyncio",
+        app,
+        loop="uvloop" if have("uvloop") else "asyncio",
         http="httptools" if have("httptools") else "h11",
-        lifespan="auto", log_level="warning", access_log=False,
+        lifespan="auto",
+        log_level="warning",
+        access_log=False,
     )
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
 
@@ -40,8 +43,12 @@ def serve_gunicorn(app: Any, fd: int) -> None:
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options = {
-                "bind": [f"fd://{fd}"], "workers": 1, "worker_class": "gthread",
-                "threads": GUNICORN_THREADS, "loglevel": "warning", "accesslog": None,
+                "bind": [f"fd://{fd}"],
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": GUNICORN_THREADS,
+                "loglevel": "warning",
+                "accesslog": None,
                 "keepalive": 5,
             }
             for key, value in options.items():

@@ -94,7 +94,10 @@ class StreamResult:
 
 
 async def _one(
-    url: str, started: float, timeout: float, tls: ssl.SSLContext,
+    url: str,
+    started: float,
+    timeout: float,
+    tls: ssl.SSLContext,
 ) -> tuple[list[float], str | None]:
     """Read one stream to its end: when each event arrived, and the error
     that ended it, if any."""
@@ -104,9 +107,12 @@ async def _one(
     try:
         # trust_env=False: no proxy from the environment, the request goes to
         # 127.0.0.1; one TLS context for all (unused: plain http).
-        async with httpx2.AsyncClient(timeout=httpx2.Timeout(timeout, pool=None), verify=tls,
-                                      trust_env=False) as client, \
-                client.stream("GET", url) as response:
+        async with (
+            httpx2.AsyncClient(
+                timeout=httpx2.Timeout(timeout, pool=None), verify=tls, trust_env=False
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
             kind = response.headers.get("content-type", "")
             if response.status_code != 200 or not kind.startswith("text/event-stream"):
                 return arrivals, f"HTTP {response.status_code} {kind}"
@@ -124,8 +130,11 @@ async def _clients(url: str, clients: int, events: int, timeout: float) -> dict[
     runs = await asyncio.gather(*(_one(url, started, timeout, tls) for _ in range(clients)))
     wall = time.monotonic() - started
     firsts = [arrivals[0] for arrivals, _ in runs if arrivals]
-    gaps = [max(b - a for a, b in itertools.pairwise(arrivals))
-            for arrivals, _ in runs if len(arrivals) > 1]
+    gaps = [
+        max(b - a for a, b in itertools.pairwise(arrivals))
+        for arrivals, _ in runs
+        if len(arrivals) > 1
+    ]
     errors = Counter(error for arrivals, error in runs if error)
     short = sum(1 for arrivals, error in runs if not error and len(arrivals) != events)
     if short:
@@ -136,20 +145,26 @@ async def _clients(url: str, clients: int, events: int, timeout: float) -> dict[
         "all_streaming_s": max(firsts) if len(firsts) == clients else None,
         "median_first_event_s": statistics.median(firsts) if firsts else None,
         "max_gap_s": max(gaps) if gaps else None,
-        "p99_gap_s": (statistics.quantiles(gaps, n=100)[98] if len(gaps) > 1
-                      else gaps[0] if gaps else None),
+        "p99_gap_s": (
+            statistics.quantiles(gaps, n=100)[98] if len(gaps) > 1 else gaps[0] if gaps else None
+        ),
         "wall_s": wall,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url", help="the stream's URL, on 127.0.0.1")
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--events", type=int, required=True)
-    parser.add_argument("--timeout", type=float, default=30.0,
-                        help="connect / read timeout of each stream, in seconds")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="connect / read timeout of each stream, in seconds",
+    )
     args = parser.parse_args()
     if not args.url.startswith("http://127.0.0.1:"):
         parser.error("streams are only opened to http://127.0.0.1")
@@ -231,8 +246,14 @@ def _sampling(sampler: _Sampler) -> Iterator[None]:
 
 
 def stream_load(
-    server: Any, path: str, *, clients: int, seconds: float, interval: float,
-    python: str = sys.executable, prefix: list[str] | None = None,
+    server: Any,
+    path: str,
+    *,
+    clients: int,
+    seconds: float,
+    interval: float,
+    python: str = sys.executable,
+    prefix: list[str] | None = None,
 ) -> StreamResult:
     """Open *clients* streams of ``seconds / interval`` events at once
     against *server* (a :class:`~benchmarks.loopback.Server`) and measure
@@ -246,12 +267,28 @@ def stream_load(
     has_stats = request(server, "GET", "/threads").status == 200
     sampler = _Sampler(pid, server.port, has_stats)
     cpu_before = server_cpu_seconds(pid)
-    command = [*(prefix or []), python, "-m", "benchmarks.streams", url,
-               "--clients", str(clients), "--events", str(events),
-               "--timeout", str(max(30.0, 3 * interval))]
+    command = [
+        *(prefix or []),
+        python,
+        "-m",
+        "benchmarks.streams",
+        url,
+        "--clients",
+        str(clients),
+        "--events",
+        str(events),
+        "--timeout",
+        str(max(30.0, 3 * interval)),
+    ]
     with _sampling(sampler):
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False,
-                              timeout=seconds * 3 + 120)
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=seconds * 3 + 120,
+        )
     cpu_after = server_cpu_seconds(pid)
     time.sleep(0.2)  # let the server finish the streams' teardown before the last sample
     end = _status(pid)
@@ -264,16 +301,22 @@ def stream_load(
         return max(w[key] for w in workers) if workers else None
 
     return StreamResult(
-        clients=clients, events=events, interval=interval, **summary,
+        clients=clients,
+        events=events,
+        interval=interval,
+        **summary,
         rss_start_mb=start[0] if start else None,
         rss_peak_mb=max(sampler.rss, default=None),
         rss_end_mb=end[0] if end else None,
         threads_start=start[1] if start else None,
         threads_peak=max(sampler.threads, default=None),
         threads_end=end[1] if end else None,
-        cpu_s=(cpu_after - cpu_before
-               if cpu_before is not None and cpu_after is not None else None),
-        peak_busy=peak("busy"), peak_waiting=peak("waiting"), peak_parked=peak("parked"),
+        cpu_s=(
+            cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+        ),
+        peak_busy=peak("busy"),
+        peak_waiting=peak("waiting"),
+        peak_parked=peak("parked"),
         thread_limit=workers[0]["limit"] if workers else None,
     )
 

@@ -254,8 +254,7 @@ async def _echo(url: str, connections: int, seconds: float, message: str) -> Non
     for connection in opened:
         start(connection, deadline)
     lost = [connection.closed for connection in opened]
-    await asyncio.wait([done, *lost], return_when=asyncio.FIRST_COMPLETED,
-                       timeout=seconds + 30)
+    await asyncio.wait([done, *lost], return_when=asyncio.FIRST_COMPLETED, timeout=seconds + 30)
     wall, cpu = clock() - started, time.process_time() - cpu_before
     for connection in opened:
         connection.close()
@@ -264,16 +263,22 @@ async def _echo(url: str, connections: int, seconds: float, message: str) -> Non
         bucket = int(latency * BUCKETS_PER_SECOND)
         histogram[bucket] = histogram.get(bucket, 0) + 1
     problems = {"wrong echo": state["wrong"], "lost": state["running"] if not done.done() else 0}
-    _say({"round_trips": len(latencies), "seconds": wall, "histogram": histogram,
-          "errors": {what: n for what, n in problems.items() if n}, "cpu_s": cpu})
+    _say(
+        {
+            "round_trips": len(latencies),
+            "seconds": wall,
+            "histogram": histogram,
+            "errors": {what: n for what, n in problems.items() if n},
+            "cpu_s": cpu,
+        }
+    )
 
 
 async def _idle(url: str, connections: int, message: str) -> None:
     commands = await _stdin()
     started = time.perf_counter()
     opened, errors = await _open_many(url, connections)
-    _say({"opened": len(opened), "errors": errors,
-          "open_seconds": time.perf_counter() - started})
+    _say({"opened": len(opened), "errors": errors, "open_seconds": time.perf_counter() - started})
     while True:
         command = (await commands.readline()).decode().strip()
         if command == "check":
@@ -311,8 +316,9 @@ def _say(line: dict[str, Any]) -> None:
 def main() -> None:
     from .streams import raise_fd_limit
 
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=["echo", "idle"])
     parser.add_argument("url", help="the websocket's URL, on 127.0.0.1")
     parser.add_argument("--connections", type=int, required=True)
@@ -346,8 +352,12 @@ class _Client:
         self.command = [*(prefix or []), python, "-m", "benchmarks.websocket_load", *args]
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
-            text=True)
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
 
     def said(self) -> dict[str, Any]:
         """Its next answer."""
@@ -356,8 +366,10 @@ class _Client:
         if not line:
             self.process.wait(30)
             self._errors.seek(0)
-            raise RuntimeError(f"{' '.join(self.command)} exited with "
-                               f"{self.process.returncode}:\n{self._errors.read()}")
+            raise RuntimeError(
+                f"{' '.join(self.command)} exited with "
+                f"{self.process.returncode}:\n{self._errors.read()}"
+            )
         return dict(json.loads(line))
 
     def tell(self, command: str) -> None:
@@ -384,8 +396,15 @@ class _Client:
 
 
 def echo_load(
-    server: Any, path: str, *, connections: int, seconds: float, message: str,
-    processes: int = 1, python: str = sys.executable, prefix: list[str] | None = None,
+    server: Any,
+    path: str,
+    *,
+    connections: int,
+    seconds: float,
+    message: str,
+    processes: int = 1,
+    python: str = sys.executable,
+    prefix: list[str] | None = None,
 ) -> EchoResult:
     """Echo round trips on *connections* connections to *server* (a
     :class:`~benchmarks.loopback.Server`) for *seconds*, from *processes*
@@ -394,11 +413,23 @@ def echo_load(
     from .loopback import server_cpu_seconds
 
     url = f"ws://127.0.0.1:{server.port}{path}"
-    shares = [connections // processes + (i < connections % processes)
-              for i in range(processes)]
-    clients = [_Client(python, prefix, "echo", url, "--connections", str(share),
-                       "--seconds", str(seconds), "--message", message)
-               for share in shares if share]
+    shares = [connections // processes + (i < connections % processes) for i in range(processes)]
+    clients = [
+        _Client(
+            python,
+            prefix,
+            "echo",
+            url,
+            "--connections",
+            str(share),
+            "--seconds",
+            str(seconds),
+            "--message",
+            message,
+        )
+        for share in shares
+        if share
+    ]
     try:
         ready = [client.said() for client in clients]
         failed: Counter[str] = Counter()
@@ -422,14 +453,20 @@ def echo_load(
         histogram.update({int(bucket): n for bucket, n in run["histogram"].items()})
         errors.update(run["errors"])
     trips = sum(run["round_trips"] for run in runs)
-    server_cpu = (cpu_after - cpu_before
-                  if cpu_before is not None and cpu_after is not None else None)
+    server_cpu = (
+        cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    )
     return EchoResult(
-        connections=connections, round_trips=trips, seconds=wall,
-        round_trips_per_second=sum(run["round_trips"] / run["seconds"]
-                                   for run in runs if run["seconds"]),
-        p50_ms=_quantile(histogram, 0.5), p99_ms=_quantile(histogram, 0.99),
-        errors=dict(errors), client_processes=len(runs),
+        connections=connections,
+        round_trips=trips,
+        seconds=wall,
+        round_trips_per_second=sum(
+            run["round_trips"] / run["seconds"] for run in runs if run["seconds"]
+        ),
+        p50_ms=_quantile(histogram, 0.5),
+        p99_ms=_quantile(histogram, 0.99),
+        errors=dict(errors),
+        client_processes=len(runs),
         client_cpu_share=sum(run["cpu_s"] for run in runs) / wall,
         server_cpu_share=None if server_cpu is None else server_cpu / wall,
         server_cpu_us=server_cpu / trips * 1e6 if trips and server_cpu is not None else None,
@@ -448,8 +485,14 @@ def _quantile(histogram: Counter[int], q: float) -> float:
 
 
 def idle_load(
-    server: Any, path: str, *, connections: int, message: str,
-    python: str = sys.executable, prefix: list[str] | None = None, settle: float = 1.0,
+    server: Any,
+    path: str,
+    *,
+    connections: int,
+    message: str,
+    python: str = sys.executable,
+    prefix: list[str] | None = None,
+    settle: float = 1.0,
 ) -> IdleResult:
     """Open *connections* idle connections to *server* and hold them: its
     RSS before, with all of them open (after *settle* seconds), after one
@@ -460,8 +503,9 @@ def idle_load(
     pid = server.process.pid
     fd_limit = raise_fd_limit()
     before = _status(pid)
-    client = _Client(python, prefix, "idle", url, "--connections", str(connections),
-                     "--message", message)
+    client = _Client(
+        python, prefix, "idle", url, "--connections", str(connections), "--message", message
+    )
     try:
         opened = client.said()
         time.sleep(settle)  # the server's last handshakes and tasks settle
@@ -476,13 +520,17 @@ def idle_load(
     time.sleep(settle)
     closed = _status(pid)
     return IdleResult(
-        connections=connections, opened=opened["opened"], answered=answered,
-        errors=opened["errors"], open_seconds=opened["open_seconds"],
+        connections=connections,
+        opened=opened["opened"],
+        answered=answered,
+        errors=opened["errors"],
+        open_seconds=opened["open_seconds"],
         rss_before_mb=before[0] if before else None,
         rss_idle_mb=idle[0] if idle else None,
         rss_checked_mb=checked[0] if checked else None,
         rss_closed_mb=closed[0] if closed else None,
-        threads_idle=idle[1] if idle else None, fd_limit=fd_limit,
+        threads_idle=idle[1] if idle else None,
+        fd_limit=fd_limit,
     )
 
 

@@ -99,7 +99,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
     testing: ConfigAttribute[bool] = ConfigAttribute("TESTING")
     secret_key: ConfigAttribute[str | bytes | None] = ConfigAttribute("SECRET_KEY")
     permanent_session_lifetime: ConfigAttribute[timedelta] = ConfigAttribute(
-        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta  # type: ignore[arg-type]
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=_make_timedelta,  # type: ignore[arg-type]
     )
 
     #: Flask's defaults, plus ``THREAD_POOL_SIZE`` (how many requests may
@@ -212,8 +213,10 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         self.body_prefetch = BodyPrefetch(this)
         #: Worker threads for sync callables (``THREAD_POOL_SIZE``).
         self.thread_pool = ThreadPool(
-            lambda: this.config["THREAD_POOL_SIZE"], lambda: this.config["THREAD_POOL_PARKED"],
-            lambda: this.config["THREAD_POOL_TIMEOUT"], lambda timeout: this._log_shed(timeout),
+            lambda: this.config["THREAD_POOL_SIZE"],
+            lambda: this.config["THREAD_POOL_PARKED"],
+            lambda: this.config["THREAD_POOL_TIMEOUT"],
+            lambda timeout: this._log_shed(timeout),
         )
         #: The blocking-call detector while the app is served with
         #: ``BLOCKING_WARN_MS`` on (see :mod:`flaskish.blocking`).
@@ -229,7 +232,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         #: ``asgi_app``, ``wsgi_app``, ``mount``, ``add_middleware``, ``state``:
         #: :mod:`flaskish.composition`.
         self._init_composition(
-            cast("Flask", this), Router(cast("Flask", this), lambda app: this._lifespan(app)),
+            cast("Flask", this),
+            Router(cast("Flask", this), lambda app: this._lifespan(app)),
             WSGIApp(lambda: this._entry),
         )
         #: The WSGI callable HTTP requests go through, if any: middleware
@@ -245,8 +249,10 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
                     "host_matching=True, and host_matching needs a static_host."
                 )
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>", endpoint="static",
-                host=static_host, view_func=lambda **kw: this.send_static_file(**kw),
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: this.send_static_file(**kw),
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -385,8 +391,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         if provide_automatic_options is None:
             provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
         if provide_automatic_options is None:
-            provide_automatic_options = (
-                "OPTIONS" not in methods and bool(self.config["PROVIDE_AUTOMATIC_OPTIONS"])
+            provide_automatic_options = "OPTIONS" not in methods and bool(
+                self.config["PROVIDE_AUTOMATIC_OPTIONS"]
             )
             if provide_automatic_options:
                 required_methods.add("OPTIONS")
@@ -485,7 +491,9 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         return AppContext(self)
 
     def request_context(
-        self, scope: Scope | dict[str, Any], receive: Receive | None = None,
+        self,
+        scope: Scope | dict[str, Any],
+        receive: Receive | None = None,
         send: Send | None = None,
     ) -> RequestContext:
         """A request context for an ASGI scope, or for a WSGI environ as in

@@ -126,9 +126,7 @@ class _FlaskFinder(importlib.abc.MetaPathFinder):
             ) from None
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module))
 
-    def find_distributions(
-        self, context: Any = None
-    ) -> Iterable[importlib.metadata.Distribution]:
+    def find_distributions(self, context: Any = None) -> Iterable[importlib.metadata.Distribution]:
         # Only a lookup by name: a listing of every distribution keeps a real
         # Flask's own record (and its entry points) if one is installed.
         name = getattr(context, "name", None)
@@ -166,9 +164,7 @@ def install_as_flask() -> None:
     """
     if is_installed_as_flask():
         return
-    already = sorted(
-        name for name in sys.modules if name == "flask" or name.startswith("flask.")
-    )
+    already = sorted(name for name in sys.modules if name == "flask" or name.startswith("flask."))
     if already:
         raise RuntimeError(
             f"Flask's own modules were already imported ({', '.join(already[:3])}), so "

@@ -100,8 +100,7 @@ class BackgroundTasks:
             len(self._running), self._completed, self._failed, self._cancelled
         )
 
-    def add(self, func: Callable[..., Any], args: tuple[Any, ...],
-            kwargs: dict[str, Any]) -> None:
+    def add(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """``app.add_background_task``: after the response in a request,
         at once elsewhere."""
         if not callable(func):
@@ -191,7 +190,9 @@ class BackgroundTasks:
             self._app.logger.warning(
                 "%d def background task(s) still running after "
                 "BACKGROUND_TASK_SHUTDOWN_TIMEOUT (%s s); a thread cannot be interrupted, "
-                "so shutdown waits for them.", self._def_running, timeout,
+                "so shutdown waits for them.",
+                self._def_running,
+                timeout,
             )
 
 

@@ -105,7 +105,7 @@ class BlockingDetector:
         for start, line in enumerate(lines):
             if marker.match(line):
                 section = []
-                for frame in lines[start + 1:]:
+                for frame in lines[start + 1 :]:
                     if not frame.startswith("  "):
                         break
                     section.append(frame)

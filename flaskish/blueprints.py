@@ -40,8 +40,9 @@ class BlueprintSetupState:
         registration on the app.
     """
 
-    def __init__(self, blueprint: Blueprint, app: Flask, options: dict[str, Any],
-                 first_registration: bool) -> None:
+    def __init__(
+        self, blueprint: Blueprint, app: Flask, options: dict[str, Any], first_registration: bool
+    ) -> None:
         self.app = app
         self.blueprint = blueprint
         self.options = options
@@ -55,8 +56,13 @@ class BlueprintSetupState:
         self.url_defaults = dict(blueprint.url_values_defaults)
         self.url_defaults.update(options.get("url_defaults", ()))
 
-    def add_url_rule(self, rule: str, endpoint: str | None = None,
-                     view_func: Callable[..., Any] | None = None, **options: Any) -> None:
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        **options: Any,
+    ) -> None:
         """Add a rule to the app with the blueprint's prefix, name and
         default values."""
         if self.url_prefix is not None:
@@ -71,8 +77,11 @@ class BlueprintSetupState:
         if "defaults" in options:
             defaults = dict(defaults, **options.pop("defaults"))
         self.app.add_url_rule(
-            rule, f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."), view_func,
-            defaults=defaults or None, **options,
+            rule,
+            f"{self.name_prefix}.{self.name}.{endpoint}".lstrip("."),
+            view_func,
+            defaults=defaults or None,
+            **options,
         )
 
 
@@ -186,8 +195,9 @@ class Blueprint(Scaffold):
 
         self.record(update_wrapper(wrapper, func))
 
-    def make_setup_state(self, app: Flask, options: dict[str, Any],
-                         first_registration: bool = False) -> BlueprintSetupState:
+    def make_setup_state(
+        self, app: Flask, options: dict[str, Any], first_registration: bool = False
+    ) -> BlueprintSetupState:
         """The :class:`BlueprintSetupState` passed to recorded functions."""
         return BlueprintSetupState(self, app, options, first_registration)
 
@@ -220,8 +230,11 @@ class Blueprint(Scaffold):
         self._got_registered_once = True
         state = self.make_setup_state(app, options, first_blueprint)
         if self.has_static_folder:
-            state.add_url_rule(f"{self.static_url_path}/<path:filename>",
-                               view_func=self.send_static_file, endpoint="static")
+            state.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                view_func=self.send_static_file,
+                endpoint="static",
+            )
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
@@ -230,8 +243,9 @@ class Blueprint(Scaffold):
             child.register(app, self._child_options(state, child, child_options, name))
 
     @staticmethod
-    def _child_options(state: BlueprintSetupState, child: Blueprint,
-                       child_options: dict[str, Any], name: str) -> dict[str, Any]:
+    def _child_options(
+        state: BlueprintSetupState, child: Blueprint, child_options: dict[str, Any], name: str
+    ) -> dict[str, Any]:
         # An option given as None falls back to the child's own setting.
         result = dict(child_options)
         subdomain = child_options.get("subdomain")
@@ -285,9 +299,14 @@ class Blueprint(Scaffold):
                 theirs[scoped(key)].extend(funcs)
 
     @setupmethod
-    def add_url_rule(self, rule: str, endpoint: str | None = None,
-                     view_func: Callable[..., Any] | None = None,
-                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
         """Record a rule, added to the app with the blueprint's prefix and
         name when the blueprint is registered."""
         if endpoint and "." in endpoint:
@@ -302,10 +321,15 @@ class Blueprint(Scaffold):
                 f"'view_func' name may not contain a dot '.' character: {view_name!r}. Pass "
                 "endpoint='...' to name the endpoint, or rename the function."
             )
-        self.record(lambda state: state.add_url_rule(
-            rule, endpoint, view_func, provide_automatic_options=provide_automatic_options,
-            **options,
-        ))
+        self.record(
+            lambda state: state.add_url_rule(
+                rule,
+                endpoint,
+                view_func,
+                provide_automatic_options=provide_automatic_options,
+                **options,
+            )
+        )
 
     # -- app-wide registrations -----------------------------------------------
 

@@ -160,6 +160,7 @@ class RequestBody:
         def content_length(self) -> int | None: ...
         @property
         def headers(self) -> Headers: ...
+
         method: str
 
     _body: bytes | None = None
@@ -333,10 +334,17 @@ class RequestBody:
                 items = await self._parse_form(mimetype)
                 for key, value in items:
                     if isinstance(value, UploadFile):
-                        files.append((key, FileStorage(
-                            value.file, value.filename, key,
-                            headers=Headers(list(value.headers.items())),
-                        )))
+                        files.append(
+                            (
+                                key,
+                                FileStorage(
+                                    value.file,
+                                    value.filename,
+                                    key,
+                                    headers=Headers(list(value.headers.items())),
+                                ),
+                            )
+                        )
                     else:
                         fields.append((key, value))
             self._form, self._files = FormDict(fields), FormDict(files)
@@ -592,12 +600,14 @@ def _check_size(size: int, limit: int | None, form_limit: int | None, declared: 
     ``MAX_CONTENT_LENGTH`` or, for a urlencoded form, ``MAX_FORM_MEMORY_SIZE``."""
     if limit is not None and size > limit:
         raise RequestEntityTooLarge(
-            f"The request body is {size} bytes; this server accepts at most {limit}." if declared
+            f"The request body is {size} bytes; this server accepts at most {limit}."
+            if declared
             else f"The request body is over {limit} bytes, the most this server accepts."
         )
     if form_limit is not None and size > form_limit:
         raise RequestEntityTooLarge(
-            f"The form is {size} bytes; MAX_FORM_MEMORY_SIZE allows {form_limit}." if declared
+            f"The form is {size} bytes; MAX_FORM_MEMORY_SIZE allows {form_limit}."
+            if declared
             else f"The form is over {form_limit} bytes, the most MAX_FORM_MEMORY_SIZE allows."
         )
 

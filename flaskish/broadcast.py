@@ -186,7 +186,8 @@ class Subscription:
                     "A subscriber of broadcast channel %r does not keep up: its queue of %d "
                     "messages (BROADCAST_QUEUE_SIZE) is full, so its oldest messages are "
                     "dropped (logged once per subscription; see Subscription.dropped).",
-                    self.channel, self._items.maxlen,
+                    self.channel,
+                    self._items.maxlen,
                 )
         self._items.append(message)
         self._wake()
@@ -235,11 +236,15 @@ class Subscription:
     def _check_open(self, async_code: bool) -> None:
         if self._state == "new":
             hint = (
-                f"async with app.broadcast.subscribe({self.channel!r}) as messages: "
-                "async for message in messages: ..."
-            ) if async_code else (
-                f"with app.broadcast.subscribe({self.channel!r}) as messages: "
-                "for message in messages: ..."
+                (
+                    f"async with app.broadcast.subscribe({self.channel!r}) as messages: "
+                    "async for message in messages: ..."
+                )
+                if async_code
+                else (
+                    f"with app.broadcast.subscribe({self.channel!r}) as messages: "
+                    "for message in messages: ..."
+                )
             )
             raise RuntimeError(f"Enter the subscription before iterating it: `{hint}`.")
 
@@ -350,7 +355,8 @@ class Broadcast:
         if on_loop_thread():
             self._check_loop("publish")
             return MustAwait(
-                "app.broadcast.publish()", "await app.broadcast.publish(channel, message)",
+                "app.broadcast.publish()",
+                "await app.broadcast.publish(channel, message)",
                 lambda: self._publish(channel, message),
             )
         self._blocking("publish", self._publish, channel, message)
@@ -448,8 +454,9 @@ class Broadcast:
                 "memory:// (one process) or redis://host:port (rediss:// for TLS)."
             )
         if scheme == "memory" and url.rstrip("/") != "memory:":
-            raise ValueError(f"BROADCAST_URL {url!r}: the memory backend takes no address; "
-                             "write memory://.")
+            raise ValueError(
+                f"BROADCAST_URL {url!r}: the memory backend takes no address; write memory://."
+            )
         size = self._app.config["BROADCAST_QUEUE_SIZE"]
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(

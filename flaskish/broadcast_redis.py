@@ -78,19 +78,24 @@ class RedisBackend:
         #: Where Redis is, for messages (never the password).
         self.where = f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
         options: dict[str, Any] = {
-            "decode_responses": True, "socket_connect_timeout": CONNECT_TIMEOUT,
+            "decode_responses": True,
+            "socket_connect_timeout": CONNECT_TIMEOUT,
             "socket_keepalive": True,
         }
         # One immediate retry: a pooled connection that Redis closed (a
         # restart) is replaced without failing the publish.
         self._publisher = redis.asyncio.from_url(
-            url, socket_timeout=COMMAND_TIMEOUT,
-            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1), **options,
+            url,
+            socket_timeout=COMMAND_TIMEOUT,
+            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
+            **options,
         )
         # No retries of redis-py's own for the reader: it reconnects itself,
         # with backoff, and says so. Reads wait for messages without timeout.
         self._listener = redis.asyncio.from_url(
-            url, retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0), **options,
+            url,
+            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0),
+            **options,
         )
         self._deliver = deliver
         self._logger = logger
@@ -169,7 +174,9 @@ class RedisBackend:
                         if lost:
                             self._logger.warning(
                                 "Broadcast: the connection to Redis at %s is back; "
-                                "resubscribed to %d channel(s).", self.where, len(self._wanted),
+                                "resubscribed to %d channel(s).",
+                                self.where,
+                                len(self._wanted),
                             )
                         delay, lost = FIRST_DELAY, False
                         while True:
@@ -211,7 +218,10 @@ class RedisBackend:
                 "Broadcast: lost the connection to Redis at %s (%s: %s); reconnecting with "
                 "backoff (at most %g s apart). Publishing fails meanwhile, and messages "
                 "published elsewhere do not reach this process.",
-                self.where, type(exc).__name__, exc, MAX_DELAY,
+                self.where,
+                type(exc).__name__,
+                exc,
+                MAX_DELAY,
             )
         else:
             self._logger.error(

@@ -74,25 +74,39 @@ def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None
 #: The ``--version`` option of :class:`~flaskish.cli.FlaskGroup` (Flask's
 #: ``flask.cli.version_option``), for groups of your own.
 version_option = click.Option(
-    ["--version"], is_flag=True, is_eager=True, expose_value=False, callback=get_version,
+    ["--version"],
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=get_version,
     help="Show the flaskish, Starlette, uvicorn and Python versions.",
 )
 # Eager, so that the app (and its commands) can be loaded for --help.
 _app_option = click.Option(
-    ["-A", "--app"], metavar="IMPORT", is_eager=True, expose_value=False, callback=_set_app,
+    ["-A", "--app"],
+    metavar="IMPORT",
+    is_eager=True,
+    expose_value=False,
+    callback=_set_app,
     envvar=["FLASKISH_APP", "FLASK_APP"],
     help="The app or factory to load: 'module:name', 'module:create_app(args)' or a file "
     "path. The name may be left out if it is 'app', 'application', 'create_app' or "
     "'make_app'. [env var: FLASKISH_APP, FLASK_APP]",
 )
 _debug_option = click.Option(
-    ["--debug/--no-debug"], expose_value=False, callback=_set_debug,
-    envvar=["FLASKISH_DEBUG", "FLASK_DEBUG"], help="Set debug mode (and reload by default).",
+    ["--debug/--no-debug"],
+    expose_value=False,
+    callback=_set_debug,
+    envvar=["FLASKISH_DEBUG", "FLASK_DEBUG"],
+    help="Set debug mode (and reload by default).",
 )
 # First and eager, so that variables it sets are seen by the other options.
 _env_file_option = click.Option(
-    ["-e", "--env-file"], type=click.Path(exists=True, dir_okay=False), is_eager=True,
-    expose_value=False, callback=_load_env_file,
+    ["-e", "--env-file"],
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_load_env_file,
     help="Load environment variables from this file, over '.env' and '.flaskenv'; "
     "variables already set win. Needs python-dotenv.",
 )

@@ -230,18 +230,14 @@ def _identity(value: T) -> T:
     return value
 
 
-def await_(
-    func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any
-) -> Awaitable[T]:
+def await_(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> Awaitable[T]:
     """Like :func:`call` for a callable known to return an awaitable (an ASGI
     ``send``, an async iterator's ``__anext__``): it always runs on the event
     loop, and never makes the driver move to a thread."""
     return _Step(func, args, kwargs, _ASYNC)
 
 
-def await_here(
-    func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any
-) -> Awaitable[T]:
+def await_here(func: Callable[..., Awaitable[T]], /, *args: Any, **kwargs: Any) -> Awaitable[T]:
     """Like :func:`await_`, for a long-lived awaitable that waits often (a
     websocket handler): while the pipeline runs in its task's own context
     (no ``def`` step yet), the driver awaits it itself, so that its waits
@@ -251,9 +247,7 @@ def await_here(
 
 
 def _is_sync_step(step: object) -> bool:
-    return (
-        isinstance(step, _Step) and step.kind == _AUTO and not is_async_callable(step.func)
-    )
+    return isinstance(step, _Step) and step.kind == _AUTO and not is_async_callable(step.func)
 
 
 def _not_ready(value: Any) -> bool:
@@ -269,6 +263,7 @@ def _not_ready(value: Any) -> bool:
 
 
 # -- where are we? ----------------------------------------------------------
+
 
 # While a worker thread runs sync code for an event loop, it holds that
 # loop's token (so that sync code on it can call back into the loop) and,
@@ -312,7 +307,9 @@ def on_loop_thread() -> bool:
 
 
 async def _on_loop(
-    coro: Coroutine[Any, Any, Any], context: contextvars.Context | None, value: Any,
+    coro: Coroutine[Any, Any, Any],
+    context: contextvars.Context | None,
+    value: Any,
     error: BaseException | None,
 ) -> _Step | _Done:
     """Drive the pipeline on the event loop until it finishes or reaches a
@@ -414,8 +411,12 @@ class _ThreadRun:
     __slots__ = ("context", "coro", "lease", "step", "token")
 
     def __init__(
-        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, lease: _Lease,
-        token: anyio.lowlevel.EventLoopToken, step: _Step,
+        self,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context,
+        lease: _Lease,
+        token: anyio.lowlevel.EventLoopToken,
+        step: _Step,
     ) -> None:
         self.coro = coro
         self.context = context
@@ -552,9 +553,7 @@ async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-async def in_thread(
-    func: Callable[..., T], /, *args: Any, pool: ThreadPool | None = None
-) -> T:
+async def in_thread(func: Callable[..., T], /, *args: Any, pool: ThreadPool | None = None) -> T:
     """Run a blocking ``def`` function on a worker thread from async code
     (saving an upload from an ``async def`` view). On that thread
     :func:`run_in_loop` calls back into this event loop.
@@ -623,8 +622,11 @@ def current_loop() -> anyio.lowlevel.EventLoopToken:
 
 
 def _run_in_loop(
-    loop: anyio.lowlevel.EventLoopToken | None, func: Callable[..., Awaitable[T]], /,
-    *args: Any, **kwargs: Any,
+    loop: anyio.lowlevel.EventLoopToken | None,
+    func: Callable[..., Awaitable[T]],
+    /,
+    *args: Any,
+    **kwargs: Any,
 ) -> T:
 
     lease: _Lease | None = _thread_state.lease  # read here, on the calling thread
@@ -695,8 +697,12 @@ def iterate_beside(
         except BaseException as exc:
             failure.append(exc)
 
-    helper = threading.Thread(target=contextvars.copy_context().run, args=(hosting,),
-                              name="flaskish-stream-host", daemon=True)
+    helper = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(hosting,),
+        name="flaskish-stream-host",
+        daemon=True,
+    )
     helper.start()
     try:
         for item in iterator:

@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 
 __all__ = ["make_conditional"]
 
-_NOT_MODIFIED_DROPS = ("content-type", "content-length", "content-disposition",
-                       "content-range", "content-encoding")
+_NOT_MODIFIED_DROPS = (
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "content-range",
+    "content-encoding",
+)
 
 
 def make_conditional(
@@ -81,8 +86,9 @@ def _not_modified(request: Request, etag: str | None, modified: datetime | None)
     return False
 
 
-def _apply_range(response: Response, request: Request, etag: str | None,
-                 modified: datetime | None, length: int) -> None:
+def _apply_range(
+    response: Response, request: Request, etag: str | None, modified: datetime | None, length: int
+) -> None:
     header = request.headers.get("range")
     if header is None or not length:
         return
@@ -91,7 +97,8 @@ def _apply_range(response: Response, request: Request, etag: str | None,
         # Strong comparison (RFC 9110): a weak tag never matches.
         strong = not request.headers.get("if-range", "").lstrip().startswith("W/")
         current = (if_range.etag is not None and strong and if_range.etag == etag) or (
-            if_range.date is not None and modified is not None
+            if_range.date is not None
+            and modified is not None
             and modified.replace(microsecond=0) == if_range.date
         )
         if not current:

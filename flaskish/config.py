@@ -184,7 +184,7 @@ class Config(dict[str, Any]):
         for key, value in self.items():
             if not key.startswith(namespace):
                 continue
-            name = key[len(namespace):] if trim_namespace else key
+            name = key[len(namespace) :] if trim_namespace else key
             result[name.lower() if lowercase else name] = value
         return result
 

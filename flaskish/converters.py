@@ -89,7 +89,10 @@ class UnicodeConverter(BaseConverter):
     """
 
     def __init__(
-        self, map: Map, minlength: int = 1, maxlength: int | None = None,
+        self,
+        map: Map,
+        minlength: int = 1,
+        maxlength: int | None = None,
         length: int | None = None,
     ) -> None:
         super().__init__(map)
@@ -132,8 +135,12 @@ class NumberConverter(BaseConverter):
     num_convert: Any = int
 
     def __init__(
-        self, map: Map, fixed_digits: int = 0, min: float | None = None,
-        max: float | None = None, signed: bool = False,
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: float | None = None,
+        max: float | None = None,
+        signed: bool = False,
     ) -> None:
         super().__init__(map)
         if signed:
@@ -173,7 +180,10 @@ class FloatConverter(NumberConverter):
     num_convert = float
 
     def __init__(
-        self, map: Map, min: float | None = None, max: float | None = None,
+        self,
+        map: Map,
+        min: float | None = None,
+        max: float | None = None,
         signed: bool = False,
     ) -> None:
         super().__init__(map, min=min, max=max, signed=signed)
@@ -182,9 +192,7 @@ class FloatConverter(NumberConverter):
 class UUIDConverter(BaseConverter):
     """``<uuid:id>``: a UUID, given to the view as :class:`uuid.UUID`."""
 
-    regex = (
-        r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
-    )
+    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
 
     def to_python(self, value: str) -> uuid.UUID:
         return uuid.UUID(value)
@@ -217,7 +225,6 @@ class _StarletteConvertor(Convertor[Any]):
 
     def to_string(self, value: Any) -> str:
         return self.converter.to_url(value)
-
 
 
 # -- converter arguments --------------------------------------------------------

@@ -53,8 +53,17 @@ __all__ = ["REPR_LIMIT", "SECRET_NAMES", "debug_page_html", "failing_thread"]
 #: ``X-Auth-Token`` and ``SECRET_KEY`` are caught, and ``author`` too:
 #: masking errs on the side of hiding.
 SECRET_NAMES = (
-    "password", "passwd", "pwd", "secret", "token", "key", "auth", "cookie", "session",
-    "csrf", "credential",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "auth",
+    "cookie",
+    "session",
+    "csrf",
+    "credential",
 )
 #: The longest ``repr`` of a value shown, in characters.
 REPR_LIMIT = 200
@@ -84,11 +93,15 @@ def failing_thread() -> str:
 # -- which frames are whose ------------------------------------------------
 
 _FLASKISH_DIR = os.path.dirname(os.path.normpath(__file__)) + os.sep
-_LIBRARY_DIRS = tuple(sorted({
-    os.path.normpath(path) + os.sep
-    for key, path in sysconfig.get_paths().items()
-    if key in ("stdlib", "platstdlib", "purelib", "platlib")
-}))
+_LIBRARY_DIRS = tuple(
+    sorted(
+        {
+            os.path.normpath(path) + os.sep
+            for key, path in sysconfig.get_paths().items()
+            if key in ("stdlib", "platstdlib", "purelib", "platlib")
+        }
+    )
+)
 _PACKAGE_DIRS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
 
 
@@ -138,8 +151,10 @@ class _SafeRepr(reprlib.Repr):
             if number == self.maxdict:
                 shown.append("...")
                 break
-            text = _MASK if isinstance(key, str) and _SECRET.search(key) else (
-                self.repr1(value, level - 1)
+            text = (
+                _MASK
+                if isinstance(key, str) and _SECRET.search(key)
+                else (self.repr1(value, level - 1))
             )
             pair = self.repr1(key, level - 1), text
             shown.append(f"({pair[0]}, {pair[1]})" if tuples else f"{pair[0]}: {pair[1]}")
@@ -221,8 +236,10 @@ def _source(filename: str, lineno: int | None, module_globals: Any) -> list[tupl
     lines = linecache.getlines(filename, module_globals)
     before, after = _CONTEXT_LINES
     first = max(lineno - before, 1)
-    return [(number, lines[number - 1].rstrip("\n"))
-            for number in range(first, min(lineno + after, len(lines)) + 1)]
+    return [
+        (number, lines[number - 1].rstrip("\n"))
+        for number in range(first, min(lineno + after, len(lines)) + 1)
+    ]
 
 
 def _frames(tb: TracebackType | None) -> list[_Frame]:
@@ -234,10 +251,16 @@ def _frames(tb: TracebackType | None) -> list[_Frame]:
             for name, value in list(frame.f_locals.items())[:_MAX_LOCALS]
             if not (name.startswith("__") and name.endswith("__"))
         ]
-        frames.append(_Frame(
-            _kind(code.co_filename), code.co_filename, lineno, code.co_qualname,
-            _source(code.co_filename, lineno, frame.f_globals), shown,
-        ))
+        frames.append(
+            _Frame(
+                _kind(code.co_filename),
+                code.co_filename,
+                lineno,
+                code.co_qualname,
+                _source(code.co_filename, lineno, frame.f_globals),
+                shown,
+            )
+        )
     return frames
 
 
@@ -273,22 +296,39 @@ def _sections(exc: BaseException) -> list[_Section]:
             continue
         seen.add(id(current))
         notes = getattr(current, "__notes__", None)
-        sections.append(_Section(
-            _type_name(current), _safe_str(current),
-            [str(note) for note in notes] if isinstance(notes, list) else [],
-            relation, depth, _groups(_frames(current.__traceback__)),
-        ))
+        sections.append(
+            _Section(
+                _type_name(current),
+                _safe_str(current),
+                [str(note) for note in notes] if isinstance(notes, list) else [],
+                relation,
+                depth,
+                _groups(_frames(current.__traceback__)),
+            )
+        )
         later: list[tuple[BaseException, str, int]] = []
         if isinstance(current, BaseExceptionGroup):
             count = len(current.exceptions)
-            later += [(member, f"Exception {number} of {count} in the group above", depth + 1)
-                      for number, member in enumerate(current.exceptions, 1)]
+            later += [
+                (member, f"Exception {number} of {count} in the group above", depth + 1)
+                for number, member in enumerate(current.exceptions, 1)
+            ]
         if current.__cause__ is not None:
-            later.append((current.__cause__,
-                          "The direct cause of the exception above (raise ... from)", depth))
+            later.append(
+                (
+                    current.__cause__,
+                    "The direct cause of the exception above (raise ... from)",
+                    depth,
+                )
+            )
         elif current.__context__ is not None and not current.__suppress_context__:
-            later.append((current.__context__,
-                          "The exception above was raised while handling this one", depth))
+            later.append(
+                (
+                    current.__context__,
+                    "The exception above was raised while handling this one",
+                    depth,
+                )
+            )
         todo += reversed(later)
     return sections
 
@@ -324,11 +364,10 @@ def _request() -> dict[str, Any] | None:
         "form_keys": None if form is None else list(dict.fromkeys(form.keys())),
         "endpoint": endpoint,
         "view": None if view is None else _view_name(view),
-        "view_kind": None if view is None else (
-            "async def" if is_async_callable(view) else "def"
-        ),
-        "view_args": [(name, *_value(name, value))
-                      for name, value in (request.view_args or {}).items()],
+        "view_kind": None if view is None else ("async def" if is_async_callable(view) else "def"),
+        "view_args": [
+            (name, *_value(name, value)) for name, value in (request.view_args or {}).items()
+        ],
     }
 
 
@@ -346,12 +385,20 @@ def debug_page_html(exc: BaseException, thread: str | None = None) -> str:
     """
     sections = _sections(exc)
     leading = next(
-        (frame for frame in reversed([f for g in sections[0].groups for f in g.frames])
-         if frame.kind == "app"), None,
+        (
+            frame
+            for frame in reversed([f for g in sections[0].groups for f in g.frames])
+            if frame.kind == "app"
+        ),
+        None,
     )
     return _template().render(
-        sections=sections, leading=leading, request=_request(), thread=thread,
-        text="".join(traceback.format_exception(exc)), mask=_MASK,
+        sections=sections,
+        leading=leading,
+        request=_request(),
+        thread=thread,
+        text="".join(traceback.format_exception(exc)),
+        mask=_MASK,
     )
 
 

@@ -254,8 +254,10 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
 
 def _not_found(error: ImportError, module_name: str) -> bool:
     missing = getattr(error, "name", None)
-    return isinstance(error, ModuleNotFoundError) and missing is not None and (
-        module_name == missing or module_name.startswith(missing + ".")
+    return (
+        isinstance(error, ModuleNotFoundError)
+        and missing is not None
+        and (module_name == missing or module_name.startswith(missing + "."))
     )
 
 

@@ -40,9 +40,11 @@ class FileStorage(_WerkzeugFileStorage):
         """Read bytes. In a ``def`` view: ``data = f.read()``; in an
         ``async def`` view: ``data = await f.read()``."""
         if on_loop_thread():
-            return MustAwait("FileStorage.read()", "data = await file.read()",
-                             functools.partial(in_thread, self.stream.read, size,
-                                               pool=_app_pool()))
+            return MustAwait(
+                "FileStorage.read()",
+                "data = await file.read()",
+                functools.partial(in_thread, self.stream.read, size, pool=_app_pool()),
+            )
         return self.stream.read(size)
 
     def save(self, dst: PathOrFile, buffer_size: int = 16384) -> Any:
@@ -54,8 +56,11 @@ class FileStorage(_WerkzeugFileStorage):
         upload never stalls the event loop).
         """
         if on_loop_thread():
-            return MustAwait("FileStorage.save()", "await file.save(path)",
-                             functools.partial(self._save_async, dst, buffer_size))
+            return MustAwait(
+                "FileStorage.save()",
+                "await file.save(path)",
+                functools.partial(self._save_async, dst, buffer_size),
+            )
         self._save(dst, buffer_size)
         return None
 

@@ -47,7 +47,9 @@ def parse_urlencoded(body: bytes, max_parts: int | None) -> list[tuple[str, str]
     """
     try:
         return parse_qsl(
-            body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace",
+            body.decode("utf-8", "replace"),
+            keep_blank_values=True,
+            errors="replace",
             max_num_fields=max_parts,
         )
     except ValueError:
@@ -58,8 +60,10 @@ def parse_urlencoded(body: bytes, max_parts: int | None) -> list[tuple[str, str]
 
 
 async def parse_multipart(
-    headers: list[tuple[bytes, bytes]], stream: AsyncGenerator[bytes, None],
-    max_memory: int | None, max_parts: int | None,
+    headers: list[tuple[bytes, bytes]],
+    stream: AsyncGenerator[bytes, None],
+    max_memory: int | None,
+    max_parts: int | None,
 ) -> list[tuple[str, str | UploadFile]]:
     """The fields and files of a multipart body read from *stream*. Files
     are spooled to temporary files; on any error (a limit, a malformed
@@ -96,11 +100,15 @@ class _MultiPartParser(MultiPartParser):
     callbacks apply Werkzeug's, and raise a 413 that says which."""
 
     def __init__(
-        self, headers: Headers, stream: AsyncGenerator[bytes, None], max_memory: int | None,
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        max_memory: int | None,
         max_parts: int | None,
     ) -> None:
-        super().__init__(headers, stream, max_files=_UNLIMITED, max_fields=_UNLIMITED,
-                         max_part_size=2**63)
+        super().__init__(
+            headers, stream, max_files=_UNLIMITED, max_fields=_UNLIMITED, max_part_size=2**63
+        )
         self._max_memory = max_memory
         self._max_parts = max_parts
         self._parts = 0

@@ -147,7 +147,7 @@ class ContextProxy(Generic[T]):
             name = "LocalProxy" if _installed_as_flask() else type(self).__name__
             return f"<{name} unbound>"
         if text.startswith("<flaskish.") and _installed_as_flask():
-            text = "<flask." + text[len("<flaskish."):]  # <flask.g of 'app'>
+            text = "<flask." + text[len("<flaskish.") :]  # <flask.g of 'app'>
         return text
 
     def __str__(self) -> str:

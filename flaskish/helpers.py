@@ -148,7 +148,11 @@ def url_for(
     :param _method: pick the rule for this method.
     """
     return current_app.url_for(
-        endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external,
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
         **values,
     )
 
@@ -357,13 +361,13 @@ def flash(message: str, category: str = "message") -> Any:
             return run
 
         app = _cv_app.get().app
-        message_flashed.send(app, _async_wrapper=run_async, message=message,
-                             category=category)
+        message_flashed.send(app, _async_wrapper=run_async, message=message, category=category)
         if pending:
             names = ", ".join(getattr(p.func, "__qualname__", repr(p.func)) for p in pending)
             return MustAwait(
                 f"flash() (with async message_flashed receivers: {names})",
-                "await flash(message)", functools.partial(_run_receivers, pending),
+                "await flash(message)",
+                functools.partial(_run_receivers, pending),
             )
     return _FLASHED
 
@@ -391,9 +395,7 @@ def get_flashed_messages(
         flashes = [(category, message) for category, message in stored]
         state["flashes"] = flashes
     if category_filter:
-        wanted = (
-            (category_filter,) if isinstance(category_filter, str) else tuple(category_filter)
-        )
+        wanted = (category_filter,) if isinstance(category_filter, str) else tuple(category_filter)
         flashes = [f for f in flashes if f[0] in wanted]
     if not with_categories:
         return [message for _, message in flashes]

@@ -86,8 +86,7 @@ def blocking_threshold(value: Any, debug: bool) -> float | None:
         value = 100 if debug else 0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(
-            f"BLOCKING_WARN_MS must be a number of milliseconds (0 for off) or None, "
-            f"not {value!r}."
+            f"BLOCKING_WARN_MS must be a number of milliseconds (0 for off) or None, not {value!r}."
         )
     return value / 1000 if value else None
 

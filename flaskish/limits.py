@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 
     from starlette.types import Send
 
-__all__ = ["DEFAULT_MAX_HEADER_SIZE", "DEFAULT_MAX_REQUEST_HEADERS", "HeaderLimits",
-           "refuse_headers"]
+__all__ = [
+    "DEFAULT_MAX_HEADER_SIZE",
+    "DEFAULT_MAX_REQUEST_HEADERS",
+    "HeaderLimits",
+    "refuse_headers",
+]
 
 #: gunicorn's ``limit_request_fields``.
 DEFAULT_MAX_REQUEST_HEADERS = 100
@@ -62,9 +66,10 @@ class HeaderLimits:
         before it accepts a request."""
         config = self._app.config
         limits = config["MAX_REQUEST_HEADERS"], config["MAX_HEADER_SIZE"]
-        for name, value, default in (("MAX_REQUEST_HEADERS", limits[0],
-                                      DEFAULT_MAX_REQUEST_HEADERS),
-                                     ("MAX_HEADER_SIZE", limits[1], DEFAULT_MAX_HEADER_SIZE)):
+        for name, value, default in (
+            ("MAX_REQUEST_HEADERS", limits[0], DEFAULT_MAX_REQUEST_HEADERS),
+            ("MAX_HEADER_SIZE", limits[1], DEFAULT_MAX_HEADER_SIZE),
+        ):
             if value is not None and (
                 not isinstance(value, int) or isinstance(value, bool) or value < 1
             ):
@@ -87,16 +92,20 @@ class HeaderLimits:
         if count is not checked[0] or size is not checked[1]:
             count, size = self.validate()
         if count is not None and len(headers) > count:
-            return (f"The request has {len(headers)} header fields; "
-                    f"this server accepts at most {count}.")
+            return (
+                f"The request has {len(headers)} header fields; "
+                f"this server accepts at most {count}."
+            )
         # Within the limit in total, no field can be over it: one pass in C
         # (a browser's 15 fields), the field-by-field look only past that.
         if size is not None and sum(map(len, chain.from_iterable(headers))) > size:
             for name, value in headers:
                 if len(name) + len(value) > size:
                     shown = name[:40].decode("latin-1")
-                    return (f"The request header {shown!r} is {len(name) + len(value)} bytes "
-                            f"long (name and value); this server accepts at most {size}.")
+                    return (
+                        f"The request header {shown!r} is {len(name) + len(value)} bytes "
+                        f"long (name and value); this server accepts at most {size}."
+                    )
         return None
 
 
@@ -104,9 +113,15 @@ async def refuse_headers(send: Send, reason: str) -> None:
     """Answer ``431 Request Header Fields Too Large`` with Werkzeug's error
     page saying *reason*, and close the connection afterwards."""
     body = RequestHeaderFieldsTooLarge(reason).get_body().encode()
-    await send({"type": "http.response.start", "status": 431, "headers": [
-        (b"content-type", b"text/html; charset=utf-8"),
-        (b"content-length", b"%d" % len(body)),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 431,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", b"%d" % len(body)),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["MapAdapter"]
 
 
-
-
 class MapAdapter:
     """A :class:`~flaskish.routing.Map` bound to a server name, a script
     root and a scheme (and, for :meth:`match` without arguments, a path and
@@ -148,8 +146,7 @@ class MapAdapter:
         """
         if isinstance(values, MultiDict):
             # Every value of a repeated key goes into the query string.
-            values = {key: items if len(items) > 1 else items[0]
-                      for key, items in values.lists()}
+            values = {key: items if len(items) > 1 else items[0] for key, items in values.lists()}
         args = {key: value for key, value in (values or {}).items() if value is not None}
         path, rule = self.map._build(endpoint, args, method, append_unknown)
         domain = rule.build_domain(args)

@@ -117,8 +117,11 @@ class BodyPrefetch:
         if most is not None and declared > most:
             return None  # the reader refuses it, unread, with the 413
         most = request.max_form_memory_size
-        if (most is not None and declared > most
-                and request.mimetype == "application/x-www-form-urlencoded"):
+        if (
+            most is not None
+            and declared > most
+            and request.mimetype == "application/x-www-form-urlencoded"
+        ):
             return None  # request.form refuses it unread; get_data() may still read it
         if request._raw_header(b"expect") is not None:
             # The client waits for `100 Continue`, which the server sends at
@@ -139,8 +142,6 @@ class BodyPrefetch:
             for name in names
             for func in registry.get(name, ())
         ]
-        runs_def = any(
-            not is_async_callable(func) for func in (*hooks, *([view] if view else []))
-        )
+        runs_def = any(not is_async_callable(func) for func in (*hooks, *([view] if view else [])))
         self._endpoints[endpoint] = (view, runs_def)
         return runs_def

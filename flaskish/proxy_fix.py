@@ -165,8 +165,9 @@ class ProxyFix:
         proto = self._trusted(self.x_proto, forwarded.get(b"x-forwarded-proto"))
         if proto and proto.lower() in _SCHEMES:
             secure = _SCHEMES[proto.lower()]
-            fixed["scheme"] = ("wss" if secure else "ws") if websocket else (
-                "https" if secure else "http")
+            fixed["scheme"] = (
+                ("wss" if secure else "ws") if websocket else ("https" if secure else "http")
+            )
 
         server = scope.get("server")
         name, port = (server[0], server[1]) if server else (None, None)
@@ -203,7 +204,7 @@ class ProxyFix:
             if raw_path is not None:
                 old_raw_root = quote(old_root, safe=_PATH_SAFE).encode("ascii")
                 if old_root and rest != scope["path"] and raw_path.startswith(old_raw_root):
-                    raw_path = raw_path[len(old_raw_root):]
+                    raw_path = raw_path[len(old_raw_root) :]
                 fixed["raw_path"] = quote(root, safe=_PATH_SAFE).encode("ascii") + raw_path
         return fixed
 
@@ -247,11 +248,16 @@ def note_werkzeug_proxy_fix(
         return
     knobs = ", ".join(f"{name}={getattr(value, name)}" for name in _KNOBS)
     inner = getattr(value, "app", default_wsgi_app)
-    keep = "" if inner is default_wsgi_app else (
-        f", and keep the WSGI middleware it wrapped ({inner!r}) on app.wsgi_app")
+    keep = (
+        ""
+        if inner is default_wsgi_app
+        else (f", and keep the WSGI middleware it wrapped ({inner!r}) on app.wsgi_app")
+    )
     logger.info(
         "Werkzeug's ProxyFix on app.wsgi_app is served through flaskish's WSGI adapter, "
         "which costs a thread hand-off per request: flaskish.ProxyFix takes the same "
         "arguments and runs on the event loop. Write `app.asgi_app = flaskish.ProxyFix("
-        "app.asgi_app, %s)` instead%s.", knobs, keep,
+        "app.asgi_app, %s)` instead%s.",
+        knobs,
+        keep,
     )

@@ -43,7 +43,7 @@ def route_path(scope: Scope) -> str:
     root = scope.get("root_path", "")
     if not root or not path.startswith(root):
         return path
-    rest = path[len(root):]
+    rest = path[len(root) :]
     return rest if rest[:1] in ("/", "") else path
 
 

@@ -141,8 +141,10 @@ class Response(SansIOResponse):
             super().__init__(status, headers, mimetype, content_type)
         self.direct_passthrough = direct_passthrough
         self._on_close: list[Callable[[], Any]] = []
-        if (type(response) is str or isinstance(response, str)) and headers is None and (
-            self.automatically_set_content_length
+        if (
+            (type(response) is str or isinstance(response, str))
+            and headers is None
+            and (self.automatically_set_content_length)
         ):
             body = response.encode()
             self.response = [body]
@@ -217,9 +219,19 @@ class Response(SansIOResponse):
                     f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
                     f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
                 )
-        header = dump_cookie(key, value, max_age, expires, path, domain, secure, httponly,
-                             max_size=self.max_cookie_size, samesite=samesite,
-                             partitioned=partitioned)
+        header = dump_cookie(
+            key,
+            value,
+            max_age,
+            expires,
+            path,
+            domain,
+            secure,
+            httponly,
+            max_size=self.max_cookie_size,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
         if _cookie_unescaped.search(header):
             # Only the quoted value can hold these (the rest is checked above).
             header = _cookie_unescaped.sub(lambda m: f"\\{ord(m.group()):03o}", header)
@@ -269,9 +281,7 @@ class Response(SansIOResponse):
                 "Attempted implicit sequence conversion but the response object is in direct "
                 "passthrough mode. Set response.direct_passthrough = False to read the body."
             )
-        if not self.implicit_sequence_conversion and not isinstance(
-            self.response, AsyncIterable
-        ):
+        if not self.implicit_sequence_conversion and not isinstance(self.response, AsyncIterable):
             raise RuntimeError(
                 "The response body is a stream and implicit_sequence_conversion is off; "
                 "call response.make_sequence() before reading it."
@@ -442,9 +452,7 @@ class Response(SansIOResponse):
         try:
             return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
         except UnicodeEncodeError:
-            name, value = next(
-                (name, value) for name, value in items if max(name + value) > "\xff"
-            )
+            name, value = next((name, value) for name, value in items if max(name + value) > "\xff")
             raise UnsendableHeader(
                 f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
                 "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
@@ -457,8 +465,12 @@ class Response(SansIOResponse):
         the type from a per-mimetype cache, the length a number."""
         (type_name, type_value), (length_name, length) = items
         encoded_type = _encoded_types.get(type_value)
-        if (encoded_type is not None and type_name == "Content-Type"
-                and length_name == "Content-Length" and length.isdigit()):
+        if (
+            encoded_type is not None
+            and type_name == "Content-Type"
+            and length_name == "Content-Length"
+            and length.isdigit()
+        ):
             return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
         return None
 
@@ -499,8 +511,14 @@ class Response(SansIOResponse):
             if isinstance(self.response, list):
                 await await_(self._send_buffered, scope, send)
                 return
-            await await_(send, {"type": "http.response.start", "status": status,
-                                "headers": self._encode_headers()})
+            await await_(
+                send,
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": self._encode_headers(),
+                },
+            )
             if with_body and scope.get("method") != "HEAD":
                 await self._stream(send, gone)
             await await_(send, {"type": "http.response.body", "body": b""})
@@ -543,8 +561,10 @@ class Response(SansIOResponse):
             await self._send_buffered(scope, send)
         else:
             ctx = _cv_app.get(None)  # the app's pool when there is an app (one pool)
-            await drive(self._send(scope, send, receive_gone(receive)),
-                        ctx.app.thread_pool if ctx else _default_pool)
+            await drive(
+                self._send(scope, send, receive_gone(receive)),
+                ctx.app.thread_pool if ctx else _default_pool,
+            )
 
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"
@@ -574,8 +594,9 @@ async def _stream_async(iterator: AsyncIterator[Any], send: Send, gone: Gone | N
                 streaming.start_soon(_cancel_when_gone, gone, streaming.cancel_scope)
             async for chunk in iterator:
                 if chunk:
-                    await send({"type": "http.response.body", "more_body": True,
-                                "body": _to_bytes(chunk)})
+                    await send(
+                        {"type": "http.response.body", "more_body": True, "body": _to_bytes(chunk)}
+                    )
             streaming.cancel_scope.cancel()  # the end of the body: stop watching
     except BaseExceptionGroup as group:
         raise_alone(group)

@@ -51,6 +51,7 @@ _rule_re = re.compile(
     re.VERBOSE,
 )
 
+
 def parse_rule(rule: str) -> Iterator[tuple[str | None, str | None, str]]:
     """Split a rule into ``(converter, args, variable)`` parts, with
     ``(None, None, text)`` for static text."""
@@ -238,7 +239,8 @@ class Rule(Route):
     def _converters(self) -> dict[str, BaseConverter]:
         """The converter of each variable, by name."""
         return {
-            name: converter for converter, name in (*self._domain_parts, *self._parts)
+            name: converter
+            for converter, name in (*self._domain_parts, *self._parts)
             if converter is not None
         }
 
@@ -298,7 +300,8 @@ class Rule(Route):
         try:
             return {
                 name: converter.to_python(found[name])
-                for converter, name in self._domain_parts if converter is not None
+                for converter, name in self._domain_parts
+                if converter is not None
             }
         except ValidationError:
             return None
@@ -310,7 +313,8 @@ class Rule(Route):
             return self._domain
         defaults = self.defaults or {}
         return "".join(
-            data if converter is None
+            data
+            if converter is None
             else converter.to_url(values[data] if data in values else defaults[data])
             for converter, data in self._domain_parts
         )
@@ -353,7 +357,8 @@ class Rule(Route):
         path = "".join(out)
         if append_unknown:
             query = [
-                (key, value) for key, value in _query_items(values)
+                (key, value)
+                for key, value in _query_items(values)
                 if key not in self.arguments and key not in defaults
             ]
             if query:

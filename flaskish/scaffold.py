@@ -81,21 +81,15 @@ class Scaffold:
         self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.before_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
-            defaultdict(list)
+        self.before_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.after_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.teardown_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(
+            list
         )
-        self.after_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
-            defaultdict(list)
+        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(
+            list
         )
-        self.teardown_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
-            defaultdict(list)
-        )
-        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = (
-            defaultdict(list)
-        )
-        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = (
-            defaultdict(list)
-        )
+        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
 
     def _check_setup_finished(self, f_name: str) -> None:
@@ -159,8 +153,9 @@ class Scaffold:
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static files.")
         max_age = self.get_send_file_max_age(filename)
-        response: Response = send_from_directory(self.static_folder or "", filename,
-                                                 max_age=max_age)
+        response: Response = send_from_directory(
+            self.static_folder or "", filename, max_age=max_age
+        )
         return response
 
     # -- routes ---------------------------------------------------------------

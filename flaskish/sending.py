@@ -47,8 +47,13 @@ class FileBody:
     :param stop: where to stop (exclusive); the end of the file if ``None``.
     """
 
-    def __init__(self, path: str | None = None, file: IO[bytes] | None = None,
-                 start: int = 0, stop: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | None = None,
+        file: IO[bytes] | None = None,
+        start: int = 0,
+        stop: int | None = None,
+    ) -> None:
         self.path = path
         self.file = file
         self.start = start
@@ -82,8 +87,9 @@ class FileBody:
             self.file.close()
 
 
-def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLike[str],
-                        **kwargs: Any) -> Any:
+def send_from_directory(
+    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: Any
+) -> Any:
     """Send a file from a folder, refusing with 404 anything that is not a
     file inside it::
 
@@ -100,15 +106,23 @@ def send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLi
     """
     if on_loop_thread():
         return MustAwait(
-            "send_from_directory()", "response = await send_from_directory(...)",
-            functools.partial(in_thread, _send_from_directory, directory, path, kwargs,
-                              pool=current_app.thread_pool),
+            "send_from_directory()",
+            "response = await send_from_directory(...)",
+            functools.partial(
+                in_thread,
+                _send_from_directory,
+                directory,
+                path,
+                kwargs,
+                pool=current_app.thread_pool,
+            ),
         )
     return _send_from_directory(directory, path, kwargs)
 
 
-def _send_from_directory(directory: str | os.PathLike[str], path: str | os.PathLike[str],
-                         kwargs: dict[str, Any]) -> Response:
+def _send_from_directory(
+    directory: str | os.PathLike[str], path: str | os.PathLike[str], kwargs: dict[str, Any]
+) -> Response:
     folder = os.path.join(current_app.root_path, os.fspath(directory))
     joined = safe_join(folder, os.fspath(path))
     if joined is None or not os.path.isfile(joined):
@@ -159,12 +173,22 @@ def send_file(
     the event loop): ``return send_file(...)`` and
     ``return await send_file(...)`` both work.
     """
-    args = (path_or_file, mimetype, as_attachment, download_name, conditional, etag,
-            last_modified, max_age)
+    args = (
+        path_or_file,
+        mimetype,
+        as_attachment,
+        download_name,
+        conditional,
+        etag,
+        last_modified,
+        max_age,
+    )
     if on_loop_thread():
-        return MustAwait("send_file()", "response = await send_file(...)",
-                         functools.partial(in_thread, _send_file, *args,
-                                           pool=current_app.thread_pool))
+        return MustAwait(
+            "send_file()",
+            "response = await send_file(...)",
+            functools.partial(in_thread, _send_file, *args, pool=current_app.thread_pool),
+        )
     return _send_file(*args)
 
 
@@ -211,8 +235,7 @@ def _send_file(
             )
         mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
 
-    response = app.response_class(FileBody(path, file), mimetype=mimetype,
-                                  direct_passthrough=True)
+    response = app.response_class(FileBody(path, file), mimetype=mimetype, direct_passthrough=True)
     headers = response.headers
     if size is not None:
         headers["Content-Length"] = str(size)

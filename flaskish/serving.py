@@ -34,8 +34,14 @@ if TYPE_CHECKING:
     from .app import Flask
 
 __all__ = [
-    "PROXY_FACTORY", "RELOAD_FACTORY", "WORKER_FACTORY", "behind_proxy",
-    "load_app_behind_proxy", "load_app_for_reload", "load_app_from_environment", "run_app",
+    "PROXY_FACTORY",
+    "RELOAD_FACTORY",
+    "WORKER_FACTORY",
+    "behind_proxy",
+    "load_app_behind_proxy",
+    "load_app_for_reload",
+    "load_app_from_environment",
+    "run_app",
     "serve",
 ]
 
@@ -77,8 +83,11 @@ def behind_proxy(target: Any, factory: bool, forwarded_allow_ips: str) -> tuple[
     proxied = ProxyFix(target, x_for=1, x_proto=1, forwarded_allow_ips=forwarded_allow_ips)
     if not isinstance(target, str):
         return proxied, False
-    os.environ.update(FLASKISH_PROXIED_APP=target, FLASKISH_PROXIED_FACTORY=str(int(factory)),
-                      FLASKISH_FORWARDED_ALLOW_IPS=forwarded_allow_ips)
+    os.environ.update(
+        FLASKISH_PROXIED_APP=target,
+        FLASKISH_PROXIED_FACTORY=str(int(factory)),
+        FLASKISH_FORWARDED_ALLOW_IPS=forwarded_allow_ips,
+    )
     return PROXY_FACTORY, True
 
 
@@ -88,8 +97,9 @@ def load_app_behind_proxy() -> ProxyFix:
     app = import_from_string(os.environ["FLASKISH_PROXIED_APP"])
     if os.environ.get("FLASKISH_PROXIED_FACTORY") == "1":
         app = app()
-    return ProxyFix(app, x_for=1, x_proto=1,
-                    forwarded_allow_ips=os.environ["FLASKISH_FORWARDED_ALLOW_IPS"])
+    return ProxyFix(
+        app, x_for=1, x_proto=1, forwarded_allow_ips=os.environ["FLASKISH_FORWARDED_ALLOW_IPS"]
+    )
 
 
 def load_app_for_reload() -> Any:
@@ -104,7 +114,8 @@ def load_app_for_reload() -> Any:
     except Exception:
         text = traceback.format_exc()
         logging.getLogger("uvicorn.error").error(
-            "The app failed to load; fix it and save, and the server reloads.\n%s", text)
+            "The app failed to load; fix it and save, and the server reloads.\n%s", text
+        )
         return _LoadFailed(text, os.environ.get("FLASKISH_DEBUG") == "1")
     return app
 
@@ -113,8 +124,11 @@ class _LoadFailed:
     """The ASGI app of a reloaded process whose app failed to load."""
 
     def __init__(self, text: str, debug: bool) -> None:
-        detail = f"<pre>{html.escape(text)}</pre>" if debug else (
-            "<p>The traceback is in the server's log.</p>")
+        detail = (
+            f"<pre>{html.escape(text)}</pre>"
+            if debug
+            else ("<p>The traceback is in the server's log.</p>")
+        )
         self.page = (
             "<!doctype html>\n<title>The app failed to load</title>\n"
             "<h1>The app failed to load</h1>\n"
@@ -127,9 +141,16 @@ class _LoadFailed:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
         elif scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 500, "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(self.page)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(self.page)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": self.page})
         else:
             await send({"type": "websocket.close", "code": 1011})
@@ -297,5 +318,6 @@ def run_app(
             reload = False
     if workers > 1:
         options["workers"] = workers
-    serve(target, host=host, port=port, reload=reload, app_name=app.name, debug=app.debug,
-          **options)
+    serve(
+        target, host=host, port=port, reload=reload, app_name=app.name, debug=app.debug, **options
+    )

@@ -429,8 +429,10 @@ class SecureCookieSessionInterface(SessionInterface):
             cast(Any, list(keys)),  # the last key signs; all of them verify
             salt=self.salt,
             serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation,
-                           "digest_method": self.digest_method},
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
         self.__dict__["_signing_serializer"] = (settings, signer)
         return signer
@@ -482,9 +484,15 @@ class SecureCookieSessionInterface(SessionInterface):
         # An emptied session deletes the cookie; an empty one sets nothing.
         if not session:
             if session.modified:
-                response.delete_cookie(name, domain=domain, path=path, secure=secure,
-                                       partitioned=partitioned, samesite=samesite,
-                                       httponly=httponly)
+                response.delete_cookie(
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
+                )
                 _add_vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
@@ -493,8 +501,16 @@ class SecureCookieSessionInterface(SessionInterface):
         if signer is None:
             return
         value = signer.dumps(dict(session))
-        response.set_cookie(name, value, expires=self.get_expiration_time(app, session),
-                            httponly=httponly, domain=domain, path=path, secure=secure,
-                            partitioned=partitioned, samesite=samesite)
+        response.set_cookie(
+            name,
+            value,
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
+        )
         if not session.accessed:  # (an accessed session has its Vary already)
             _add_vary_cookie(response)

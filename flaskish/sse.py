@@ -69,8 +69,7 @@ class ServerSentEvent:
         retry: int | None = None,
         comment: str | None = None,
     ) -> None:
-        for name, value in (("data", data), ("event", event), ("id", id),
-                            ("comment", comment)):
+        for name, value in (("data", data), ("event", event), ("id", id), ("comment", comment)):
             if value is not None and not isinstance(value, str):
                 raise TypeError(
                     f"The {name}= of a server-sent event must be a str, not "
@@ -88,8 +87,9 @@ class ServerSentEvent:
                 f"The id= of a server-sent event cannot hold a NUL character ({id!r}): "
                 "browsers ignore such an id. Use printable text."
             )
-        if retry is not None and (not isinstance(retry, int) or isinstance(retry, bool)
-                                  or retry < 0):
+        if retry is not None and (
+            not isinstance(retry, int) or isinstance(retry, bool) or retry < 0
+        ):
             raise TypeError(
                 f"The retry= of a server-sent event must be a whole number of milliseconds "
                 f"(0 or more), not {retry!r}."
@@ -124,8 +124,9 @@ class ServerSentEvent:
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS
-                           if getattr(self, name) is not None)
+        fields = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in _FIELDS if getattr(self, name) is not None
+        )
         return f"ServerSentEvent({fields})"
 
 
@@ -255,8 +256,9 @@ class EventStream(Response):
             )
         if ping is None:
             ctx = _cv_app.get(None)
-            configured = ctx.app.config.get("SSE_PING_INTERVAL", _DEFAULT_PING) if ctx else (
-                _DEFAULT_PING)
+            configured = (
+                ctx.app.config.get("SSE_PING_INTERVAL", _DEFAULT_PING) if ctx else (_DEFAULT_PING)
+            )
             self.ping = _check_ping(configured, "SSE_PING_INTERVAL")
         else:
             self.ping = _check_ping(ping, "EventStream(ping=...)")
@@ -273,8 +275,11 @@ class EventStream(Response):
         elif isinstance(source, Iterable):
             # The generator on the request's thread; the relay (sends and
             # pings) on the loop meanwhile.
-            await call(iterate_beside, iter(source),
-                       functools.partial(_relay, send=send, gone=gone, ping=self.ping))
+            await call(
+                iterate_beside,
+                iter(source),
+                functools.partial(_relay, send=send, gone=gone, ping=self.ping),
+            )
         else:
             await super()._stream(send, gone)
 
@@ -297,7 +302,10 @@ async def _stream_async(
 
 
 async def _relay(
-    received: ObjectReceiveStream[bytes], send: Send, gone: Gone | None, ping: float,
+    received: ObjectReceiveStream[bytes],
+    send: Send,
+    gone: Gone | None,
+    ping: float,
     stop: anyio.CancelScope | None = None,
 ) -> None:
     """Send each chunk as it arrives, and a ping after *ping* seconds
@@ -310,8 +318,9 @@ async def _relay(
         if app_ctx is not None and app_ctx.app.shutdown_event._served_here():
             # At a graceful shutdown the stream ends at once, and cleanly:
             # the client's EventSource reconnects (to another server).
-            relaying.start_soon(_cancel_at_shutdown, app_ctx.app.shutdown_event,
-                                relaying.cancel_scope)
+            relaying.start_soon(
+                _cancel_at_shutdown, app_ctx.app.shutdown_event, relaying.cancel_scope
+            )
         while True:
             chunk = _PING
             with anyio.move_on_after(ping):
@@ -337,4 +346,3 @@ def last_event_id() -> str | None:
     after it; ``None`` on a first connection. The same as
     ``request.headers.get("Last-Event-ID")``."""
     return request.headers.get("Last-Event-ID")
-

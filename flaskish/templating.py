@@ -273,7 +273,6 @@ class Templating(Scaffold):
         getattr(self.jinja_env, kind)[name or f.__name__] = f
 
 
-
 def _app() -> Flask:
     ctx = _cv_app.get(None)
     if ctx is None:
@@ -313,8 +312,9 @@ def _stream(app: Flask, template: Template, context: dict[str, Any]) -> Iterator
     return stream
 
 
-def render_template(template_name_or_list: str | Template | list[str | Template],
-                    **context: Any) -> str:
+def render_template(
+    template_name_or_list: str | Template | list[str | Template], **context: Any
+) -> str:
     """Render a template with the given variables. With a list, the first
     template that exists is used.
 
@@ -333,8 +333,9 @@ def render_template_string(source: str, **context: Any) -> str:
     return _render(app, app.jinja_env.from_string(source), context)
 
 
-def stream_template(template_name_or_list: str | Template | list[str | Template],
-                    **context: Any) -> Iterator[str]:
+def stream_template(
+    template_name_or_list: str | Template | list[str | Template], **context: Any
+) -> Iterator[str]:
     """Render a template as an iterator of chunks, to return from a view
     as a streamed response. The request context is kept while it renders."""
     app = _app()

@@ -41,12 +41,15 @@ class Cookie:
     @classmethod
     def _from_jar(cls, cookie: http.cookiejar.Cookie, domain: str) -> Cookie:
         rest = {name.lower(): value for name, value in cookie._rest.items()}  # type: ignore[attr-defined]
-        expires = (
-            datetime.fromtimestamp(cookie.expires, UTC) if cookie.expires else None
-        )
+        expires = datetime.fromtimestamp(cookie.expires, UTC) if cookie.expires else None
         return cls(
-            key=cookie.name, value=cookie.value or "", domain=domain, path=cookie.path,
-            expires=expires, secure=cookie.secure, http_only="httponly" in rest,
+            key=cookie.name,
+            value=cookie.value or "",
+            domain=domain,
+            path=cookie.path,
+            expires=expires,
+            secure=cookie.secure,
+            http_only="httponly" in rest,
             same_site=rest.get("samesite"),
         )
 
@@ -89,8 +92,10 @@ class ClientCookies:
     def get(self, key: str, domain: str, path: str) -> Cookie | None:
         """The cookie *key* set for *domain* and *path*, ``None`` if none."""
         for cookie in self.cookies.jar:
-            if cookie.name == key and cookie.path == path and cookie.domain in (
-                domain, f"{domain}.local", f".{domain}"
+            if (
+                cookie.name == key
+                and cookie.path == path
+                and cookie.domain in (domain, f"{domain}.local", f".{domain}")
             ):
                 return Cookie._from_jar(cookie, domain)
         return None
@@ -125,8 +130,10 @@ class ClientCookies:
         *domain* and *path* (but the one stored under the domain *keep*)."""
         jar = self.cookies.jar
         for cookie in list(jar):
-            if (cookie.name, cookie.path) == (key, path) and cookie.domain != keep and (
-                _cookie_domain(cookie.domain) == _cookie_domain(domain)
+            if (
+                (cookie.name, cookie.path) == (key, path)
+                and cookie.domain != keep
+                and (_cookie_domain(cookie.domain) == _cookie_domain(domain))
             ):
                 jar.clear(cookie.domain, cookie.path, cookie.name)
 
@@ -152,8 +159,7 @@ class ClientCookies:
                     self._drop(name, domain, path)
                     self.cookies.set(name, morsel.value, domain=_jar_host(domain), path=path)
                 else:
-                    self._drop(name, domain or host, path,
-                               keep=f".{domain}" if domain else host)
+                    self._drop(name, domain or host, path, keep=f".{domain}" if domain else host)
 
     async def replace_from_async(self, response: httpx.Response) -> None:
         """:meth:`replace_from`, as an async client's event hook."""

@@ -126,10 +126,15 @@ def _blank_lines_for_empty_parts(body: bytes, boundary: bytes) -> bytes:
     headers: a part of Werkzeug's encoder without one has no data."""
     delimiter = b"\r\n--" + boundary
     preamble, *parts = body.split(delimiter)
-    return delimiter.join([preamble, *(
-        part if part.startswith(b"--") or b"\r\n\r\n" in part else part + b"\r\n"
-        for part in parts
-    )])
+    return delimiter.join(
+        [
+            preamble,
+            *(
+                part if part.startswith(b"--") or b"\r\n\r\n" in part else part + b"\r\n"
+                for part in parts
+            ),
+        ]
+    )
 
 
 @cache
@@ -194,8 +199,11 @@ def open_environ(
     first: Any = args[0] if args else None
     request_environ = _wsgi_environ_of(first)
     if isinstance(first, (werkzeug.test.EnvironBuilder, dict)) or request_environ is not None:
-        given_method = (first.method if isinstance(first, werkzeug.test.EnvironBuilder)
-                        else (request_environ or first).get("REQUEST_METHOD", "GET"))
+        given_method = (
+            first.method
+            if isinstance(first, werkzeug.test.EnvironBuilder)
+            else (request_environ or first).get("REQUEST_METHOD", "GET")
+        )
         if kwargs.get("method", given_method).upper() == str(given_method).upper():
             kwargs.pop("method", None)  # ``client.get(builder)`` of a GET builder
         if len(args) > 1 or kwargs:
@@ -250,8 +258,11 @@ def environ_url(environ: dict[str, Any]) -> str:
         return str(environ.get(key, "")).encode("latin-1").decode("utf-8", "replace")
 
     return get_current_url(
-        environ.get("wsgi.url_scheme", "http"), host, text("SCRIPT_NAME"),
-        text("PATH_INFO") or "/", str(environ.get("QUERY_STRING", "")).encode("latin-1"),
+        environ.get("wsgi.url_scheme", "http"),
+        host,
+        text("SCRIPT_NAME"),
+        text("PATH_INFO") or "/",
+        str(environ.get("QUERY_STRING", "")).encode("latin-1"),
     )
 
 
@@ -270,8 +281,12 @@ def body_receive(body: bytes) -> Receive:
 
 
 def redirect_environ(
-    app: Flask, environ: dict[str, Any], status: int, location: str,
-    environ_base: dict[str, Any], allow_subdomains: bool,
+    app: Flask,
+    environ: dict[str, Any],
+    status: int,
+    location: str,
+    environ_base: dict[str, Any],
+    allow_subdomains: bool,
 ) -> dict[str, Any]:
     """The environ of the request that follows a redirect to *location*
     from the request *environ*, as Werkzeug's client makes it: the same
@@ -285,13 +300,13 @@ def redirect_environ(
     from_parts = builder.server_name.split(".")
     builder.url_scheme, builder.host = scheme, netloc
     if to_parts != from_parts:
-        if to_parts[-len(from_parts):] != from_parts:
+        if to_parts[-len(from_parts) :] != from_parts:
             raise RuntimeError("Following external redirects is not supported.")
         if not allow_subdomains:
             raise RuntimeError("Following subdomain redirects is not enabled.")
     root_parts = builder.script_root.split("/")
     if path.split("/")[: len(root_parts)] == root_parts:
-        builder.path = path[len(builder.script_root):]
+        builder.path = path[len(builder.script_root) :]
     else:  # outside the root path: the whole path, no root
         builder.path, builder.script_root = path, ""
     if status not in (307, 308):
@@ -314,4 +329,3 @@ def sendable(environ: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         del sent["CONTENT_LENGTH"]
     sent.setdefault("wsgi.errors", sys.stderr)
     return sent, body
-

@@ -115,8 +115,10 @@ class ThreadPool:
             state = self._state.get()
         except LookupError:
             size, parked = self._size(), self._parked()
-            for name, value, least in (("THREAD_POOL_SIZE", size, 1),
-                                       ("THREAD_POOL_PARKED", parked, 0)):
+            for name, value, least in (
+                ("THREAD_POOL_SIZE", size, 1),
+                ("THREAD_POOL_PARKED", parked, 0),
+            ):
                 if not isinstance(value, int) or isinstance(value, bool) or value < least:
                     raise ValueError(
                         f"{name} must be a whole number of at least {least}, not {value!r}."
@@ -177,8 +179,11 @@ class ThreadPool:
         state = self._threads()
         stats = state.running.statistics()
         return ThreadPoolStats(
-            int(state.running.total_tokens), stats.borrowed_tokens, stats.tasks_waiting,
-            state.parked, state.shed,
+            int(state.running.total_tokens),
+            stats.borrowed_tokens,
+            stats.tasks_waiting,
+            state.parked,
+            state.shed,
         )
 
 

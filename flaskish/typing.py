@@ -33,8 +33,15 @@ __all__ = [
 
 #: A body a view may return.
 ResponseValue = (
-    Response | str | bytes | list[Any] | Mapping[str, Any] | Iterator[str] | Iterator[bytes]
-    | AsyncIterable[str] | AsyncIterable[bytes]
+    Response
+    | str
+    | bytes
+    | list[Any]
+    | Mapping[str, Any]
+    | Iterator[str]
+    | Iterator[bytes]
+    | AsyncIterable[str]
+    | AsyncIterable[bytes]
 )
 #: One header value.
 HeaderValue = str | list[str] | tuple[str, ...]
@@ -83,6 +90,4 @@ ErrorHandlerCallable = (
     Callable[[Any], ResponseReturnValue] | Callable[[Any], Awaitable[ResponseReturnValue]]
 )
 #: A view function.
-RouteCallable = (
-    Callable[..., ResponseReturnValue] | Callable[..., Awaitable[ResponseReturnValue]]
-)
+RouteCallable = Callable[..., ResponseReturnValue] | Callable[..., Awaitable[ResponseReturnValue]]

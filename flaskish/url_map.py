@@ -104,9 +104,9 @@ class _Indexes:
         for same_endpoint in by_endpoint.values():
             for position, rule in enumerate(same_endpoint):
                 providers = [
-                    other for other in same_endpoint[:position]
-                    if other.defaults and not other.build_only
-                    and other.arguments == rule.arguments
+                    other
+                    for other in same_endpoint[:position]
+                    if other.defaults and not other.build_only and other.arguments == rule.arguments
                 ]
                 if providers:
                     self.default_providers[id(rule)] = providers
@@ -185,9 +185,7 @@ class Map:
         same_endpoint.append(rule)
         # Werkzeug's build order: aliases last, more arguments first, then
         # more defaults.
-        same_endpoint.sort(
-            key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults or ()))
-        )
+        same_endpoint.sort(key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults or ())))
         self._indexes = self._websocket_indexes = None
 
     def bind(
@@ -213,8 +211,13 @@ class Map:
         :param query_args: the query string a redirect keeps.
         """
         return MapAdapter(
-            self, server_name, script_name or "/", url_scheme, path_info or "/",
-            default_method, query_args,
+            self,
+            server_name,
+            script_name or "/",
+            url_scheme,
+            path_info or "/",
+            default_method,
+            query_args,
             self.default_subdomain if subdomain is None else subdomain,
         )
 
@@ -292,8 +295,10 @@ class Map:
             # "/dir" for the static rule "/dir/" redirects, as in Werkzeug,
             # even when a variable rule would also match "/dir".
             for rule in index.static.get(path + "/", ()):
-                if rule.strict_slashes and _accepts(rule, method) and (
-                    domain is None or rule.match_domain(domain) is not None
+                if (
+                    rule.strict_slashes
+                    and _accepts(rule, method)
+                    and (domain is None or rule.match_domain(domain) is not None)
                 ):
                     raise RequestRedirect(path + "/")
         for rule in index.candidates(path):
@@ -345,9 +350,12 @@ class Map:
             slashed = path + "/"
             for index, check in groups:
                 for rule in (*index.static.get(slashed, ()), *index.candidates(slashed)):
-                    if (rule.strict_slashes and _accepts(rule, method)
-                            and rule.match_path(slashed) is not None
-                            and (check is None or rule.match_domain(check) is not None)):
+                    if (
+                        rule.strict_slashes
+                        and _accepts(rule, method)
+                        and rule.match_path(slashed) is not None
+                        and (check is None or rule.match_domain(check) is not None)
+                    ):
                         return RequestRedirect(slashed)
         if self.merge_slashes and "//" in path:
             merged = _repeated_slashes.sub("/", path)
@@ -366,8 +374,8 @@ class Map:
         other = self._ready(not websocket).groups(domain)
         if self._allowed(other, path) or any(
             rule.methods is None and rule.match_path(path) is not None
-            for index, _ in other for rule in (*index.static.get(path, ()),
-                                                *index.candidates(path))
+            for index, _ in other
+            for rule in (*index.static.get(path, ()), *index.candidates(path))
         ):
             return WebsocketMismatch()
         return NotFound()
@@ -382,8 +390,10 @@ class Map:
         for index, check in groups:
             static = index.static.get(path, ())
             for rule in (*static, *index.candidates(path)):
-                if rule.methods and (rule in static or rule.match_path(path) is not None) and (
-                    check is None or rule.match_domain(check) is not None
+                if (
+                    rule.methods
+                    and (rule in static or rule.match_path(path) is not None)
+                    and (check is None or rule.match_domain(check) is not None)
                 ):
                     allowed |= rule.methods
         return allowed
@@ -391,7 +401,10 @@ class Map:
     # -- building -------------------------------------------------------------
 
     def build(
-        self, endpoint: str, values: Mapping[str, Any], method: str | None = None,
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None = None,
         append_unknown: bool = True,
     ) -> str:
         """The path (with query string for unknown values) for *endpoint*.
@@ -401,7 +414,10 @@ class Map:
         return self._build(endpoint, values, method, append_unknown)[0]
 
     def _build(
-        self, endpoint: str, values: Mapping[str, Any], method: str | None,
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None,
         append_unknown: bool = True,
     ) -> tuple[str, Rule]:
         for rule in self._rules_by_endpoint.get(endpoint, ()):

@@ -187,15 +187,19 @@ class Urls(Scaffold):
             else:
                 server_name = _without_default_port(server_name, request.scheme)
             return self.url_map.bind(
-                server_name, request.root_path or "/",
+                server_name,
+                request.root_path or "/",
                 subdomain=None if self.url_map.host_matching else self._request_domain(request),
-                url_scheme=request.scheme, default_method=request.method,
-                path_info=request.path, query_args=request.query_string.decode("latin-1"),
+                url_scheme=request.scheme,
+                default_method=request.method,
+                path_info=request.path,
+                query_args=request.query_string.decode("latin-1"),
             )
         if self.config["SERVER_NAME"] is None:
             return None
         return self.url_map.bind(
-            self.config["SERVER_NAME"], self.config["APPLICATION_ROOT"] or "/",
+            self.config["SERVER_NAME"],
+            self.config["APPLICATION_ROOT"] or "/",
             url_scheme=self.config["PREFERRED_URL_SCHEME"],
         )
 

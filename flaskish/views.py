@@ -24,9 +24,7 @@ from .globals import current_app, request
 __all__ = ["MethodView", "View", "http_method_funcs"]
 
 #: The HTTP methods a :class:`MethodView` looks for as methods.
-http_method_funcs = frozenset(
-    ["get", "post", "head", "options", "delete", "put", "trace", "patch"]
-)
+http_method_funcs = frozenset(["get", "post", "head", "options", "delete", "put", "trace", "patch"])
 
 
 class View:

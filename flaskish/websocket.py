@@ -163,7 +163,8 @@ class Websocket(Request):
         return run_in_loop_of(self._loop, func, *args)
 
     def accept(
-        self, headers: dict[str, str] | list[tuple[str, str]] | None = None,
+        self,
+        headers: dict[str, str] | list[tuple[str, str]] | None = None,
         subprotocol: str | None = None,
     ) -> Any:
         """Accept the connection, with extra response *headers* and one of
@@ -233,11 +234,16 @@ class Websocket(Request):
         self.accepted = True
         self.subprotocol = subprotocol
         try:
-            await self._send_in_turn({  # (another task's send waits for it)
-                "type": "websocket.accept", "subprotocol": subprotocol,
-                "headers": [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                            for name, value in items],
-            })
+            await self._send_in_turn(
+                {  # (another task's send waits for it)
+                    "type": "websocket.accept",
+                    "subprotocol": subprotocol,
+                    "headers": [
+                        (name.lower().encode("latin-1"), value.encode("latin-1"))
+                        for name, value in items
+                    ],
+                }
+            )
         except OSError as exc:  # the client left during the handshake (ClientDisconnected)
             self._gone(1006, str(exc))
             raise WebSocketDisconnect(1006, "The connection was lost.") from None
@@ -541,9 +547,13 @@ class Websocket(Request):
             if "websocket.http.response" not in self.scope.get("extensions", {}):
                 await self._asgi_send({"type": "websocket.close", "code": _POLICY, "reason": ""})
                 return
-            await self._asgi_send({
-                "type": "websocket.http.response.start", "status": status, "headers": headers,
-            })
+            await self._asgi_send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": headers,
+                }
+            )
             await self._asgi_send({"type": "websocket.http.response.body", "body": body})
         except OSError:  # the client left before hearing it
             pass

@@ -35,8 +35,13 @@ if TYPE_CHECKING:
     from .concurrency import ThreadPool
 
 __all__ = [
-    "ORIG_KEY", "WSGIApp", "environ_from_scope", "is_environ", "request_from_environ",
-    "scope_from_environ", "serve_through_wsgi",
+    "ORIG_KEY",
+    "WSGIApp",
+    "environ_from_scope",
+    "is_environ",
+    "request_from_environ",
+    "scope_from_environ",
+    "serve_through_wsgi",
 ]
 
 #: The scope key where :class:`flaskish.ProxyFix` keeps what the server saw
@@ -50,11 +55,24 @@ ORIG_KEY = "flaskish.proxy_fix.orig"
 EXTRA_ENVIRON = "flaskish.environ"
 
 # The keys a scope holds in its own fields (scope_from_environ reads them).
-_IN_THE_SCOPE = frozenset({
-    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
-    "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE", "CONTENT_LENGTH",
-    "wsgi.url_scheme", "wsgi.input", "asgi.scope",
-})
+_IN_THE_SCOPE = frozenset(
+    {
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "wsgi.url_scheme",
+        "wsgi.input",
+        "asgi.scope",
+    }
+)
 
 StartResponse = Callable[..., Any]
 WSGICallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -73,7 +91,7 @@ def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str
     root = scope.get("root_path", "").rstrip("/")
     path: str = scope["path"]
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": root.encode().decode("latin-1"),
@@ -118,8 +136,10 @@ def environ_from_scope(scope: Scope, body: io.BytesIO | None = None) -> dict[str
 def scope_from_environ(environ: dict[str, Any]) -> Scope:
     """The ASGI scope for a WSGI environ: the original scope (``asgi.scope``)
     with what WSGI middleware may have changed taken from the environ."""
-    scope: dict[str, Any] = dict(environ.get("asgi.scope") or {"type": "http", "asgi": {
-        "version": "3.0"}, "http_version": "1.1"})
+    scope: dict[str, Any] = dict(
+        environ.get("asgi.scope")
+        or {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1"}
+    )
     root = environ.get("SCRIPT_NAME", "").encode("latin-1").decode("utf-8", "replace")
     path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
     headers = []
@@ -131,14 +151,18 @@ def scope_from_environ(environ: dict[str, Any]) -> Scope:
         else:
             continue
         if isinstance(value, str):
-            headers.append((name.lower().replace("_", "-").encode("latin-1"),
-                            value.encode("latin-1")))
+            headers.append(
+                (name.lower().replace("_", "-").encode("latin-1"), value.encode("latin-1"))
+            )
     port = environ.get("SERVER_PORT")
     protocol = environ.get("SERVER_PROTOCOL")
     if isinstance(protocol, str) and protocol.startswith("HTTP/"):
         scope["http_version"] = protocol[5:]
-    extra = {key: value for key, value in environ.items()
-             if key not in _IN_THE_SCOPE and not key.startswith("HTTP_")}
+    extra = {
+        key: value
+        for key, value in environ.items()
+        if key not in _IN_THE_SCOPE and not key.startswith("HTTP_")
+    }
     if extra:
         scope[EXTRA_ENVIRON] = extra
     else:
@@ -167,9 +191,20 @@ def is_environ(value: Any) -> TypeGuard[dict[str, Any]]:
 
 
 # CGI variables that PEP 3333 says are native strings, when present.
-_STRINGS = ("REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME",
-            "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE",
-            "CONTENT_LENGTH", "wsgi.url_scheme")
+_STRINGS = (
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SERVER_PROTOCOL",
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "CONTENT_TYPE",
+    "CONTENT_LENGTH",
+    "wsgi.url_scheme",
+)
 _NUMBERS = ("SERVER_PORT", "REMOTE_PORT", "CONTENT_LENGTH")
 
 
@@ -194,20 +229,25 @@ def request_from_environ(environ: dict[str, Any]) -> tuple[Scope, Receive]:
             raise BadRequest(f"The WSGI environ has a key that is not a str: {key!r}.")
         if key in _STRINGS or key.startswith("HTTP_"):
             if not isinstance(value, str):
-                raise BadRequest(f"The WSGI environ's {key} is {type(value).__name__}; "
-                                 "PEP 3333 makes it a str.")
+                raise BadRequest(
+                    f"The WSGI environ's {key} is {type(value).__name__}; PEP 3333 makes it a str."
+                )
             try:
                 value.encode("latin-1")
             except UnicodeEncodeError:
-                raise BadRequest(f"The WSGI environ's {key} is not latin-1 text (PEP 3333 "
-                                 "carries bytes as latin-1 str).") from None
+                raise BadRequest(
+                    f"The WSGI environ's {key} is not latin-1 text (PEP 3333 "
+                    "carries bytes as latin-1 str)."
+                ) from None
     for key in _NUMBERS:
         if environ.get(key) and not environ[key].strip().isdigit():
             raise BadRequest(f"The WSGI environ's {key} is {environ[key]!r}, not a number.")
     stream = environ.get("wsgi.input")
     if stream is not None and not callable(getattr(stream, "read", None)):
-        raise BadRequest("The WSGI environ's wsgi.input has no read() method; give it a "
-                         "file-like object such as io.BytesIO(body).")
+        raise BadRequest(
+            "The WSGI environ's wsgi.input has no read() method; give it a "
+            "file-like object such as io.BytesIO(body)."
+        )
     length = environ.get("CONTENT_LENGTH")
     if stream is None:
         size: int | None = 0
@@ -228,8 +268,9 @@ def request_from_environ(environ: dict[str, Any]) -> tuple[Scope, Receive]:
         else:
             body = stream.read() if size is None else stream.read(size)
         if not isinstance(body, bytes):
-            raise BadRequest(f"The WSGI environ's wsgi.input gave {type(body).__name__}, "
-                             "not bytes.")
+            raise BadRequest(
+                f"The WSGI environ's wsgi.input gave {type(body).__name__}, not bytes."
+            )
         return {"type": "http.request", "body": body, "more_body": False}
 
     return scope, receive
@@ -250,8 +291,9 @@ class WSGIApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         source = environ.get("wsgi.input")
         body = source.read() if source is not None else b""
-        status, headers, chunks = run_in_loop(_run_asgi, self._asgi(),
-                                              scope_from_environ(environ), body)
+        status, headers, chunks = run_in_loop(
+            _run_asgi, self._asgi(), scope_from_environ(environ), body
+        )
         phrase = HTTP_STATUS_CODES.get(status, "UNKNOWN").upper()
         start_response(
             f"{status} {phrase}",
@@ -288,8 +330,11 @@ async def _run_asgi(
 
 
 async def serve_through_wsgi(
-    wsgi_app: WSGICallable, scope: Scope, receive: Callable[[], Any],
-    send: Callable[[Message], Any], pool: ThreadPool,
+    wsgi_app: WSGICallable,
+    scope: Scope,
+    receive: Callable[[], Any],
+    send: Callable[[Message], Any],
+    pool: ThreadPool,
 ) -> None:
     """Serve one ASGI HTTP request through WSGI middleware (``app.wsgi_app``
     replaced), on a worker thread of *pool*."""

@@ -25,7 +25,10 @@ def run(code: str, tmp_path: Path | None = None) -> subprocess.CompletedProcess[
     env_path = [str(ROOT)] + ([str(tmp_path)] if tmp_path else [])
     return subprocess.run(
         [sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=60, cwd=str(tmp_path or ROOT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(tmp_path or ROOT),
         env={"PYTHONPATH": ":".join(env_path), "PATH": "/usr/bin:/bin"},
     )
 
@@ -56,7 +59,8 @@ def test_flask_names_are_flaskish_objects() -> None:
 
 def test_an_extension_written_for_flask_uses_flaskish_contexts(tmp_path: Path) -> None:
     """A stand-in extension that imports ``flask`` as real ones do."""
-    (tmp_path / "flask_greeter.py").write_text(textwrap.dedent("""
+    (tmp_path / "flask_greeter.py").write_text(
+        textwrap.dedent("""
         from flask import current_app, g, request
 
         class Greeter:
@@ -70,8 +74,10 @@ def test_an_extension_written_for_flask_uses_flaskish_contexts(tmp_path: Path) -
 
             def _before(self):
                 g.greeting = f"hello {request.args.get('name', 'you')} from {current_app.name}"
-    """))
-    out = check("""
+    """)
+    )
+    out = check(
+        """
         import flaskish
         flaskish.install_as_flask()
         from flask import Flask, g
@@ -86,7 +92,9 @@ def test_an_extension_written_for_flask_uses_flaskish_contexts(tmp_path: Path) -
 
         assert isinstance(app, flaskish.Flask)
         print(app.test_client().get("/?name=ada").text)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out.strip() == "hello ada from demo"
 
 
@@ -174,7 +182,8 @@ def test_flask_cli_plugins_appear_in_the_flaskish_command(tmp_path: Path) -> Non
     """A package registering a command under Flask's ``flask.commands``
     entry-point group (as Flask-Migrate registers ``db``) adds it to the
     ``flaskish`` command, and the command sees flaskish's app."""
-    (tmp_path / "greet_plugin.py").write_text(textwrap.dedent("""
+    (tmp_path / "greet_plugin.py").write_text(
+        textwrap.dedent("""
         import click
         from flask import current_app
         from flask.cli import with_appcontext
@@ -183,16 +192,20 @@ def test_flask_cli_plugins_appear_in_the_flaskish_command(tmp_path: Path) -> Non
         @with_appcontext
         def greet():
             click.echo(f"greetings from {current_app.name}")
-    """))
+    """)
+    )
     info = tmp_path / "greet_plugin-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: greet-plugin\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[flask.commands]\ngreet = greet_plugin:greet\n")
     (tmp_path / "hello.py").write_text("from flaskish import Flask\napp = Flask('hello')\n")
-    out = check("""
+    out = check(
+        """
         from flaskish.cli import cli
         cli.main(["--app", "hello", "greet"], standalone_mode=False)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert out.strip() == "greetings from hello"
 
 
@@ -227,8 +240,14 @@ def test_the_finder_maps_flask_module_names_to_flaskish_modules() -> None:
     with pytest.raises(FileNotFoundError):
         dist.locate_file("flask/__init__.py")
     assert dist.read_text("entry_points.txt") is None
-    assert list(finder.find_distributions(
-        importlib.metadata.DistributionFinder.Context(name="flask-login"))) == []
+    assert (
+        list(
+            finder.find_distributions(
+                importlib.metadata.DistributionFinder.Context(name="flask-login")
+            )
+        )
+        == []
+    )
     assert list(finder.find_distributions(importlib.metadata.DistributionFinder.Context())) == []
 
 

@@ -124,9 +124,14 @@ def test_migrated_app_runs_on_real_flask() -> None:
     """The same code on real Flask, through Flask's test client (in a
     process of its own: this one may have flaskish installed as flask)."""
     pytest.importorskip("flask")
-    done = subprocess.run([sys.executable, "-m", "benchmarks.migrated.check", "Flask",
-                           "migrated"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.migrated.check", "Flask", "migrated"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -164,32 +169,67 @@ def test_wrk_output_is_read() -> None:
 
 
 def _results() -> Results:
-    results = Results(meta={
-        "date": "today", "cpu": "a CPU", "cpus": 2, "platform": "Linux",
-        "python": "3.11", "versions": {"flaskish": "0.1.0", "starlette": "1.0"},
-        "wrk": "4.1.0", "taskset": True, "frameworks": ["Starlette", "flaskish"],
-        "load_before": "0.10 0.20 0.30", "load_after": "0.40 0.50 0.60",
-        "timing": vars(Timing()),
-    })
-    results.inprocess = {"hello_async": {"Starlette": 10.0, "flaskish": 12.0},
-                         "routes_first": {"flaskish": 10.0}, "routes_last": {"flaskish": 11.0}}
-    results.http = {"hello_async": {"Starlette": HttpResult(10000, 1, 2, 16, 0),
-                                    "flaskish": HttpResult(9000, 1.1, 2.2, 16, 0)}}
+    results = Results(
+        meta={
+            "date": "today",
+            "cpu": "a CPU",
+            "cpus": 2,
+            "platform": "Linux",
+            "python": "3.11",
+            "versions": {"flaskish": "0.1.0", "starlette": "1.0"},
+            "wrk": "4.1.0",
+            "taskset": True,
+            "frameworks": ["Starlette", "flaskish"],
+            "load_before": "0.10 0.20 0.30",
+            "load_after": "0.40 0.50 0.60",
+            "timing": vars(Timing()),
+        }
+    )
+    results.inprocess = {
+        "hello_async": {"Starlette": 10.0, "flaskish": 12.0},
+        "routes_first": {"flaskish": 10.0},
+        "routes_last": {"flaskish": 11.0},
+    }
+    results.http = {
+        "hello_async": {
+            "Starlette": HttpResult(10000, 1, 2, 16, 0),
+            "flaskish": HttpResult(9000, 1.1, 2.2, 16, 0),
+        }
+    }
     results.unsupported = {"form_sync": {"Starlette": "cannot"}}
-    results.streams = {"sse_with_sync_hooks": {
-        name: StreamResult(1000, 20, 0.5, 1000, {}, 0.8, 0.7, 0.52, 0.52, 10.3,
-                           rss_peak_mb=90.0, threads_peak=1002, cpu_s=1.0)
-        for name in ("Starlette", "flaskish")
-    }}
-    results.ws_echo = {"websocket_echo": {
-        "Starlette": EchoResult(64, 120000, 2.0, 60000, 0.8, 1.5, {}, 2, 0.85, 0.98, 14.0),
-        "flaskish": EchoResult(64, 56000, 2.0, 28000, 2.3, 3.0, {}, 2, 0.35, 0.99, 36.0),
-        "flaskish (def)": EchoResult(64, 24000, 2.0, 12000, 5.0, 20.0, {}, 2, 0.2, 0.99, 84.0),
-    }}
-    results.ws_idle = {"websocket_idle": {
-        "Starlette": IdleResult(5000, 5000, 5000, {}, 1.8, 34.0, 157.0, 160.0, 156.0, 1, 20000),
-        "flaskish": IdleResult(5000, 5000, 5000, {}, 3.3, 41.0, 220.0, 227.0, 228.0, 1, 20000),
-    }}
+    results.streams = {
+        "sse_with_sync_hooks": {
+            name: StreamResult(
+                1000,
+                20,
+                0.5,
+                1000,
+                {},
+                0.8,
+                0.7,
+                0.52,
+                0.52,
+                10.3,
+                rss_peak_mb=90.0,
+                threads_peak=1002,
+                cpu_s=1.0,
+            )
+            for name in ("Starlette", "flaskish")
+        }
+    }
+    results.ws_echo = {
+        "websocket_echo": {
+            "Starlette": EchoResult(64, 120000, 2.0, 60000, 0.8, 1.5, {}, 2, 0.85, 0.98, 14.0),
+            "flaskish": EchoResult(64, 56000, 2.0, 28000, 2.3, 3.0, {}, 2, 0.35, 0.99, 36.0),
+            "flaskish (def)": EchoResult(64, 24000, 2.0, 12000, 5.0, 20.0, {}, 2, 0.2, 0.99, 84.0),
+        }
+    }
+    results.ws_idle = {
+        "websocket_idle": {
+            "Starlette": IdleResult(5000, 5000, 5000, {}, 1.8, 34.0, 157.0, 160.0, 156.0, 1, 20000),
+            "flaskish": IdleResult(5000, 5000, 5000, {}, 3.3, 41.0, 220.0, 227.0, 228.0, 1, 20000),
+        }
+    }
     return results
 
 
@@ -225,18 +265,30 @@ def test_websocket_results_are_written_with_ratios_and_targets(tmp_path: Path) -
     assert "| flaskish (def) | 12,000 |" in text
     assert "| flaskish | 5,000 / 5,000 | 5,000 | 0 | 3.30 s |" in text
     assert "**36.7** | 1.46 |" in text
-    lines = {goal: (ok, measured) for ok, goal, measured in targets(results)
-             if "websocket" in goal}
+    lines = {goal: (ok, measured) for ok, goal, measured in targets(results) if "websocket" in goal}
     echo, idle = lines.values()
     assert echo[0] is False and "**0.47x**" in echo[1] and "**0.20x**" in echo[1]
     assert idle[0] is True and "**36.7 KB**" in idle[1] and "(**1.46x**)" in idle[1]
 
 
 def _mix(rps: float, p99: float, wall: float, cpu: float | None) -> MixResult:
-    return MixResult(16, 3.0, int(rps * 3), rps, p99 / 4, p99,
-                     {"page": {"count": 10, "p50_ms": 5.0, "p99_ms": 20.0}}, {}, 1200.0, 0.05,
-                     {"count": 100, "wall_us": {"p50": wall, "p99": wall * 8, "mean": wall},
-                      "cpu_us": cpu and {"p50": cpu, "p99": cpu * 2, "mean": cpu}})
+    return MixResult(
+        16,
+        3.0,
+        int(rps * 3),
+        rps,
+        p99 / 4,
+        p99,
+        {"page": {"count": 10, "p50_ms": 5.0, "p99_ms": 20.0}},
+        {},
+        1200.0,
+        0.05,
+        {
+            "count": 100,
+            "wall_us": {"p50": wall, "p99": wall * 8, "mean": wall},
+            "cpu_us": cpu and {"p50": cpu, "p99": cpu * 2, "mean": cpu},
+        },
+    )
 
 
 def test_migrated_app_results_have_medians_spread_and_targets(tmp_path: Path) -> None:
@@ -247,8 +299,11 @@ def test_migrated_app_results_have_medians_spread_and_targets(tmp_path: Path) ->
         "migrated_app": {
             "Flask": [_mix(700, 60, 1000, 850), _mix(600, 70, 1100, 860), _mix(800, 50, 900, 840)],
             "Quart": [_mix(350, 60, 20000, None)] * 3,
-            "flaskish": [_mix(910, 40, 900, 950), _mix(840, 45, 1000, 960),
-                         _mix(960, 50, 950, 940)],
+            "flaskish": [
+                _mix(910, 40, 900, 950),
+                _mix(840, 45, 1000, 960),
+                _mix(960, 50, 950, 940),
+            ],
         },
         "migrated_app_async": {"flaskish": [_mix(700, 60, 5000, 800)] * 3},
     }
@@ -258,8 +313,9 @@ def test_migrated_app_results_have_medians_spread_and_targets(tmp_path: Path) ->
     assert "## Over loopback: the migrated app" in text
     assert "| flaskish | **910** (840-960) |" in text
     assert "| flaskish (async API) | **700** (700-700) |" in text
-    lines = {goal: (ok, measured) for ok, goal, measured in targets(results)
-             if "migrated_app" in goal}
+    lines = {
+        goal: (ok, measured) for ok, goal, measured in targets(results) if "migrated_app" in goal
+    }
     rps, p99, inside, variant, quart = lines.values()
     assert rps[0] is True and "**1.30x**" in rps[1] and "1.20-1.40x" in rps[1]
     assert p99[0] is True and "**0.75x**" in p99[1] and "45.0 ms vs 60.0 ms" in p99[1]
@@ -296,10 +352,22 @@ def test_fanout_results_are_written_with_the_redis_to_memory_ratio(tmp_path: Pat
     results = _results()
     common = {"subscribers": 1000, "messages": 200, "deliveries": 200_000}
     results.fanout = {
-        "redis": {"backend": "redis", "workers": 2, "deliveries_per_second": 9000.0,
-                  "p50_ms": 120.0, "p99_ms": 330.0, **common},
-        "memory": {"backend": "memory", "workers": 1, "deliveries_per_second": 18000.0,
-                   "p50_ms": 80.0, "p99_ms": 220.0, **common},
+        "redis": {
+            "backend": "redis",
+            "workers": 2,
+            "deliveries_per_second": 9000.0,
+            "p50_ms": 120.0,
+            "p99_ms": 330.0,
+            **common,
+        },
+        "memory": {
+            "backend": "memory",
+            "workers": 1,
+            "deliveries_per_second": 18000.0,
+            "p50_ms": 80.0,
+            "p99_ms": 220.0,
+            **common,
+        },
     }
     path = tmp_path / "RESULTS.md"
     write_results(results, path, tmp_path / "ratios.png")

@@ -25,7 +25,6 @@ from flaskish.testing import FlaskClient
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 def rules(app: Flask) -> dict[str, Rule]:
     """The app's rules by endpoint."""
     return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
@@ -125,9 +124,7 @@ def test_nested_subdomains_are_combined(app: Flask) -> None:
 
 
 @both_kinds
-def test_url_defaults_are_passed_to_the_views(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_url_defaults_are_passed_to_the_views(app: Flask, client: FlaskClient, kind: str) -> None:
     bp = Blueprint("bp", __name__, url_defaults={"bar": 1, "baz": 2})
 
     def foo(bar: int, baz: int) -> str:
@@ -146,9 +143,7 @@ def test_url_defaults_are_passed_to_the_views(
     assert client.get("/2/qux").data == b"19/42"
 
 
-def test_one_view_with_a_defaults_rule_and_a_variable_rule(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_one_view_with_a_defaults_rule_and_a_variable_rule(app: Flask, client: FlaskClient) -> None:
     bp = Blueprint("bp", __name__)
 
     @bp.route("/", defaults={"page": 1})
@@ -201,8 +196,9 @@ def test_static_url_path_sets_the_url_of_the_static_folder(
 ) -> None:
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "app.js").write_text("let x = 1;")
-    bp = Blueprint("bp", __name__, root_path=str(tmp_path), static_folder="assets",
-                   static_url_path="/js/")
+    bp = Blueprint(
+        "bp", __name__, root_path=str(tmp_path), static_folder="assets", static_url_path="/js/"
+    )
     assert bp.static_url_path == "/js"
     app.register_blueprint(bp, url_prefix="/bp")
     assert client.get("/bp/js/app.js").data == b"let x = 1;"
@@ -238,9 +234,7 @@ def test_the_apps_static_route_wins_over_an_unprefixed_blueprints() -> None:
 @pytest.mark.parametrize("path", ["/admin/", "/admin/async"])
 def test_blueprint_templates_are_found_in_its_template_folder(path: str) -> None:
     client = blueprint_app.create_app().test_client()
-    assert client.get(path).data == (
-        b"Hello from the Admin, static at /admin/static/test.txt"
-    )
+    assert client.get(path).data == (b"Hello from the Admin, static at /admin/static/test.txt")
     assert client.get("/").data == b"Hello from the Frontend: hi"
 
 
@@ -264,7 +258,9 @@ def test_template_not_found_lists_the_blueprint_folders() -> None:
 def test_list_templates_includes_the_blueprints() -> None:
     app = blueprint_app.create_app()
     assert app.jinja_env.list_templates() == [
-        "admin/index.html", "admin/overridden.html", "frontend/index.html"
+        "admin/index.html",
+        "admin/overridden.html",
+        "frontend/index.html",
     ]
 
 
@@ -296,9 +292,7 @@ def test_register_options_override_the_constructor(
 def test_registering_twice_under_one_name_is_an_error(app: Flask) -> None:
     bp = Blueprint("bp", __name__)
     app.register_blueprint(bp)
-    with pytest.raises(
-        ValueError, match=r"'bp' is already registered for this blueprint.*name="
-    ):
+    with pytest.raises(ValueError, match=r"'bp' is already registered for this blueprint.*name="):
         app.register_blueprint(bp)
     app.register_blueprint(bp, name="again")
 
@@ -931,8 +925,7 @@ def test_context_processors_are_scoped_to_the_blueprint(
 
 @pytest.mark.parametrize("name", [None, "strrev"])
 @pytest.mark.parametrize("style", ["decorator", "add"])
-def test_app_template_filter(app: Flask, client: FlaskClient, name: str | None,
-                             style: str) -> None:
+def test_app_template_filter(app: Flask, client: FlaskClient, name: str | None, style: str) -> None:
     bp = Blueprint("bp", __name__)
 
     def my_reverse(s: str) -> str:
@@ -951,8 +944,7 @@ def test_app_template_filter(app: Flask, client: FlaskClient, name: str | None,
 
 @pytest.mark.parametrize("name", [None, "boolean"])
 @pytest.mark.parametrize("style", ["decorator", "add"])
-def test_app_template_test(app: Flask, client: FlaskClient, name: str | None,
-                           style: str) -> None:
+def test_app_template_test(app: Flask, client: FlaskClient, name: str | None, style: str) -> None:
     bp = Blueprint("bp", __name__)
 
     def is_boolean(value: object) -> bool:

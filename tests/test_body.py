@@ -58,10 +58,18 @@ async def asgi_call(
             body.append(message.get("body", b""))
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"localhost"), *(headers or [])],
-        "client": ("127.0.0.1", 5000), "server": ("localhost", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), *(headers or [])],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
     }
     await app(scope, receive, send)
     return status, b"".join(body), calls
@@ -121,8 +129,10 @@ def test_get_data_as_text_and_get_json_options(app: Flask, client: FlaskClient) 
 
     @app.post("/async")
     async def async_view() -> Any:
-        return {"text": await request.get_data(as_text=True),
-                "json": await request.get_json(force=True)}
+        return {
+            "text": await request.get_data(as_text=True),
+            "json": await request.get_json(force=True),
+        }
 
     for path in ("/sync", "/async"):
         response = client.post(path, data='{"a": 1}', content_type="text/plain")
@@ -141,13 +151,16 @@ def test_loaded_values_can_be_used_plainly_and_awaited_again(
         again = await request.form
         assert again is form
         data = await request.get_data()
-        return {"plain": request.form["a"], "files": len(await request.files),
-                "data": request.get_data().decode(), "again": (await request.get_data()).decode(),
-                "same": data == request.data}
+        return {
+            "plain": request.form["a"],
+            "files": len(await request.files),
+            "data": request.get_data().decode(),
+            "again": (await request.get_data()).decode(),
+            "same": data == request.data,
+        }
 
     response = client.post("/", data={"a": "1"})
-    assert response.json == {"plain": "1", "files": 0, "data": "a=1", "again": "a=1",
-                             "same": True}
+    assert response.json == {"plain": "1", "files": 0, "data": "a=1", "again": "a=1", "same": True}
 
 
 def test_a_sync_hook_loads_the_body_for_an_async_view(app: Flask, client: FlaskClient) -> None:
@@ -225,8 +238,11 @@ def test_the_body_is_read_once_and_get_data_after_form_returns_the_bytes(
 ) -> None:
     @app.post("/")
     def view() -> Any:
-        return {"form": request.form.to_dict(), "data": request.get_data(as_text=True),
-                "json": request.get_json(silent=True)}
+        return {
+            "form": request.form.to_dict(),
+            "data": request.get_data(as_text=True),
+            "json": request.get_json(silent=True),
+        }
 
     headers = [(b"content-type", b"application/x-www-form-urlencoded")]
     status, body, calls = anyio.run(asgi_call, app, "POST", "/", headers, [b"a=1&", b"b=2"])
@@ -242,8 +258,11 @@ def test_stream_in_def_view_yields_chunks_without_buffering(app: Flask) -> None:
     @app.post("/")
     def view() -> Any:
         chunks = list(request.stream)
-        return {"chunks": [c.decode() for c in chunks], "form": request.form.to_dict(),
-                "data": request.get_data(as_text=True)}
+        return {
+            "chunks": [c.decode() for c in chunks],
+            "form": request.form.to_dict(),
+            "data": request.get_data(as_text=True),
+        }
 
     headers = [(b"content-type", b"application/x-www-form-urlencoded")]
     status, body, _ = anyio.run(asgi_call, app, "POST", "/", headers, [b"a=1", b"&b=2"])
@@ -303,21 +322,38 @@ def test_uploaded_file_attributes_read_and_save_in_a_def_view(
         target = io.BytesIO()
         upload.save(target)
         upload.seek(0)
-        return {"filename": upload.filename, "name": upload.name,
-                "content_type": upload.content_type, "mimetype": upload.mimetype,
-                # Werkzeug's FileStorage.content_length is the part's own
-                # Content-Length header, which clients do not send: 0.
-                "length": upload.content_length, "read": upload.read().decode(),
-                "copy": target.getvalue().decode(), "bool": bool(upload),
-                "field": request.form["title"]}
+        return {
+            "filename": upload.filename,
+            "name": upload.name,
+            "content_type": upload.content_type,
+            "mimetype": upload.mimetype,
+            # Werkzeug's FileStorage.content_length is the part's own
+            # Content-Length header, which clients do not send: 0.
+            "length": upload.content_length,
+            "read": upload.read().decode(),
+            "copy": target.getvalue().decode(),
+            "bool": bool(upload),
+            "field": request.form["title"],
+        }
 
-    response = client.post("/", data={
-        "title": "report", "doc": (io.BytesIO(b"hello file"), "notes.txt", "text/plain"),
-    })
-    assert response.json == {"filename": "notes.txt", "name": "doc",
-                             "content_type": "text/plain", "mimetype": "text/plain",
-                             "length": 0, "read": "hello file", "copy": "hello file",
-                             "bool": True, "field": "report"}
+    response = client.post(
+        "/",
+        data={
+            "title": "report",
+            "doc": (io.BytesIO(b"hello file"), "notes.txt", "text/plain"),
+        },
+    )
+    assert response.json == {
+        "filename": "notes.txt",
+        "name": "doc",
+        "content_type": "text/plain",
+        "mimetype": "text/plain",
+        "length": 0,
+        "read": "hello file",
+        "copy": "hello file",
+        "bool": True,
+        "field": "report",
+    }
     assert (tmp_path / "saved.txt").read_bytes() == b"hello file"
 
 
@@ -332,8 +368,9 @@ def test_uploaded_file_read_and_save_are_awaitable_in_an_async_view(
         upload.seek(0)
         return {"read": (await upload.read()).decode(), "count": len(files.getlist("doc"))}
 
-    response = client.post("/", data={"doc": [(io.BytesIO(b"one"), "1.txt"),
-                                              (io.BytesIO(b"two"), "2.txt")]})
+    response = client.post(
+        "/", data={"doc": [(io.BytesIO(b"one"), "1.txt"), (io.BytesIO(b"two"), "2.txt")]}
+    )
     assert response.json == {"read": "one", "count": 2}
     assert (tmp_path / "saved.bin").read_bytes() == b"one"
 
@@ -347,8 +384,10 @@ def test_large_uploads_spool_to_disk_and_every_temp_file_is_closed_after_the_req
     def view() -> Any:
         upload = request.files["big"]
         seen.append(upload)
-        return {"on_disk": bool(getattr(upload.stream, "_rolled", False)),
-                "size": len(upload.read())}
+        return {
+            "on_disk": bool(getattr(upload.stream, "_rolled", False)),
+            "size": len(upload.read()),
+        }
 
     data = b"x" * (2 * 1024 * 1024)
     response = client.post("/", data={"big": (io.BytesIO(data), "big.bin")})
@@ -466,10 +505,14 @@ def test_form_memory_and_part_limits_give_413(
     [
         (b"multipart/form-data", b"--x\r\n\r\n"),
         (b"multipart/form-data; boundary=x", b"garbage without any boundary"),
-        (b"multipart/form-data; boundary=x",
-         b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\ntruncat'),
-        (b"multipart/form-data; boundary=x",
-         b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--x--\r\n"),
+        (
+            b"multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\ntruncat',
+        ),
+        (
+            b"multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--x--\r\n",
+        ),
     ],
 )
 @pytest.mark.parametrize("kind", KINDS)
@@ -491,7 +534,8 @@ def test_invalid_utf8_is_replaced_in_forms_and_kept_percent_encoded_in_query_str
         return {"form": request.form.to_dict(), "args": request.args.to_dict()}
 
     response = client.post(
-        "/?q=%ZZ%ff", data=b"a=%E9t%C3%A9&b=%&c=\xff\xfe&d=caf\xc3\xa9",
+        "/?q=%ZZ%ff",
+        data=b"a=%E9t%C3%A9&b=%&c=\xff\xfe&d=caf\xc3\xa9",
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 200
@@ -522,9 +566,7 @@ def test_json_errors(app: Flask, client: FlaskClient) -> None:
     assert client.post("/silent", data=b"{bad", content_type="application/json").json == {
         "data": None
     }
-    assert client.post("/silent", data=b"{}", content_type="text/plain").json == {
-        "data": None
-    }
+    assert client.post("/silent", data=b"{}", content_type="text/plain").json == {"data": None}
 
 
 def test_a_missing_form_key_is_a_400_bad_request(app: Flask, client: FlaskClient) -> None:
@@ -540,9 +582,7 @@ def test_a_missing_form_key_is_a_400_bad_request(app: Flask, client: FlaskClient
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_client_disconnecting_mid_upload_ends_the_request_cleanly(
-    app: Flask, kind: str
-) -> None:
+def test_a_client_disconnecting_mid_upload_ends_the_request_cleanly(app: Flask, kind: str) -> None:
     """No 500, no temp file left open (a ResourceWarning would fail the
     test), no thread left behind."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -554,8 +594,10 @@ def test_a_client_disconnecting_mid_upload_ends_the_request_cleanly(
 
     form_view(app, kind, "files")
     boundary = b"XyZ"
-    head = (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.bin\"\r\n"
-            b"Content-Type: application/octet-stream\r\n\r\n")
+    head = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
     headers = [(b"content-type", b"multipart/form-data; boundary=" + boundary)]
     threads_before = threading.active_count()
     status, _, _ = anyio.run(
@@ -597,8 +639,11 @@ def test_uploads_streams_and_limits_over_a_real_server(
 
     with live_server(app) as server, httpx.Client(base_url=server.url) as http:
         data = b"z" * (2 * 1024 * 1024)
-        response = http.post("/upload", data={"title": "t"},
-                             files={"f": ("big.bin", data, "application/octet-stream")})
+        response = http.post(
+            "/upload",
+            data={"title": "t"},
+            files={"f": ("big.bin", data, "application/octet-stream")},
+        )
         assert response.json() == {"name": "big.bin", "size": len(data), "title": "t"}
         assert (tmp_path / "up.bin").read_bytes() == data
 

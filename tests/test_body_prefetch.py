@@ -70,15 +70,28 @@ class Channel:
 
 
 def call(
-    app: Flask, path: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes],
-    disconnect: bool = False, leave: bool = False, method: str = "POST",
+    app: Flask,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    chunks: list[bytes],
+    disconnect: bool = False,
+    leave: bool = False,
+    method: str = "POST",
 ) -> Channel:
     channel = Channel(chunks, disconnect, leave)
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"localhost"), *headers],
-        "client": ("127.0.0.1", 5000), "server": ("localhost", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
     }
 
     async def run() -> None:
@@ -111,8 +124,11 @@ def test_a_def_view_reads_a_small_form_without_calling_back_into_the_loop(
 ) -> None:
     @app.post("/")
     def view() -> Any:
-        return {"form": request.form.to_dict(), "values": request.values.to_dict(),
-                "data": request.get_data(as_text=True)}
+        return {
+            "form": request.form.to_dict(),
+            "values": request.values.to_dict(),
+            "data": request.get_data(as_text=True),
+        }
 
     response = client.post("/?q=1", data={"name": "flaskish", "count": "3"})
     assert response.json == {
@@ -134,10 +150,14 @@ def test_json_data_and_get_data_as_text_in_a_def_view(
     def as_data() -> Any:
         return {"data": request.data.decode(), "text": request.get_data(as_text=True)}
 
-    assert client.post("/json", json={"a": [1, 2]}).json == {"json": {"a": [1, 2]},
-                                                              "again": {"a": [1, 2]}}
-    assert client.post("/data", data=b"raw bytes").json == {"data": "raw bytes",
-                                                             "text": "raw bytes"}
+    assert client.post("/json", json={"a": [1, 2]}).json == {
+        "json": {"a": [1, 2]},
+        "again": {"a": [1, 2]},
+    }
+    assert client.post("/data", data=b"raw bytes").json == {
+        "data": "raw bytes",
+        "text": "raw bytes",
+    }
     assert client.post("/json", data=b"{bad", content_type="application/json").status_code == 400
     assert hops == []
 
@@ -162,18 +182,22 @@ def test_the_stream_of_a_small_body_in_a_def_view(
 ) -> None:
     @app.post("/iterate")
     def iterate() -> Any:
-        return {"chunks": [chunk.decode() for chunk in request.stream],
-                "data": request.get_data(as_text=True)}  # empty once streamed, as in Flask
+        return {
+            "chunks": [chunk.decode() for chunk in request.stream],
+            "data": request.get_data(as_text=True),
+        }  # empty once streamed, as in Flask
 
     @app.post("/read")
     def read() -> Any:
         stream = request.stream
-        return {"head": stream.read(2).decode(), "rest": stream.read().decode(),
-                "end": stream.read().decode()}
+        return {
+            "head": stream.read(2).decode(),
+            "rest": stream.read().decode(),
+            "end": stream.read().decode(),
+        }
 
     assert client.post("/iterate", data=b"abcdef").json == {"chunks": ["abcdef"], "data": ""}
-    assert client.post("/read", data=b"abcdef").json == {"head": "ab", "rest": "cdef",
-                                                         "end": ""}
+    assert client.post("/read", data=b"abcdef").json == {"head": "ab", "rest": "cdef", "end": ""}
     assert hops == []
 
 
@@ -468,23 +492,33 @@ def test_a_form_posted_to_a_def_view_over_a_real_uvicorn(
         assert hops == ["_load_files"]
 
 
-@pytest.mark.parametrize(("headers", "expected"), [
-    ([(b"content-length", b"12")], 12),
-    ([(b"Content-Length", b"12")], 12),  # a server that kept the case
-    ([], None),
-    ([(b"content-length", b"12"), (b"transfer-encoding", b"gzip, chunked")], None),
-    ([(b"content-length", b"-3")], 0),  # invalid: 0, as Werkzeug says
-    ([(b"content-length", b"1_000")], 0),
-])
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([(b"content-length", b"12")], 12),
+        ([(b"Content-Length", b"12")], 12),  # a server that kept the case
+        ([], None),
+        ([(b"content-length", b"12"), (b"transfer-encoding", b"gzip, chunked")], None),
+        ([(b"content-length", b"-3")], 0),  # invalid: 0, as Werkzeug says
+        ([(b"content-length", b"1_000")], 0),
+    ],
+)
 def test_content_length_and_mimetype_are_read_from_the_raw_headers_as_werkzeug_reads_them(
     headers: list[tuple[bytes, bytes]], expected: int | None
 ) -> None:
     from flaskish.request import Request
 
-    scope = {"type": "http", "method": "POST", "path": "/",
-             "headers": [(b"content-type", b"Application/JSON; charset=utf-8"), *headers]}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-type", b"Application/JSON; charset=utf-8"), *headers],
+    }
     req = Request(scope)
     assert req.content_length == expected
     assert (req.mimetype, req.mimetype_params, req.is_json) == (
-        "application/json", {"charset": "utf-8"}, True)
+        "application/json",
+        {"charset": "utf-8"},
+        True,
+    )
     assert "headers" not in req.__dict__  # not built for these

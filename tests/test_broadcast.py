@@ -54,14 +54,18 @@ def add_publishers(app: Flask) -> None:
 @pytest.mark.parametrize("subscriber", ["/async", "/def"])
 @pytest.mark.parametrize("publisher", ["/async", "/def"])
 def test_a_message_published_reaches_every_subscriber_of_its_channel_only(
-    app: Flask, subscriber: str, publisher: str,
+    app: Flask,
+    subscriber: str,
+    publisher: str,
 ) -> None:
     add_subscribers(app)
     add_publishers(app)
     with app.test_client() as client:
-        with client.websocket(f"{subscriber}?channel=news") as first, \
-                client.websocket(f"{subscriber}?channel=news") as second, \
-                client.websocket(f"{subscriber}?channel=other") as elsewhere:
+        with (
+            client.websocket(f"{subscriber}?channel=news") as first,
+            client.websocket(f"{subscriber}?channel=news") as second,
+            client.websocket(f"{subscriber}?channel=other") as elsewhere,
+        ):
             assert first.receive() == second.receive() == elsewhere.receive() == "ready"
             assert client.post(f"{publisher}/news", data="one").text == "sent"
             assert client.post(f"{publisher}/news", data="two").text == "sent"
@@ -107,7 +111,8 @@ async def test_a_def_publisher_on_a_thread_of_its_own_reaches_the_loop(app: Flas
 
 @pytest.mark.anyio
 async def test_a_slow_subscriber_loses_its_oldest_messages_and_holds_up_no_one(
-    app: Flask, caplog: pytest.LogCaptureFixture,
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app.config["BROADCAST_QUEUE_SIZE"] = 3
     async with app.test_client():
@@ -141,8 +146,10 @@ def test_shutdown_ends_every_subscription(app: Flask, subscriber: str) -> None:
         websocket.send("ended")
 
     with app.test_client() as client:
-        with client.websocket("/until-shutdown") as ws, \
-                client.websocket(f"{subscriber}?channel=c") as other:
+        with (
+            client.websocket("/until-shutdown") as ws,
+            client.websocket(f"{subscriber}?channel=c") as other,
+        ):
             assert ws.receive() == other.receive() == "ready"
             app.shutdown_event.set()
             assert ws.receive() == "ended"
@@ -198,7 +205,8 @@ async def test_a_subscription_dropped_without_leaving_is_forgotten(app: Flask) -
 
 @pytest.mark.anyio
 async def test_an_unawaited_publish_in_async_code_is_an_error_not_silence(
-    app: Flask, client: FlaskClient,
+    app: Flask,
+    client: FlaskClient,
 ) -> None:
     @app.post("/forgot")
     async def forgot() -> str:
@@ -220,8 +228,7 @@ def test_publishing_or_subscribing_outside_a_served_app_says_how_to_serve_it(
 ) -> None:
     with pytest.raises(RuntimeError, match=r"with app\.test_client\(\) as client:"):
         app.broadcast.publish("c", "x")
-    with pytest.raises(RuntimeError, match="while the app is served"), \
-            app.broadcast.subscribe("c"):
+    with pytest.raises(RuntimeError, match="while the app is served"), app.broadcast.subscribe("c"):
         pass  # pragma: no cover
 
 
@@ -236,7 +243,8 @@ async def test_async_code_outside_a_served_app_is_told_too(app: Flask) -> None:
 
 @pytest.mark.parametrize("message", [b"bytes", {"a": 1}, 3])
 def test_a_message_is_a_str_and_the_error_says_how_to_send_data(
-    app: Flask, message: Any,
+    app: Flask,
+    message: Any,
 ) -> None:
     with app.test_client(), pytest.raises(TypeError, match=r"json\.dumps\(data\)"):
         app.broadcast.publish("c", message)
@@ -285,7 +293,10 @@ async def test_a_subscription_is_entered_before_it_is_iterated_and_only_once(
     ],
 )
 def test_bad_config_fails_at_startup_with_what_exists(
-    app: Flask, key: str, value: Any, error: str,
+    app: Flask,
+    key: str,
+    value: Any,
+    error: str,
 ) -> None:
     app.config[key] = value
     with pytest.raises(ValueError, match=error), app.test_client():
@@ -293,14 +304,14 @@ def test_bad_config_fails_at_startup_with_what_exists(
 
 
 def test_the_redis_backend_without_redis_installed_says_what_to_install(
-    app: Flask, monkeypatch: pytest.MonkeyPatch,
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` fails
     app.config["BROADCAST_URL"] = "redis://127.0.0.1:1"
-    with pytest.raises(RuntimeError, match=r"pip install 'flaskish\[redis\]'"), \
-            app.test_client():
+    with pytest.raises(RuntimeError, match=r"pip install 'flaskish\[redis\]'"), app.test_client():
         pass  # pragma: no cover
 
 

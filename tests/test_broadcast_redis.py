@@ -33,7 +33,8 @@ class RedisServer:
         if binary is None:
             pytest.fail(
                 "The Redis broadcast tests need redis-server: `sudo apt-get install -y "
-                "redis-server` (.ci/run installs it when run as root).", pytrace=False,
+                "redis-server` (.ci/run installs it when run as root).",
+                pytrace=False,
             )
         self.binary = binary
         self.port = free_port()
@@ -42,8 +43,18 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
@@ -78,14 +89,30 @@ class Served:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        env = {**os.environ, "FLASK_BROADCAST_URL": redis_url,
-               "PYTHONPATH": os.pathsep.join([str(HERE / "broadcast_apps"), str(HERE.parent)])}
+        env = {
+            **os.environ,
+            "FLASK_BROADCAST_URL": redis_url,
+            "PYTHONPATH": os.pathsep.join([str(HERE / "broadcast_apps"), str(HERE.parent)]),
+        }
         with log.open("wb") as output:  # the child keeps its own copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "pubsub:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", str(workers), "--log-level",
-                 "warning"],
-                env=env, stdout=output, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "pubsub:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + WAIT
         while True:
@@ -115,13 +142,13 @@ class Served:
 
 @pytest.fixture
 def serve(
-    redis_server: RedisServer, tmp_path: Path,
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
     def start(workers: int = 1) -> Served:
-        served = Served(redis_server.url, tmp_path / f"server{len(started)}.log",
-                        workers=workers)
+        served = Served(redis_server.url, tmp_path / f"server{len(started)}.log", workers=workers)
         started.append(served)
         return served
 
@@ -142,8 +169,10 @@ def test_a_message_published_on_one_server_reaches_a_subscriber_on_the_other(
     one, two = serve(), serve()
 
     async def scenario() -> None:
-        async with websockets.connect(one.ws()) as on_one, \
-                websockets.connect(two.ws("/sub-def")) as on_two:
+        async with (
+            websockets.connect(one.ws()) as on_one,
+            websockets.connect(two.ws("/sub-def")) as on_two,
+        ):
             assert str(await on_one.recv()).startswith("ready")
             assert str(await on_two.recv()).startswith("ready")
             assert (await asyncio.to_thread(one.publish, "from one")).text == "sent"
@@ -180,7 +209,8 @@ def test_two_workers_of_one_server_share_the_channel(serve: Callable[..., Served
 
 
 def test_redis_stopped_and_restarted_publishers_fail_subscribers_come_back(
-    serve: Callable[..., Served], redis_server: RedisServer,
+    serve: Callable[..., Served],
+    redis_server: RedisServer,
 ) -> None:
     one, two = serve(), serve()
 

@@ -91,19 +91,26 @@ def invoke(*args: str, **kwargs: Any) -> Any:
 
 def user_env(**extra: str) -> dict[str, str]:
     env = {
-        name: value for name, value in os.environ.items()
+        name: value
+        for name, value in os.environ.items()
         if not name.startswith(("FLASK_", "FLASKISH_", "PYTEST_", "COV_"))
     }
     env.update(PYTHONUNBUFFERED="1", **extra)
     return env
 
 
-def flaskish_command(*args: str, cwd: Path = APPS, input: str | None = None,
-                     **env: str) -> subprocess.CompletedProcess[str]:
+def flaskish_command(
+    *args: str, cwd: Path = APPS, input: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``python -m flaskish ARGS`` in a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "flaskish", *args], cwd=cwd, input=input, env=user_env(**env),
-        capture_output=True, text=True, timeout=30,
+        [sys.executable, "-m", "flaskish", *args],
+        cwd=cwd,
+        input=input,
+        env=user_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -120,12 +127,14 @@ class Server:
 
 
 @contextlib.contextmanager
-def server_process(command: list[str], log: Path, port: int | None = None,
-                   uds: str | None = None, cwd: Path = APPS) -> Iterator[Server]:
+def server_process(
+    command: list[str], log: Path, port: int | None = None, uds: str | None = None, cwd: Path = APPS
+) -> Iterator[Server]:
     """Start *command*, wait until it accepts connections, stop it after."""
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=cwd, env=user_env(), stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=user_env(), stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -155,8 +164,19 @@ def server_process(command: list[str], log: Path, port: int | None = None,
 def flaskish_run(tmp_path: Path, *run_args: str, app: str = "hello") -> Iterator[Server]:
     """``python -m flaskish --app APP run --port FREE RUN_ARGS``."""
     port = free_port()
-    command = [sys.executable, "-m", "flaskish", "--app", app, "run", "--port", str(port),
-               "--log-level", "warning", *run_args]
+    command = [
+        sys.executable,
+        "-m",
+        "flaskish",
+        "--app",
+        app,
+        "run",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *run_args,
+    ]
     with server_process(command, tmp_path / "server.log", port) as server:
         yield server
 
@@ -183,15 +203,15 @@ def exited_with_sigterm(returncode: int) -> bool:
         ("factory_pkg", "where", "made by factory_pkg.make_app"),
     ],
 )
-def test_app_is_found_from_every_form_of_import_path(app: str, command: str,
-                                                      expected: str) -> None:
+def test_app_is_found_from_every_form_of_import_path(app: str, command: str, expected: str) -> None:
     result = invoke("--app", app, command)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == expected
 
 
-def test_app_is_found_from_a_file_path_in_another_folder(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_is_found_from_a_file_path_in_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("--app", str(APPS / "hello.py"), "init-db")
     assert result.output.strip() == "Initialized app.db for hello."
@@ -222,13 +242,22 @@ def test_flaskish_app_variable_and_flask_app_fallback() -> None:
     [
         ("nope", "Could not import 'nope'. Check the name, run flaskish from the folder"),
         ("hello:nope", "Failed to find attribute 'nope' in module 'hello'."),
-        ("several", "Detected several flaskish applications in module 'several' (one, two). "
-                    "Use '--app several:name'"),
+        (
+            "several",
+            "Detected several flaskish applications in module 'several' (one, two). "
+            "Use '--app several:name'",
+        ),
         ("no_app", "Failed to find a flaskish application or factory in module 'no_app'."),
-        ("factory_needs_args", "Detected factory 'create_app' in module 'factory_needs_args', "
-                               "but it could not be called without arguments."),
-        ("factory:needs_args()", "The factory 'needs_args()' in module 'factory' could not be "
-                                 "called with the given arguments."),
+        (
+            "factory_needs_args",
+            "Detected factory 'create_app' in module 'factory_needs_args', "
+            "but it could not be called without arguments.",
+        ),
+        (
+            "factory:needs_args()",
+            "The factory 'needs_args()' in module 'factory' could not be "
+            "called with the given arguments.",
+        ),
         ("factory:not_an_app", "'factory:not_an_app' is not a flaskish application"),
         ("factory:create_app(", "Failed to parse 'create_app(' as an attribute name"),
         ("factory:create_app(x)", "Failed to parse the arguments of 'create_app(x)'"),
@@ -257,8 +286,9 @@ def test_a_type_error_raised_inside_a_factory_is_not_hidden() -> None:
     assert str(result.exception) == "a bug inside the factory"
 
 
-def test_no_app_anywhere_says_how_to_name_one(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_app_anywhere_says_how_to_name_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke("routes")
     assert result.exit_code == 2
@@ -303,8 +333,9 @@ def test_dotenv_files_are_loaded_with_env_over_flaskenv(
     assert greeting(GREETING="set-directly") == "set-directly"
 
 
-def test_dotenv_files_are_skipped_when_asked(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dotenv_files_are_skipped_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_env_files(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(APPS))
@@ -340,12 +371,20 @@ def test_without_python_dotenv_there_is_a_tip_and_env_file_is_refused(
 def test_debug_comes_from_the_option_or_the_environment() -> None:
     assert invoke("--app", "hello", "debug-status").output.strip() == "debug=False"
     assert invoke("--app", "hello", "--debug", "debug-status").output.strip() == "debug=True"
-    assert invoke("--app", "hello", "debug-status",
-                  env={"FLASKISH_DEBUG": "1"}).output.strip() == "debug=True"
-    assert invoke("--app", "hello", "debug-status",
-                  env={"FLASK_DEBUG": "true"}).output.strip() == "debug=True"
-    assert invoke("--app", "hello", "--no-debug", "debug-status",
-                  env={"FLASKISH_DEBUG": "1"}).output.strip() == "debug=False"
+    assert (
+        invoke("--app", "hello", "debug-status", env={"FLASKISH_DEBUG": "1"}).output.strip()
+        == "debug=True"
+    )
+    assert (
+        invoke("--app", "hello", "debug-status", env={"FLASK_DEBUG": "true"}).output.strip()
+        == "debug=True"
+    )
+    assert (
+        invoke(
+            "--app", "hello", "--no-debug", "debug-status", env={"FLASKISH_DEBUG": "1"}
+        ).output.strip()
+        == "debug=False"
+    )
 
 
 # -- --version and the entry points -------------------------------------------------
@@ -365,8 +404,14 @@ def test_the_console_script_runs_the_same_command() -> None:
     script = Path(sys.executable).parent / "flaskish"
     if not script.exists():
         pytest.skip("flaskish is not installed as a console script (pip install -e .)")
-    result = subprocess.run([str(script), "--app", "hello", "init-db"], cwd=APPS,
-                            env=user_env(), capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [str(script), "--app", "hello", "init-db"],
+        cwd=APPS,
+        env=user_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.stdout.strip() == "Initialized app.db for hello.", result.stderr
 
 
@@ -507,8 +552,10 @@ def test_with_appcontext_and_pass_script_info_on_plain_click_commands(app: Flask
     @pass_script_info
     @with_appcontext
     def report(info: ScriptInfo) -> None:
-        click.echo(f"{info.load_app() is current_app._get_current_object()} "  # type: ignore[attr-defined]
-                   f"{type(info).__name__}")
+        click.echo(
+            f"{info.load_app() is current_app._get_current_object()} "  # type: ignore[attr-defined]
+            f"{type(info).__name__}"
+        )
 
     result = app.test_cli_runner().invoke(report)
     assert result.output == "True ScriptInfo\n"
@@ -645,13 +692,15 @@ def test_routes_from_the_real_command_line() -> None:
 
 
 def test_shell_has_app_g_and_the_shell_context_in_scope() -> None:
-    script = "\n".join([
-        "print(app.name)",
-        "print(answer)",
-        "g.user = 'ada'",
-        "from flaskish import current_app, g as g2",
-        "print(g2.user, current_app.name)",
-    ])
+    script = "\n".join(
+        [
+            "print(app.name)",
+            "print(answer)",
+            "g.user = 'ada'",
+            "from flaskish import current_app, g as g2",
+            "print(g2.user, current_app.name)",
+        ]
+    )
     result = flaskish_command("--app", "hello", "shell", input=script + "\n")
     assert result.returncode == 0, result.stderr
     assert ">>> hello\n>>> 42\n>>> >>> >>> ada hello\n>>> " in result.stdout
@@ -675,8 +724,9 @@ def test_shell_uses_ipython_when_asked(app: Flask, monkeypatch: pytest.MonkeyPat
     assert started[0]["g"] is g
 
 
-def test_shell_ipython_missing_says_how_to_get_it(app: Flask,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shell_ipython_missing_says_how_to_get_it(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "IPython", None)
     result = app.test_cli_runner().invoke(shell_command, ["--ipython"])
     assert result.exit_code == 2
@@ -709,10 +759,17 @@ def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, 
 def test_run_defaults_serve_the_app_object_on_localhost_5000(uvicorn_calls: list[Any]) -> None:
     result = invoke("--app", "hello", "run")
     assert result.exit_code == 0, result.output
-    (target, options), = uvicorn_calls
+    ((target, options),) = uvicorn_calls
     assert target is sys.modules["hello"].app
-    assert options == {"host": "127.0.0.1", "port": 5000, "factory": False, "uds": None,
-                       "root_path": "", "reload": False, "proxy_headers": False}
+    assert options == {
+        "host": "127.0.0.1",
+        "port": 5000,
+        "factory": False,
+        "uds": None,
+        "root_path": "",
+        "reload": False,
+        "proxy_headers": False,
+    }
     assert result.output.splitlines() == [
         " * Serving flaskish app 'hello'",
         " * Debug mode: off",
@@ -724,17 +781,41 @@ def test_run_passes_every_option_to_uvicorn(uvicorn_calls: list[Any], tmp_path: 
     (tmp_path / "key.pem").write_text("key")
     (tmp_path / "cert.pem").write_text("cert")
     result = invoke(
-        "--app", "hello", "run", "--host", "0.0.0.0", "--port", "8001", "--root-path", "/api",
-        "--forwarded-allow-ips", "10.0.0.1,10.0.0.2", "--log-level", "debug",
-        "--timeout-graceful-shutdown", "7", "--ssl-keyfile", str(tmp_path / "key.pem"),
-        "--ssl-certfile", str(tmp_path / "cert.pem"), "--uds", str(tmp_path / "app.sock"),
+        "--app",
+        "hello",
+        "run",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8001",
+        "--root-path",
+        "/api",
+        "--forwarded-allow-ips",
+        "10.0.0.1,10.0.0.2",
+        "--log-level",
+        "debug",
+        "--timeout-graceful-shutdown",
+        "7",
+        "--ssl-keyfile",
+        str(tmp_path / "key.pem"),
+        "--ssl-certfile",
+        str(tmp_path / "cert.pem"),
+        "--uds",
+        str(tmp_path / "app.sock"),
     )
     assert result.exit_code == 0, result.output
-    (target, options), = uvicorn_calls
+    ((target, options),) = uvicorn_calls
     assert options == {
-        "host": "0.0.0.0", "port": 8001, "factory": False, "uds": str(tmp_path / "app.sock"),
-        "root_path": "/api", "reload": False, "proxy_headers": False, "log_level": "debug",
-        "timeout_graceful_shutdown": 7, "ssl_keyfile": str(tmp_path / "key.pem"),
+        "host": "0.0.0.0",
+        "port": 8001,
+        "factory": False,
+        "uds": str(tmp_path / "app.sock"),
+        "root_path": "/api",
+        "reload": False,
+        "proxy_headers": False,
+        "log_level": "debug",
+        "timeout_graceful_shutdown": 7,
+        "ssl_keyfile": str(tmp_path / "key.pem"),
         "ssl_certfile": str(tmp_path / "cert.pem"),
     }
     # The proxy headers are flaskish.ProxyFix's to read, not uvicorn's.
@@ -742,19 +823,25 @@ def test_run_passes_every_option_to_uvicorn(uvicorn_calls: list[Any], tmp_path: 
     assert (target.x_for, target.x_proto, target.x_host, target.x_prefix) == (1, 1, 0, 0)
     assert f" * Running on unix socket {tmp_path / 'app.sock'}" in result.output
     assert " * Believing X-Forwarded-For and X-Forwarded-Proto from 10.0.0.1,10.0.0.2" in (
-        result.output)
+        result.output
+    )
 
 
 def test_run_options_come_from_flaskish_run_variables(
     uvicorn_calls: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
-    env = {"FLASKISH_APP": "hello", "FLASKISH_RUN_HOST": "0.0.0.0",
-           "FLASKISH_RUN_PORT": "8123", "FLASKISH_RUN_WORKERS": "3",
-           "FLASKISH_RUN_PROXY_HEADERS": "1", "FLASKISH_RUN_LOG_LEVEL": "warning"}
+    env = {
+        "FLASKISH_APP": "hello",
+        "FLASKISH_RUN_HOST": "0.0.0.0",
+        "FLASKISH_RUN_PORT": "8123",
+        "FLASKISH_RUN_WORKERS": "3",
+        "FLASKISH_RUN_PROXY_HEADERS": "1",
+        "FLASKISH_RUN_LOG_LEVEL": "warning",
+    }
     result = invoke("run", env=env)
     assert result.exit_code == 0, result.output
-    (target, options), = uvicorn_calls
+    ((target, options),) = uvicorn_calls
     assert (target, options["factory"], options["workers"]) == (PROXY_FACTORY, True, 3)
     assert (options["host"], options["port"], options["log_level"]) == ("0.0.0.0", 8123, "warning")
     assert options["proxy_headers"] is False and "forwarded_allow_ips" not in options
@@ -769,13 +856,22 @@ def test_run_options_come_from_flaskish_run_variables(
     )
 
 
-def test_workers_and_reload_import_the_app_by_name(uvicorn_calls: list[Any],
-                                                   tmp_path: Path) -> None:
+def test_workers_and_reload_import_the_app_by_name(
+    uvicorn_calls: list[Any], tmp_path: Path
+) -> None:
     assert invoke("--app", "factory:create_app('hi')", "run", "--workers", "2").exit_code == 0
     assert os.environ["FLASKISH_APP"] == "factory:create_app('hi')"
     assert load_app_from_environment().config["GREETING"] == "hi"
-    result = invoke("--app", "hello", "run", "--reload", "--reload-dir", str(tmp_path),
-                    "--reload-include", "*.html")
+    result = invoke(
+        "--app",
+        "hello",
+        "run",
+        "--reload",
+        "--reload-dir",
+        str(tmp_path),
+        "--reload-include",
+        "*.html",
+    )
     assert result.exit_code == 0, result.output
     target, options = uvicorn_calls[-1]
     assert (target, options["factory"], options["reload"]) == (WORKER_FACTORY, True, True)
@@ -801,8 +897,9 @@ def test_debug_turns_reload_on_unless_told_otherwise(uvicorn_calls: list[Any]) -
         (["--log-level", "loud"], "'loud' is not one of"),
     ],
 )
-def test_run_refuses_options_that_cannot_work(uvicorn_calls: list[Any], args: list[str],
-                                              message: str) -> None:
+def test_run_refuses_options_that_cannot_work(
+    uvicorn_calls: list[Any], args: list[str], message: str
+) -> None:
     result = invoke("--app", "hello", "run", *args)
     assert result.exit_code == 2
     assert message in result.output
@@ -833,7 +930,9 @@ def test_app_run_defaults_and_server_name(uvicorn_calls: list[Any], app: Flask) 
     app.run()
     app.run(host="127.0.0.2", port=9000, use_reloader=False, threaded=True, use_debugger=True)
     assert [(options["host"], options["port"]) for _, options in uvicorn_calls] == [
-        ("127.0.0.1", 5000), ("example.test", 8080), ("127.0.0.2", 9000),
+        ("127.0.0.1", 5000),
+        ("example.test", 8080),
+        ("127.0.0.2", 9000),
     ]
     assert all(target is app for target, _ in uvicorn_calls)
 
@@ -842,8 +941,9 @@ def test_app_run_debug_reloads_a_module_level_app_by_name(uvicorn_calls: list[An
     hello = app_module("hello")
     hello.app.run(debug=True)
     hello.app.run(processes=2)
-    assert [(target, options["reload"], options.get("workers")) for target, options
-            in uvicorn_calls] == [("hello:app", True, None), ("hello:app", False, 2)]
+    assert [
+        (target, options["reload"], options.get("workers")) for target, options in uvicorn_calls
+    ] == [("hello:app", True, None), ("hello:app", False, 2)]
     assert os.environ["FLASKISH_DEBUG"] == "1"
 
 
@@ -880,9 +980,13 @@ def test_run_serves_requests_on_a_free_port_then_stops(tmp_path: Path) -> None:
 
 def test_two_workers_accept_each_others_session_cookie(tmp_path: Path) -> None:
     """Sessions are signed cookies: a worker that never saw the login reads it."""
-    with flaskish_run(tmp_path, "--workers", "2") as server, httpx.Client(
-        base_url=server.url, headers={"Connection": "close"}  # a new connection each time
-    ) as http:
+    with (
+        flaskish_run(tmp_path, "--workers", "2") as server,
+        httpx.Client(
+            base_url=server.url,
+            headers={"Connection": "close"},  # a new connection each time
+        ) as http,
+    ):
         issuer = http.post("/login", params={"user": "ada"}).json()["pid"]
         seen: dict[int, object] = {}
         deadline = time.monotonic() + 15
@@ -899,20 +1003,29 @@ def test_two_workers_accept_each_others_session_cookie(tmp_path: Path) -> None:
     ("run_args", "expected"),
     [
         ([], {"remote_addr": "127.0.0.1", "is_secure": False, "url": "http://example.com/api/"}),
-        (["--forwarded-allow-ips", "192.0.2.1"],
-         {"remote_addr": "127.0.0.1", "is_secure": False, "url": "http://example.com/api/"}),
-        (["--forwarded-allow-ips", "127.0.0.1"],
-         {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
-        (["--proxy-headers"],
-         {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"}),
+        (
+            ["--forwarded-allow-ips", "192.0.2.1"],
+            {"remote_addr": "127.0.0.1", "is_secure": False, "url": "http://example.com/api/"},
+        ),
+        (
+            ["--forwarded-allow-ips", "127.0.0.1"],
+            {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"},
+        ),
+        (
+            ["--proxy-headers"],
+            {"remote_addr": "203.0.113.7", "is_secure": True, "url": "https://example.com/api/"},
+        ),
     ],
     ids=["not-enabled", "untrusted-proxy", "trusted-proxy", "default-trusts-loopback"],
 )
 def test_forwarded_headers_count_only_from_trusted_proxies(
     tmp_path: Path, run_args: list[str], expected: dict[str, object]
 ) -> None:
-    headers = {"Host": "example.com", "X-Forwarded-For": "203.0.113.7",
-               "X-Forwarded-Proto": "https"}
+    headers = {
+        "Host": "example.com",
+        "X-Forwarded-For": "203.0.113.7",
+        "X-Forwarded-Proto": "https",
+    }
     with flaskish_run(tmp_path, "--root-path", "/api", *run_args) as server:
         assert httpx.get(server.url + "/forwarded", headers=headers).json() == expected
 
@@ -925,16 +1038,17 @@ def test_proxy_headers_believe_one_hop_in_every_worker_and_uvicorn_never_adds_it
     and would give ``6.6.6.6`` here) is off in each worker."""
     headers = {"X-Forwarded-For": "6.6.6.6, 127.0.0.1", "X-Forwarded-Proto": "https"}
     with flaskish_run(tmp_path, "--proxy-headers", "--workers", "2") as server:
-        answers = [httpx.get(server.url + "/forwarded", headers=headers).json()
-                   for _ in range(4)]
+        answers = [httpx.get(server.url + "/forwarded", headers=headers).json() for _ in range(4)]
     assert {(a["remote_addr"], a["is_secure"]) for a in answers} == {("127.0.0.1", True)}
 
 
 def test_run_help_says_what_proxy_headers_trust() -> None:
     text = " ".join(invoke("run", "--help").output.split())
-    assert ("--proxy-headers / --no-proxy-headers Believe the last X-Forwarded-For and "
-            "X-Forwarded-Proto values (one proxy: flaskish.ProxyFix with x_for=1, x_proto=1) "
-            "on requests from --forwarded-allow-ips.") in text
+    assert (
+        "--proxy-headers / --no-proxy-headers Believe the last X-Forwarded-For and "
+        "X-Forwarded-Proto values (one proxy: flaskish.ProxyFix with x_for=1, x_proto=1) "
+        "on requests from --forwarded-allow-ips."
+    ) in text
     assert "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)" in text
 
 
@@ -948,20 +1062,40 @@ def test_a_forwarded_allow_ips_entry_that_is_not_an_address_is_a_usage_error(
 
 def test_run_serves_https_and_unix_sockets(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    openssl = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost"],
-        capture_output=True, check=False,
-    ) if shutil.which("openssl") else None
+    openssl = (
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        if shutil.which("openssl")
+        else None
+    )
     if openssl is not None and openssl.returncode == 0:
         with flaskish_run(tmp_path, "--ssl-keyfile", str(key), "--ssl-certfile", str(cert)) as s:
             https = s.url.replace("http:", "https:")
             assert httpx.get(https + "/forwarded", verify=False).json()["is_secure"] is True
     uds = str(tmp_path / "app.sock")
     command = [sys.executable, "-m", "flaskish", "--app", "hello", "run", "--uds", uds]
-    with server_process(command, tmp_path / "uds.log", uds=uds), httpx.Client(
-        transport=httpx.HTTPTransport(uds=uds)
-    ) as http:
+    with (
+        server_process(command, tmp_path / "uds.log", uds=uds),
+        httpx.Client(transport=httpx.HTTPTransport(uds=uds)) as http,
+    ):
         assert http.get("http://app/").text == "Hello from flaskish!"
 
 
@@ -1025,8 +1159,19 @@ def test_reload_restarts_the_server_when_the_code_changes(tmp_path: Path) -> Non
         "@app.route('/')\ndef index():\n    return 'version 1'\n"
     )
     port = free_port()
-    command = [sys.executable, "-m", "flaskish", "run", "--reload", "--port", str(port),
-               "--reload-dir", str(tmp_path), "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "flaskish",
+        "run",
+        "--reload",
+        "--port",
+        str(port),
+        "--reload-dir",
+        str(tmp_path),
+        "--log-level",
+        "warning",
+    ]
     with server_process(command, tmp_path / "server.log", port, cwd=tmp_path) as server:
         assert httpx.get(server.url).text == "version 1"
         new_source = source.read_text().replace("version 1", "version 2")
@@ -1054,10 +1199,17 @@ def test_flask_run_variables_are_honoured_and_flaskish_ones_win(
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert.write_text("cert")
     key.write_text("key")
-    result = invoke("--app", "hello", "run", env={
-        "FLASK_RUN_HOST": "127.0.0.2", "FLASK_RUN_PORT": "8001",
-        "FLASK_RUN_CERT": str(cert), "FLASK_RUN_KEY": str(key),
-    })
+    result = invoke(
+        "--app",
+        "hello",
+        "run",
+        env={
+            "FLASK_RUN_HOST": "127.0.0.2",
+            "FLASK_RUN_PORT": "8001",
+            "FLASK_RUN_CERT": str(cert),
+            "FLASK_RUN_KEY": str(key),
+        },
+    )
     assert result.exit_code == 0, result.output
     options = uvicorn_calls[-1][1]
     assert (options["host"], options["port"]) == ("127.0.0.2", 8001)
@@ -1067,8 +1219,9 @@ def test_flask_run_variables_are_honoured_and_flaskish_ones_win(
     assert uvicorn_calls[-1][1]["port"] == 8002
 
 
-def test_flask_run_variables_from_flaskenv(uvicorn_calls: list[Any], tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flask_run_variables_from_flaskenv(
+    uvicorn_calls: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "hello.py").write_text((APPS / "hello.py").read_text())
     (tmp_path / ".flaskenv").write_text("FLASK_APP=hello\nFLASK_RUN_PORT=8003\n")
     monkeypatch.chdir(tmp_path)
@@ -1080,8 +1233,10 @@ def test_flask_run_variables_from_flaskenv(uvicorn_calls: list[Any], tmp_path: P
 def test_flask_run_variables_with_no_meaning_here_are_named(uvicorn_calls: list[Any]) -> None:
     result = invoke("--app", "hello", "run", env={"FLASK_RUN_WITH_THREADS": "1"})
     assert result.exit_code == 0
-    assert "FLASK_RUN_WITH_THREADS is set, and ignored: def views always run on worker " \
+    assert (
+        "FLASK_RUN_WITH_THREADS is set, and ignored: def views always run on worker "
         "threads" in result.output
+    )
 
 
 def test_reload_serves_a_page_that_says_why_the_app_does_not_load(

@@ -17,7 +17,7 @@ import httpx2 as httpx
 import pytest
 from conftest import free_port
 
-APP = '''
+APP = """
 from flaskish import Flask
 
 app = Flask(__name__)
@@ -29,13 +29,15 @@ def started():
 @app.get("/")
 def index():
     return "VERSION"
-'''
+"""
 
 
 def env() -> dict[str, str]:
-    return {name: value for name, value in os.environ.items()
-            if not name.startswith(("FLASK_", "FLASKISH_", "PYTEST_", "COV_"))} | {
-        "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("FLASK_", "FLASKISH_", "PYTEST_", "COV_"))
+    } | {"PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
 
 
 @pytest.fixture
@@ -51,7 +53,11 @@ def test_a_port_in_use_is_said_before_the_app_starts(project: Path) -> None:
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "flaskish", "--app", "webapp", "run", "--port", str(port)],
-            cwd=project, env=env(), capture_output=True, text=True, timeout=30,
+            cwd=project,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is in use by another program" in result.stderr
@@ -67,7 +73,11 @@ def served(project: Path) -> Iterator[tuple[subprocess.Popen[str], Path, list[st
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "flaskish", "--app", "webapp", "run", "--port", "0"],
-            cwd=project, env=env(), stdout=out, stderr=subprocess.STDOUT, text=True,
+            cwd=project,
+            env=env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     yield process, log, lines
     process.terminate()
@@ -103,9 +113,24 @@ def test_a_syntax_error_saved_while_reloading_is_shown_and_watching_goes_on(
     log = project / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flaskish", "--app", "webapp", "--debug", "run", "--port",
-             str(port), "--reload-dir", str(project)],
-            cwd=project, env=env(), stdout=out, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "flaskish",
+                "--app",
+                "webapp",
+                "--debug",
+                "run",
+                "--port",
+                str(port),
+                "--reload-dir",
+                str(project),
+            ],
+            cwd=project,
+            env=env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     try:
         wait_for(log, "Application startup complete")
@@ -114,7 +139,8 @@ def test_a_syntax_error_saved_while_reloading_is_shown_and_watching_goes_on(
         # after the first process is up.
         for attempt in range(10):
             (project / "webapp.py").write_text(
-                APP.replace("VERSION", "two") + f"\ndef oops{attempt}(:\n")
+                APP.replace("VERSION", "two") + f"\ndef oops{attempt}(:\n"
+            )
             try:
                 wait_for(log, "The app failed to load", timeout=3)
                 break

@@ -28,9 +28,13 @@ def seen_app(app: Flask) -> Flask:
     def seen() -> Any:
         auth = request.authorization
         return {
-            "method": request.method, "url": request.url, "remote_addr": request.remote_addr,
-            "user_agent": request.user_agent.string, "data": request.get_data(as_text=True),
-            "content_type": request.content_type, "args": request.args.to_dict(flat=False),
+            "method": request.method,
+            "url": request.url,
+            "remote_addr": request.remote_addr,
+            "user_agent": request.user_agent.string,
+            "data": request.get_data(as_text=True),
+            "content_type": request.content_type,
+            "args": request.args.to_dict(flat=False),
             "remote_user": request.environ.get("REMOTE_USER"),
             "multithread": request.environ.get("wsgi.multithread"),
             "auth": auth and [auth.username, auth.password],
@@ -67,7 +71,8 @@ def test_the_default_environ_base_gives_flasks_address_and_user_agent(seen: Flas
 
 def test_environ_base_and_environ_overrides_reach_the_request(seen: FlaskClient) -> None:
     body = seen.get(
-        "/seen", environ_base={"REMOTE_USER": "ada", "REMOTE_ADDR": "10.0.0.1"},
+        "/seen",
+        environ_base={"REMOTE_USER": "ada", "REMOTE_ADDR": "10.0.0.1"},
         environ_overrides={"wsgi.url_scheme": "https"},
     ).json
     assert body["remote_user"] == "ada"
@@ -91,8 +96,9 @@ def test_open_an_environ_builder_uses_the_clients_environ_base(
 
 
 def test_open_a_partial_environ_fills_in_what_a_server_sets(seen: FlaskClient) -> None:
-    body = seen.open({"REQUEST_METHOD": "GET", "PATH_INFO": "/seen", "QUERY_STRING": "a=1",
-                      "REMOTE_USER": "ada"}).json
+    body = seen.open(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/seen", "QUERY_STRING": "a=1", "REMOTE_USER": "ada"}
+    ).json
     assert (body["url"], body["remote_user"]) == ("http://localhost/seen?a=1", "ada")
 
 
@@ -101,9 +107,7 @@ def test_open_a_werkzeug_request(seen: FlaskClient) -> None:
     assert seen.open(wsgi_request).json["data"] == "x"
 
 
-def test_a_builder_with_more_arguments_is_a_type_error(
-    seen_app: Flask, seen: FlaskClient
-) -> None:
+def test_a_builder_with_more_arguments_is_a_type_error(seen_app: Flask, seen: FlaskClient) -> None:
     builder = EnvironBuilder(seen_app, "/seen")
     assert seen.get(builder).json["method"] == "GET"  # the builder's own method
     with pytest.raises(TypeError, match="method"):
@@ -120,8 +124,9 @@ def test_a_keyword_the_client_does_not_take_is_a_type_error_naming_it(seen: Flas
 def test_base_url_comes_from_the_config(seen_app: Flask) -> None:
     """Flask: ``base_url`` "If not given, built from PREFERRED_URL_SCHEME,
     ``subdomain``, SERVER_NAME, and APPLICATION_ROOT." """
-    seen_app.config.update(SERVER_NAME="example.com:1234", APPLICATION_ROOT="/foo",
-                           PREFERRED_URL_SCHEME="https")
+    seen_app.config.update(
+        SERVER_NAME="example.com:1234", APPLICATION_ROOT="/foo", PREFERRED_URL_SCHEME="https"
+    )
     client = seen_app.test_client()
     assert client.get("/seen").json["url"] == "https://example.com:1234/foo/seen"
     assert client.get("/seen", url_scheme="http").json["url"] == (
@@ -156,7 +161,8 @@ def test_input_stream_content_length_and_mimetype(seen: FlaskClient) -> None:
     stream = io.BytesIO(b"streamed body")
     response = seen.post("/seen", input_stream=stream, mimetype="text/plain")
     assert (response.json["data"], response.json["content_type"]) == (
-        "streamed body", "text/plain; charset=utf-8"
+        "streamed body",
+        "text/plain; charset=utf-8",
     )
     assert not stream.closed
     response.close()
@@ -216,8 +222,11 @@ def redirect_app(app: Flask) -> Flask:
 
     @app.route("/landed", methods=["GET", "POST", "HEAD"])
     def landed() -> Any:
-        return {"method": request.method, "form": request.form.to_dict(),
-                "x": request.headers.get("X-Foo")}
+        return {
+            "method": request.method,
+            "form": request.form.to_dict(),
+            "x": request.headers.get("X-Foo"),
+        }
 
     @app.route("/loop")
     def loop() -> Any:
@@ -230,8 +239,9 @@ def redirect_app(app: Flask) -> Flask:
     return app
 
 
-@pytest.mark.parametrize(("code", "keep"), [(301, False), (302, False), (303, False),
-                                            (307, True), (308, True)])
+@pytest.mark.parametrize(
+    ("code", "keep"), [(301, False), (302, False), (303, False), (307, True), (308, True)]
+)
 def test_follow_redirects_keeps_the_body_only_for_307_and_308(
     redirect_app: Flask, code: int, keep: bool
 ) -> None:
@@ -239,8 +249,11 @@ def test_follow_redirects_keeps_the_body_only_for_307_and_308(
     response = redirect_app.test_client().post(
         f"/go/{code}", data={"foo": "bar"}, headers={"X-Foo": "bar"}, follow_redirects=True
     )
-    assert response.json == {"method": "POST" if keep else "GET",
-                             "form": {"foo": "bar"} if keep else {}, "x": "bar"}
+    assert response.json == {
+        "method": "POST" if keep else "GET",
+        "form": {"foo": "bar"} if keep else {},
+        "x": "bar",
+    }
     assert [r.status_code for r in response.history] == [code]
     assert response.history[0].request.path == f"/go/{code}"
     assert response.request.path == "/landed"
@@ -303,13 +316,9 @@ def test_werkzeug_response_attributes(app: Flask) -> None:
     assert response.cache_control.max_age == 60
     assert isinstance(response.content_security_policy, ContentSecurityPolicy)
     assert response.content_security_policy.default_src == "'self'"
-    assert (response.www_authenticate.type, response.www_authenticate["realm"]) == (
-        "basic", "shop"
-    )
+    assert (response.www_authenticate.type, response.www_authenticate["realm"]) == ("basic", "shop")
     assert (response.get_data(), response.text, response.json) == (b"nope", "nope", None)
-    assert app.test_client().delete("/headers").allow.as_set() == {
-        "get", "post", "head", "options"
-    }
+    assert app.test_client().delete("/headers").allow.as_set() == {"get", "post", "head", "options"}
 
 
 def test_the_response_request_is_the_request_the_app_got(seen: FlaskClient) -> None:
@@ -319,8 +328,12 @@ def test_the_response_request_is_the_request_the_app_got(seen: FlaskClient) -> N
     response = seen.post("/seen?a=1", data={"f": "x"}, environ_base={"REMOTE_USER": "ada"})
     sent = response.request
     assert isinstance(sent, Request)
-    assert (sent.method, sent.path, sent.args["a"], sent.cookies["k"]) == ("POST", "/seen", "1",
-                                                                          "v")
+    assert (sent.method, sent.path, sent.args["a"], sent.cookies["k"]) == (
+        "POST",
+        "/seen",
+        "1",
+        "v",
+    )
     assert sent.environ["REMOTE_USER"] == "ada"
     assert sent.form["f"] == "x"
 

@@ -33,11 +33,15 @@ def starlette_app(events: list[str] | None = None, name: str = "api") -> Starlet
     and a lifespan that records itself and puts ``db`` in the state."""
 
     async def page(req: StarletteRequest) -> JSONResponse:
-        return JSONResponse({
-            "path": req.url.path, "root_path": req.scope["root_path"],
-            "item": req.path_params.get("item"), "url": str(req.url_for("item", item=7)),
-            "db": getattr(req.state, "db", None),
-        })
+        return JSONResponse(
+            {
+                "path": req.url.path,
+                "root_path": req.scope["root_path"],
+                "item": req.path_params.get("item"),
+                "url": str(req.url_for("item", item=7)),
+                "db": getattr(req.state, "db", None),
+            }
+        )
 
     async def echo(ws: WebSocket) -> None:
         await ws.accept()
@@ -52,10 +56,14 @@ def starlette_app(events: list[str] | None = None, name: str = "api") -> Starlet
         if events is not None:
             events.append(f"{name} down")
 
-    return Starlette(routes=[
-        Route("/", page), Route("/items/{item:int}", page, name="item"),
-        WebSocketRoute("/ws", echo),
-    ], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/", page),
+            Route("/items/{item:int}", page, name="item"),
+            WebSocketRoute("/ws", echo),
+        ],
+        lifespan=lifespan,
+    )
 
 
 @pytest.fixture
@@ -78,8 +86,13 @@ def test_a_mounted_starlette_app_routes_below_its_prefix_and_builds_prefixed_url
     with app.test_client() as client:
         assert client.get("/").text == "flaskish"
         page = client.get("/api/items/3").json
-        assert page == {"path": "/api/items/3", "root_path": "/api", "item": 3,
-                        "url": "http://localhost/api/items/7", "db": "api db"}
+        assert page == {
+            "path": "/api/items/3",
+            "root_path": "/api",
+            "item": 3,
+            "url": "http://localhost/api/items/7",
+            "db": "api db",
+        }
         assert client.get("/api/").json["path"] == "/api/"
         assert client.get("/api/nothing").status_code == 404  # Starlette's own 404
         assert client.get("/apix").status_code == 404  # not below /api: flaskish's 404
@@ -98,6 +111,7 @@ def test_the_longest_mount_path_wins(app: Flask) -> None:
     async def named(text: str) -> Any:
         async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
             await PlainTextResponse(f"{text} {scope['root_path']}")(scope, receive, send)
+
         return asgi
 
     app.mount("/a", anyio.run(named, "short"))
@@ -134,13 +148,21 @@ def test_a_mounted_flaskish_app_builds_urls_under_the_mount_and_runs_its_hooks(
 
     @inner.route("/hello/<name>")
     def hello(name: str) -> dict[str, str]:
-        return {"url": url_for("hello", name="ada"), "root": request.root_path,
-                "path": request.path, "app": current_app.name}
+        return {
+            "url": url_for("hello", name="ada"),
+            "root": request.root_path,
+            "path": request.path,
+            "app": current_app.name,
+        }
 
     app.mount("/inner", inner)
     with app.test_client() as client:
         assert client.get("/inner/hello/bob").json == {
-            "url": "/inner/hello/ada", "root": "/inner", "path": "/hello/bob", "app": "inner"}
+            "url": "/inner/hello/ada",
+            "root": "/inner",
+            "path": "/hello/bob",
+            "app": "inner",
+        }
     assert events == ["inner up"]
 
 
@@ -163,16 +185,24 @@ def test_a_mounted_flask_app_runs_through_a2wsgi_with_its_script_name(
     def page(number: int) -> Any:
         req = flask.request
         return flask.jsonify(
-            number=number, script_root=req.script_root, path=req.path,
+            number=number,
+            script_root=req.script_root,
+            path=req.path,
             next=flask.url_for("page", number=number + 1),
-            form=req.form.to_dict(), host=req.host,
+            form=req.form.to_dict(),
+            host=req.host,
         )
 
     app.mount("/legacy", legacy)
     client = app.test_client()
     assert client.get("/legacy/page/1").json == {
-        "number": 1, "script_root": "/legacy", "path": "/page/1",
-        "next": "/legacy/page/2", "form": {}, "host": "localhost"}
+        "number": 1,
+        "script_root": "/legacy",
+        "path": "/page/1",
+        "next": "/legacy/page/2",
+        "form": {},
+        "host": "localhost",
+    }
     assert client.post("/legacy/page/4", data={"a": "b"}).json["form"] == {"a": "b"}
     assert client.get("/legacy/nothing").status_code == 404
 
@@ -263,10 +293,16 @@ async def test_the_async_client_passes_the_lifespan_state_to_requests(app: Flask
 # -- errors -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    ("api", "starts with '/'"), ("/api/", "no trailing slash"), ("/", "cannot be mounted at '/'"),
-    ("/<name>", "without variables"), ("/a//b", "empty segments"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("api", "starts with '/'"),
+        ("/api/", "no trailing slash"),
+        ("/", "cannot be mounted at '/'"),
+        ("/<name>", "without variables"),
+        ("/a//b", "empty segments"),
+    ],
+)
 def test_a_bad_mount_path_is_refused(app: Flask, path: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         app.mount(path, starlette_app())
@@ -309,16 +345,18 @@ def test_mounting_after_the_first_request_is_refused(app: Flask) -> None:
 
 
 def test_cors_middleware_answers_preflights_and_marks_responses(app: Flask) -> None:
-    app.add_middleware(CORSMiddleware, allow_origins=["https://example.com"],
-                       allow_methods=["GET", "POST"])
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["https://example.com"], allow_methods=["GET", "POST"]
+    )
 
     @app.post("/data")
     def data() -> dict[str, int]:
         return {"a": 1}
 
     client = app.test_client()
-    preflight = client.options("/data", headers={
-        "Origin": "https://example.com", "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/data", headers={"Origin": "https://example.com", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://example.com"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -346,6 +384,7 @@ def test_gzip_middleware_compresses_large_responses_and_keeps_streams_streaming(
         async def chunks() -> AsyncIterator[str]:
             for _ in range(3):
                 yield "y" * 1000
+
         return chunks()
 
     seen: list[bytes] = []
@@ -432,6 +471,7 @@ def test_the_header_limit_comes_before_middleware_and_wsgi_middleware_goes_outsi
         def call(environ: dict[str, Any], start_response: Any) -> Any:
             seen.append("wsgi")
             return wsgi(environ, start_response)
+
         return call
 
     app.wsgi_app = wsgi_middleware(app.wsgi_app)
@@ -443,8 +483,11 @@ def test_the_header_limit_comes_before_middleware_and_wsgi_middleware_goes_outsi
 def test_adding_middleware_after_serving_started_is_refused(app: Flask) -> None:
     app.add_middleware(Recorder, "a", [])
     app.test_client().get("/")
-    with pytest.raises(RuntimeError, match=r"Middleware must be added before the app serves its "
-                       r"first request .* add it at import time or in create_app"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Middleware must be added before the app serves its "
+        r"first request .* add it at import time or in create_app",
+    ):
         app.add_middleware(Recorder, "b", [])
 
     other = Flask("other")
@@ -514,8 +557,7 @@ def test_an_outer_starlette_app_drops_the_lifespan_unless_given_app_lifespan() -
 
     outer = Starlette(routes=[Mount("/app", app=inner)], lifespan=inner.lifespan)
     with TestClient(outer) as client:
-        assert client.get("/app/page").json() == {"url": "/app/page",
-                                                  "events": ["before_serving"]}
+        assert client.get("/app/page").json() == {"url": "/app/page", "events": ["before_serving"]}
 
 
 # -- a real server ------------------------------------------------------------------------
@@ -539,7 +581,6 @@ def test_mounts_middleware_and_state_under_a_real_server(
         home = httpx.get(server.url + "/", headers={"Accept-Encoding": "gzip"})
         assert home.headers["Content-Encoding"] == "gzip"
         assert home.json()["db"] == "api db"
-        assert httpx.get(server.url + "/api/items/2").json()["url"] == (
-            f"{server.url}/api/items/7")
+        assert httpx.get(server.url + "/api/items/2").json()["url"] == (f"{server.url}/api/items/7")
         assert httpx.get(server.url + "/legacy/").text == "/legacy/"
     assert events == ["api up", "api down"]

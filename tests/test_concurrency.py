@@ -102,8 +102,16 @@ def test_every_sync_callable_of_a_request_runs_on_one_thread(app: Flask) -> None
     assert len(sync) == 1, threads
     names = [name for name, _ in threads]
     # after_request sees the response before its body is streamed, as in Flask.
-    assert names == ["preprocessor", "before", "async before", "view", "after",
-                     "generator", "generator", "teardown"]
+    assert names == [
+        "preprocessor",
+        "before",
+        "async before",
+        "view",
+        "after",
+        "generator",
+        "generator",
+        "teardown",
+    ]
 
 
 def test_a_request_with_only_async_callables_never_uses_a_worker_thread(app: Flask) -> None:
@@ -733,8 +741,13 @@ def test_past_thread_pool_timeout_a_request_gets_a_503_with_retry_after(
                 await anyio.sleep(delay)
                 started = time.monotonic()
                 response = await http.get("/slow")
-                answers.append((response.status_code, response.headers.get("retry-after"),
-                                time.monotonic() - started))
+                answers.append(
+                    (
+                        response.status_code,
+                        response.headers.get("retry-after"),
+                        time.monotonic() - started,
+                    )
+                )
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(get, 0)

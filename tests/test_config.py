@@ -331,9 +331,7 @@ def test_get_namespace_keeps_the_prefix(image_config: Config) -> None:
         "image_store_path": "/var/app/images",
         "image_store_base_url": "http://img.website.com",
     }
-    assert image_config.get_namespace(
-        "IMAGE_STORE_", lowercase=False, trim_namespace=False
-    ) == {
+    assert image_config.get_namespace("IMAGE_STORE_", lowercase=False, trim_namespace=False) == {
         "IMAGE_STORE_TYPE": "fs",
         "IMAGE_STORE_PATH": "/var/app/images",
         "IMAGE_STORE_BASE_URL": "http://img.website.com",

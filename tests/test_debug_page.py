@@ -63,10 +63,15 @@ class Page(HTMLParser):
         if tag == "details" and "fold" in classes:
             self._folds += 1
         elif tag == "div" and "frame" in classes:
-            self.frames.append({
-                "file": attributes["data-file"], "line": int(attributes["data-line"] or 0),
-                "kind": classes[1], "folded": self._folds > 0, "locals": {},
-            })
+            self.frames.append(
+                {
+                    "file": attributes["data-file"],
+                    "line": int(attributes["data-line"] or 0),
+                    "kind": classes[1],
+                    "folded": self._folds > 0,
+                    "locals": {},
+                }
+            )
         elif tag == "table":
             if "locals" in classes:
                 self._rows = self.frames[-1]["locals"]
@@ -145,13 +150,16 @@ def test_a_def_views_page_leads_with_the_views_line_and_folds_flaskishs_frames(
     page = page_of(client)
     first = page.visible[0]
     assert (first["file"], first["line"], first["kind"]) == (
-        HERE, line_of("# <- def view raises"), "app"
+        HERE,
+        line_of("# <- def view raises"),
+        "app",
     )
     folded = [frame for frame in page.frames if frame["folded"]]
     assert folded and all(frame["kind"] in ("flaskish", "library") for frame in folded)
     assert any(frame["file"].endswith("pipeline.py") for frame in folded)
-    assert all(frame["file"].startswith(FLASKISH_DIR) for frame in folded
-               if frame["kind"] == "flaskish")
+    assert all(
+        frame["file"].startswith(FLASKISH_DIR) for frame in folded if frame["kind"] == "flaskish"
+    )
     assert page.exceptions == ["ValueError: from a def view"]
 
 
@@ -294,7 +302,9 @@ def test_a_chain_of_exceptions_is_shown_most_recent_first_with_notes(
 
     page = page_of(client)
     assert page.exceptions == [
-        "RuntimeError: the last one", "TypeError: while handling", "KeyError: 'missing'"
+        "RuntimeError: the last one",
+        "TypeError: while handling",
+        "KeyError: 'missing'",
     ]
     assert page.relations == [
         "The direct cause of the exception above (raise ... from):",
@@ -325,11 +335,13 @@ def test_an_exception_groups_members_are_shown_under_it(
 
     page = page_of(client)
     assert page.exceptions == [
-        "ExceptionGroup: two failed (2 sub-exceptions)", "ValueError: first",
+        "ExceptionGroup: two failed (2 sub-exceptions)",
+        "ValueError: first",
         "KeyError: 'second'",
     ]
     assert page.relations == [
-        "Exception 1 of 2 in the group above:", "Exception 2 of 2 in the group above:"
+        "Exception 1 of 2 in the group above:",
+        "Exception 2 of 2 in the group above:",
     ]
 
 
@@ -349,7 +361,8 @@ def test_an_exception_whose_str_fails_and_a_cycle_of_contexts_are_shown_once(
 
     page = page_of(client)
     assert page.exceptions == [
-        "test_debug_page.Unprintable: <str() of the Unprintable failed>", "KeyError: 'second'"
+        "test_debug_page.Unprintable: <str() of the Unprintable failed>",
+        "KeyError: 'second'",
     ]
 
 
@@ -363,8 +376,9 @@ def test_an_imports_frozen_importlib_frames_are_folded(
 
     page = page_of(client)
     assert page.visible[-1]["line"] == line_of("# <- the failing import")
-    assert any(frame["file"].startswith("<frozen importlib") and frame["folded"]
-               for frame in page.frames)
+    assert any(
+        frame["file"].startswith("<frozen importlib") and frame["folded"] for frame in page.frames
+    )
 
 
 def test_outside_a_request_the_page_has_no_request_section() -> None:
@@ -376,7 +390,7 @@ def test_outside_a_request_the_page_has_no_request_section() -> None:
     assert page.exceptions == ["ValueError: in a script"]
     assert page.visible[0]["file"] == HERE
     assert page.request == {} and page.headers == {}
-    assert 'id=request' not in html
+    assert "id=request" not in html
 
 
 def test_a_500_error_without_an_original_exception_gets_a_plain_debug_500() -> None:
@@ -399,9 +413,13 @@ def test_the_request_is_shown_with_its_cookies_and_credentials_masked(
 
     client.set_cookie("session_id", SECRET)
     response = client.post(
-        "/orders/7?page=2", data={"item": "tea", "password": SECRET},
-        headers={"Authorization": "Bearer " + SECRET, "X-Api-Key": SECRET,
-                 "X-Request-Id": "abc-123"},
+        "/orders/7?page=2",
+        data={"item": "tea", "password": SECRET},
+        headers={
+            "Authorization": "Bearer " + SECRET,
+            "X-Api-Key": SECRET,
+            "X-Request-Id": "abc-123",
+        },
     )
     assert SECRET not in response.text
     page = Page(response.text)
@@ -442,7 +460,8 @@ def test_secret_query_parameters_are_masked_in_the_url_and_in_reprs(
     page = Page(response.text)
     assert page.request["URL"] == "http://localhost/reset?reset_token=********&page=2"
     assert page.visible[0]["locals"]["current"] == (
-        "<Request 'http://localhost/reset?reset_token=********&page=2' [GET]>", False
+        "<Request 'http://localhost/reset?reset_token=********&page=2' [GET]>",
+        False,
     )
 
 
@@ -484,8 +503,8 @@ def test_the_plain_text_traceback_is_on_the_page_with_a_copy_button(
     assert page.plain.startswith("Traceback (most recent call last):")
     assert f'File "{HERE}", line {line_of("# <- for the plain text")}, in index' in page.plain
     assert page.plain.rstrip().endswith("ValueError: copy me")
-    assert 'id=copy' in response.text and "navigator.clipboard" in response.text
-    assert "document.execCommand(\"copy\")" in response.text  # the fallback
+    assert "id=copy" in response.text and "navigator.clipboard" in response.text
+    assert 'document.execCommand("copy")' in response.text  # the fallback
     assert "never turn debug\nmode on in production" in response.text
 
 

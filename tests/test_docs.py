@@ -29,8 +29,11 @@ def samples(page: Path) -> list[tuple[int, str, bool]]:
     subprocess of its own."""
     text = page.read_text()
     return [
-        (text.count("\n", 0, match.start()) + 1, match["code"],
-         match["marker"] == "run-in-subprocess")
+        (
+            text.count("\n", 0, match.start()) + 1,
+            match["code"],
+            match["marker"] == "run-in-subprocess",
+        )
         for match in BLOCK.finditer(text)
         if match["marker"] != "no-run"
     ]
@@ -50,8 +53,10 @@ BLOCKS_ON_PURPOSE = {"async.md"}
 
 @pytest.mark.parametrize(
     "page",
-    [pytest.param(page, marks=[pytest.mark.blocking_allowed] * (page.name in BLOCKS_ON_PURPOSE))
-     for page in PAGES],
+    [
+        pytest.param(page, marks=[pytest.mark.blocking_allowed] * (page.name in BLOCKS_ON_PURPOSE))
+        for page in PAGES
+    ],
     ids=[page.name for page in PAGES],
 )
 def test_code_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,8 +65,12 @@ def test_code_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     for line, code, alone in samples(page):
         if alone:
             result = subprocess.run(
-                [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
-                timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                [sys.executable, "-W", "error", "-c", code],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
             assert result.returncode == 0, f"the sample at {page.name}:{line} failed:\n" + (
                 result.stderr

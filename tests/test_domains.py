@@ -114,8 +114,9 @@ def test_a_host_outside_server_name_gets_a_404_with_subdomain_matching(matching:
     assert response.status_code == (404 if matching else 204)
     messages = [str(warning.message) for warning in caught]
     if matching:
-        assert any("'127.0.0.1:3000'" in m and "'localhost.localdomain:3000'" in m
-                   for m in messages), messages
+        assert any(
+            "'127.0.0.1:3000'" in m and "'localhost.localdomain:3000'" in m for m in messages
+        ), messages
     else:
         assert not any("server name" in m for m in messages)
 
@@ -215,9 +216,7 @@ def tenant_app() -> Flask:
 def test_a_host_with_a_variable_passes_it_to_the_view() -> None:
     """Before, ``host="<tenant>.shop.test"`` gave a 404."""
     client = tenant_app().test_client()
-    assert client.get("http://acme.shop.test/").text == (
-        "shop of acme: http://other.shop.test/"
-    )
+    assert client.get("http://acme.shop.test/").text == ("shop of acme: http://other.shop.test/")
     assert client.get("http://shop.test/").text == "home http://acme.shop.test/"
     assert client.get("http://elsewhere.test/").status_code == 404
 
@@ -239,7 +238,9 @@ def test_flasks_server_name_matching_table() -> None:
     ]
     for subdomain_matching, host_matching, base, abc, xyz in rows:
         app = Flask(
-            __name__, subdomain_matching=subdomain_matching, host_matching=host_matching,
+            __name__,
+            subdomain_matching=subdomain_matching,
+            host_matching=host_matching,
             static_host="example.test" if host_matching else None,
         )
         app.config["SERVER_NAME"] = "example.test"
@@ -283,7 +284,8 @@ def test_repeated_slashes_redirect_to_the_merged_path() -> None:
     assert client.get("/", environ_overrides={"PATH_INFO": "//a/b"}).text == "ab"
     merged_then_slashed = client.get("/dir//")
     assert (merged_then_slashed.status_code, merged_then_slashed.headers["Location"]) == (
-        308, "/dir/"
+        308,
+        "/dir/",
     )
 
 
@@ -314,9 +316,7 @@ def test_redirect_to_a_callable_gets_the_adapter_and_the_values() -> None:
 
     app.add_url_rule("/old/<name>", "old", redirect_to=target)
     response = app.test_client().get("/old/abc")
-    assert (response.status_code, response.headers["Location"]) == (
-        308, "http://localhost/new/ABC"
-    )
+    assert (response.status_code, response.headers["Location"]) == (308, "http://localhost/new/ABC")
 
 
 def test_redirect_to_naming_an_unknown_variable_fails_at_registration() -> None:

@@ -16,8 +16,13 @@ from flaskish.testing import EnvironBuilder, FlaskClient
 
 def test_request_context_accepts_a_wsgi_environ(app: Flask) -> None:
     """Flask: ``request_context(environ)`` takes "a WSGI environment"."""
-    builder = EnvironBuilder(app, "/items?page=2", method="POST", data={"name": "ada"},
-                             environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    builder = EnvironBuilder(
+        app,
+        "/items?page=2",
+        method="POST",
+        data={"name": "ada"},
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
     try:
         environ = builder.get_environ()
     finally:
@@ -30,9 +35,16 @@ def test_request_context_accepts_a_wsgi_environ(app: Flask) -> None:
 
 
 def test_request_context_accepts_a_minimal_environ(app: Flask) -> None:
-    environ = {"REQUEST_METHOD": "PUT", "PATH_INFO": "/x", "SCRIPT_NAME": "/app",
-               "SERVER_NAME": "example.com", "SERVER_PORT": "8080", "HTTP_X_TOKEN": "t",
-               "CONTENT_LENGTH": "5", "wsgi.input": io.BytesIO(b"hello, and more")}
+    environ = {
+        "REQUEST_METHOD": "PUT",
+        "PATH_INFO": "/x",
+        "SCRIPT_NAME": "/app",
+        "SERVER_NAME": "example.com",
+        "SERVER_PORT": "8080",
+        "HTTP_X_TOKEN": "t",
+        "CONTENT_LENGTH": "5",
+        "wsgi.input": io.BytesIO(b"hello, and more"),
+    }
     with app.request_context(environ):
         assert (request.method, request.path, request.script_root) == ("PUT", "/x", "/app")
         assert request.headers["X-Token"] == "t"
@@ -41,8 +53,13 @@ def test_request_context_accepts_a_minimal_environ(app: Flask) -> None:
 
 @pytest.mark.anyio
 async def test_async_with_a_request_context_from_an_environ(app: Flask) -> None:
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_TYPE": "application/json",
-               "CONTENT_LENGTH": "7", "wsgi.input": io.BytesIO(b'{"a":1}')}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": "7",
+        "wsgi.input": io.BytesIO(b'{"a":1}'),
+    }
     async with app.request_context(environ):
         assert await request.get_json() == {"a": 1}
 
@@ -81,8 +98,17 @@ class Unreadable:
         ({"REQUEST_METHOD": "GET", "wsgi.input": Unreadable()}, "wsgi.input has no read"),
         ({"REQUEST_METHOD": "GET", 3: "x"}, "not a str"),
     ],
-    ids=["no method", "method not str", "header not str", "path bytes", "not latin-1",
-         "port", "length", "input", "key"],
+    ids=[
+        "no method",
+        "method not str",
+        "header not str",
+        "path bytes",
+        "not latin-1",
+        "port",
+        "length",
+        "input",
+        "key",
+    ],
 )
 def test_a_malformed_environ_is_a_bad_request(
     app: Flask, environ: dict[Any, Any], message: str
@@ -101,7 +127,8 @@ def test_test_request_context_takes_environ_base_and_environ_overrides(app: Flas
     """Flask: ``test_request_context`` "Takes the same arguments as
     Werkzeug's EnvironBuilder, with some defaults from the application." """
     with app.test_request_context(
-        "/p", environ_base={"REMOTE_USER": "ada", "REMOTE_ADDR": "10.0.0.9"},
+        "/p",
+        environ_base={"REMOTE_USER": "ada", "REMOTE_ADDR": "10.0.0.9"},
         environ_overrides={"wsgi.url_scheme": "https", "HTTP_HOST": "shop.test"},
     ):
         assert request.environ["REMOTE_USER"] == "ada"
@@ -118,8 +145,13 @@ def test_test_request_context_takes_the_config_defaults(app: Flask) -> None:
 
 
 def test_test_request_context_takes_input_stream_and_auth(app: Flask) -> None:
-    with app.test_request_context("/", method="POST", input_stream=io.BytesIO(b"raw"),
-                                  content_type="text/plain", auth=("ada", "pw")):
+    with app.test_request_context(
+        "/",
+        method="POST",
+        input_stream=io.BytesIO(b"raw"),
+        content_type="text/plain",
+        auth=("ada", "pw"),
+    ):
         assert request.get_data() == b"raw"
         assert request.authorization is not None
         assert (request.authorization.username, request.authorization.password) == ("ada", "pw")

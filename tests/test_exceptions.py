@@ -88,14 +88,13 @@ def name_param(class_name: str, code: int, name: str) -> Any:
     return pytest.param(class_name, code, name, id=class_name)
 
 
-
-
 # -- the table ------------------------------------------------------------------------
 
 
 def test_every_error_class_of_all_is_in_the_table() -> None:
     with_code = {
-        name for name in exceptions.__all__
+        name
+        for name in exceptions.__all__
         if isinstance(getattr(exceptions, name), type)
         and issubclass(getattr(exceptions, name), HTTPException)
         and getattr(exceptions, name).code is not None
@@ -113,9 +112,7 @@ def test_the_code_of_each_error(class_name: str, code: int) -> None:
 
 
 @pytest.mark.parametrize(("class_name", "code", "name"), [name_param(*row) for row in EXPECTED])
-def test_the_name_of_each_error_is_its_reason_phrase(
-    class_name: str, code: int, name: str
-) -> None:
+def test_the_name_of_each_error_is_its_reason_phrase(class_name: str, code: int, name: str) -> None:
     assert getattr(exceptions, class_name)().name == name
 
 
@@ -234,7 +231,8 @@ def test_unauthorized_with_www_authenticate() -> None:
 def test_unauthorized_with_several_challenges_sends_several_headers() -> None:
     error = Unauthorized(www_authenticate=['Basic realm="a"', 'Bearer realm="b"'])
     assert error.get_response().headers.getlist("WWW-Authenticate") == [
-        'Basic realm="a"', 'Bearer realm="b"',
+        'Basic realm="a"',
+        'Bearer realm="b"',
     ]
 
 

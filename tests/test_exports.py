@@ -7,9 +7,9 @@ import flaskish
 
 def test_all_lists_every_public_name_and_only_existing_ones() -> None:
     exported = {
-        name for name, value in vars(flaskish).items()
-        if not name.startswith("_") and name != "annotations"
-        and type(value).__name__ != "module"
+        name
+        for name, value in vars(flaskish).items()
+        if not name.startswith("_") and name != "annotations" and type(value).__name__ != "module"
     }
     assert set(flaskish.__all__) == exported | {"json"}
     for name in flaskish.__all__:

@@ -146,10 +146,14 @@ def test_a_message_flashed_while_showing_waits_for_the_next_request(app: Flask) 
     assert client.get("/messages").json == {"messages": ["later"]}
 
 
-@pytest.mark.parametrize(("flash_path", "show_path"), [
-    ("/flash", "/async-messages"), ("/async-flash", "/messages"),
-    ("/async-flash", "/async-messages"),
-])
+@pytest.mark.parametrize(
+    ("flash_path", "show_path"),
+    [
+        ("/flash", "/async-messages"),
+        ("/async-flash", "/messages"),
+        ("/async-flash", "/async-messages"),
+    ],
+)
 def test_def_and_async_views_flash_and_show(
     client: FlaskClient, flash_path: str, show_path: str
 ) -> None:
@@ -278,15 +282,15 @@ def received(app: Flask) -> Iterator[Record]:
     record: Record = []
 
     def sync_receiver(sender: Any, message: str, category: str) -> None:
-        record.append(("sync", sender, message, category, request.path,
-                       threading.get_ident()))
+        record.append(("sync", sender, message, category, request.path, threading.get_ident()))
 
     async def async_receiver(sender: Any, message: str, category: str) -> None:
-        record.append(("async", sender, message, category, request.path,
-                       threading.get_ident()))
+        record.append(("async", sender, message, category, request.path, threading.get_ident()))
 
-    with message_flashed.connected_to(sync_receiver, app), \
-            message_flashed.connected_to(async_receiver, app):
+    with (
+        message_flashed.connected_to(sync_receiver, app),
+        message_flashed.connected_to(async_receiver, app),
+    ):
         yield record
 
 
@@ -332,14 +336,13 @@ def test_an_async_view_that_does_not_await_flash_fails_with_the_fix(
         app.test_client().post("/forgot-await")
 
 
-def test_flash_in_a_test_request_context_runs_async_receivers(
-    app: Flask, received: Record
-) -> None:
+def test_flash_in_a_test_request_context_runs_async_receivers(app: Flask, received: Record) -> None:
     with app.test_request_context("/somewhere"):
         result = flash("hi")
     assert isinstance(result, Flashed)
     assert [(r[0], r[2], r[4]) for r in received] == [
-        ("sync", "hi", "/somewhere"), ("async", "hi", "/somewhere"),
+        ("sync", "hi", "/somewhere"),
+        ("async", "hi", "/somewhere"),
     ]
 
 
@@ -396,6 +399,7 @@ def test_a_flashed_message_survives_a_redirect_over_a_real_server(
         assert response.status_code == 302
         assert "session=" in response.headers["set-cookie"]
         assert http.get("/").json() == {
-            "user": "ada", "messages": [["success", "Welcome, ada!"]],
+            "user": "ada",
+            "messages": [["success", "Welcome, ada!"]],
         }
         assert http.get("/").json() == {"user": "ada", "messages": []}

@@ -64,9 +64,17 @@ def _freed_once_deleted(make: Callable[[], Flask]) -> bool:
 def _serve(app: Flask, path: str) -> int:
     """One request over ASGI, without the test client."""
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1),
         "server": ("localhost", 80),
     }
     sent: list[dict[str, Any]] = []
@@ -204,8 +212,12 @@ def modules_tmp_path_prefix(modules_tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @pytest.fixture
 def site_packages(modules_tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fake ``lib/pythonX.Y/site-packages`` on ``sys.path``."""
-    folder = (modules_tmp_path / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-              / "site-packages")
+    folder = (
+        modules_tmp_path
+        / "lib"
+        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        / "site-packages"
+    )
     folder.mkdir(parents=True)
     monkeypatch.syspath_prepend(os.fspath(folder))
     return folder
@@ -272,10 +284,12 @@ def test_a_namespace_package_has_instance_beside_the_portion_that_holds_it(
 
 
 def test_an_installed_module_or_package_has_its_instance_in_prefix_var(
-    modules_tmp_path: Path, modules_tmp_path_prefix: Path, site_packages: Path,
+    modules_tmp_path: Path,
+    modules_tmp_path_prefix: Path,
+    site_packages: Path,
     purge_module: Callable[[str], None],
 ) -> None:
-    """"Installed module or package: $PREFIX/lib/pythonX.Y/site-packages/myapp
+    """ "Installed module or package: $PREFIX/lib/pythonX.Y/site-packages/myapp
     $PREFIX/var/myapp-instance" (Flask's ``test_installed_module_paths``,
     ``test_prefix_package_paths``)."""
     (site_packages / "site_app.py").write_text(APP_SOURCE)
@@ -292,10 +306,12 @@ def test_an_installed_module_or_package_has_its_instance_in_prefix_var(
 
 
 def test_a_package_anywhere_under_the_prefix_counts_as_installed(
-    modules_tmp_path: Path, modules_tmp_path_prefix: Path, monkeypatch: pytest.MonkeyPatch,
+    modules_tmp_path: Path,
+    modules_tmp_path_prefix: Path,
+    monkeypatch: pytest.MonkeyPatch,
     purge_module: Callable[[str], None],
 ) -> None:
-    """"``$PREFIX`` is the prefix of your Python installation. This can be
+    """ "``$PREFIX`` is the prefix of your Python installation. This can be
     ``/usr`` or the path to your virtualenv." (Flask's
     ``test_installed_package_paths``: a folder under ``sys.prefix``.)"""
     installed = modules_tmp_path / "path"
@@ -317,9 +333,15 @@ def test_a_script_run_as_main_has_instance_in_the_working_directory(tmp_path: Pa
     script.write_text("import flaskish\nprint(flaskish.Flask(__name__).instance_path)\n")
     work = tmp_path / "work"
     work.mkdir()
-    result = subprocess.run([sys.executable, os.fspath(script)], capture_output=True,
-                            text=True, cwd=work, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, os.fspath(script)],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+        check=True,
+    )
     assert result.stdout.strip() == os.fspath(work / "instance")
 
 
@@ -339,8 +361,11 @@ def test_a_url_build_error_handler_gives_the_url(app: Flask) -> None:
     def raises(error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
         raise error
 
-    app.url_build_error_handlers += [skipped, raises,
-                                     lambda error, endpoint, values: "/test_handler/"]
+    app.url_build_error_handlers += [
+        skipped,
+        raises,
+        lambda error, endpoint, values: "/test_handler/",
+    ]
     with app.test_request_context():
         assert url_for("spam", page=2) == "/test_handler/"
     assert seen[0][0] == "spam" and seen[0][1]["page"] == 2
@@ -353,8 +378,7 @@ def test_a_url_build_error_handler_that_raises_the_build_error_re_raises_it(
     returned by ``url_for``, otherwise the error will be re-raised."
     (Flask's ``test_build_error_handler_reraise``.)"""
 
-    def handler_raises_build_error(error: BuildError, endpoint: str,
-                                   values: dict[str, Any]) -> str:
+    def handler_raises_build_error(error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
         raise error
 
     app.url_build_error_handlers.append(handler_raises_build_error)
@@ -402,10 +426,17 @@ def test_installed_as_flask_the_proxies_print_as_flasks_do() -> None:
         print(repr(flask.g))
         print(repr(flask.request))
     """)
-    result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
-                            text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "<flask.g of 'flask_test'>", "<Request 'http://localhost/' [GET]>",
-        "<LocalProxy unbound>", "<LocalProxy unbound>",
+        "<flask.g of 'flask_test'>",
+        "<Request 'http://localhost/' [GET]>",
+        "<LocalProxy unbound>",
+        "<LocalProxy unbound>",
     ]

@@ -183,7 +183,7 @@ def test_an_exception_instance_is_refused(app: Flask) -> None:
 
 
 def test_a_class_that_is_not_an_exception_is_refused(app: Flask) -> None:
-    """"'list' is not a subclass of Exception. Handlers can only be
+    """ "'list' is not a subclass of Exception. Handlers can only be
     registered for Exception classes or HTTP error codes." """
     with pytest.raises(ValueError) as info:
         app.register_error_handler(list, lambda e: "")  # type: ignore[arg-type]
@@ -194,7 +194,7 @@ def test_a_class_that_is_not_an_exception_is_refused(app: Flask) -> None:
 
 
 def test_an_unknown_status_code_is_refused(app: Flask) -> None:
-    """"'999' is not a recognized HTTP error code. Use a subclass of
+    """ "'999' is not a recognized HTTP error code. Use a subclass of
     HTTPException with that code instead." """
     with pytest.raises(ValueError) as info:
         app.register_error_handler(999, lambda e: "")

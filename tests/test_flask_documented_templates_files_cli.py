@@ -187,14 +187,25 @@ def test_the_cli_helpers_have_flasks_signatures() -> None:
     option with its ``get_version(ctx, param, value)`` callback."""
 
     def defaults(func: Any) -> dict[str, Any]:
-        return {name: p.default for name, p in inspect.signature(func).parameters.items()
-                if p.default is not inspect.Parameter.empty}
+        return {
+            name: p.default
+            for name, p in inspect.signature(func).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
 
-    assert defaults(ScriptInfo) == {"app_import_path": None, "create_app": None,
-                                    "set_debug_flag": True, "load_dotenv_defaults": True}
-    assert defaults(FlaskGroup) == {"add_default_commands": True, "create_app": None,
-                                    "add_version_option": True, "load_dotenv": True,
-                                    "set_debug_flag": True}
+    assert defaults(ScriptInfo) == {
+        "app_import_path": None,
+        "create_app": None,
+        "set_debug_flag": True,
+        "load_dotenv_defaults": True,
+    }
+    assert defaults(FlaskGroup) == {
+        "add_default_commands": True,
+        "create_app": None,
+        "add_version_option": True,
+        "load_dotenv": True,
+        "set_debug_flag": True,
+    }
     assert defaults(load_dotenv) == {"path": None, "load_defaults": True}
     assert list(inspect.signature(get_version).parameters) == ["ctx", "param", "value"]
     assert version_option.opts == ["--version"] and version_option.callback is get_version
@@ -289,8 +300,12 @@ def test_load_dotenv_says_whether_it_loaded_anything(
     monkeypatch.chdir(tmp_path)
     try:
         assert load_dotenv() is True
-        assert (os.environ["FOO"], os.environ["BAR"], os.environ["SPAM"],
-                os.environ["EGGS"]) == ("env", "bar", "1", "3")
+        assert (os.environ["FOO"], os.environ["BAR"], os.environ["SPAM"], os.environ["EGGS"]) == (
+            "env",
+            "bar",
+            "1",
+            "3",
+        )
         assert load_dotenv("non-existent-file", load_defaults=False) is False
     finally:
         for name in ("FOO", "BAR", "SPAM"):

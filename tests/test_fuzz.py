@@ -30,14 +30,22 @@ FUZZ = settings(
 def read_everything_sync() -> dict[str, Any]:
     """What a ``def`` view can read of a request."""
     seen: dict[str, Any] = {
-        "path": request.path, "full_path": request.full_path, "url": request.url,
-        "args": request.args.to_dict(flat=False), "cookies": dict(request.cookies),
-        "headers": list(request.headers.items()), "host": request.host,
-        "remote_addr": request.remote_addr, "mimetype": request.mimetype,
+        "path": request.path,
+        "full_path": request.full_path,
+        "url": request.url,
+        "args": request.args.to_dict(flat=False),
+        "cookies": dict(request.cookies),
+        "headers": list(request.headers.items()),
+        "host": request.host,
+        "remote_addr": request.remote_addr,
+        "mimetype": request.mimetype,
         "charset": request.mimetype_params.get("charset"),
-        "accept": request.accept_mimetypes.best, "languages": list(request.accept_languages),
-        "authorization": repr(request.authorization), "range": repr(request.range),
-        "if_none_match": repr(request.if_none_match), "date": repr(request.date),
+        "accept": request.accept_mimetypes.best,
+        "languages": list(request.accept_languages),
+        "authorization": repr(request.authorization),
+        "range": repr(request.range),
+        "if_none_match": repr(request.if_none_match),
+        "date": repr(request.date),
         "content_length": request.content_length,
     }
     seen["form"] = request.form.to_dict(flat=False)
@@ -50,10 +58,15 @@ def read_everything_sync() -> dict[str, Any]:
 async def read_everything_async() -> dict[str, Any]:
     """The same from an ``async def`` view (the body parts awaited)."""
     seen: dict[str, Any] = {
-        "path": request.path, "url": request.url, "args": request.args.to_dict(flat=False),
-        "cookies": dict(request.cookies), "headers": list(request.headers.items()),
-        "host": request.host, "mimetype": request.mimetype,
-        "accept": request.accept_mimetypes.best, "range": repr(request.range),
+        "path": request.path,
+        "url": request.url,
+        "args": request.args.to_dict(flat=False),
+        "cookies": dict(request.cookies),
+        "headers": list(request.headers.items()),
+        "host": request.host,
+        "mimetype": request.mimetype,
+        "accept": request.accept_mimetypes.best,
+        "range": repr(request.range),
     }
     seen["form"] = (await request.form).to_dict(flat=False)
     seen["files"] = {name: f.filename for name, f in (await request.files).items()}
@@ -91,22 +104,35 @@ APP = fuzz_app()
 # -- strategies -------------------------------------------------------------------
 
 latin1 = st.binary(max_size=40)
-token = st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":"),
-                min_size=1, max_size=20)
+token = st.text(
+    st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=":"),
+    min_size=1,
+    max_size=20,
+)
 content_types = st.one_of(
-    st.sampled_from([
-        b"application/x-www-form-urlencoded", b"multipart/form-data; boundary=b",
-        b"multipart/form-data", b"multipart/form-data; boundary=", b"application/json",
-        b"application/json; charset=latin-1", b"text/plain; charset=utf-8",
-        b"text/plain; charset=nonsense", b"application/octet-stream", b"",
-    ]),
+    st.sampled_from(
+        [
+            b"application/x-www-form-urlencoded",
+            b"multipart/form-data; boundary=b",
+            b"multipart/form-data",
+            b"multipart/form-data; boundary=",
+            b"application/json",
+            b"application/json; charset=latin-1",
+            b"text/plain; charset=utf-8",
+            b"text/plain; charset=nonsense",
+            b"application/octet-stream",
+            b"",
+        ]
+    ),
     latin1,
 )
 
 
 MATCHING_TYPE = {
-    "bytes": b"application/octet-stream", "form": b"application/x-www-form-urlencoded",
-    "multipart": b"multipart/form-data; boundary=b", "json": b"application/json",
+    "bytes": b"application/octet-stream",
+    "form": b"application/x-www-form-urlencoded",
+    "multipart": b"multipart/form-data; boundary=b",
+    "json": b"application/json",
     "nested": b"application/json",
 }
 
@@ -132,16 +158,27 @@ def body_of(draw: st.DrawFn, kind: str) -> bytes:
         out = b""
         for name, value, is_file in parts:
             filename = b'; filename="' + name + b'"' if is_file else b""
-            out += (b"--b\r\nContent-Disposition: form-data; name=\"" + name + b'"' + filename
-                    + b"\r\n\r\n" + value + b"\r\n")
+            out += (
+                b'--b\r\nContent-Disposition: form-data; name="'
+                + name
+                + b'"'
+                + filename
+                + b"\r\n\r\n"
+                + value
+                + b"\r\n"
+            )
         return out + draw(st.sampled_from([b"--b--\r\n", b"", b"--b", b"--x--"]))
     if kind == "json":
-        value = draw(st.recursive(
-            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-            lambda children: st.lists(children, max_size=4)
-            | st.dictionaries(st.text(max_size=5), children, max_size=4),
-            max_leaves=10,
-        ))
+        value = draw(
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+                lambda children: (
+                    st.lists(children, max_size=4)
+                    | st.dictionaries(st.text(max_size=5), children, max_size=4)
+                ),
+                max_leaves=10,
+            )
+        )
         text = json.dumps(value)
         return text.encode() + draw(st.sampled_from([b"", b"}", b"\xff", b" "]))
     depth = draw(st.sampled_from([1, 20, 999, 1001, 5000, 100_000]))
@@ -149,8 +186,12 @@ def body_of(draw: st.DrawFn, kind: str) -> bytes:
 
 
 raw_paths = st.lists(
-    st.one_of(token, st.sampled_from(["..", ".", "", "%2e%2e", "%2f", "%00", "%ff", "%", "%zz",
-                                      "\u00e9", "\u2603", ";x=1"])),
+    st.one_of(
+        token,
+        st.sampled_from(
+            ["..", ".", "", "%2e%2e", "%2f", "%00", "%ff", "%", "%zz", "\u00e9", "\u2603", ";x=1"]
+        ),
+    ),
     max_size=5,
 ).map(lambda parts: "/".join(parts))
 
@@ -159,9 +200,23 @@ raw_paths = st.lists(
 def requests(draw: st.DrawFn) -> dict[str, Any]:
     prefix = draw(st.sampled_from(["/sync/x/", "/async/x/", "/session", "/", "/nope"]))
     path = prefix + draw(raw_paths)
-    headers: list[tuple[bytes, bytes]] = [(b"host", draw(st.sampled_from(
-        [b"localhost", b"", b"exa mple.com", b"\xff\xfe", b"localhost:99999", b"[::1]:80"]
-    )))]
+    headers: list[tuple[bytes, bytes]] = [
+        (
+            b"host",
+            draw(
+                st.sampled_from(
+                    [
+                        b"localhost",
+                        b"",
+                        b"exa mple.com",
+                        b"\xff\xfe",
+                        b"localhost:99999",
+                        b"[::1]:80",
+                    ]
+                )
+            ),
+        )
+    ]
     body, content_type = draw(bodies())
     if draw(st.integers(0, 4)):
         headers.append((b"content-type", content_type))
@@ -173,19 +228,52 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     elif length == "garbage":
         headers.append((b"content-length", draw(st.sampled_from([b"-1", b"abc", b"1e3", b""]))))
     if draw(st.booleans()):
-        headers.append((b"cookie", draw(st.sampled_from([
-            b"a=1; b=2", b"session=garbage", b"session=.eJ", b"a=\"unterminated", b"=v; ;;",
-            b"a=\xff\xfe", b"a=%ff", b"a=1,b=2", b"x" * 5000,
-        ]))))
-    for name in draw(st.lists(st.sampled_from([
-        b"cookie", b"accept", b"accept-language", b"authorization", b"range", b"if-none-match",
-        b"if-modified-since", b"date", b"x-forwarded-for", b"content-encoding",
-        b"transfer-encoding", b"expect",
-    ]), max_size=6)):
+        headers.append(
+            (
+                b"cookie",
+                draw(
+                    st.sampled_from(
+                        [
+                            b"a=1; b=2",
+                            b"session=garbage",
+                            b"session=.eJ",
+                            b'a="unterminated',
+                            b"=v; ;;",
+                            b"a=\xff\xfe",
+                            b"a=%ff",
+                            b"a=1,b=2",
+                            b"x" * 5000,
+                        ]
+                    )
+                ),
+            )
+        )
+    for name in draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    b"cookie",
+                    b"accept",
+                    b"accept-language",
+                    b"authorization",
+                    b"range",
+                    b"if-none-match",
+                    b"if-modified-since",
+                    b"date",
+                    b"x-forwarded-for",
+                    b"content-encoding",
+                    b"transfer-encoding",
+                    b"expect",
+                ]
+            ),
+            max_size=6,
+        )
+    ):
         headers.append((name, draw(latin1)))
     return {
-        "method": draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD",
-                                        "OPTIONS", "BREW"])),
+        "method": draw(
+            st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "BREW"])
+        ),
         "path": path,
         "query": draw(latin1),
         "headers": headers,
@@ -199,7 +287,7 @@ async def send_raw(app: Flask, spec: dict[str, Any]) -> int:
     status of the answer."""
     body: bytes = spec["body"]
     size = max(1, len(body) // spec["chunks"] + 1)
-    chunks = [body[i:i + size] for i in range(0, len(body), size)] or [b""]
+    chunks = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
     messages = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
         for i, chunk in enumerate(chunks)
@@ -219,12 +307,18 @@ async def send_raw(app: Flask, spec: dict[str, Any]) -> int:
 
     path = spec["path"]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-        "method": spec["method"], "scheme": "http",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": spec["method"],
+        "scheme": "http",
         "path": path.encode("utf-8", "surrogateescape").decode("latin-1"),
         "raw_path": path.encode("utf-8", "surrogateescape"),
-        "query_string": spec["query"], "root_path": "", "headers": spec["headers"],
-        "client": ("127.0.0.1", 5000), "server": ("localhost", 80),
+        "query_string": spec["query"],
+        "root_path": "",
+        "headers": spec["headers"],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
     }
     with anyio.fail_after(10):
         await app(scope, receive, send)
@@ -255,20 +349,37 @@ printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size
 @given(
     kind=st.sampled_from(["sync", "async"]),
     data=st.one_of(st.binary(max_size=300), st.dictionaries(printable, printable, max_size=4)),
-    content_type=st.sampled_from([None, "application/json", "text/plain",
-                                  "application/x-www-form-urlencoded", "multipart/form-data"]),
+    content_type=st.sampled_from(
+        [
+            None,
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ]
+    ),
     query=st.dictionaries(printable, printable, max_size=4),
-    headers=st.dictionaries(st.sampled_from(["Accept", "Cookie", "Range", "X-Forwarded-For",
-                                             "Authorization", "If-None-Match"]),
-                            printable, max_size=4),
+    headers=st.dictionaries(
+        st.sampled_from(
+            ["Accept", "Cookie", "Range", "X-Forwarded-For", "Authorization", "If-None-Match"]
+        ),
+        printable,
+        max_size=4,
+    ),
 )
 def test_no_test_client_request_gets_a_500(
-    kind: str, data: Any, content_type: str | None, query: dict[str, str],
+    kind: str,
+    data: Any,
+    content_type: str | None,
+    query: dict[str, str],
     headers: dict[str, str],
 ) -> None:
     """The same through the test client, as a test suite sends requests."""
     response = APP.test_client().post(
-        f"/{kind}/x/", data=data, content_type=content_type, query_string=query,
+        f"/{kind}/x/",
+        data=data,
+        content_type=content_type,
+        query_string=query,
         headers=headers,
     )
     assert response.status_code < 500, response.text[-300:]

@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def asgi_post(
-    app: Flask, path: str, headers: list[tuple[bytes, bytes]], chunks: Iterable[bytes],
+    app: Flask,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    chunks: Iterable[bytes],
     query: bytes = b"",
 ) -> tuple[int, bytes, int]:
     """POST *chunks* (made one at a time, as a client sends them) straight to
@@ -62,17 +65,30 @@ async def asgi_post(
             body.append(message.get("body", b""))
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
-        "root_path": "", "headers": [(b"host", b"localhost"), *headers],
-        "client": ("127.0.0.1", 5000), "server": ("localhost", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), *headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
     }
     await app(scope, receive, send)
     return status, b"".join(body), calls
 
 
-def post(app: Flask, path: str, headers: list[tuple[bytes, bytes]], chunks: Iterable[bytes],
-         query: bytes = b"") -> tuple[int, bytes, int]:
+def post(
+    app: Flask,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    chunks: Iterable[bytes],
+    query: bytes = b"",
+) -> tuple[int, bytes, int]:
     return anyio.run(asgi_post, app, path, headers, chunks, query)
 
 
@@ -129,16 +145,15 @@ def test_get_data_as_text_replaces_invalid_utf8(app: Flask, kind: str) -> None:
     Flask (it raised UnicodeDecodeError: a 500)."""
     reporting_views(app)
     body = b"ok \xff caf\xc3\xa9"
-    status, data, _ = post(app, f"/{kind}", [(b"content-type", b"text/plain"), length(body)],
-                           [body])
+    status, data, _ = post(
+        app, f"/{kind}", [(b"content-type", b"text/plain"), length(body)], [body]
+    )
     assert status == 200
     assert json.loads(data)["text"] == "ok \ufffd caf\u00e9"
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_urlencoded_names_and_values_that_are_not_utf8_are_replaced(
-    app: Flask, kind: str
-) -> None:
+def test_urlencoded_names_and_values_that_are_not_utf8_are_replaced(app: Flask, kind: str) -> None:
     """Raw and percent-encoded bytes that are not UTF-8 become U+FFFD in
     names and values; valid ones are decoded (Flask gives an empty form for
     a raw one)."""
@@ -147,7 +162,10 @@ def test_urlencoded_names_and_values_that_are_not_utf8_are_replaced(
     status, data, _ = post(app, f"/{kind}", [URLENCODED, length(body)], [body])
     assert status == 200
     assert json.loads(data)["form"] == {
-        "n\ufffd": ["raw\ufffd"], "pct": ["\ufffdt\u00e9"], "plus": ["a b"], "bad": ["%"],
+        "n\ufffd": ["raw\ufffd"],
+        "pct": ["\ufffdt\u00e9"],
+        "plus": ["a b"],
+        "bad": ["%"],
         "caf\u00e9": ["caf\u00e9"],
     }
 
@@ -191,7 +209,8 @@ def test_query_strings_cookies_and_headers_that_are_not_utf8_never_give_a_500(
     a quoted cookie's escaped bytes that are not UTF-8 become U+FFFD."""
     reporting_views(app)
     headers = [
-        (b"content-type", b"text/plain"), (b"content-length", b"0"),
+        (b"content-type", b"text/plain"),
+        (b"content-length", b"0"),
         (b"cookie", b'raw=\xff; quoted="\\377"; utf8=caf\xc3\xa9'),
         (b"x-name", b"caf\xc3\xa9 \xff"),
     ]
@@ -199,8 +218,7 @@ def test_query_strings_cookies_and_headers_that_are_not_utf8_never_give_a_500(
     assert status == 200
     seen = json.loads(data)
     assert seen["args"] == {"q": ["%FF"], "r": ["%FF"], "s": ["caf\u00e9"]}
-    assert seen["cookies"] == {"raw": ["\u00ff"], "quoted": ["\ufffd"],
-                               "utf8": ["caf\u00c3\u00a9"]}
+    assert seen["cookies"] == {"raw": ["\u00ff"], "quoted": ["\ufffd"], "utf8": ["caf\u00c3\u00a9"]}
     assert seen["header"] == "caf\u00c3\u00a9 \u00ff"
     assert seen["header"].encode("latin-1") == b"caf\xc3\xa9 \xff"
 
@@ -336,10 +354,15 @@ def test_max_form_parts_counts_fields_and_files_together(app: Flask, kind: str) 
     form_views(app)
 
     def form(fields: int, files: int) -> bytes:
-        parts = [b'--B\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
-                 for i in range(fields)]
-        parts += [b'--B\r\nContent-Disposition: form-data; name="u%d"; filename="u.txt"\r\n'
-                  b"\r\ndata\r\n" % i for i in range(files)]
+        parts = [
+            b'--B\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
+            for i in range(fields)
+        ]
+        parts += [
+            b'--B\r\nContent-Disposition: form-data; name="u%d"; filename="u.txt"\r\n'
+            b"\r\ndata\r\n" % i
+            for i in range(files)
+        ]
         return b"".join(parts) + b"--B--\r\n"
 
     body = form(2, 1)
@@ -357,12 +380,18 @@ def test_a_multipart_field_over_max_form_memory_size_is_413_but_files_are_not_li
 ) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = 100
     form_views(app)
-    upload = (b'--B\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n\r\n'
-              + b"x" * 10_000 + b"\r\n--B--\r\n")
+    upload = (
+        b'--B\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\n\r\n'
+        + b"x" * 10_000
+        + b"\r\n--B--\r\n"
+    )
     status, data, _ = post(app, f"/{kind}", [multipart(), length(upload)], [upload])
     assert (status, json.loads(data)) == (200, {"fields": 0, "files": 1})
-    field = (b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
-             + b"x" * 101 + b"\r\n--B--\r\n")
+    field = (
+        b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+        + b"x" * 101
+        + b"\r\n--B--\r\n"
+    )
     status, data, _ = post(app, f"/{kind}", [multipart(), length(field)], [field])
     assert status == 413
     assert b"note&#39; is over 100 bytes; MAX_FORM_MEMORY_SIZE allows 100." in data
@@ -386,8 +415,10 @@ def test_repeated_oversize_forms_keep_memory_bounded(app: Flask, kind: str) -> N
             assert post(app, f"/{kind}", [URLENCODED, declared], repeated(chunk, count))[0] == 413
             assert post(app, f"/{kind}", [URLENCODED], repeated(chunk, count))[0] == 413
             assert post(app, f"/{kind}", [multipart()], repeated(chunk, count))[0] == 400
-            field = [b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n',
-                     *repeated(chunk, count)]
+            field = [
+                b'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n',
+                *repeated(chunk, count),
+            ]
             assert post(app, f"/{kind}", [multipart()], field)[0] == 413
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -478,9 +509,7 @@ def read_all(sock: socket.socket) -> bytes:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_expect_100_continue_over_a_real_server(
-    app: Flask, live_server: Any, kind: str
-) -> None:
+def test_expect_100_continue_over_a_real_server(app: Flask, live_server: Any, kind: str) -> None:
     """An oversize declared body is answered 413 at once, without ``100
     Continue`` (nothing is read); an acceptable one gets ``100 Continue``,
     then its body arrives."""
@@ -505,8 +534,10 @@ def test_expect_100_continue_over_a_real_server(
         return read_until(sock, b"\r\n\r\n"), sock
 
     with live_server(app) as server:
-        for content_type, size in ((b"application/octet-stream", 1001),
-                                   (b"application/x-www-form-urlencoded", 101)):
+        for content_type, size in (
+            (b"application/octet-stream", 1001),
+            (b"application/x-www-form-urlencoded", 101),
+        ):
             head, sock = ask(content_type, size)
             with sock:
                 assert head.startswith(b"HTTP/1.1 413"), (content_type, head)
@@ -519,14 +550,15 @@ def test_expect_100_continue_over_a_real_server(
             response = read_until(sock, b"}")
         assert response.startswith(b"HTTP/1.1 200"), response
         assert json.loads(response.partition(b"\r\n\r\n")[2]) == {
-            "data": body.decode(), "form": {"a": "x" * 98}
+            "data": body.decode(),
+            "form": {"a": "x" * 98},
         }
 
 
 # -- RSS of a real uvicorn -------------------------------------------------------------
 
 
-SERVER_APP = '''
+SERVER_APP = """
 from flaskish import Flask, abort, request
 
 app = Flask(__name__)
@@ -551,7 +583,7 @@ def read_then_fail():
 @app.get("/")
 def index():
     return "ok"
-'''
+"""
 
 
 def rss_mb(pid: int) -> float:
@@ -561,13 +593,18 @@ def rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def send_form(port: int, path: str, body: bytes, chunked: bool,
-              content_type: str = "application/x-www-form-urlencoded") -> int:
+def send_form(
+    port: int,
+    path: str,
+    body: bytes,
+    chunked: bool,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         headers = {"Content-Type": content_type}
         if chunked:
-            parts = (body[i:i + 1024 * 1024] for i in range(0, len(body), 1024 * 1024))
+            parts = (body[i : i + 1024 * 1024] for i in range(0, len(body), 1024 * 1024))
             connection.request("POST", path, body=parts, headers=headers, encode_chunked=True)
         else:
             connection.request("POST", path, body=body, headers=headers)
@@ -591,9 +628,22 @@ def test_a_real_uvicorn_refuses_repeated_64_mb_forms_with_bounded_memory(tmp_pat
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hardened_app:app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "hardened_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 20
@@ -615,8 +665,11 @@ def test_a_real_uvicorn_refuses_repeated_64_mb_forms_with_bounded_memory(tmp_pat
         for _ in range(4):
             statuses.append(send_form(port, "/def", big, chunked=False))
             statuses.append(send_form(port, "/async", big, chunked=True))
-            statuses.append(send_form(port, "/json", big, chunked=False,
-                                      content_type="application/octet-stream"))
+            statuses.append(
+                send_form(
+                    port, "/json", big, chunked=False, content_type="application/octet-stream"
+                )
+            )
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/")
         assert connection.getresponse().read() == b"ok"
@@ -654,8 +707,7 @@ def uploads_made(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
-FILE_PART = (b'--B\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n\r\n'
-             b"hello")
+FILE_PART = b'--B\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n\r\nhello'
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -703,7 +755,11 @@ def test_an_empty_file_from_the_test_client_is_an_empty_upload(app: Flask, kind:
         async def upload() -> str:
             return describe(await request.files)
 
-    response = app.test_client().post("/upload", data={
-        "empty": (io.BytesIO(), "flask.png"), "other": (io.BytesIO(b"x\r\n"), "o.txt"),
-    })
+    response = app.test_client().post(
+        "/upload",
+        data={
+            "empty": (io.BytesIO(), "flask.png"),
+            "other": (io.BytesIO(b"x\r\n"), "o.txt"),
+        },
+    )
     assert response.text == "flask.png 0 b'x\\r\\n'"

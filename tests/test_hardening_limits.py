@@ -45,17 +45,27 @@ def raw_request(port: int, head: bytes) -> bytes:
             data += chunk
             head_end = data.find(b"\r\n\r\n")
             if head_end >= 0:
-                length = next((int(line.split(b":", 1)[1]) for line in
-                               data[:head_end].lower().split(b"\r\n")
-                               if line.startswith(b"content-length:")), None)
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in data[:head_end].lower().split(b"\r\n")
+                        if line.startswith(b"content-length:")
+                    ),
+                    None,
+                )
                 if length is not None and len(data) >= head_end + 4 + length:
                     break
         return data
 
 
 def get(path: bytes, *headers: bytes) -> bytes:
-    return b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(
-        header + b"\r\n" for header in headers) + b"\r\n"
+    return (
+        b"GET "
+        + path
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + b"".join(header + b"\r\n" for header in headers)
+        + b"\r\n"
+    )
 
 
 def status(answer: bytes) -> int:
@@ -116,12 +126,11 @@ def test_a_quoted_cookie_value_crosses_a_real_uvicorn(app: Flask, live_server: A
     assert answer.count(b"set-cookie:") == 1
 
 
-@pytest.mark.parametrize("name", ["the\nme", "the\r\nme", "a\x01", "a\x7f", "tab\tname",
-                                  "a;b", "a=b", ""])
+@pytest.mark.parametrize(
+    "name", ["the\nme", "the\r\nme", "a\x01", "a\x7f", "tab\tname", "a;b", "a=b", ""]
+)
 @pytest.mark.parametrize("call", ["set_cookie", "delete_cookie"])
-def test_a_cookie_name_that_breaks_the_header_is_refused_naming_it(
-    name: str, call: str
-) -> None:
+def test_a_cookie_name_that_breaks_the_header_is_refused_naming_it(name: str, call: str) -> None:
     """Werkzeug sends these (a broken header, or another cookie than the
     one asked for) or fails only when the response is sent."""
     response = Response("x")
@@ -133,11 +142,14 @@ def test_a_cookie_name_that_breaks_the_header_is_refused_naming_it(
     assert "Set-Cookie" not in response.headers
 
 
-@pytest.mark.parametrize(("argument", "value"), [
-    ("domain", "example.com\r\nX-Evil: 1"),
-    ("domain", "example.com; Secure"),
-    ("expires", "Thu, 01 Jan 2099\r\n"),
-])
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("domain", "example.com\r\nX-Evil: 1"),
+        ("domain", "example.com; Secure"),
+        ("expires", "Thu, 01 Jan 2099\r\n"),
+    ],
+)
 def test_a_cookie_domain_or_expires_that_breaks_the_header_is_refused(
     argument: str, value: str
 ) -> None:
@@ -162,11 +174,18 @@ def test_a_refused_cookie_name_in_a_view_is_a_500_with_the_message_logged(
 
 def test_delete_cookie_keeps_werkzeugs_header_with_samesite_and_partitioned() -> None:
     response = Response("x")
-    response.delete_cookie("theme", path="/app", domain="example.com", samesite="Strict",
-                           partitioned=True)
+    response.delete_cookie(
+        "theme", path="/app", domain="example.com", samesite="Strict", partitioned=True
+    )
     assert response.headers["Set-Cookie"] == dump_cookie(
-        "theme", expires=0, max_age=0, path="/app", domain="example.com", samesite="Strict",
-        partitioned=True)
+        "theme",
+        expires=0,
+        max_age=0,
+        path="/app",
+        domain="example.com",
+        samesite="Strict",
+        partitioned=True,
+    )
     assert "Partitioned" in response.headers["Set-Cookie"]
     assert "Secure" in response.headers["Set-Cookie"]  # partitioned implies it
     with pytest.raises(ValueError, match="SameSite must be"):
@@ -220,13 +239,21 @@ def files_app(tmp_path: Path) -> Flask:
     for kind in ("def", "async def"):
         prefix = "/async" if kind == "async def" else ""
         for func in (by_path, by_file, from_directory):
-            app.add_url_rule(f"{prefix}/{func.__name__}", f"{prefix}{func.__name__}",
-                             as_kind(kind, func))
+            app.add_url_rule(
+                f"{prefix}/{func.__name__}", f"{prefix}{func.__name__}", as_kind(kind, func)
+            )
     return app
 
 
-FILE_URLS = ["/static/digits.txt", "/by_path", "/by_file", "/from_directory",
-             "/async/by_path", "/async/by_file", "/async/from_directory"]
+FILE_URLS = [
+    "/static/digits.txt",
+    "/by_path",
+    "/by_file",
+    "/from_directory",
+    "/async/by_path",
+    "/async/by_file",
+    "/async/from_directory",
+]
 
 
 @pytest.mark.parametrize("url", FILE_URLS)
@@ -287,8 +314,9 @@ def test_a_matching_if_none_match_is_a_304_before_the_range_is_read(files_app: F
     """RFC 9110's order (Werkzeug looks at the range first and would say 416)."""
     client = files_app.test_client()
     etag = client.get("/static/digits.txt").headers["ETag"]
-    response = client.get("/static/digits.txt",
-                          headers={"Range": "bytes=-0", "If-None-Match": etag})
+    response = client.get(
+        "/static/digits.txt", headers={"Range": "bytes=-0", "If-None-Match": etag}
+    )
     assert response.status_code == 304
 
 
@@ -315,10 +343,20 @@ def test_a_refused_range_over_a_real_uvicorn(files_app: Flask, live_server: Any)
 
 
 def scope_with(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": "/", "raw_path": b"/",
-            "root_path": "", "query_string": b"", "headers": headers,
-            "client": ("127.0.0.1", 1234), "server": ("127.0.0.1", 80)}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
 
 
 async def call_asgi(
@@ -334,8 +372,11 @@ async def call_asgi(
         sent.append(message)
 
     await app(scope_with(headers), receive, send)
-    return (sent[0]["status"], dict(sent[0]["headers"]),
-            b"".join(message.get("body", b"") for message in sent[1:]))
+    return (
+        sent[0]["status"],
+        dict(sent[0]["headers"]),
+        b"".join(message.get("body", b"") for message in sent[1:]),
+    )
 
 
 @pytest.fixture
@@ -430,9 +471,7 @@ def test_a_bad_limit_stops_the_server_before_it_serves(limited_app: Flask) -> No
 
 
 @pytest.mark.parametrize("http", ["httptools", "h11"])
-def test_header_limits_over_a_real_uvicorn(
-    limited_app: Flask, live_server: Any, http: str
-) -> None:
+def test_header_limits_over_a_real_uvicorn(limited_app: Flask, live_server: Any, http: str) -> None:
     """``uvicorn module:app`` (both of its HTTP parsers) accepts 10,000
     headers or a 100 KB value; the app answers 431 before a hook runs."""
     many = get(b"/", *(b"X-Header-%d: v" % i for i in range(10_000)))

@@ -19,9 +19,25 @@ from blinker import Signal
 flask = pytest.importorskip("flask")
 
 SUBMODULES = [
-    "", ".app", ".blueprints", ".cli", ".config", ".ctx", ".globals", ".helpers", ".json",
-    ".json.provider", ".json.tag", ".logging", ".sessions", ".signals", ".templating",
-    ".testing", ".typing", ".views", ".wrappers",
+    "",
+    ".app",
+    ".blueprints",
+    ".cli",
+    ".config",
+    ".ctx",
+    ".globals",
+    ".helpers",
+    ".json",
+    ".json.provider",
+    ".json.tag",
+    ".logging",
+    ".sessions",
+    ".signals",
+    ".templating",
+    ".testing",
+    ".typing",
+    ".views",
+    ".wrappers",
 ]
 
 # Names Flask's modules happen to hold but flaskish does not, and why.
@@ -70,8 +86,11 @@ def _public(module: types.ModuleType) -> set[str]:
         home = getattr(value, "__module__", None)
         if isinstance(value, Signal) and module.__name__ != "flask.signals":
             continue  # a signal some module imports to send it
-        if package or home is None or home == module.__name__ or (
-            not isinstance(value, type) and not callable(value)
+        if (
+            package
+            or home is None
+            or home == module.__name__
+            or (not isinstance(value, type) and not callable(value))
         ):
             result.add(name)
     return result
@@ -107,8 +126,16 @@ def test_werkzeug_names_flask_users_import_are_werkzeugs_own_objects() -> None:
     import flaskish.exceptions
     from flaskish.routing import BaseConverter, Map, Rule, ValidationError
 
-    for name in ("Authorization", "CombinedMultiDict", "ETags", "Headers", "ImmutableMultiDict",
-                 "MIMEAccept", "MultiDict", "Range"):
+    for name in (
+        "Authorization",
+        "CombinedMultiDict",
+        "ETags",
+        "Headers",
+        "ImmutableMultiDict",
+        "MIMEAccept",
+        "MultiDict",
+        "Range",
+    ):
         assert getattr(flaskish.datastructures, name) is getattr(werkzeug.datastructures, name)
     # The one subclass: save() and read() also work in async views.
     assert issubclass(flaskish.datastructures.FileStorage, werkzeug.datastructures.FileStorage)
@@ -125,14 +152,21 @@ def test_werkzeug_names_flask_users_import_are_werkzeugs_own_objects() -> None:
 
 
 #: Werkzeug's WSGI side, which flaskish must not use.
-WSGI_MODULES = ("werkzeug.wrappers", "werkzeug.serving", "werkzeug.debug", "werkzeug.test",
-                "werkzeug.wsgi", "werkzeug.middleware")
+WSGI_MODULES = (
+    "werkzeug.wrappers",
+    "werkzeug.serving",
+    "werkzeug.debug",
+    "werkzeug.test",
+    "werkzeug.wsgi",
+    "werkzeug.middleware",
+)
 
 
 def imported_modules(statement: str) -> set[str]:
     code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     return set(output.split())
 
 
@@ -177,8 +211,9 @@ def test_request_environ_is_a_wsgi_style_view_of_the_scope() -> None:
     from flaskish import Flask, request
 
     app = Flask(__name__)
-    with app.test_request_context("/a/b?x=1", headers={"X-Token": "t"}, method="POST",
-                                  data=b"body", content_type="text/plain"):
+    with app.test_request_context(
+        "/a/b?x=1", headers={"X-Token": "t"}, method="POST", data=b"body", content_type="text/plain"
+    ):
         environ = request.environ
         assert environ["REQUEST_METHOD"] == "POST"
         assert environ["PATH_INFO"] == "/a/b"

@@ -195,8 +195,10 @@ def test_the_json_functions_give_what_flasks_give(in_context: bool) -> None:
         [Point(2, datetime(2021, 5, 6, 7, 8, 9))],
     ]
     theirs_app, ours_app = flask.Flask("a"), flaskish.Flask("a")
-    with (theirs_app.app_context() if in_context else contextlib.nullcontext()), \
-            (ours_app.app_context() if in_context else contextlib.nullcontext()):
+    with (
+        theirs_app.app_context() if in_context else contextlib.nullcontext(),
+        ours_app.app_context() if in_context else contextlib.nullcontext(),
+    ):
         for value in values:
             assert json.dumps(value) == flask.json.dumps(value), value
             ours, theirs = io.StringIO(), io.StringIO()
@@ -219,8 +221,10 @@ def test_the_json_functions_give_what_flasks_give(in_context: bool) -> None:
     ("value", "expected"),
     [
         (datetime(2015, 10, 21, 7, 28), "Wed, 21 Oct 2015 07:28:00 GMT"),  # naive: UTC
-        (datetime(2015, 10, 21, 9, 28, tzinfo=timezone(timedelta(hours=2))),
-         "Wed, 21 Oct 2015 07:28:00 GMT"),
+        (
+            datetime(2015, 10, 21, 9, 28, tzinfo=timezone(timedelta(hours=2))),
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+        ),
         (date(2015, 10, 21), "Wed, 21 Oct 2015 00:00:00 GMT"),
         (uuid.UUID(int=255), "00000000-0000-0000-0000-0000000000ff"),
         (decimal.Decimal("10.50"), "10.50"),
@@ -228,15 +232,26 @@ def test_the_json_functions_give_what_flasks_give(in_context: bool) -> None:
         (Html(), "<b>bold</b>"),
         (Point(3, date(2000, 1, 1)), {"when": "Sat, 01 Jan 2000 00:00:00 GMT", "x": 3}),
     ],
-    ids=["naive datetime", "aware datetime", "date", "UUID", "Decimal", "Markup",
-         "__html__", "dataclass"],
+    ids=[
+        "naive datetime",
+        "aware datetime",
+        "date",
+        "UUID",
+        "Decimal",
+        "Markup",
+        "__html__",
+        "dataclass",
+    ],
 )
 def test_default_serializes_flasks_extra_types(app: Flask, value: Any, expected: Any) -> None:
     assert std_json.loads(app.json.dumps({"v": value})) == {"v": expected}
 
 
-@pytest.mark.parametrize("value", [object(), {1, 2}, b"bytes", Point],
-                         ids=["object", "set", "bytes", "a dataclass class"])
+@pytest.mark.parametrize(
+    "value",
+    [object(), {1, 2}, b"bytes", Point],
+    ids=["object", "set", "bytes", "a dataclass class"],
+)
 def test_default_raises_type_error_for_anything_else(app: Flask, value: Any) -> None:
     with pytest.raises(TypeError, match="is not JSON serializable"):
         app.json.dumps(value)
@@ -345,8 +360,7 @@ def test_the_base_providers_response_is_compact_and_has_no_newline(app: Flask) -
 
     app.json = Minimal(app)
     response = app.json.response(a=1)
-    assert (response.get_data(as_text=True), response.mimetype) == ('{"a": 1}',
-                                                                    "application/json")
+    assert (response.get_data(as_text=True), response.mimetype) == ('{"a": 1}', "application/json")
     assert isinstance(response, app.response_class)
 
 
@@ -390,15 +404,15 @@ def test_dict_and_list_returned_from_views_use_the_provider(
     app.add_url_rule("/dict", view_func=as_kind(kind, as_dict))
     app.add_url_rule("/list", view_func=as_kind(kind, as_list))
     response = client.get("/dict")
-    assert response.json == {"id": "00000000-0000-0000-0000-000000000003",
-                             "when": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    assert response.json == {
+        "id": "00000000-0000-0000-0000-000000000003",
+        "when": "Mon, 01 Jan 2024 00:00:00 GMT",
+    }
     assert response.text == (
         '{"id":"00000000-0000-0000-0000-000000000003","when":"Mon, 01 Jan 2024 00:00:00 GMT"}\n'
     )
     response = client.get("/list")
-    assert (response.status_code, response.json, response.headers["X-Kind"]) == (
-        202, ["0.1"], kind
-    )
+    assert (response.status_code, response.json, response.headers["X-Kind"]) == (202, ["0.1"], kind)
     assert len(calls) == 2
 
 
@@ -425,8 +439,7 @@ def test_request_get_json_parses_a_json_body(app: Flask, client: FlaskClient, ki
     def parse() -> Any:
         return {"got": request.get_json()}
 
-    app.add_url_rule("/", view_func=parse_async if kind == "async def" else parse,
-                     methods=["POST"])
+    app.add_url_rule("/", view_func=parse_async if kind == "async def" else parse, methods=["POST"])
     assert client.post("/", json={"a": [1, 2]}).json == {"got": {"a": [1, 2]}}
 
 
@@ -441,8 +454,7 @@ def test_request_get_json_uses_the_apps_loads(kind: str) -> None:
     def parse() -> Any:
         return {"type": type(request.get_json()["x"]).__name__}
 
-    app.add_url_rule("/", view_func=parse_async if kind == "async def" else parse,
-                     methods=["POST"])
+    app.add_url_rule("/", view_func=parse_async if kind == "async def" else parse, methods=["POST"])
     assert app.test_client().post("/", json={"x": 1.5}).json == {"type": "Decimal"}
 
 

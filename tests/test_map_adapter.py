@@ -82,9 +82,7 @@ def test_bound_to_a_subdomain_it_matches_and_builds_that_subdomains_rules() -> N
     plain = app.url_map.bind("example.com")
     assert plain.match("/") == ("www", {})
     assert plain.build("api") == "http://api.example.com/"
-    assert app.url_map.bind("example.com", subdomain="bob").match("/u") == (
-        "user", {"user": "bob"}
-    )
+    assert app.url_map.bind("example.com", subdomain="bob").match("/u") == ("user", {"user": "bob"})
 
 
 def test_create_url_adapter_binds_to_the_request(app: Flask) -> None:
@@ -188,6 +186,9 @@ def test_build_uses_url_scheme_for_external_urls_only_as_in_werkzeug(app: Flask)
     assert adapter.build("user", {"user_id": 1}, url_scheme="https", force_external=True) == (
         "https://example.com/users/1"
     )
-    assert app.url_map.bind("example.com", "/app").build(
-        "user", {"user_id": 1}, url_scheme="https", force_external=True
-    ) == "https://example.com/app/users/1"
+    assert (
+        app.url_map.bind("example.com", "/app").build(
+            "user", {"user_id": 1}, url_scheme="https", force_external=True
+        )
+        == "https://example.com/app/users/1"
+    )

@@ -45,7 +45,6 @@ from flaskish.testing import FlaskClient
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 def no_propagation(app: Flask) -> None:
     """Unhandled exceptions become 500 pages instead of reaching the test."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -161,9 +160,7 @@ def test_a_body_status_and_headers_tuple(app: Flask, client: FlaskClient, kind: 
 
 
 @both_kinds
-def test_the_status_may_be_a_status_line_string(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_the_status_may_be_a_status_line_string(app: Flask, client: FlaskClient, kind: str) -> None:
     def index() -> tuple[str, str]:
         return "created", "201 CREATED"
 
@@ -557,16 +554,17 @@ def test_after_this_request_runs_before_after_request(
     app.route("/")(as_kind(view_kind, index))
     response = client.get("/")
     assert calls == [
-        "view", "after_this_request def", "after_this_request async def", "after_request",
+        "view",
+        "after_this_request def",
+        "after_this_request async def",
+        "after_request",
     ]
     assert response.headers["X-Sync"] == "1"
     assert response.headers["X-Async"] == "1"
 
 
 @both_kinds
-def test_after_this_request_from_before_request(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_after_this_request_from_before_request(app: Flask, client: FlaskClient, kind: str) -> None:
     def before() -> None:
         def add_header(response: Response) -> Response:
             response.headers["X-From-Before"] = "yes"
@@ -1022,9 +1020,7 @@ def test_an_error_raised_in_an_error_handler_becomes_a_500(
 
 
 @both_kinds
-def test_an_error_handler_may_return_a_response(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_an_error_handler_may_return_a_response(app: Flask, client: FlaskClient, kind: str) -> None:
     def handle(e: Forbidden) -> Response:
         return jsonify(error=e.description)
 
@@ -1150,9 +1146,7 @@ def test_in_debug_mode_without_trapping_the_400_page_names_the_missing_key(
 
 
 @both_kinds
-def test_an_exception_in_after_request_is_a_500(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_an_exception_in_after_request_is_a_500(app: Flask, client: FlaskClient, kind: str) -> None:
     no_propagation(app)
 
     def after(response: Response) -> Response:
@@ -1266,8 +1260,14 @@ def test_request_g_and_current_app_are_available_in_every_hook_and_view(
     response = client.get("/items/7")
     assert response.status_code == 404
     wheres = [
-        "url_value_preprocessor", "before_request", "view", "errorhandler",
-        "after_this_request", "after_request", "teardown_request", "teardown_appcontext",
+        "url_value_preprocessor",
+        "before_request",
+        "view",
+        "errorhandler",
+        "after_this_request",
+        "after_request",
+        "teardown_request",
+        "teardown_appcontext",
     ]
     assert seen == [(where, "/items/7", app.name, True) for where in wheres]
     assert response.headers["X-Trail"] == ",".join(wheres[:6])

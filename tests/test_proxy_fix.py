@@ -35,8 +35,11 @@ PROXY = {  # what one nginx in front sets
 def where(app: Flask, kind: str = "def") -> None:
     def view() -> dict[str, Any]:
         return {
-            "remote": request.remote_addr, "scheme": request.scheme, "host": request.host,
-            "root": request.root_path, "url": request.url,
+            "remote": request.remote_addr,
+            "scheme": request.scheme,
+            "host": request.host,
+            "root": request.root_path,
+            "url": request.url,
             "external": url_for("view", _external=True),
         }
 
@@ -44,8 +47,12 @@ def where(app: Flask, kind: str = "def") -> None:
 
 
 UNTOUCHED = {
-    "remote": "127.0.0.1", "scheme": "http", "host": "localhost", "root": "",
-    "url": "http://localhost/where", "external": "http://localhost/where",
+    "remote": "127.0.0.1",
+    "scheme": "http",
+    "host": "localhost",
+    "root": "",
+    "url": "http://localhost/where",
+    "external": "http://localhost/where",
 }
 
 
@@ -59,15 +66,16 @@ def test_every_knob_on_rewrites_client_scheme_host_port_and_prefix(
     where(app, kind)
     app.asgi_app = ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
     assert client.get("/where", headers=PROXY).json == {
-        "remote": "203.0.113.7", "scheme": "https", "host": "shop.example:8443",
-        "root": "/store", "url": "https://shop.example:8443/store/where",
+        "remote": "203.0.113.7",
+        "scheme": "https",
+        "host": "shop.example:8443",
+        "root": "/store",
+        "url": "https://shop.example:8443/store/where",
         "external": "https://shop.example:8443/store/where",
     }
 
 
-def test_without_proxy_fix_no_forwarded_header_is_believed(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_without_proxy_fix_no_forwarded_header_is_believed(app: Flask, client: FlaskClient) -> None:
     where(app)
     assert client.get("/where", headers=PROXY).json == UNTOUCHED
 
@@ -80,8 +88,11 @@ def test_the_defaults_trust_for_and_proto_only_as_in_werkzeug(
     where(app)
     app.asgi_app = ProxyFix(app.asgi_app)
     assert client.get("/where", headers=PROXY).json == {
-        **UNTOUCHED, "remote": "203.0.113.7", "scheme": "https",
-        "url": "https://localhost/where", "external": "https://localhost/where",
+        **UNTOUCHED,
+        "remote": "203.0.113.7",
+        "scheme": "https",
+        "url": "https://localhost/where",
+        "external": "https://localhost/where",
     }
 
 
@@ -106,10 +117,15 @@ def test_only_the_last_n_values_count_so_a_client_cannot_spoof_its_address(
     app.asgi_app = ProxyFix(app.asgi_app, x_for=1)
     assert client.get("/where", headers=spoofed).json["remote"] == "203.0.113.7"
     app.asgi_app = ProxyFix(app.asgi_app.app, x_for=2)
-    assert client.get("/where", headers={
-        "X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.0.0.2"}).json["remote"] == "203.0.113.7"
+    assert (
+        client.get("/where", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.0.0.2"}).json[
+            "remote"
+        ]
+        == "203.0.113.7"
+    )
     assert client.get("/where", headers={"X-Forwarded-For": "203.0.113.7"}).json["remote"] == (
-        "127.0.0.1")
+        "127.0.0.1"
+    )
 
 
 def test_repeated_header_lines_count_as_one_list(app: Flask, client: FlaskClient) -> None:
@@ -124,12 +140,21 @@ def test_forwarded_port_replaces_the_port_and_a_default_port_is_left_out(
 ) -> None:
     where(app)
     app.asgi_app = ProxyFix(app.asgi_app, x_proto=1, x_host=1, x_port=1)
-    body = client.get("/where", headers={"X-Forwarded-Host": "shop.example:8000",
-                                         "X-Forwarded-Port": "9000"}).json
-    assert (body["host"], body["external"]) == ("shop.example:9000", "http://shop.example:9000/where")
-    body = client.get("/where", headers={"X-Forwarded-Host": "shop.example",
-                                         "X-Forwarded-Proto": "https",
-                                         "X-Forwarded-Port": "0443"}).json
+    body = client.get(
+        "/where", headers={"X-Forwarded-Host": "shop.example:8000", "X-Forwarded-Port": "9000"}
+    ).json
+    assert (body["host"], body["external"]) == (
+        "shop.example:9000",
+        "http://shop.example:9000/where",
+    )
+    body = client.get(
+        "/where",
+        headers={
+            "X-Forwarded-Host": "shop.example",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Port": "0443",
+        },
+    ).json
     assert (body["host"], body["external"]) == ("shop.example", "https://shop.example/where")
 
 
@@ -170,8 +195,18 @@ def test_the_prefix_is_the_root_path_and_routing_still_matches(
         {"X-Forwarded-Prefix": "store"},
         {"X-Forwarded-For": '"' + ',"' * 200},
     ],
-    ids=["port-word", "port-too-big", "port-not-ascii", "host-port-word", "host-characters",
-         "empty", "only-commas", "scheme", "prefix-without-slash", "unclosed-quotes"],
+    ids=[
+        "port-word",
+        "port-too-big",
+        "port-not-ascii",
+        "host-port-word",
+        "host-characters",
+        "empty",
+        "only-commas",
+        "scheme",
+        "prefix-without-slash",
+        "unclosed-quotes",
+    ],
 )
 def test_a_bad_value_leaves_the_request_as_the_server_saw_it(
     app: Flask, client: FlaskClient, headers: dict[str, Any]
@@ -201,12 +236,24 @@ def test_counts_that_are_not_whole_numbers_are_refused(app: Flask) -> None:
 
 def _scope(**changes: Any) -> dict[str, Any]:
     scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/api/where", "raw_path": b"/api/where", "root_path": "/api",
-        "query_string": b"", "server": ("10.0.0.5", 8000), "client": ("10.0.0.1", 4321),
-        "headers": [(b"host", b"10.0.0.5:8000"), (b"x-forwarded-for", b"203.0.113.7"),
-                    (b"x-forwarded-proto", b"https"), (b"x-forwarded-host", b"shop.example"),
-                    (b"x-forwarded-prefix", b"/store")],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/where",
+        "raw_path": b"/api/where",
+        "root_path": "/api",
+        "query_string": b"",
+        "server": ("10.0.0.5", 8000),
+        "client": ("10.0.0.1", 4321),
+        "headers": [
+            (b"host", b"10.0.0.5:8000"),
+            (b"x-forwarded-for", b"203.0.113.7"),
+            (b"x-forwarded-proto", b"https"),
+            (b"x-forwarded-host", b"shop.example"),
+            (b"x-forwarded-prefix", b"/store"),
+        ],
     }
     scope.update(changes)
     return scope
@@ -234,13 +281,23 @@ def test_the_server_scope_is_copied_never_changed() -> None:
     seen = _seen_by_app(lambda app: ProxyFix(app, x_host=1, x_prefix=1), scope)
     assert scope == before
     assert (seen["client"], seen["scheme"], seen["server"]) == (
-        ("203.0.113.7", 0), "https", ("shop.example", 8000))
+        ("203.0.113.7", 0),
+        "https",
+        ("shop.example", 8000),
+    )
     assert (b"host", b"shop.example") in seen["headers"]
     assert (seen["root_path"], seen["path"], seen["raw_path"]) == (
-        "/store", "/store/where", b"/store/where")
+        "/store",
+        "/store/where",
+        b"/store/where",
+    )
     assert seen[ORIG_KEY] == {
-        "client": ("10.0.0.1", 4321), "scheme": "http", "host": "10.0.0.5:8000",
-        "server": ("10.0.0.5", 8000), "root_path": "/api", "path": "/api/where",
+        "client": ("10.0.0.1", 4321),
+        "scheme": "http",
+        "host": "10.0.0.5:8000",
+        "server": ("10.0.0.5", 8000),
+        "root_path": "/api",
+        "path": "/api/where",
     }
 
 
@@ -248,8 +305,10 @@ def test_a_websocket_gets_ws_or_wss() -> None:
     seen = _seen_by_app(ProxyFix, _scope(type="websocket", scheme="ws"))
     assert seen["scheme"] == "wss"
     http = [(b"x-forwarded-proto", b"http")]
-    assert _seen_by_app(ProxyFix, _scope(type="websocket", scheme="ws", headers=http))[
-        "scheme"] == "ws"
+    assert (
+        _seen_by_app(ProxyFix, _scope(type="websocket", scheme="ws", headers=http))["scheme"]
+        == "ws"
+    )
 
 
 def test_lifespan_messages_pass_through_untouched(app: Flask) -> None:
@@ -268,13 +327,21 @@ def test_lifespan_messages_pass_through_untouched(app: Flask) -> None:
 def test_request_environ_has_werkzeugs_orig_dict(app: Flask, client: FlaskClient) -> None:
     @app.route("/")
     def view() -> dict[str, Any]:
-        return {"orig": request.environ["werkzeug.proxy_fix.orig"],
-                "remote": request.environ["REMOTE_ADDR"]}
+        return {
+            "orig": request.environ["werkzeug.proxy_fix.orig"],
+            "remote": request.environ["REMOTE_ADDR"],
+        }
 
     app.asgi_app = ProxyFix(app.asgi_app, x_host=1)
     assert client.get("/", headers=PROXY).json == {
-        "orig": {"REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http", "HTTP_HOST": "localhost",
-                 "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SCRIPT_NAME": ""},
+        "orig": {
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "HTTP_HOST": "localhost",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SCRIPT_NAME": "",
+        },
         "remote": "203.0.113.7",
     }
 
@@ -284,8 +351,15 @@ def test_request_environ_has_werkzeugs_orig_dict(app: Flask, client: FlaskClient
 
 @pytest.mark.parametrize(
     ("allowed", "believed"),
-    [(None, True), ("*", True), ("127.0.0.1", True), ("10.0.0.0/8, 127.0.0.0/8", True),
-     (["::1", "127.0.0.1"], True), ("10.0.0.1", False), ("", False)],
+    [
+        (None, True),
+        ("*", True),
+        ("127.0.0.1", True),
+        ("10.0.0.0/8, 127.0.0.0/8", True),
+        (["::1", "127.0.0.1"], True),
+        ("10.0.0.1", False),
+        ("", False),
+    ],
 )
 def test_forwarded_allow_ips_limits_which_peers_are_believed(
     app: Flask, client: FlaskClient, allowed: Any, believed: bool
@@ -324,8 +398,10 @@ def test_werkzeugs_proxy_fix_on_wsgi_app_works_and_logs_the_line_to_write(
         warnings.simplefilter("error")
         app.wsgi_app = WerkzeugProxyFix(app.wsgi_app, x_for=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
     message = caplog.records[-1].getMessage()
-    line = "app.asgi_app = flaskish.ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1, " \
+    line = (
+        "app.asgi_app = flaskish.ProxyFix(app.asgi_app, x_for=1, x_proto=1, x_host=1, "
         "x_port=0, x_prefix=1)"
+    )
     assert f"`{line}`" in message and "wraps app.wsgi_app" not in message
     through_wsgi = client.get("/where", headers=PROXY).json
     assert through_wsgi["external"] == "https://shop.example/store/where"
@@ -345,8 +421,9 @@ def test_the_advice_says_to_keep_the_middleware_werkzeugs_proxy_fix_wrapped(
 
     with caplog.at_level(logging.INFO, logger=app.logger.name):
         app.wsgi_app = WerkzeugProxyFix(other, x_for=2)  # type: ignore[method-assign]
-    assert re.search(r"keep the WSGI middleware it wrapped .* on app.wsgi_app",
-                     caplog.records[-1].getMessage())
+    assert re.search(
+        r"keep the WSGI middleware it wrapped .* on app.wsgi_app", caplog.records[-1].getMessage()
+    )
 
 
 # -- url_for with SERVER_NAME ---------------------------------------------------------
@@ -379,9 +456,15 @@ def test_proxy_fix_over_a_real_uvicorn(app: Flask, live_server: Any) -> None:
         plain = httpx.get(f"{server.url}/where").json()
     assert started == [True]
     assert body == {
-        "remote": "203.0.113.7", "scheme": "https", "host": "shop.example", "root": "/store",
+        "remote": "203.0.113.7",
+        "scheme": "https",
+        "host": "shop.example",
+        "root": "/store",
         "url": "https://shop.example/store/where",
         "external": "https://shop.example/store/where",
     }
     assert (plain["remote"], plain["host"], plain["root"]) == (
-        "127.0.0.1", f"127.0.0.1:{server.port}", "")
+        "127.0.0.1",
+        f"127.0.0.1:{server.port}",
+        "",
+    )

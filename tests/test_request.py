@@ -144,8 +144,21 @@ def test_host_keeps_the_case_of_the_header_and_urls_lowercase_it() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["a b", "evil.com/path", "user@evil.com", "ex_ample.com", "h:99999", "h:0", "h:",
-     "h:abc", "[::1", "::1", "b\u00fccher.de", "a\x00b", ""],
+    [
+        "a b",
+        "evil.com/path",
+        "user@evil.com",
+        "ex_ample.com",
+        "h:99999",
+        "h:0",
+        "h:",
+        "h:abc",
+        "[::1",
+        "::1",
+        "b\u00fccher.de",
+        "a\x00b",
+        "",
+    ],
 )
 def test_an_invalid_host_header_gives_an_empty_host(header: str) -> None:
     """As Werkzeug: a Host that is not a name or address (with a port) is
@@ -271,7 +284,9 @@ def test_client_with_a_base_url_path(app: Flask, client: FlaskClient) -> None:
 
 def test_uvicorn_root_path(app: Flask, live_server: Any) -> None:
     seen = serve(
-        app, "def", lambda: {"path": request.path, "root": request.root_path, "url": request.url},
+        app,
+        "def",
+        lambda: {"path": request.path, "root": request.root_path, "url": request.url},
         "/users",
     )
     with live_server(app, root_path="/api") as server:
@@ -365,8 +380,14 @@ def test_args_is_a_multidict(app: Flask) -> None:
         assert args.get("missing", "d") == "d"
         assert args["empty"] == ""
         assert args["plus"] == args["sp"] == "a b"
-        assert args.to_dict() == {"a": "1", "b": "x", "empty": "", "n": "12",
-                                  "plus": "a b", "sp": "a b"}
+        assert args.to_dict() == {
+            "a": "1",
+            "b": "x",
+            "empty": "",
+            "n": "12",
+            "plus": "a b",
+            "sp": "a b",
+        }
         assert args.to_dict(flat=False)["a"] == ["1", "2"]
         assert list(args.items(multi=True))[:2] == [("a", "1"), ("a", "2")]
         with pytest.raises(BadRequestKeyError):
@@ -407,7 +428,8 @@ def test_bad_query_strings_through_the_client_never_500(
 
 def test_bad_percent_encoding_through_uvicorn(app: Flask, live_server: Any) -> None:
     seen = serve(
-        app, "async def",
+        app,
+        "async def",
         lambda: {"args": request.args.to_dict(), "url": request.url, "full": request.full_path},
     )
     with live_server(app) as server:
@@ -426,8 +448,13 @@ def test_bytes_query_string_is_sent_as_is(app: Flask) -> None:
 def _raw_get(port: int, target: bytes, headers: bytes = b"") -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(
-            b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1:" + str(port).encode()
-            + b"\r\n" + headers + b"Connection: close\r\n\r\n"
+            b"GET "
+            + target
+            + b" HTTP/1.1\r\nHost: 127.0.0.1:"
+            + str(port).encode()
+            + b"\r\n"
+            + headers
+            + b"Connection: close\r\n\r\n"
         )
         chunks = []
         while chunk := sock.recv(65536):
@@ -494,8 +521,10 @@ def test_scope_is_the_asgi_scope(app: Flask) -> None:
 
 
 def test_content_headers(app: Flask) -> None:
-    headers = {"Content-Type": 'Text/Plain; Charset="utf-8"; format=flowed',
-               "Content-Encoding": "gzip"}
+    headers = {
+        "Content-Type": 'Text/Plain; Charset="utf-8"; format=flowed',
+        "Content-Encoding": "gzip",
+    }
     with app.test_request_context("/", method="POST", data=b"hello", headers=headers):
         assert request.content_type == 'Text/Plain; Charset="utf-8"; format=flowed'
         assert request.mimetype == "text/plain"
@@ -570,8 +599,12 @@ def test_user_agent_is_werkzeugs_user_agent(app: Flask) -> None:
 
 
 def test_simple_headers(app: Flask) -> None:
-    headers = {"Referer": "http://a.example/", "Origin": "http://a.example",
-               "Date": "Sun, 06 Nov 1994 08:49:37 GMT", "Max-Forwards": "3"}
+    headers = {
+        "Referer": "http://a.example/",
+        "Origin": "http://a.example",
+        "Date": "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Max-Forwards": "3",
+    }
     with app.test_request_context("/", headers=headers):
         assert request.referrer == "http://a.example/"
         assert request.origin == "http://a.example"
@@ -633,8 +666,16 @@ def test_conditional_headers(app: Flask) -> None:
 
 
 def test_conditional_headers_absent_or_malformed(app: Flask) -> None:
-    for headers in ({}, {"If-Modified-Since": "yesterday", "If-Unmodified-Since": "x",
-                         "If-None-Match": '"open', "If-Match": "", "Range": "bytes=9-1"}):
+    for headers in (
+        {},
+        {
+            "If-Modified-Since": "yesterday",
+            "If-Unmodified-Since": "x",
+            "If-None-Match": '"open',
+            "If-Match": "",
+            "Range": "bytes=9-1",
+        },
+    ):
         with app.test_request_context("/", headers=headers):
             assert request.if_modified_since is None
             assert request.if_unmodified_since is None
@@ -689,14 +730,17 @@ def test_max_content_length_from_config_or_per_request(app: Flask) -> None:
 # -- routing attributes -------------------------------------------------------------
 
 
-def test_routing_attributes_through_the_client(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_routing_attributes_through_the_client(app: Flask, client: FlaskClient, kind: str) -> None:
     seen = serve(
-        app, kind,
-        lambda: {"endpoint": request.endpoint, "view_args": request.view_args,
-                 "rule": request.url_rule.rule if request.url_rule else None,
-                 "blueprint": request.blueprint, "blueprints": request.blueprints},
+        app,
+        kind,
+        lambda: {
+            "endpoint": request.endpoint,
+            "view_args": request.view_args,
+            "rule": request.url_rule.rule if request.url_rule else None,
+            "blueprint": request.blueprint,
+            "blueprints": request.blueprints,
+        },
         "/users/<int:user_id>",
     )
     assert client.get("/users/7").status_code == 200
@@ -711,8 +755,9 @@ def test_blueprint_attributes(app: Flask, client: FlaskClient, kind: str) -> Non
     seen: dict[str, Any] = {}
 
     def read() -> None:
-        seen.update(endpoint=request.endpoint, blueprint=request.blueprint,
-                    blueprints=request.blueprints)
+        seen.update(
+            endpoint=request.endpoint, blueprint=request.blueprint, blueprints=request.blueprints
+        )
 
     if kind == "def":
 
@@ -731,8 +776,11 @@ def test_blueprint_attributes(app: Flask, client: FlaskClient, kind: str) -> Non
     parent.register_blueprint(child, url_prefix="/child")
     app.register_blueprint(parent, url_prefix="/parent")
     assert client.get("/parent/child/leaf").status_code == 200
-    assert seen == {"endpoint": "parent.child.leaf", "blueprint": "parent.child",
-                    "blueprints": ["parent.child", "parent"]}
+    assert seen == {
+        "endpoint": "parent.child.leaf",
+        "blueprint": "parent.child",
+        "blueprints": ["parent.child", "parent"],
+    }
 
 
 def test_routing_attributes_without_a_match(app: Flask, client: FlaskClient) -> None:
@@ -783,19 +831,34 @@ def read_everything() -> dict[str, Any]:
     """Every attribute of issue 3's "Without I/O" list, and the others."""
     auth = request.authorization
     return {
-        "method": request.method, "scheme": request.scheme, "path": request.path,
-        "full_path": request.full_path, "script_root": request.script_root,
-        "root_path": request.root_path, "url": request.url, "base_url": request.base_url,
-        "url_root": request.url_root, "host": request.host, "host_url": request.host_url,
-        "is_secure": request.is_secure, "args": request.args.to_dict(flat=False),
-        "header": request.headers.get("user-agent"), "cookies": request.cookies.to_dict(),
-        "remote_addr": request.remote_addr, "access_route": request.access_route,
-        "scope_type": request.scope["type"], "endpoint": request.endpoint,
-        "view_args": request.view_args, "blueprint": request.blueprint,
-        "url_rule": str(request.url_rule), "mimetype": request.mimetype,
-        "mimetype_params": request.mimetype_params, "content_type": request.content_type,
+        "method": request.method,
+        "scheme": request.scheme,
+        "path": request.path,
+        "full_path": request.full_path,
+        "script_root": request.script_root,
+        "root_path": request.root_path,
+        "url": request.url,
+        "base_url": request.base_url,
+        "url_root": request.url_root,
+        "host": request.host,
+        "host_url": request.host_url,
+        "is_secure": request.is_secure,
+        "args": request.args.to_dict(flat=False),
+        "header": request.headers.get("user-agent"),
+        "cookies": request.cookies.to_dict(),
+        "remote_addr": request.remote_addr,
+        "access_route": request.access_route,
+        "scope_type": request.scope["type"],
+        "endpoint": request.endpoint,
+        "view_args": request.view_args,
+        "blueprint": request.blueprint,
+        "url_rule": str(request.url_rule),
+        "mimetype": request.mimetype,
+        "mimetype_params": request.mimetype_params,
+        "content_type": request.content_type,
         "content_length": request.content_length,
-        "content_encoding": request.content_encoding, "is_json": request.is_json,
+        "content_encoding": request.content_encoding,
+        "is_json": request.is_json,
         "user_agent": request.user_agent.string,
         "auth": auth and (auth.type, auth.username, auth.password),
         "if_modified_since": request.if_modified_since,
@@ -812,35 +875,53 @@ def read_everything() -> dict[str, Any]:
     }
 
 
-def test_every_attribute_through_the_client(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_every_attribute_through_the_client(app: Flask, client: FlaskClient, kind: str) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 4096
     seen = serve(app, kind, read_everything, "/items/<name>", methods=["POST"])
-    response = client.post(
-        "/items/caf\u00e9?tag=a&tag=b", headers=ALL_HEADERS, data=b'{"x": 1}'
-    )
+    response = client.post("/items/caf\u00e9?tag=a&tag=b", headers=ALL_HEADERS, data=b'{"x": 1}')
     assert response.status_code == 200, response.text
     when = datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
     assert seen == {
-        "method": "POST", "scheme": "http", "path": "/items/caf\u00e9",
-        "full_path": "/items/caf\u00e9?tag=a&tag=b", "script_root": "", "root_path": "",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/items/caf\u00e9",
+        "full_path": "/items/caf\u00e9?tag=a&tag=b",
+        "script_root": "",
+        "root_path": "",
         "url": "http://example.com:8080/items/caf\u00e9?tag=a&tag=b",
         "base_url": "http://example.com:8080/items/caf\u00e9",
-        "url_root": "http://example.com:8080/", "host": "example.com:8080",
-        "host_url": "http://example.com:8080/", "is_secure": False,
-        "args": {"tag": ["a", "b"]}, "header": "agent/1.0",
-        "cookies": {"sid": "abc", "theme": "dark"}, "remote_addr": "127.0.0.1",
-        "access_route": ["203.0.113.9"], "scope_type": "http",
-        "endpoint": seen["endpoint"], "view_args": {"name": "caf\u00e9"},
-        "blueprint": None, "url_rule": "/items/<name>", "mimetype": "application/json",
+        "url_root": "http://example.com:8080/",
+        "host": "example.com:8080",
+        "host_url": "http://example.com:8080/",
+        "is_secure": False,
+        "args": {"tag": ["a", "b"]},
+        "header": "agent/1.0",
+        "cookies": {"sid": "abc", "theme": "dark"},
+        "remote_addr": "127.0.0.1",
+        "access_route": ["203.0.113.9"],
+        "scope_type": "http",
+        "endpoint": seen["endpoint"],
+        "view_args": {"name": "caf\u00e9"},
+        "blueprint": None,
+        "url_rule": "/items/<name>",
+        "mimetype": "application/json",
         "mimetype_params": {"charset": "utf-8"},
-        "content_type": "application/json; charset=utf-8", "content_length": 8,
-        "content_encoding": "identity", "is_json": True, "user_agent": "agent/1.0",
-        "auth": ("basic", "ada", "pw"), "if_modified_since": when,
-        "if_unmodified_since": when, "if_none_match": {"v1"}, "if_match": {"v2"},
-        "range": [(-10, None)], "best": "application/json", "accept_json": True,
-        "language": "fr", "encoding": True, "charset": "utf8",
+        "content_type": "application/json; charset=utf-8",
+        "content_length": 8,
+        "content_encoding": "identity",
+        "is_json": True,
+        "user_agent": "agent/1.0",
+        "auth": ("basic", "ada", "pw"),
+        "if_modified_since": when,
+        "if_unmodified_since": when,
+        "if_none_match": {"v1"},
+        "if_match": {"v2"},
+        "range": [(-10, None)],
+        "best": "application/json",
+        "accept_json": True,
+        "language": "fr",
+        "encoding": True,
+        "charset": "utf8",
         "max_content_length": 4096,
     }
 
@@ -899,9 +980,24 @@ def test_hostile_headers_through_uvicorn(app: Flask, live_server: Any) -> None:
 # -- laziness -----------------------------------------------------------------------
 
 LAZY = [
-    "authorization", "if_modified_since", "if_unmodified_since", "if_none_match", "if_match",
-    "range", "if_range", "accept_mimetypes", "accept_charsets", "accept_encodings",
-    "accept_languages", "user_agent", "cookies", "args", "url", "base_url", "full_path", "host",
+    "authorization",
+    "if_modified_since",
+    "if_unmodified_since",
+    "if_none_match",
+    "if_match",
+    "range",
+    "if_range",
+    "accept_mimetypes",
+    "accept_charsets",
+    "accept_encodings",
+    "accept_languages",
+    "user_agent",
+    "cookies",
+    "args",
+    "url",
+    "base_url",
+    "full_path",
+    "host",
 ]
 
 

@@ -21,7 +21,6 @@ from flaskish.testing import FlaskClient
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 # -- construction and status --------------------------------------------------------
 
 
@@ -319,8 +318,14 @@ def test_set_cookie_with_an_expires_timestamp() -> None:
 def test_set_cookie_with_every_attribute() -> None:
     response = Response()
     response.set_cookie(
-        "name", "value", expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC), path="/app",
-        domain="example.com", secure=True, httponly=True, samesite="Strict",
+        "name",
+        "value",
+        expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+        path="/app",
+        domain="example.com",
+        secure=True,
+        httponly=True,
+        samesite="Strict",
     )
     assert cookies(response) == [
         "name=value; Domain=example.com; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Secure; "
@@ -365,17 +370,14 @@ def test_a_cookie_value_with_spaces_is_quoted() -> None:
 def test_delete_cookie_expires_it_now() -> None:
     response = Response()
     response.delete_cookie("name")
-    assert cookies(response) == [
-        "name=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
-    ]
+    assert cookies(response) == ["name=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"]
 
 
 def test_delete_cookie_with_the_path_and_domain_it_was_set_with() -> None:
     response = Response()
     response.delete_cookie("name", path="/app", domain="example.com")
     assert cookies(response) == [
-        "name=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; "
-        "Path=/app"
+        "name=; Domain=example.com; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"
     ]
 
 
@@ -442,9 +444,7 @@ def test_an_invalid_samesite_is_refused() -> None:
 
 
 @both_kinds
-def test_cookies_set_in_a_view_reach_the_client(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_cookies_set_in_a_view_reach_the_client(app: Flask, client: FlaskClient, kind: str) -> None:
     def login() -> Response:
         response = make_response("logged in")
         response.set_cookie("user", "ada", httponly=True)
@@ -746,7 +746,9 @@ def test_force_type_converts_a_parent_class_response_in_place() -> None:
     assert converted is original
     assert type(converted) is PlainResponse
     assert (converted.status, converted.data, converted.headers["X-Kept"]) == (
-        "201 CREATED", b"body", "1"
+        "201 CREATED",
+        b"body",
+        "1",
     )
     assert Response.force_type(converted) is converted
     converted.close()
@@ -956,7 +958,11 @@ UNSENDABLE = pytest.mark.parametrize(
 @both_kinds
 @UNSENDABLE
 def test_a_header_no_server_can_send_is_a_500_page(
-    app: Flask, client: FlaskClient, kind: str, view: Callable[[], Any], message: str,
+    app: Flask,
+    client: FlaskClient,
+    kind: str,
+    view: Callable[[], Any],
+    message: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With ``PROPAGATE_EXCEPTIONS`` off, the client gets the 500 page
@@ -989,8 +995,9 @@ def euro_header_and_call_on_close() -> Response:
     return response
 
 
-@pytest.mark.parametrize("view", [streamed_euro_header, euro_header_and_call_on_close],
-                         ids=["streamed", "call_on_close"])
+@pytest.mark.parametrize(
+    "view", [streamed_euro_header, euro_header_and_call_on_close], ids=["streamed", "call_on_close"]
+)
 def test_a_header_no_server_can_send_is_a_500_page_for_any_response(
     app: Flask, client: FlaskClient, view: Callable[[], Any], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -1041,6 +1048,9 @@ def test_a_response_is_an_asgi_app_for_asgi_middleware() -> None:
     streamed.call_on_close(lambda: sent.append("closed"))
     anyio.run(streamed, scope, receive, send)
     assert sent == [
-        ("http.response.start", 200, None), ("http.response.body", None, b"a"),
-        ("http.response.body", None, b"b"), ("http.response.body", None, b""), "closed",
+        ("http.response.start", 200, None),
+        ("http.response.body", None, b"a"),
+        ("http.response.body", None, b"b"),
+        ("http.response.body", None, b""),
+        "closed",
     ]

@@ -70,9 +70,7 @@ def test_default_converter_matches_one_segment_as_str(app: Flask, client: FlaskC
     assert client.get("/user/").status_code == 404
 
 
-def test_percent_encoded_segment_reaches_the_view_decoded(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_percent_encoded_segment_reaches_the_view_decoded(app: Flask, client: FlaskClient) -> None:
     @app.route("/user/<name>")
     def user(name: str) -> str:
         return name
@@ -218,7 +216,9 @@ def test_several_converters_in_one_rule(app: Flask, client: FlaskClient) -> None
         return {"year": year, "month": month, "slug": slug}
 
     assert client.get("/archive/2024/03/hello").json == {
-        "year": 2024, "month": 3, "slug": "hello",
+        "year": 2024,
+        "month": 3,
+        "slug": "hello",
     }
     assert client.get("/archive/2024/3/hello").status_code == 404
 
@@ -382,9 +382,7 @@ def test_trailing_slash_redirect_keeps_non_ascii_path_encoded(
     assert client.get("/user/caf%C3%A9", follow_redirects=True).text == "café"
 
 
-def test_trailing_slash_redirect_for_post_keeps_the_method(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_trailing_slash_redirect_for_post_keeps_the_method(app: Flask, client: FlaskClient) -> None:
     """308 (not 301/302) so the client repeats the POST with its body."""
 
     @app.route("/form/", methods=["POST"])
@@ -479,10 +477,14 @@ def test_strict_slashes_false_matches_with_and_without_slash(
         return f"team {name}"
 
     for path, body in [
-        ("/about", "about"), ("/about/", "about"),
-        ("/docs", "docs"), ("/docs/", "docs"),
-        ("/user/ada", "user ada"), ("/user/ada/", "user ada"),
-        ("/team/core", "team core"), ("/team/core/", "team core"),
+        ("/about", "about"),
+        ("/about/", "about"),
+        ("/docs", "docs"),
+        ("/docs/", "docs"),
+        ("/user/ada", "user ada"),
+        ("/user/ada/", "user ada"),
+        ("/team/core", "team core"),
+        ("/team/core/", "team core"),
     ]:
         response = client.get(path)
         assert response.status_code == 200, path
@@ -536,9 +538,7 @@ def test_wrong_method_is_405_with_allow(app: Flask, client: FlaskClient) -> None
     assert client.post("/submit").text == "ok"
 
 
-def test_405_allow_lists_methods_of_every_rule_on_the_path(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_405_allow_lists_methods_of_every_rule_on_the_path(app: Flask, client: FlaskClient) -> None:
     @app.get("/items")
     def list_items() -> str:
         return "list"
@@ -820,9 +820,7 @@ def test_add_url_rule_with_view_func(app: Flask, client: FlaskClient) -> None:
     assert client.post("/item/9").text == "item 9"
 
 
-def test_endpoint_decorator_with_add_url_rule_without_view(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_endpoint_decorator_with_add_url_rule_without_view(app: Flask, client: FlaskClient) -> None:
     app.add_url_rule("/about", "about_page")
 
     @app.endpoint("about_page")
@@ -972,9 +970,7 @@ def test_static_segment_beats_variable_segment(
     assert client.get("/user/ada").text == "user ada"
 
 
-def test_static_segment_beats_variable_in_a_later_segment(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_static_segment_beats_variable_in_a_later_segment(app: Flask, client: FlaskClient) -> None:
     @app.route("/user/<name>/<action>")
     def action(name: str, action: str) -> str:
         return f"action {name} {action}"
@@ -1037,9 +1033,7 @@ def test_path_converter_is_tried_last(app: Flask, client: FlaskClient) -> None:
     assert client.get("/something/else").text == "catch-all something/else"
 
 
-def test_segment_with_static_suffix_beats_plain_variable(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_segment_with_static_suffix_beats_plain_variable(app: Flask, client: FlaskClient) -> None:
     @app.route("/<name>")
     def page(name: str) -> str:
         return f"page {name}"

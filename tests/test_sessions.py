@@ -93,7 +93,9 @@ def python_value(text: str) -> Any:
 def signer_for(key: str | bytes, serializer: Any = None) -> URLSafeTimedSerializer:
     """Flask's session signer, built from itsdangerous alone."""
     return URLSafeTimedSerializer(
-        key, salt="cookie-session", serializer=serializer or TaggedJSONSerializer(),
+        key,
+        salt="cookie-session",
+        serializer=serializer or TaggedJSONSerializer(),
         signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
     )
 
@@ -326,21 +328,37 @@ def test_the_committed_vectors_are_what_flask_mints_today(flask: ModuleType) -> 
 def test_flaskish_sessions_never_import_flask_or_werkzeugs_wsgi_side() -> None:
     """Sessions sign with itsdangerous, not Flask. Werkzeug is a dependency,
     and its ``__init__`` loads its WSGI modules: the sessions add none."""
-    wsgi = ("werkzeug.wrappers", "werkzeug.serving", "werkzeug.debug", "werkzeug.test",
-            "werkzeug.wsgi")
+    wsgi = (
+        "werkzeug.wrappers",
+        "werkzeug.serving",
+        "werkzeug.debug",
+        "werkzeug.test",
+        "werkzeug.wsgi",
+    )
     code = (
         "import sys, {}; print(sorted(m for m in sys.modules"
         " if m.split('.')[0] == 'flask' or m.startswith({!r})))"
     )
     ours = subprocess.run(
-        [sys.executable, "-c", code.format(
-            "flaskish, flaskish.sessions, flaskish.json.tag, flaskish.helpers, flaskish.testing",
-            wsgi,
-        )],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            code.format(
+                "flaskish, flaskish.sessions, flaskish.json.tag, flaskish.helpers, "
+                "flaskish.testing",
+                wsgi,
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    werkzeugs = subprocess.run([sys.executable, "-c", code.format("werkzeug", wsgi)],
-                               capture_output=True, text=True, check=True).stdout
+    werkzeugs = subprocess.run(
+        [sys.executable, "-c", code.format("werkzeug", wsgi)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert ours == werkzeugs
     assert "'flask" not in ours and "werkzeug.debug" not in ours
 
@@ -354,9 +372,7 @@ def vector_ids(vectors: list[dict[str, Any]]) -> list[str]:
 
 def test_the_vectors_cover_every_case_and_were_made_by_flask_3_1() -> None:
     assert VECTOR_FILE["flask"].startswith("3.1.")
-    assert set(CASES) | {"signed_with_the_old_key", "flashed_messages"} == set(
-        vector_ids(VECTORS)
-    )
+    assert set(CASES) | {"signed_with_the_old_key", "flashed_messages"} == set(vector_ids(VECTORS))
     assert any(v["cookie"].startswith(".") for v in VECTORS), "a compressed payload"
 
 
@@ -537,15 +553,30 @@ def test_a_cookie_session_is_a_dict() -> None:
 
 
 READS: list[Callable[[SecureCookieSession], object]] = [
-    lambda s: s["a"], lambda s: s.get("a"), lambda s: "a" in s, lambda s: len(s),
-    lambda s: list(s), lambda s: s.keys(), lambda s: s.values(), lambda s: s.items(),
-    lambda s: s.copy(), lambda s: bool(s), lambda s: dict(s), lambda s: s.permanent,
-    lambda s: s.pop("missing", None), lambda s: s.setdefault("a", 2),
+    lambda s: s["a"],
+    lambda s: s.get("a"),
+    lambda s: "a" in s,
+    lambda s: len(s),
+    lambda s: list(s),
+    lambda s: s.keys(),
+    lambda s: s.values(),
+    lambda s: s.items(),
+    lambda s: s.copy(),
+    lambda s: bool(s),
+    lambda s: dict(s),
+    lambda s: s.permanent,
+    lambda s: s.pop("missing", None),
+    lambda s: s.setdefault("a", 2),
 ]
 WRITES: list[Callable[[SecureCookieSession], object]] = [
-    lambda s: s.__setitem__("b", 2), lambda s: s.__delitem__("a"), lambda s: s.pop("a"),
-    lambda s: s.popitem(), lambda s: s.setdefault("b", 2), lambda s: s.update(b=2),
-    lambda s: s.__ior__({"b": 2}), lambda s: s.clear(),
+    lambda s: s.__setitem__("b", 2),
+    lambda s: s.__delitem__("a"),
+    lambda s: s.pop("a"),
+    lambda s: s.popitem(),
+    lambda s: s.setdefault("b", 2),
+    lambda s: s.update(b=2),
+    lambda s: s.__ior__({"b": 2}),
+    lambda s: s.clear(),
     lambda s: setattr(s, "permanent", True),
 ]
 
@@ -1148,11 +1179,7 @@ def counter_app(store: SessionInterface) -> Flask:
     return app
 
 
-
-
-@pytest.mark.parametrize(
-    "store_class", [AsyncStore, SyncStore]
-)
+@pytest.mark.parametrize("store_class", [AsyncStore, SyncStore])
 def test_a_server_side_session_store_works_with_def_and_async_views(
     store_class: type[AsyncStore] | type[SyncStore],
 ) -> None:
@@ -1278,20 +1305,26 @@ def test_a_value_with_a_semicolon_is_read_back_unchanged() -> None:
 def test_request_cookies_reads_every_cookie_of_every_cookie_header() -> None:
     """An ASGI server may pass several ``Cookie`` headers (HTTP/2 does);
     every one is read. (A WSGI environ, and so the test client, has one.)"""
-    scope = {"type": "http", "method": "GET", "path": "/cookies", "headers": [
-        (b"cookie", b'a=1; b="two words"; a=3'), (b"cookie", b"c=4")]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/cookies",
+        "headers": [(b"cookie", b'a=1; b="two words"; a=3'), (b"cookie", b"c=4")],
+    }
     with cookie_app().request_context(scope):
         assert dict(request.cookies) == {"a": "1", "b": "two words", "c": "4"}
         assert list(request.cookies.items(multi=True)) == [
-            ("a", "1"), ("a", "3"), ("b", "two words"), ("c", "4")]
+            ("a", "1"),
+            ("a", "3"),
+            ("b", "two words"),
+            ("c", "4"),
+        ]
 
 
 def test_request_cookies_unquotes_octal_and_backslash_escapes() -> None:
     client = cookie_app().test_client()
     header = r'k="Zo\303\253 \"q\" \\"'
-    assert client.get("/cookies", headers={"Cookie": header}).json["cookies"] == {
-        "k": 'Zoë "q" \\'
-    }
+    assert client.get("/cookies", headers={"Cookie": header}).json["cookies"] == {"k": 'Zoë "q" \\'}
 
 
 def test_request_cookies_keeps_a_quoted_semicolon() -> None:
@@ -1342,8 +1375,10 @@ def test_session_transaction_can_clear_the_session() -> None:
 
 def test_session_transaction_without_a_secret_key_says_so() -> None:
     client = make_app(SECRET_KEY=None).test_client()
-    with pytest.raises(RuntimeError, match="Session backend did not open a session"), \
-            client.session_transaction():
+    with (
+        pytest.raises(RuntimeError, match="Session backend did not open a session"),
+        client.session_transaction(),
+    ):
         pass
 
 

@@ -53,14 +53,34 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     port = free_port()
-    env = dict(os.environ, NOTES=str(tmp_path), SHUTDOWN_TIMEOUT="1", TASKS_TIMEOUT="1",
-               PYTHONPATH=os.pathsep.join(sys.path))
+    env = dict(
+        os.environ,
+        NOTES=str(tmp_path),
+        SHUTDOWN_TIMEOUT="1",
+        TASKS_TIMEOUT="1",
+        PYTHONPATH=os.pathsep.join(sys.path),
+    )
     log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(APPS), "served:app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(APPS),
+                "served:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     deadline = time.monotonic() + 20
     while True:
@@ -123,8 +143,9 @@ def test_an_event_stream_ends_cleanly_at_the_signal(served: Served) -> None:
 def test_a_request_in_flight_completes(served: Served) -> None:
     result: dict[str, httpx.Response] = {}
     client = threading.Thread(
-        target=lambda: result.setdefault("r", httpx.get(f"http://127.0.0.1:{served.port}/slow",
-                                                        timeout=10))
+        target=lambda: result.setdefault(
+            "r", httpx.get(f"http://127.0.0.1:{served.port}/slow", timeout=10)
+        )
     )
     client.start()
     while served.noted("slow-started") is None:

@@ -1,4 +1,5 @@
 """A first end-to-end check."""
+
 from flaskish import Flask
 
 

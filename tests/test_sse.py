@@ -65,13 +65,17 @@ def test_a_str_is_the_data_and_each_line_break_starts_a_data_line(
 def test_events_and_dicts_carry_event_id_retry_and_comment(
     app: Flask, client: FlaskClient, kind: str
 ) -> None:
-    serve(app, [
-        ServerSentEvent("payload", event="update", id="42", retry=3000),
-        {"event": "tick", "data": "1"},
-        {"comment": "a note\nover two lines"},
-        ServerSentEvent(id=""),  # resets the browser's last event id
-        b"data: already encoded\n\n",
-    ], kind)
+    serve(
+        app,
+        [
+            ServerSentEvent("payload", event="update", id="42", retry=3000),
+            {"event": "tick", "data": "1"},
+            {"comment": "a note\nover two lines"},
+            ServerSentEvent(id=""),  # resets the browser's last event id
+            b"data: already encoded\n\n",
+        ],
+        kind,
+    )
     assert client.get("/events").text == (
         "event: update\nid: 42\nretry: 3000\ndata: payload\n\n"
         "event: tick\ndata: 1\n\n"
@@ -127,9 +131,7 @@ def test_a_ping_goes_out_while_the_generator_produces_nothing(
     assert re.fullmatch(r"data: first\n\n(: ping\n\n)+data: last\n\n", body)
 
 
-def test_the_ping_interval_comes_from_sse_ping_interval(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_the_ping_interval_comes_from_sse_ping_interval(app: Flask, client: FlaskClient) -> None:
     app.config["SSE_PING_INTERVAL"] = 0.05
     serve(app, ["first", "last"], "async def", pause=0.3)
     assert ": ping" in client.get("/events").text
@@ -137,12 +139,11 @@ def test_the_ping_interval_comes_from_sse_ping_interval(
 
 
 @pytest.mark.parametrize("value", ["soon", 0, -1, True, None])
-def test_a_bad_sse_ping_interval_is_refused_when_a_stream_is_made(
-    app: Flask, value: Any
-) -> None:
+def test_a_bad_sse_ping_interval_is_refused_when_a_stream_is_made(app: Flask, value: Any) -> None:
     app.config["SSE_PING_INTERVAL"] = value
-    with app.app_context(), pytest.raises(
-        ValueError, match="SSE_PING_INTERVAL must be a number of seconds above 0"
+    with (
+        app.app_context(),
+        pytest.raises(ValueError, match="SSE_PING_INTERVAL must be a number of seconds above 0"),
     ):
         EventStream(iter(["x"]))
 
@@ -176,9 +177,7 @@ def test_a_def_generator_runs_on_the_requests_own_thread_between_pings(
     assert threads["first"] == threads["after pings"] == threads["hook"]
 
 
-def test_last_event_id_is_what_a_reconnecting_browser_sent(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_last_event_id_is_what_a_reconnecting_browser_sent(app: Flask, client: FlaskClient) -> None:
     @app.route("/events")
     def events() -> Any:
         start = int(last_event_id() or 0)
@@ -195,15 +194,18 @@ def test_last_event_id_is_what_a_reconnecting_browser_sent(
         assert last_event_id() is None
 
 
-@pytest.mark.parametrize(("make", "error", "message"), [
-    (lambda: ServerSentEvent("x", event="a\nb"), ValueError, "only data= may span lines"),
-    (lambda: ServerSentEvent("x", id="1\r2"), ValueError, "id= .* cannot hold a line break"),
-    (lambda: ServerSentEvent("x", id="1\x002"), ValueError, "NUL"),
-    (lambda: ServerSentEvent("x", retry="5"), TypeError, "whole number of milliseconds"),
-    (lambda: ServerSentEvent("x", retry=True), TypeError, "whole number of milliseconds"),
-    (lambda: ServerSentEvent("x", retry=-1), TypeError, "whole number of milliseconds"),
-    (lambda: ServerSentEvent({"a": 1}), TypeError, r"data= .*data=json\.dumps"),  # type: ignore[arg-type]
-])
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: ServerSentEvent("x", event="a\nb"), ValueError, "only data= may span lines"),
+        (lambda: ServerSentEvent("x", id="1\r2"), ValueError, "id= .* cannot hold a line break"),
+        (lambda: ServerSentEvent("x", id="1\x002"), ValueError, "NUL"),
+        (lambda: ServerSentEvent("x", retry="5"), TypeError, "whole number of milliseconds"),
+        (lambda: ServerSentEvent("x", retry=True), TypeError, "whole number of milliseconds"),
+        (lambda: ServerSentEvent("x", retry=-1), TypeError, "whole number of milliseconds"),
+        (lambda: ServerSentEvent({"a": 1}), TypeError, r"data= .*data=json\.dumps"),  # type: ignore[arg-type]
+    ],
+)
 def test_an_event_the_format_cannot_carry_is_refused_saying_what_to_do(
     make: Callable[[], Any], error: type[Exception], message: str
 ) -> None:
@@ -212,11 +214,14 @@ def test_an_event_the_format_cannot_carry_is_refused_saying_what_to_do(
 
 
 @kinds
-@pytest.mark.parametrize(("item", "message"), [
-    (5, "yielded int. Yield a str .*, a dict .*, or a ServerSentEvent"),
-    (None, "yielded NoneType. Yield a str"),
-    ({"data": "x", "name": "y"}, r"dict with the key\(s\) \['name'\]; an event's keys are"),
-])
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (5, "yielded int. Yield a str .*, a dict .*, or a ServerSentEvent"),
+        (None, "yielded NoneType. Yield a str"),
+        ({"data": "x", "name": "y"}, r"dict with the key\(s\) \['name'\]; an event's keys are"),
+    ],
+)
 def test_yielding_what_is_not_an_event_says_what_to_yield(
     app: Flask, client: FlaskClient, kind: str, item: Any, message: str
 ) -> None:

@@ -47,19 +47,27 @@ PAGE = """<!doctype html>
 def browser() -> Iterator[Any]:
     """A headless Chromium of its own, quit when the test ends."""
     binary = shutil.which(CHROMIUM)
-    missing = [what for what, found in (
-        (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
-        (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
-    ) if not found]
+    missing = [
+        what
+        for what, found in (
+            (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
+            (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
+        )
+        if not found
+    ]
     if missing or binary is None:
-        pytest.fail(f"The SSE browser test needs headless Chromium; missing: "
-                    f"{' and '.join(missing)}. Install them with `{INSTALL}`.", pytrace=False)
+        pytest.fail(
+            f"The SSE browser test needs headless Chromium; missing: "
+            f"{' and '.join(missing)}. Install them with `{INSTALL}`.",
+            pytrace=False,
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        pytest.fail("The SSE browser test needs selenium: `pip install -e '.[dev]'`.",
-                    pytrace=False)
+        pytest.fail(
+            "The SSE browser test needs selenium: `pip install -e '.[dev]'`.", pytrace=False
+        )
     with tempfile.TemporaryDirectory(prefix="sse-chromium-") as profile:
         options = webdriver.ChromeOptions()
         options.binary_location = binary
@@ -83,8 +91,7 @@ def three_after(start: int) -> list[ServerSentEvent]:
     """A quick reconnect (retry=50 ms), then three events; the middle one
     typed ``note``."""
     return [ServerSentEvent(retry=50)] + [
-        ServerSentEvent(f"event {n}\nsecond line", id=str(n),
-                        event="note" if n % 3 == 2 else None)
+        ServerSentEvent(f"event {n}\nsecond line", id=str(n), event="note" if n % 3 == 2 else None)
         for n in range(start + 1, start + 4)
     ]
 

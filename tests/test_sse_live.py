@@ -65,8 +65,9 @@ def make_app(kind: str, pause: float = 0, ping: float | None = None) -> Flask:
 @kinds
 def test_a_real_sse_client_reads_every_field(live_server: Any, kind: str) -> None:
     with live_server(make_app(kind)) as server, httpx2.Client() as client:
-        with client.stream("GET", f"{server.url}/events",
-                           headers={"Last-Event-ID": "10"}) as response:
+        with client.stream(
+            "GET", f"{server.url}/events", headers={"Last-Event-ID": "10"}
+        ) as response:
             assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
             assert response.headers["cache-control"] == "no-cache"
             assert response.headers["x-accel-buffering"] == "no"
@@ -108,9 +109,7 @@ def stream_hosts() -> list[threading.Thread]:
 
 
 @kinds
-def test_a_client_leaving_ends_the_generator_within_a_second(
-    live_server: Any, kind: str
-) -> None:
+def test_a_client_leaving_ends_the_generator_within_a_second(live_server: Any, kind: str) -> None:
     ended: dict[str, float | int] = {}
     done = threading.Event()
     app = Flask(__name__, static_folder=None)
@@ -200,9 +199,9 @@ def test_a_view_resumes_after_last_event_id_over_the_wire(live_server: Any) -> N
     with live_server(app) as server, httpx2.Client() as client:
         with client.stream("GET", f"{server.url}/events") as response:
             first = [e.id for e in sseclient.SSEClient(response.iter_bytes()).events()]
-        with client.stream("GET", f"{server.url}/events",
-                           headers={"Last-Event-ID": first[-1] or ""}) as response:
+        with client.stream(
+            "GET", f"{server.url}/events", headers={"Last-Event-ID": first[-1] or ""}
+        ) as response:
             second = [e.id for e in sseclient.SSEClient(response.iter_bytes()).events()]
     assert first == ["1", "2", None, "3"]
     assert second == ["4", "5", None, "6"]
-

@@ -78,11 +78,18 @@ async def asgi_get(
 
     path, _, query = raw_path.partition("?")
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": unquote(path), "raw_path": path.encode(),
-        "query_string": query.encode(), "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": unquote(path),
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
         "headers": [(b"host", b"localhost"), *(headers or [])],
-        "client": ("127.0.0.1", 5000), "server": ("localhost", 80),
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
     }
     await app(scope, receive, send)
     return status, b"".join(body)
@@ -91,8 +98,11 @@ async def asgi_get(
 def raw_http_get(port: int, target: str) -> tuple[int, bytes]:
     """Send ``GET <target>`` byte for byte over a socket; return status and body."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-                     .encode("latin-1"))
+        sock.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode(
+                "latin-1"
+            )
+        )
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -127,8 +137,9 @@ def test_url_for_static(app: Flask) -> None:
 
 
 def test_a_custom_static_folder_and_url_path() -> None:
-    app = Flask("custom", root_path=str(ROOT), static_folder="static/sub",
-                static_url_path="/assets")
+    app = Flask(
+        "custom", root_path=str(ROOT), static_folder="static/sub", static_url_path="/assets"
+    )
     client = app.test_client()
     assert client.get("/assets/deep.txt").data == b"deep\n"
     assert client.get("/static/style.css").status_code == 404
@@ -144,8 +155,9 @@ def test_the_url_path_defaults_to_the_folder_name() -> None:
 
 def test_an_absolute_static_folder(tmp_path: Path) -> None:
     (tmp_path / "hello.txt").write_text("hello")
-    app = Flask("absolute", root_path=str(ROOT), static_folder=str(tmp_path),
-                static_url_path="/files")
+    app = Flask(
+        "absolute", root_path=str(ROOT), static_folder=str(tmp_path), static_url_path="/files"
+    )
     assert app.test_client().get("/files/hello.txt").data == b"hello"
 
 
@@ -177,8 +189,7 @@ def test_without_a_static_folder_there_is_no_static_rule() -> None:
 
 
 def test_static_host_needs_host_matching() -> None:
-    app = Flask("cdn", root_path=str(ROOT), static_host="static.example.com",
-                host_matching=True)
+    app = Flask("cdn", root_path=str(ROOT), static_host="static.example.com", host_matching=True)
     assert app.test_client().get("http://static.example.com/static/style.css").status_code == 200
     with pytest.raises(ValueError, match="static_host"):
         Flask("bad", root_path=str(ROOT), static_host="static.example.com")
@@ -187,8 +198,7 @@ def test_static_host_needs_host_matching() -> None:
 
 
 def test_static_files_are_served_on_the_static_host_only() -> None:
-    app = Flask("cdn", root_path=str(ROOT), static_host="static.example.com",
-                host_matching=True)
+    app = Flask("cdn", root_path=str(ROOT), static_host="static.example.com", host_matching=True)
 
     @app.route("/", host="www.example.com")
     def index() -> str:
@@ -260,9 +270,7 @@ def test_get_send_file_max_age_can_be_overridden() -> None:
             return 31536000 if filename and filename.endswith(".png") else 60
 
     client = MyApp("max_age", root_path=str(ROOT)).test_client()
-    assert client.get("/static/logo.png").headers["Cache-Control"] == (
-        "public, max-age=31536000"
-    )
+    assert client.get("/static/logo.png").headers["Cache-Control"] == ("public, max-age=31536000")
     assert client.get("/static/style.css").headers["Cache-Control"] == "public, max-age=60"
 
 
@@ -294,9 +302,13 @@ def test_if_modified_since_gives_a_304(client: FlaskClient) -> None:
 
 def test_if_none_match_wins_over_if_modified_since(client: FlaskClient) -> None:
     mtime = (STATIC / "style.css").stat().st_mtime
-    response = client.get("/static/style.css", headers={
-        "If-None-Match": '"stale"', "If-Modified-Since": http_date(mtime + 3600),
-    })
+    response = client.get(
+        "/static/style.css",
+        headers={
+            "If-None-Match": '"stale"',
+            "If-Modified-Since": http_date(mtime + 3600),
+        },
+    )
     assert response.status_code == 200
 
 
@@ -356,8 +368,9 @@ def test_if_range_with_the_current_etag_gives_the_range(client: FlaskClient) -> 
 
 def test_if_range_with_the_current_date_gives_the_range(client: FlaskClient) -> None:
     modified = client.get("/static/digits.txt").headers["Last-Modified"]
-    response = client.get("/static/digits.txt",
-                          headers={"Range": "bytes=0-1", "If-Range": modified})
+    response = client.get(
+        "/static/digits.txt", headers={"Range": "bytes=0-1", "If-Range": modified}
+    )
     assert response.status_code == 206
     assert response.data == b"01"
 
@@ -366,8 +379,9 @@ def test_if_range_with_a_stale_validator_gives_the_whole_file(client: FlaskClien
     etag = client.get("/static/digits.txt").headers["ETag"]
     mtime = (STATIC / "digits.txt").stat().st_mtime
     for validator in ('"stale"', f"W/{etag}", http_date(mtime - 3600)):
-        response = client.get("/static/digits.txt",
-                              headers={"Range": "bytes=0-1", "If-Range": validator})
+        response = client.get(
+            "/static/digits.txt", headers={"Range": "bytes=0-1", "If-Range": validator}
+        )
         assert response.status_code == 200, validator
         assert response.data == DIGITS
         assert "Content-Range" not in response.headers
@@ -375,8 +389,9 @@ def test_if_range_with_a_stale_validator_gives_the_whole_file(client: FlaskClien
 
 def test_a_matching_etag_wins_over_a_range(client: FlaskClient) -> None:
     etag = client.get("/static/digits.txt").headers["ETag"]
-    response = client.get("/static/digits.txt",
-                          headers={"Range": "bytes=0-1", "If-None-Match": etag})
+    response = client.get(
+        "/static/digits.txt", headers={"Range": "bytes=0-1", "If-None-Match": etag}
+    )
     assert response.status_code == 304
 
 
@@ -623,8 +638,7 @@ def test_as_attachment_and_download_name(app: Flask, client: FlaskClient) -> Non
 
     @app.route("/renamed")
     def renamed() -> Response:
-        return send_file("static/digits.txt", as_attachment=True,
-                         download_name="my digits.csv")
+        return send_file("static/digits.txt", as_attachment=True, download_name="my digits.csv")
 
     response = client.get("/path")
     assert response.headers["Content-Disposition"] == "attachment; filename=digits.txt"
@@ -643,8 +657,11 @@ def test_an_attachment_needs_a_name(app: Flask) -> None:
     [
         ("index.html", "index.html", None),
         ("Vögel.txt", "Vogel.txt", "V%C3%B6gel.txt"),
-        ("Ñandú\uff0fpingüino.txt", '"Nandu/pinguino.txt"',  # a fullwidth solidus
-         "%C3%91and%C3%BA%EF%BC%8Fping%C3%BCino.txt"),
+        (
+            "Ñandú\uff0fpingüino.txt",
+            '"Nandu/pinguino.txt"',  # a fullwidth solidus
+            "%C3%91and%C3%BA%EF%BC%8Fping%C3%BCino.txt",
+        ),
         ("те:/ст", '":/"', "%D1%82%D0%B5%3A%2F%D1%81%D1%82"),
         ("(тест.txt", '"(.txt"', "%28%D1%82%D0%B5%D1%81%D1%82.txt"),
         ("(test.txt", '"(test.txt"', None),
@@ -657,8 +674,9 @@ def test_non_ascii_names_use_rfc_5987(
     """RFC 6266: an ASCII ``filename`` fallback, and ``filename*`` with the
     UTF-8 name percent-encoded (the values Werkzeug's tests expect)."""
     with app.test_request_context():
-        response = send_file(io.BytesIO(b"x"), mimetype="text/plain", as_attachment=True,
-                             download_name=name)
+        response = send_file(
+            io.BytesIO(b"x"), mimetype="text/plain", as_attachment=True, download_name=name
+        )
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment; ")
     assert f"filename={ascii_name}" in disposition
@@ -775,8 +793,16 @@ def test_send_from_directory(app: Flask, client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["../secret.txt", "sub/../../secret.txt", str(ROOT / "secret.txt"), "..",
-             "/etc/passwd", "digits.txt\x00", ""]
+    "name",
+    [
+        "../secret.txt",
+        "sub/../../secret.txt",
+        str(ROOT / "secret.txt"),
+        "..",
+        "/etc/passwd",
+        "digits.txt\x00",
+        "",
+    ],
 )
 def test_send_from_directory_refuses_anything_outside_with_a_404(app: Flask, name: str) -> None:
     with app.test_request_context(), pytest.raises(Exception) as info:
@@ -784,8 +810,15 @@ def test_send_from_directory_refuses_anything_outside_with_a_404(app: Flask, nam
     assert getattr(info.value, "code", None) == 404
 
 
-@pytest.mark.parametrize("target", ["/files/..%2fsecret.txt", "/files/%2e%2e/secret.txt",
-                                    "/files//etc/passwd", "/files/%2e%2e%2f%2e%2e%2fetc/passwd"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/files/..%2fsecret.txt",
+        "/files/%2e%2e/secret.txt",
+        "/files//etc/passwd",
+        "/files/%2e%2e%2f%2e%2e%2fetc/passwd",
+    ],
+)
 def test_send_from_directory_in_a_view_refuses_traversal(app: Flask, target: str) -> None:
     @app.route("/files/<path:name>")
     def files(name: str) -> Response:
@@ -818,9 +851,7 @@ def resident_memory() -> int:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
-def test_a_200_mb_file_is_streamed_without_growing_memory(
-    tmp_path: Path, live_server: Any
-) -> None:
+def test_a_200_mb_file_is_streamed_without_growing_memory(tmp_path: Path, live_server: Any) -> None:
     size = 200 * 1024 * 1024
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:

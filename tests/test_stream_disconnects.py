@@ -48,9 +48,7 @@ class Seen:
 
     def wait(self, name: str, timeout: float = 5) -> tuple[float, Any]:
         with self.arrived:
-            assert self.arrived.wait_for(lambda: name in self.events, timeout), (
-                name, self.events
-            )
+            assert self.arrived.wait_for(lambda: name in self.events, timeout), (name, self.events)
             return self.events[name]
 
 
@@ -132,16 +130,23 @@ def endless_app(seen: Seen) -> Flask:
             finally:
                 seen.note("template finally")
 
-        return Response(stream_template_string("{% for i in items %}{{ i }}\n{% endfor %}",
-                                               items=items()))
+        return Response(
+            stream_template_string("{% for i in items %}{{ i }}\n{% endfor %}", items=items())
+        )
 
     return app
 
 
-@pytest.mark.parametrize(("path", "event"), [
-    ("/async", "async finally"), ("/waiting", "waiting finally"), ("/sync", "sync closed"),
-    ("/with-context", "with-context finally"), ("/template", "template finally"),
-])
+@pytest.mark.parametrize(
+    ("path", "event"),
+    [
+        ("/async", "async finally"),
+        ("/waiting", "waiting finally"),
+        ("/sync", "sync closed"),
+        ("/with-context", "with-context finally"),
+        ("/template", "template finally"),
+    ],
+)
 def test_a_stream_ends_within_a_second_of_its_client_leaving(
     live_server: Any, seen: Seen, path: str, event: str
 ) -> None:

@@ -250,7 +250,8 @@ def test_templates_render_over_a_real_server(app: Flask, live_server: Any, kind:
             assert response.status_code == 200
             assert response.headers["Content-Type"] == "text/html; charset=utf-8"
             assert lines(response.text)[:2] == [
-                "<title>Live - Site</title>", "<main><p>&lt;b&gt;</p></main>",
+                "<title>Live - Site</title>",
+                "<main><p>&lt;b&gt;</p></main>",
             ]
 
 
@@ -338,8 +339,7 @@ def test_no_template_folder_means_no_loader(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("extension", "escaped"),
-    [("html", True), ("htm", True), ("xml", True), ("xhtml", True), ("svg", True),
-     ("txt", False)],
+    [("html", True), ("htm", True), ("xml", True), ("xhtml", True), ("svg", True), ("txt", False)],
 )
 @both_kinds
 def test_autoescape_depends_on_the_file_extension(
@@ -364,9 +364,10 @@ def test_autoescape_blocks_switch_escaping_off_and_on(app: Flask) -> None:
     with app.app_context():
         assert render_template("autoescape_off.html", value="<i>").strip() == "<i>|&lt;i&gt;"
         assert render_template("autoescape_on.txt", value="<i>").strip() == "&lt;i&gt;|<i>"
-        assert render_template_string(
-            "{% autoescape false %}{{ v }}{% endautoescape %}{{ v }}", v="<"
-        ) == "<&lt;"
+        assert (
+            render_template_string("{% autoescape false %}{{ v }}{% endautoescape %}{{ v }}", v="<")
+            == "<&lt;"
+        )
 
 
 def test_escape_and_markup_are_markupsafes(app: Flask) -> None:
@@ -375,8 +376,12 @@ def test_escape_and_markup_are_markupsafes(app: Flask) -> None:
     assert flaskish.escape("<script>") == "&lt;script&gt;"
     assert isinstance(escape("x"), Markup)
     with app.app_context():
-        assert render_template_string("{{ a }}{{ b }}{{ c|safe }}", a=Markup("<b>"),
-                                      b=escape("<i>"), c="<u>") == "<b>&lt;i&gt;<u>"
+        assert (
+            render_template_string(
+                "{{ a }}{{ b }}{{ c|safe }}", a=Markup("<b>"), b=escape("<i>"), c="<u>"
+            )
+            == "<b>&lt;i&gt;<u>"
+        )
 
 
 def test_the_tojson_filter_uses_the_app_json_provider(app: Flask) -> None:
@@ -515,10 +520,13 @@ def test_add_template_filter_test_and_global(app: Flask) -> None:
     assert app.jinja_env.tests["letters"] is str.isalpha
     assert app.jinja_env.globals["in_order"] is sorted
     with app.app_context():
-        assert render_template_string(
-            "{{ 'a'|upper }}{{ 'B'|small }}{{ '12' is isdigit }}{{ 'a1' is letters }}"
-            "{{ len('abc') }}{{ in_order([2, 1]) }}"
-        ) == "AbTrueFalse3[1, 2]"
+        assert (
+            render_template_string(
+                "{{ 'a'|upper }}{{ 'B'|small }}{{ '12' is isdigit }}{{ 'a1' is letters }}"
+                "{{ len('abc') }}{{ in_order([2, 1]) }}"
+            )
+            == "AbTrueFalse3[1, 2]"
+        )
 
 
 def test_template_helpers_cannot_be_added_after_the_first_request(
@@ -678,25 +686,28 @@ def test_before_render_template_and_template_rendered_signals(
         events.append(("rendered", sender, template.name, dict(context)))
 
     def page() -> str:
-        return render_template("page.html", title="T", body="{{ nothing }}") + \
-            render_template_string("|{{ extra }}")
+        return render_template(
+            "page.html", title="T", body="{{ nothing }}"
+        ) + render_template_string("|{{ extra }}")
 
     app.add_url_rule("/", view_func=as_kind(kind, page))
-    with before_render_template.connected_to(before, app), \
-            template_rendered.connected_to(after, app):
+    with (
+        before_render_template.connected_to(before, app),
+        template_rendered.connected_to(after, app),
+    ):
         response = client.get("/")
     assert response.text.endswith("|added by a receiver")
     assert [(e[0], e[1], e[2]) for e in events] == [
-        ("before", app, "page.html"), ("rendered", app, "page.html"),
-        ("before", app, None), ("rendered", app, None),
+        ("before", app, "page.html"),
+        ("rendered", app, "page.html"),
+        ("before", app, None),
+        ("rendered", app, None),
     ]
     assert events[0][3]["title"] == "T"
     assert events[1][3]["extra"] == "added by a receiver"
 
 
-def test_template_rendered_is_sent_after_a_stream_finishes(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_template_rendered_is_sent_after_a_stream_finishes(app: Flask, client: FlaskClient) -> None:
     events: list[str] = []
 
     @app.route("/")
@@ -707,8 +718,10 @@ def test_template_rendered_is_sent_after_a_stream_finishes(
 
         return stream_template_string("{% for p in parts %}{{ p }}{% endfor %}", parts=parts())
 
-    with before_render_template.connected_to(lambda *a, **k: events.append("before"), app), \
-            template_rendered.connected_to(lambda *a, **k: events.append("rendered"), app):
+    with (
+        before_render_template.connected_to(lambda *a, **k: events.append("before"), app),
+        template_rendered.connected_to(lambda *a, **k: events.append("rendered"), app),
+    ):
         assert client.get("/").text == "x"
     assert events == ["before", "rendering", "rendered"]
 
@@ -716,8 +729,10 @@ def test_template_rendered_is_sent_after_a_stream_finishes(
 def test_signals_for_another_app_are_not_received(app: Flask) -> None:
     other = Flask("other", root_path=str(ROOT))
     events: list[object] = []
-    with template_rendered.connected_to(lambda sender, **k: events.append(sender), other), \
-            app.app_context():
+    with (
+        template_rendered.connected_to(lambda sender, **k: events.append(sender), other),
+        app.app_context(),
+    ):
         render_template_string("x")
     assert events == []
 

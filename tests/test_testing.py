@@ -703,9 +703,7 @@ def test_async_client_verbs_are_awaited(echo_app: Flask) -> None:
             results["open"] = (await c.open("/echo", method="OPTIONS")).json
             head = await c.head("/echo")
             results["head"] = (head.status_code, head.data)
-            upload = await c.post(
-                "/echo", data={"f": (io.BytesIO(b"async file"), "async.txt")}
-            )
+            upload = await c.post("/echo", data={"f": (io.BytesIO(b"async file"), "async.txt")})
             results["upload"] = upload.json["files"]
 
     anyio.run(main)
@@ -931,8 +929,9 @@ def domain_cookie_app(framework: Any) -> Any:
     def set_c() -> Any:
         args = framework.request.args
         response = framework.Response("set")
-        response.set_cookie("c", args["value"], domain=args.get("domain"),
-                            path=args.get("path", "/"))
+        response.set_cookie(
+            "c", args["value"], domain=args.get("domain"), path=args.get("path", "/")
+        )
         return response
 
     @app.route("/delete")
@@ -1004,8 +1003,10 @@ def test_set_cookie_replaces_the_cookie_the_server_set_for_that_domain(
         client.set_cookie("c", "from-the-test", domain=client_domain)
 
     steps = [server_sets, set_on_client]
-    assert cookies_after(flaskish, steps, read) == cookies_after(real_flask, steps, read) == (
-        "c=from-the-test"
+    assert (
+        cookies_after(flaskish, steps, read)
+        == cookies_after(real_flask, steps, read)
+        == ("c=from-the-test")
     )
     client = domain_cookie_app(flaskish).test_client()
     client.get(server_sets)
@@ -1044,7 +1045,8 @@ def test_cookies_of_one_name_on_two_paths_are_two_cookies(real_flask: Any) -> No
     for step in steps:
         client.get(step)
     assert (client.get_cookie("c").value, client.get_cookie("c", path="/sub").value) == (
-        "host-only", "sub"
+        "host-only",
+        "sub",
     )
 
 

@@ -450,9 +450,7 @@ def test_an_unimplemented_method_is_405_with_allow(
     for method in ("PUT", "DELETE", "PATCH"):
         response = client.open("/", method=method)
         assert response.status_code == 405
-        assert sorted(response.headers["Allow"].split(", ")) == [
-            "GET", "HEAD", "OPTIONS", "POST"
-        ]
+        assert sorted(response.headers["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS", "POST"]
 
 
 def test_a_listed_method_without_a_handler_says_what_to_write(
@@ -503,13 +501,18 @@ def test_an_explicit_head_is_used(app: Flask, client: FlaskClient, kind: str) ->
 
 def test_http_method_funcs_lists_flasks_methods() -> None:
     assert http_method_funcs == {
-        "get", "post", "head", "options", "delete", "put", "trace", "patch"
+        "get",
+        "post",
+        "head",
+        "options",
+        "delete",
+        "put",
+        "trace",
+        "patch",
     }
 
 
-def test_an_overridden_dispatch_request_decides_the_kind(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_an_overridden_dispatch_request_decides_the_kind(app: Flask, client: FlaskClient) -> None:
     """A ``def`` override calling ``super().dispatch_request()`` gets the
     result of an ``async def`` handler, as in Flask; an ``async def``
     override awaits it."""
@@ -583,9 +586,7 @@ def test_an_all_async_class_never_uses_a_worker_thread(app: Flask, client: Flask
     assert client.post("/AsyncMethods").headers["X-Checked"] == "yes"
 
 
-def test_sync_handlers_run_on_the_requests_worker_thread(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_sync_handlers_run_on_the_requests_worker_thread(app: Flask, client: FlaskClient) -> None:
     """In a class mixing kinds, ``def`` handlers run on the request's worker
     thread and ``async def`` ones on the event loop."""
 

@@ -77,14 +77,21 @@ def test_the_proxy_has_the_handshake_request(app: Flask, client: FlaskClient, ki
 
     def describe(room: int) -> dict[str, Any]:
         return {
-            "path": websocket.path, "room": room, "args": websocket.args.to_dict(),
+            "path": websocket.path,
+            "room": room,
+            "args": websocket.args.to_dict(),
             "header": websocket.headers.get("X-Token"),
-            "cookie": websocket.cookies.get("flavour"), "scheme": websocket.scheme,
+            "cookie": websocket.cookies.get("flavour"),
+            "scheme": websocket.scheme,
             "offered": websocket.requested_subprotocols,
-            "also": websocket.subprotocols, "same": request._get_current_object() is (
+            "also": websocket.subprotocols,
+            "same": request._get_current_object()
+            is (
                 websocket._get_current_object()  # type: ignore[attr-defined]
             ),
-            "g": g.user, "session": session.get("uid"), "endpoint": websocket.endpoint,
+            "g": g.user,
+            "session": session.get("uid"),
+            "endpoint": websocket.endpoint,
         }
 
     if kind == "def":
@@ -103,13 +110,24 @@ def test_the_proxy_has_the_handshake_request(app: Flask, client: FlaskClient, ki
         sess["uid"] = 7
     client.set_cookie("flavour", "mint")
     with client.websocket(
-        "/rooms/12", subprotocols=["a", "b"], headers={"X-Token": "t1"},
+        "/rooms/12",
+        subprotocols=["a", "b"],
+        headers={"X-Token": "t1"},
         query_string={"q": "x"},
     ) as ws:
         assert ws.receive_json() == {
-            "path": "/rooms/12", "room": 12, "args": {"q": "x"}, "header": "t1",
-            "cookie": "mint", "scheme": "ws", "offered": ["a", "b"], "also": ["a", "b"],
-            "same": True, "g": "ann", "session": 7, "endpoint": "room",
+            "path": "/rooms/12",
+            "room": 12,
+            "args": {"q": "x"},
+            "header": "t1",
+            "cookie": "mint",
+            "scheme": "ws",
+            "offered": ["a", "b"],
+            "also": ["a", "b"],
+            "same": True,
+            "g": "ann",
+            "session": 7,
+            "endpoint": "room",
         }
     with client.websocket("/rooms/1?q=y") as ws:
         assert ws.receive_json()["args"] == {"q": "y"}
@@ -422,9 +440,17 @@ def test_websocket_hooks_run_in_order_and_http_hooks_do_not(
         ws.close()
     client.get("/http")  # the connection's teardown has run before the next request
     assert calls == [
-        "app before", "app-wide before", "bp before",
-        "bp teardown", "app-wide teardown", "app teardown", "teardown_appcontext",
-        "before_request", "after_request", "teardown_request", "teardown_appcontext",
+        "app before",
+        "app-wide before",
+        "bp before",
+        "bp teardown",
+        "app-wide teardown",
+        "app teardown",
+        "teardown_appcontext",
+        "before_request",
+        "after_request",
+        "teardown_request",
+        "teardown_appcontext",
     ]
 
 

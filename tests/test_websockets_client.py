@@ -55,10 +55,14 @@ async def test_async_with_subprotocol_headers_query_and_cookies(
     @app.websocket("/ws")
     async def handler() -> None:
         await websocket.accept(subprotocol="b", headers={"X-A": "1"})
-        await websocket.send_json([
-            websocket.args.get("q"), websocket.headers.get("X-T"), session.get("uid"),
-            websocket.requested_subprotocols,
-        ])
+        await websocket.send_json(
+            [
+                websocket.args.get("q"),
+                websocket.headers.get("X-T"),
+                session.get("uid"),
+                websocket.requested_subprotocols,
+            ]
+        )
 
     with client.session_transaction() as sess:
         sess["uid"] = 3

@@ -148,8 +148,15 @@ def test_a_refused_connection_without_the_denial_extension_is_closed_with_1008()
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": "/ws", "headers": [(b"host", b"x")],
-             "query_string": b"", "root_path": "", "scheme": "ws", "asgi": {"version": "3.0"}}
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "headers": [(b"host", b"x")],
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "ws",
+        "asgi": {"version": "3.0"},
+    }
     anyio.run(app, scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
 
@@ -382,9 +389,12 @@ def test_url_for_inside_a_websocket_handler(app: Flask, client: FlaskClient) -> 
 
     @app.websocket("/ws")
     async def handler() -> None:
-        await websocket.send_json([
-            url_for("handler", _external=True), url_for("page", _external=True),
-        ])
+        await websocket.send_json(
+            [
+                url_for("handler", _external=True),
+                url_for("page", _external=True),
+            ]
+        )
 
     with client.websocket("/ws") as ws:
         assert ws.receive_json() == ["ws://localhost/ws", "http://localhost/page"]
@@ -409,9 +419,7 @@ def test_a_blueprint_websocket_and_add_url_rule(app: Flask, client: FlaskClient)
         assert ws.receive() == "plain"
 
 
-def test_registering_after_the_first_websocket_is_refused(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_registering_after_the_first_websocket_is_refused(app: Flask, client: FlaskClient) -> None:
     echo_handler(app, "async def")
     with client.websocket("/ws") as ws:
         ws.send("x")

@@ -314,8 +314,9 @@ def test_200_concurrent_connections_each_see_only_their_own_state(
         path = "/def" if n % 2 else "/async"
         url = ws_url(served, f"{path}?who={n}")
         headers = {"Cookie": f"session={cookies[n]}"}
-        async with async_connect(url, proxy=None, additional_headers=headers,
-                                 open_timeout=TIMEOUT * 4) as ws:
+        async with async_connect(
+            url, proxy=None, additional_headers=headers, open_timeout=TIMEOUT * 4
+        ) as ws:
             opened.append(n)
             if len(opened) == 200:
                 everyone_open.set()

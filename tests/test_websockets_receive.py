@@ -419,9 +419,16 @@ async def test_an_error_from_the_servers_receive_in_the_watcher_is_raised_by_the
         pass
 
     scope = {
-        "type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"",
-        "headers": [(b"host", b"localhost")], "scheme": "ws", "server": ("localhost", 80),
-        "root_path": "", "subprotocols": [], "extensions": {},
+        "type": "websocket",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+        "scheme": "ws",
+        "server": ("localhost", 80),
+        "root_path": "",
+        "subprotocols": [],
+        "extensions": {},
     }
     with anyio.fail_after(5), pytest.raises(RuntimeError, match="the server broke"):
         await app(scope, receive, send)

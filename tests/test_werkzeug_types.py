@@ -207,18 +207,26 @@ def test_request_values_are_werkzeug_types(app: Flask, client: FlaskClient, kind
 
     def view() -> str:
         seen.update(
-            args=request.args, accept=request.accept_mimetypes,
-            inm=request.if_none_match, range=request.range, auth=request.authorization,
+            args=request.args,
+            accept=request.accept_mimetypes,
+            inm=request.if_none_match,
+            range=request.range,
+            auth=request.authorization,
             cookies=request.cookies,
         )
         return "ok"
 
     app.route("/")(as_kind(kind, view))
     client.set_cookie("c", "1")
-    client.get("/?a=1&a=2", headers={
-        "Accept": "application/json", "If-None-Match": '"x"', "Range": "bytes=0-9",
-        "Authorization": "Basic dXNlcjpwYXNz",
-    })
+    client.get(
+        "/?a=1&a=2",
+        headers={
+            "Accept": "application/json",
+            "If-None-Match": '"x"',
+            "Range": "bytes=0-9",
+            "Authorization": "Basic dXNlcjpwYXNz",
+        },
+    )
     assert isinstance(seen["args"], wd.ImmutableMultiDict)
     assert seen["args"].getlist("a") == ["1", "2"]
     assert isinstance(seen["accept"], wd.MIMEAccept) and seen["accept"].accept_json
@@ -229,9 +237,7 @@ def test_request_values_are_werkzeug_types(app: Flask, client: FlaskClient, kind
     assert isinstance(seen["cookies"], wd.ImmutableMultiDict) and seen["cookies"]["c"] == "1"
 
 
-def test_form_and_files_are_werkzeug_types_in_a_def_view(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_form_and_files_are_werkzeug_types_in_a_def_view(app: Flask, client: FlaskClient) -> None:
     @app.route("/", methods=["POST"])
     def view() -> Any:
         upload = request.files["doc"]
@@ -240,9 +246,7 @@ def test_form_and_files_are_werkzeug_types_in_a_def_view(
         data = upload.read().decode()
         return {"name": request.form["name"], "file": upload.filename, "data": data}
 
-    response = client.post(
-        "/", data={"name": "ada", "doc": (io.BytesIO(b"contents"), "notes.txt")}
-    )
+    response = client.post("/", data={"name": "ada", "doc": (io.BytesIO(b"contents"), "notes.txt")})
     assert response.json == {"name": "ada", "file": "notes.txt", "data": "contents"}
 
 

@@ -31,8 +31,12 @@ def forwarding(inner: Any) -> Any:
     host, scheme and script name from ``X-Forwarded-*`` (trusting them all)."""
 
     def middleware(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        for header, key in (("FOR", "REMOTE_ADDR"), ("HOST", "HTTP_HOST"),
-                            ("PROTO", "wsgi.url_scheme"), ("PREFIX", "SCRIPT_NAME")):
+        for header, key in (
+            ("FOR", "REMOTE_ADDR"),
+            ("HOST", "HTTP_HOST"),
+            ("PROTO", "wsgi.url_scheme"),
+            ("PREFIX", "SCRIPT_NAME"),
+        ):
             if f"HTTP_X_FORWARDED_{header}" in environ:
                 environ[key] = environ[f"HTTP_X_FORWARDED_{header}"]
         return inner(environ, start_response)  # type: ignore[no-any-return]
@@ -48,8 +52,11 @@ def passing(inner: Any) -> Any:
 def where(app: Flask, kind: str) -> None:
     def view() -> dict[str, Any]:
         return {
-            "host": request.host, "remote": request.remote_addr, "scheme": request.scheme,
-            "root": request.root_path, "url": url_for("view", _external=True),
+            "host": request.host,
+            "remote": request.remote_addr,
+            "scheme": request.scheme,
+            "root": request.root_path,
+            "url": url_for("view", _external=True),
         }
 
     app.route("/where")(as_kind(kind, view))
@@ -62,8 +69,11 @@ def test_wsgi_middleware_sets_host_client_scheme_and_prefix(
     where(app, kind)
     app.wsgi_app = forwarding(app.wsgi_app)  # type: ignore[method-assign]
     assert client.get("/where", headers=FORWARDED).json == {
-        "host": "shop.example", "remote": "203.0.113.7", "scheme": "https",
-        "root": "/store", "url": "https://shop.example/store/where",
+        "host": "shop.example",
+        "remote": "203.0.113.7",
+        "scheme": "https",
+        "root": "/store",
+        "url": "https://shop.example/store/where",
     }
 
 
@@ -76,13 +86,12 @@ def test_without_middleware_the_forwarded_headers_are_not_trusted(
 
 
 @both_kinds
-def test_the_body_passes_through_the_middleware(
-    app: Flask, client: FlaskClient, kind: str
-) -> None:
+def test_the_body_passes_through_the_middleware(app: Flask, client: FlaskClient, kind: str) -> None:
     def view() -> dict[str, Any]:
         return {"json": request.get_json(), "length": request.content_length}
 
     if kind == "async def":
+
         async def view() -> dict[str, Any]:  # type: ignore[misc]
             return {"json": await request.get_json(), "length": request.content_length}
 
@@ -148,16 +157,28 @@ def test_wsgi_middleware_over_a_real_server(app: Flask, live_server: Any) -> Non
 
 def test_environ_and_scope_round_trip() -> None:
     scope = {
-        "type": "http", "method": "POST", "scheme": "https", "path": "/app/caf\u00e9",
-        "root_path": "/app", "query_string": b"q=1", "http_version": "1.1",
-        "headers": [(b"host", b"example.com"), (b"content-type", b"text/plain"),
-                    (b"x-a", b"1"), (b"x-a", b"2")],
-        "server": ("example.com", 443), "client": ("10.0.0.1", 5555),
+        "type": "http",
+        "method": "POST",
+        "scheme": "https",
+        "path": "/app/caf\u00e9",
+        "root_path": "/app",
+        "query_string": b"q=1",
+        "http_version": "1.1",
+        "headers": [
+            (b"host", b"example.com"),
+            (b"content-type", b"text/plain"),
+            (b"x-a", b"1"),
+            (b"x-a", b"2"),
+        ],
+        "server": ("example.com", 443),
+        "client": ("10.0.0.1", 5555),
     }
     environ = environ_from_scope(scope)
     assert environ["PATH_INFO"] == "/caf\u00e9".encode().decode("latin-1")
     assert (environ["SCRIPT_NAME"], environ["HTTP_X_A"], environ["CONTENT_TYPE"]) == (
-        "/app", "1,2", "text/plain"
+        "/app",
+        "1,2",
+        "text/plain",
     )
     back = scope_from_environ(environ)
     assert (back["path"], back["root_path"]) == ("/app/caf\u00e9", "/app")
@@ -236,10 +257,18 @@ def test_a_client_that_leaves_before_the_body_arrives_gets_nothing(app: Flask) -
 
     app.wsgi_app = middleware  # type: ignore[method-assign]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
         "headers": [(b"host", b"localhost"), (b"content-length", b"5")],
-        "server": ("localhost", 80), "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 50000),
     }
     sent: list[Any] = []
 

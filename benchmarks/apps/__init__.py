@@ -59,8 +59,9 @@ class Framework:
 
 FRAMEWORKS = [
     Framework("raw ASGI", "raw_asgi", "asgi", ("anyio",), "uvicorn"),
-    Framework("Starlette", "starlette_app", "asgi", ("starlette", "jinja2", "itsdangerous"),
-              "uvicorn"),
+    Framework(
+        "Starlette", "starlette_app", "asgi", ("starlette", "jinja2", "itsdangerous"), "uvicorn"
+    ),
     Framework("Quart", "quart_app", "asgi", ("quart",), "uvicorn"),
     Framework("Flask", "flask_app", "wsgi", ("flask",), "gunicorn"),
     Framework("flaskish", "flaskish_app", "asgi", ("flaskish",), "uvicorn"),

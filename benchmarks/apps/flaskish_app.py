@@ -179,8 +179,12 @@ def _sse() -> Any:
     @app.route("/threads")
     async def threads() -> dict[str, int]:
         stats = app.worker_threads
-        return {"limit": stats.limit, "busy": stats.busy, "waiting": stats.waiting,
-                "parked": stats.parked}
+        return {
+            "limit": stats.limit,
+            "busy": stats.busy,
+            "waiting": stats.waiting,
+            "parked": stats.parked,
+        }
 
     return app
 
@@ -276,8 +280,10 @@ def verify(app: Any, scenario: str) -> str | None:
         if detector is None or abs(detector.threshold - 0.1) > 1e-9:
             return "the blocking-call detector is not running at 100 ms"
         if detector.stalls:
-            return (f"the detector reported {len(detector.stalls)} stalls of the loop "
-                    f"(longest {max(s.seconds for s in detector.stalls) * 1000:.0f} ms)")
+            return (
+                f"the detector reported {len(detector.stalls)} stalls of the loop "
+                f"(longest {max(s.seconds for s in detector.stalls) * 1000:.0f} ms)"
+            )
     return None
 
 

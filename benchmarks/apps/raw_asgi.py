@@ -42,10 +42,13 @@ _USER_POST = re.compile(r"^/users/(?P<user_id>[0-9]+)/posts/(?P<slug>[^/]+)$")
 
 
 async def _answer(send: Send, body: bytes, headers: list[tuple[bytes, bytes]] = _TEXT) -> None:
-    await send({
-        "type": "http.response.start", "status": 200,
-        "headers": [*headers, (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -135,8 +138,9 @@ async def ws_app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         message = await receive()
         if message["type"] == "websocket.disconnect":
             return
-        await send({"type": "websocket.send", "text": message.get("text"),
-                    "bytes": message.get("bytes")})
+        await send(
+            {"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")}
+        )
 
 
 def build(name: str) -> Any:

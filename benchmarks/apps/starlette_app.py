@@ -50,9 +50,13 @@ def _main() -> Any:
     from starlette.templating import Jinja2Templates
 
     # Flask's production default: templates are not re-checked on disk per render.
-    templates = Jinja2Templates(env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_FOLDER), autoescape=True, auto_reload=False,
-    ))
+    templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATE_FOLDER),
+            autoescape=True,
+            auto_reload=False,
+        )
+    )
 
     async def hello_async(request: Request) -> Response:
         return PlainTextResponse("Hello, World")
@@ -88,18 +92,20 @@ def _main() -> Any:
 
     # Only the session route pays for the session middleware, as in flaskish.
     sessions = [Middleware(SessionMiddleware, secret_key=SECRET_KEY)]
-    return Starlette(routes=[
-        Route("/hello/async", hello_async),
-        Route("/hello/sync", hello_sync),
-        Route("/json", json_view),
-        Route("/users/{user_id:int}/posts/{slug}", user_post),
-        Route("/form/async", form_async, methods=["POST"]),
-        Route("/block", block),
-        Route("/sleep", sleep),
-        Route("/session", session, middleware=sessions),
-        Route("/template", template),
-        Route("/untouched", hello_async, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/hello/async", hello_async),
+            Route("/hello/sync", hello_sync),
+            Route("/json", json_view),
+            Route("/users/{user_id:int}/posts/{slug}", user_post),
+            Route("/form/async", form_async, methods=["POST"]),
+            Route("/block", block),
+            Route("/sleep", sleep),
+            Route("/session", session, middleware=sessions),
+            Route("/template", template),
+            Route("/untouched", hello_async, methods=["POST"]),
+        ]
+    )
 
 
 def _sse() -> Any:
@@ -146,8 +152,13 @@ def _sse() -> Any:
 
         return EventSourceResponse(stream())
 
-    return Starlette(routes=[Route("/events", events), Route("/sse", sse_stream),
-                             Route("/sse/sse-starlette", sse_starlette_stream)])
+    return Starlette(
+        routes=[
+            Route("/events", events),
+            Route("/sse", sse_stream),
+            Route("/sse/sse-starlette", sse_starlette_stream),
+        ]
+    )
 
 
 def _ws() -> Any:
@@ -177,6 +188,8 @@ def _routes(prefix: str) -> Any:
 
         return view
 
-    return Starlette(routes=[
-        Route(f"{prefix}/r{i}/{{item_id:int}}", make(i), name=f"r{i}") for i in range(ROUTES)
-    ])
+    return Starlette(
+        routes=[
+            Route(f"{prefix}/r{i}/{{item_id:int}}", make(i), name=f"r{i}") for i in range(ROUTES)
+        ]
+    )

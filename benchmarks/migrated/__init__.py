@@ -86,8 +86,9 @@ def new_database() -> str:
     from werkzeug.security import generate_password_hash
 
     shm = "/dev/shm"
-    folder = tempfile.mkdtemp(prefix="flaskish-migrated-",
-                              dir=shm if os.access(shm, os.W_OK) else None)
+    folder = tempfile.mkdtemp(
+        prefix="flaskish-migrated-", dir=shm if os.access(shm, os.W_OK) else None
+    )
     atexit.register(shutil.rmtree, folder, True)
     path = os.path.join(folder, "notes.sqlite")
     # A cheap hash: every client connection logs in once per round.
@@ -99,8 +100,16 @@ def new_database() -> str:
             db.execute("INSERT INTO users VALUES (?, ?, ?)", (number, name, password))
             db.executemany(
                 "INSERT INTO notes (user_id, title, body, created) VALUES (?, ?, ?, ?)",
-                [(number, f"Note {i} of {name}", f"Things to remember, part {i} <b>{name}</b>.",
-                  1_700_000_000 + i) for i in range(NOTES_PER_USER)])
+                [
+                    (
+                        number,
+                        f"Note {i} of {name}",
+                        f"Things to remember, part {i} <b>{name}</b>.",
+                        1_700_000_000 + i,
+                    )
+                    for i in range(NOTES_PER_USER)
+                ],
+            )
     return path
 
 
@@ -145,9 +154,11 @@ def _summary(samples: list[float]) -> dict[str, float] | None:
     if not samples:
         return None
     ordered = sorted(samples)
-    return {"p50": ordered[len(ordered) // 2] * 1e6,
-            "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e6,
-            "mean": sum(ordered) / len(ordered) * 1e6}
+    return {
+        "p50": ordered[len(ordered) // 2] * 1e6,
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1e6,
+        "mean": sum(ordered) / len(ordered) * 1e6,
+    }
 
 
 #: The app's timings (one app per server process).

@@ -81,9 +81,15 @@ def notes_payload() -> dict[str, Any]:
     return {
         "user": current_user.name,
         "count": note_count(current_user.id),
-        "notes": [{"id": note.id, "title": note.title, "created": note.created,
-                   "url": url_for("api_note", note_id=note.id)}
-                  for note in latest_notes(current_user.id)],
+        "notes": [
+            {
+                "id": note.id,
+                "title": note.title,
+                "created": note.created,
+                "url": url_for("api_note", note_id=note.id),
+            }
+            for note in latest_notes(current_user.id)
+        ],
     }
 
 
@@ -150,17 +156,27 @@ def create_app(database: str | None = None, *, async_api: bool = False) -> Flask
     @app.route("/")
     @login_required
     def notes() -> str:
-        return render_template("notes.html", user=current_user, form=NoteForm(),
-                               notes=latest_notes(current_user.id),
-                               count=note_count(current_user.id))
+        return render_template(
+            "notes.html",
+            user=current_user,
+            form=NoteForm(),
+            notes=latest_notes(current_user.id),
+            count=note_count(current_user.id),
+        )
 
     @app.post("/notes")
     @login_required
     def add_note() -> Response:
         form = NoteForm()
         if form.validate_on_submit():
-            db.session.add(Note(user_id=current_user.id, title=form.title.data,
-                                body=form.body.data or "", created=int(time.time())))
+            db.session.add(
+                Note(
+                    user_id=current_user.id,
+                    title=form.title.data,
+                    body=form.body.data or "",
+                    created=int(time.time()),
+                )
+            )
             db.session.commit()
             flash("Note saved.", "success")
         else:
@@ -168,6 +184,7 @@ def create_app(database: str | None = None, *, async_api: bool = False) -> Flask
         return redirect(url_for("notes"))
 
     if async_api:
+
         @app.get("/api/notes")
         @login_required
         async def api_notes() -> dict[str, Any]:
@@ -178,6 +195,7 @@ def create_app(database: str | None = None, *, async_api: bool = False) -> Flask
         async def api_note(note_id: int) -> dict[str, Any]:
             return note_payload(note_id)
     else:
+
         @app.get("/api/notes")
         @login_required
         def api_notes() -> dict[str, Any]:

@@ -32,18 +32,28 @@ def check(app: object) -> None:
     done = client.post("/login", data={"csrf_token": token, "name": user, "password": PASSWORD})
     expect(done.status_code == 302 and done.headers["Location"].endswith("/"), "POST /login", done)
     page = client.get("/")
-    expect(page.status_code == 200 and f"notes of {user} (40)".encode() in page.data
-           and b"Welcome, " in page.data, "GET /", page)
+    expect(
+        page.status_code == 200
+        and f"notes of {user} (40)".encode() in page.data
+        and b"Welcome, " in page.data,
+        "GET /",
+        page,
+    )
     api = client.get("/api/notes")
     expect(api.status_code == 200 and api.get_json()["user"] == user, "GET /api/notes", api)
     forged = client.post("/notes", data={"title": "forged"})
     expect(forged.status_code == 400, "POST /notes without the CSRF token", forged)
-    posted = client.post("/notes", data={"csrf_token": csrf_token_in(page.data),
-                                         "title": "A note", "body": "Checked."})
+    posted = client.post(
+        "/notes",
+        data={"csrf_token": csrf_token_in(page.data), "title": "A note", "body": "Checked."},
+    )
     expect(posted.status_code == 302, "POST /notes", posted)
     page = client.get("/")
-    expect(b"Note saved." in page.data and f"notes of {user} (41)".encode() in page.data,
-           "GET / after the POST", page)
+    expect(
+        b"Note saved." in page.data and f"notes of {user} (41)".encode() in page.data,
+        "GET / after the POST",
+        page,
+    )
 
 
 def main() -> None:

@@ -131,8 +131,9 @@ def create_app(database: str | None = None) -> Quart:
     default)."""
     app = Quart(__name__, template_folder=TEMPLATES)
     app.config["SECRET_KEY"] = SECRET_KEY
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database or new_database()}",
-                                 pool_size=20, max_overflow=20)
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{database or new_database()}", pool_size=20, max_overflow=20
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     @app.before_request
@@ -187,16 +188,26 @@ def create_app(database: str | None = None) -> Quart:
     @login_required
     async def notes() -> str:
         return await render_template(
-            "notes.html", user=g.user, form=await form_of(NoteForm),
-            notes=await latest_notes(g.db, g.user.id), count=await note_count(g.db, g.user.id))
+            "notes.html",
+            user=g.user,
+            form=await form_of(NoteForm),
+            notes=await latest_notes(g.db, g.user.id),
+            count=await note_count(g.db, g.user.id),
+        )
 
     @app.post("/notes")
     @login_required
     async def add_note() -> Response:
         form = await form_of(NoteForm)
         if not form.errors:
-            g.db.add(Note(user_id=g.user.id, title=form.title.data, body=form.body.data or "",
-                          created=int(time.time())))
+            g.db.add(
+                Note(
+                    user_id=g.user.id,
+                    title=form.title.data,
+                    body=form.body.data or "",
+                    created=int(time.time()),
+                )
+            )
             await g.db.commit()
             await flash("Note saved.", "success")
         else:
@@ -209,9 +220,15 @@ def create_app(database: str | None = None) -> Quart:
         return {
             "user": g.user.name,
             "count": await note_count(g.db, g.user.id),
-            "notes": [{"id": note.id, "title": note.title, "created": note.created,
-                       "url": quart_url_for("api_note", note_id=note.id)}
-                      for note in await latest_notes(g.db, g.user.id)],
+            "notes": [
+                {
+                    "id": note.id,
+                    "title": note.title,
+                    "created": note.created,
+                    "url": quart_url_for("api_note", note_id=note.id),
+                }
+                for note in await latest_notes(g.db, g.user.id)
+            ],
         }
 
     @app.get("/api/notes/<int:note_id>")

@@ -144,8 +144,11 @@ class DefaultJSONProvider(JSONProvider):
         cached = self.__dict__.get("_cached_encoder")
         if cached is None or cached[0] != settings:
             encoder = json.JSONEncoder(
-                default=self.default, ensure_ascii=self.ensure_ascii, sort_keys=self.sort_keys,
-                indent=2 if indent else None, separators=None if indent else (",", ":"),
+                default=self.default,
+                ensure_ascii=self.ensure_ascii,
+                sort_keys=self.sort_keys,
+                indent=2 if indent else None,
+                separators=None if indent else (",", ":"),
             )
             cached = self.__dict__["_cached_encoder"] = (settings, encoder)
         return cached[1]

@@ -242,7 +242,14 @@ class TaggedJSONSerializer:
 
     #: The tag classes registered on creation, in order of precedence.
     default_tags: ClassVar[list[type[JSONTag]]] = [
-        TagDict, PassDict, TagTuple, PassList, TagBytes, TagMarkup, TagUUID, TagDateTime,
+        TagDict,
+        PassDict,
+        TagTuple,
+        PassList,
+        TagBytes,
+        TagMarkup,
+        TagUUID,
+        TagDateTime,
     ]
 
     def __init__(self) -> None:

@@ -50,8 +50,12 @@ CASES: dict[str, dict[str, Any]] = {
     "permanent": {"_permanent": True, "user_id": 7},
     "compressed": {"blob": "ab" * 200},
 }
-CASES["everything"] = {f"{name}.{key}": value for name, case in CASES.items()
-                       for key, value in case.items() if name != "permanent"}
+CASES["everything"] = {
+    f"{name}.{key}": value
+    for name, case in CASES.items()
+    for key, value in case.items()
+    if name != "permanent"
+}
 
 
 def cookie_payload(cookie: str) -> str:
@@ -83,27 +87,36 @@ def generate() -> dict[str, Any]:
         return cookie.value
 
     def vector(name: str, session: dict[str, Any], cookie: str, signed_with: str) -> Any:
-        return {"name": name, "signed_with": signed_with, "session": repr(session),
-                "payload": cookie_payload(cookie), "cookie": cookie}
+        return {
+            "name": name,
+            "signed_with": signed_with,
+            "session": repr(session),
+            "payload": cookie_payload(cookie),
+            "cookie": cookie,
+        }
 
     vectors = [
-        vector(name, case, mint(SECRET_KEY, lambda case=case: flask.session.update(case)),
-               "SECRET_KEY")
+        vector(
+            name, case, mint(SECRET_KEY, lambda case=case: flask.session.update(case)), "SECRET_KEY"
+        )
         for name, case in CASES.items()
     ]
     rotated = {"user_id": 1}
-    vectors.append(vector(
-        "signed_with_the_old_key", rotated,
-        mint(OLD_SECRET_KEY, lambda: flask.session.update(rotated)), "OLD_SECRET_KEY",
-    ))
+    vectors.append(
+        vector(
+            "signed_with_the_old_key",
+            rotated,
+            mint(OLD_SECRET_KEY, lambda: flask.session.update(rotated)),
+            "OLD_SECRET_KEY",
+        )
+    )
 
     def flash_two() -> None:
         flask.flash("Saved.", "info")
         flask.flash("Welcome back!")
 
     flashed = {"_flashes": [("info", "Saved."), ("message", "Welcome back!")]}
-    vectors.append(vector("flashed_messages", flashed, mint(SECRET_KEY, flash_two),
-                          "SECRET_KEY"))
+    vectors.append(vector("flashed_messages", flashed, mint(SECRET_KEY, flash_two), "SECRET_KEY"))
     from importlib.metadata import version
 
     return {

@@ -31,6 +31,7 @@ def endless_async() -> AsyncIterator[str]:
                 await anyio.sleep(0.05)
         finally:
             note("endless-async")
+
     return generate()
 
 
@@ -43,6 +44,7 @@ def endless_sync() -> Iterator[str]:
                 time.sleep(0.05)
         finally:
             note("endless-sync")
+
     return generate()
 
 
@@ -54,6 +56,7 @@ def polite() -> Iterator[str]:
             app.shutdown_event.wait(10)
         note("polite")
         yield "bye\n"
+
     return generate()
 
 
@@ -64,6 +67,7 @@ async def polite_async() -> AsyncIterator[str]:
         await app.shutdown_event.wait()
         note("polite-async")
         yield "bye\n"
+
     return generate()
 
 
@@ -114,4 +118,5 @@ def events() -> EventStream:
                 await anyio.sleep(0.05)
         finally:
             note("events")
+
     return EventStream(generate())

@@ -1,6 +1,7 @@
 import os
 
 import flaskish
+
 flaskish.install_as_flask()
 
 from flask import Flask

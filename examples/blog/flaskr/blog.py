@@ -101,9 +101,7 @@ def update(id):
             flash(error)
         else:
             db = get_db()
-            db.execute(
-                "UPDATE post SET title = ?, body = ? WHERE id = ?", (title, body, id)
-            )
+            db.execute("UPDATE post SET title = ?, body = ? WHERE id = ?", (title, body, id))
             db.commit()
             return redirect(url_for("blog.index"))
 

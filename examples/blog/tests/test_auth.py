@@ -15,10 +15,7 @@ def test_register(client, app):
 
     # test that the user was inserted into the database
     with app.app_context():
-        assert (
-            get_db().execute("SELECT * FROM user WHERE username = 'a'").fetchone()
-            is not None
-        )
+        assert get_db().execute("SELECT * FROM user WHERE username = 'a'").fetchone() is not None
 
 
 @pytest.mark.parametrize(
@@ -30,9 +27,7 @@ def test_register(client, app):
     ),
 )
 def test_register_validate_input(client, username, password, message):
-    response = client.post(
-        "/auth/register", data={"username": username, "password": password}
-    )
+    response = client.post("/auth/register", data={"username": username, "password": password})
     assert message in response.data
 
 

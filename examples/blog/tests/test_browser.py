@@ -76,10 +76,14 @@ def browser():
     """A headless Chromium with a fresh profile; fails (never skips) when
     Chromium, its driver or selenium is missing."""
     binary = shutil.which(CHROMIUM)
-    missing = [what for what, found in (
-        (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
-        (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
-    ) if not found]
+    missing = [
+        what
+        for what, found in (
+            (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
+            (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
+        )
+        if not found
+    ]
     if missing:
         pytest.fail(
             f"The blog's browser test needs headless Chromium; missing: "
@@ -93,7 +97,8 @@ def browser():
     except ImportError:
         pytest.fail(
             "The browser test needs selenium: `pip install -e '.[dev]'` "
-            "(or `make install`) installs it.", pytrace=False,
+            "(or `make install`) installs it.",
+            pytrace=False,
         )
     with tempfile.TemporaryDirectory(prefix="blog-chromium-") as profile:
         options = webdriver.ChromeOptions()
@@ -186,16 +191,24 @@ def test_the_debug_page_leads_with_the_failing_line_and_unfolds_flaskishs_frames
 
         # "Show all frames" opens every fold at once.
         browser.refresh()
-        assert not all(frame.is_displayed() for frame in browser.find_elements(
-            By.CSS_SELECTOR, ".frame"))
+        assert not all(
+            frame.is_displayed() for frame in browser.find_elements(By.CSS_SELECTOR, ".frame")
+        )
         browser.find_element(By.ID, "expand-all").click()
-        wait.until(lambda _: all(frame.is_displayed() for frame in browser.find_elements(
-            By.CSS_SELECTOR, ".frame")))
+        wait.until(
+            lambda _: all(
+                frame.is_displayed() for frame in browser.find_elements(By.CSS_SELECTOR, ".frame")
+            )
+        )
 
         # The copy button puts the plain-text traceback on the clipboard.
-        browser.execute_cdp_cmd("Browser.grantPermissions", {
-            "origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
-        })
+        browser.execute_cdp_cmd(
+            "Browser.grantPermissions",
+            {
+                "origin": url,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            },
+        )
         browser.find_element(By.ID, "copy").click()
         wait.until(lambda _: browser.find_element(By.ID, "copied").text == "copied")
         copied = browser.execute_async_script(
@@ -203,9 +216,7 @@ def test_the_debug_page_leads_with_the_failing_line_and_unfolds_flaskishs_frames
         )
         assert copied.startswith("Traceback (most recent call last):")
         assert copied.rstrip().endswith("KeyError: 2")
-        assert copied == browser.find_element(By.ID, "plain-traceback").get_attribute(
-            "textContent"
-        )
+        assert copied == browser.find_element(By.ID, "plain-traceback").get_attribute("textContent")
 
 
 # -- the blog ------------------------------------------------------------------
@@ -244,9 +255,9 @@ def test_the_blog_in_a_browser(app, browser):
         browser.find_element(By.LINK_TEXT, "New").click()
         fill(title="Served to Chromium", body="written in a real browser")
         wait.until(lambda _: titles() == ["Served to Chromium", "test title"])
-        assert "written in a real browser" in browser.find_element(
-            By.CSS_SELECTOR, ".post .body"
-        ).text
+        assert (
+            "written in a real browser" in browser.find_element(By.CSS_SELECTOR, ".post .body").text
+        )
 
         browser.find_element(By.LINK_TEXT, "Edit").click()  # only ada's post has one
         wait.until(shown.title_contains('Edit "Served to Chromium"'))

@@ -73,7 +73,11 @@ def server_url() -> Iterator[str]:
     background thread, for as long as the test runs."""
     port = free_port()
     config = uvicorn.Config(
-        create_app, factory=True, host="127.0.0.1", port=port, log_level="warning",
+        create_app,
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
         lifespan="on",
     )
     server = uvicorn.Server(config)

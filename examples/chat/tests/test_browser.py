@@ -31,10 +31,14 @@ WAIT = 15
 def _chromium() -> str:
     """The Chromium binary; fails (never skips) if it or its driver is missing."""
     binary = shutil.which(CHROMIUM)
-    missing = [what for what, found in (
-        (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
-        (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
-    ) if not found]
+    missing = [
+        what
+        for what, found in (
+            (f"the `{CHROMIUM}` binary (package chromium)", binary is not None),
+            (f"{CHROMEDRIVER} (package chromium-driver)", Path(CHROMEDRIVER).exists()),
+        )
+        if not found
+    ]
     if missing or binary is None:
         pytest.fail(
             f"The chat example's browser test needs headless Chromium; missing: "
@@ -56,7 +60,8 @@ def browser() -> Iterator[Callable[[], Any]]:
     except ImportError:
         pytest.fail(
             "The browser test needs selenium: `pip install -e '.[dev]'` "
-            "(or `make install`) installs it.", pytrace=False,
+            "(or `make install`) installs it.",
+            pytrace=False,
         )
 
     drivers: list[Any] = []
@@ -91,7 +96,8 @@ def browser() -> Iterator[Callable[[], Any]]:
 
 
 def test_two_people_in_two_browsers_see_each_others_messages(
-    server_url: str, browser: Callable[[], Any],
+    server_url: str,
+    browser: Callable[[], Any],
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
@@ -114,6 +120,7 @@ def test_two_people_in_two_browsers_see_each_others_messages(
     def sees(line: str) -> Callable[[Any], bool]:
         def check(driver: Any) -> bool:
             return line in [item.text for item in driver.find_elements(By.CSS_SELECTOR, "#log li")]
+
         return check
 
     ada, bob = browser(), browser()

@@ -61,8 +61,11 @@ def test_login_returns_to_the_page_it_came_from_but_only_to_one_of_ours(
 
 @pytest.mark.parametrize(
     ("name", "error"),
-    [("", "Please enter a name."), ("   ", "Please enter a name."),
-     ("x" * 33, "A name has at most 32 characters.")],
+    [
+        ("", "Please enter a name."),
+        ("   ", "Please enter a name."),
+        ("x" * 33, "A name has at most 32 characters."),
+    ],
 )
 def test_a_missing_or_long_name_is_refused(client: FlaskClient, name: str, error: str) -> None:
     response = client.post("/login", data={"name": name})
@@ -98,7 +101,8 @@ def test_logging_out_is_a_post(logged_in: LoggedIn) -> None:
 
 @pytest.mark.parametrize("path", ["/ws", "/ws-sync"])
 def test_a_websocket_without_a_logged_in_user_is_refused_before_it_opens(
-    client: FlaskClient, path: str,
+    client: FlaskClient,
+    path: str,
 ) -> None:
     with pytest.raises(WebsocketDenied) as denied, client.websocket(path):
         pass
@@ -112,7 +116,9 @@ def test_a_websocket_without_a_logged_in_user_is_refused_before_it_opens(
     ids=["async", "def", "async-and-def", "def-and-async"],
 )
 def test_messages_fan_out_to_everyone_in_the_room(
-    connect: Connect, first: str, second: str,
+    connect: Connect,
+    first: str,
+    second: str,
 ) -> None:
     with connect("ada", first) as ada_ws:
         assert lines(ada_ws, 1) == ["ada joined"]
@@ -129,7 +135,8 @@ def test_messages_fan_out_to_everyone_in_the_room(
 
 @pytest.mark.parametrize("path", ["/ws", "/ws-sync"])
 def test_blank_and_binary_messages_are_ignored_and_long_ones_cut(
-    connect: Connect, path: str,
+    connect: Connect,
+    path: str,
 ) -> None:
     with connect("ada", path) as ws:
         assert lines(ws, 1) == ["ada joined"]

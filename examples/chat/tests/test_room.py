@@ -50,9 +50,11 @@ async def test_a_member_that_stops_reading_holds_up_no_one(app: Flask, style: st
     app.config["BROADCAST_QUEUE_SIZE"] = 2
     ok, stuck = Member(), Member(stuck=True)
     async with app.test_client(), app.app_context():
-        async with app.broadcast.subscribe(CHANNEL) as ok_lines, \
-                app.broadcast.subscribe(CHANNEL) as stuck_lines, \
-                anyio.create_task_group() as relays:
+        async with (
+            app.broadcast.subscribe(CHANNEL) as ok_lines,
+            app.broadcast.subscribe(CHANNEL) as stuck_lines,
+            anyio.create_task_group() as relays,
+        ):
             threads = []
             if style == "async":
                 relays.start_soon(relay, ok_lines, ok)
@@ -60,7 +62,9 @@ async def test_a_member_that_stops_reading_holds_up_no_one(app: Flask, style: st
             else:
                 for lines, member in ((ok_lines, ok), (stuck_lines, stuck)):
                     thread = threading.Thread(
-                        target=relay_blocking, args=(lines, BlockingView(member)), daemon=True,
+                        target=relay_blocking,
+                        args=(lines, BlockingView(member)),
+                        daemon=True,
                     )
                     thread.start()
                     threads.append(thread)

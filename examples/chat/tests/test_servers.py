@@ -40,8 +40,11 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 def redis_url() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("This test needs redis-server: `sudo apt-get install -y redis-server` "
-                    "(.ci/run installs it when run as root).", pytrace=False)
+        pytest.fail(
+            "This test needs redis-server: `sudo apt-get install -y redis-server` "
+            "(.ci/run installs it when run as root).",
+            pytrace=False,
+        )
     port = free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -63,9 +66,22 @@ def two_servers(redis_url: str) -> Iterator[list[int]]:
     try:
         for port in ports:
             process = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(CHAT), "--factory",
-                 "chat:create_app", "--host", "127.0.0.1", "--port", str(port),
-                 "--log-level", "warning"], env=env,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(CHAT),
+                    "--factory",
+                    "chat:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
             )
             processes.append(process)
             _wait_for_port(port, process)
@@ -92,11 +108,13 @@ def test_ada_and_bob_on_two_servers_chat_in_one_room(two_servers: list[int]) -> 
             user, text = message["user"], message["text"]
             return str(text if user is None else f"{user}: {text}")
 
-        async with websockets.connect(f"ws://127.0.0.1:{one}/ws",
-                                      additional_headers={"Cookie": ada_cookie}) as ada:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{one}/ws", additional_headers={"Cookie": ada_cookie}
+        ) as ada:
             assert await line(ada) == "ada joined"
-            async with websockets.connect(f"ws://127.0.0.1:{two}/ws-sync",
-                                          additional_headers={"Cookie": bob_cookie}) as bob:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{two}/ws-sync", additional_headers={"Cookie": bob_cookie}
+            ) as bob:
                 assert await line(bob) == await line(ada) == "bob joined"
                 await ada.send("hello bob")
                 assert await line(bob) == await line(ada) == "ada: hello bob"
