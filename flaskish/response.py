@@ -13,7 +13,6 @@ import re
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -34,6 +33,7 @@ from werkzeug.utils import get_content_type
 from . import json as _json
 from .concurrency import ThreadPool, await_, call, drive, drive_blocking
 from .conditional import make_conditional
+from .disconnects import Gone, cancel_when_gone, raise_alone, receive_gone, send_unless_gone
 from .globals import _cv_app
 
 if TYPE_CHECKING:
@@ -537,7 +537,7 @@ class Response(SansIOResponse):
         # hand-off), and once it is gone the iterator is closed (_close).
         iterator: Iterator[Any] = await call(iter, source)
         while (chunk := await call(next, iterator, _END)) is not _END:
-            if chunk and not await await_(_send_unless_gone, send, _to_bytes(chunk), gone):
+            if chunk and not await await_(send_unless_gone, send, _to_bytes(chunk), gone):
                 return
 
     async def _close(self) -> None:
@@ -582,16 +582,11 @@ def error_response(cls: type[Response], error: HTTPException) -> Response:
     return cls(error.get_body(), error.code, error.get_headers())
 
 
-#: ``gone(wait)``: whether the client went away, now (``wait=False``) or,
-#: waiting until it does, ``True`` (``wait=True``).
-Gone = Callable[[bool], Awaitable[bool]]
-
-
 async def _stream_async(iterator: AsyncIterator[Any], send: Send, gone: Gone | None) -> None:
     try:
         async with anyio.create_task_group() as streaming:
             if gone is not None:
-                streaming.start_soon(_cancel_when_gone, gone, streaming.cancel_scope)
+                streaming.start_soon(cancel_when_gone, gone, streaming.cancel_scope)
             async for chunk in iterator:
                 if chunk:
                     await send(
@@ -601,54 +596,6 @@ async def _stream_async(iterator: AsyncIterator[Any], send: Send, gone: Gone | N
     except BaseExceptionGroup as group:
         raise_alone(group)
         raise
-
-
-def raise_alone(group: BaseExceptionGroup[Any]) -> None:
-    """Raise the one error of a streaming task group (the generator's, as a
-    sync generator's is raised: the watchers raise none) as itself, not
-    wrapped in the group; return if there are several."""
-    if len(group.exceptions) != 1:
-        return
-    error = group.exceptions[0]
-    try:
-        raise error from error.__cause__
-    finally:
-        del error, group  # their tracebacks hold this frame
-
-
-async def _cancel_when_gone(gone: Gone, scope: anyio.CancelScope) -> None:
-    await gone(True)
-    scope.cancel()  # the generator gets CancelledError where it awaits
-
-
-async def _send_unless_gone(send: Send, chunk: bytes, gone: Gone | None) -> bool:
-    if gone is not None and await gone(False):
-        return False
-    await send({"type": "http.response.body", "more_body": True, "body": chunk})
-    return True
-
-
-def receive_gone(receive: Receive) -> Gone:
-    """A :data:`Gone` for a bare ASGI channel (no request body to keep)."""
-    seen = False
-
-    async def gone(wait: bool) -> bool:
-        nonlocal seen
-        while not seen:
-            message: Any = None
-            if wait:
-                message = await receive()
-            else:
-                with anyio.move_on_after(0):
-                    message = await receive()
-                if message is None:
-                    return False
-            seen = message["type"] == "http.disconnect"
-            if not wait:
-                break
-        return seen
-
-    return gone
 
 
 def _to_bytes(chunk: Any) -> bytes:

@@ -26,21 +26,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
 import anyio
 
 from .concurrency import in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
+from .disconnects import Gone, cancel_when_gone
 
 __all__ = ["ShutdownEvent", "shutdown_timeout"]
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-#: ``gone(wait)``: whether the client went away, now (``wait=False``) or,
-#: waiting until it does, ``True`` (``wait=True``); see :mod:`flaskish.response`.
-Gone = Callable[[bool], Awaitable[bool]]
 
 
 class _Flag:
@@ -203,17 +199,12 @@ class ShutdownEvent:
             if not wait:
                 return await gone(False)
             async with anyio.create_task_group() as first:
-                first.start_soon(_cancel_when_gone, gone, first.cancel_scope)
+                first.start_soon(cancel_when_gone, gone, first.cancel_scope)
                 await ending.wait()
                 first.cancel_scope.cancel()
             return True
 
         return check
-
-
-async def _cancel_when_gone(gone: Gone, scope: anyio.CancelScope) -> None:
-    await gone(True)
-    scope.cancel()
 
 
 def shutdown_timeout(config: Any, key: str) -> float:

@@ -23,8 +23,9 @@ import anyio
 from anyio.abc import ObjectReceiveStream
 
 from .concurrency import await_, call, iterate_beside
+from .disconnects import Gone, cancel_when_gone, raise_alone
 from .globals import _cv_app, request
-from .response import Gone, Response, _cancel_when_gone, raise_alone
+from .response import Response
 
 if TYPE_CHECKING:
     from starlette.types import Send
@@ -314,7 +315,7 @@ async def _relay(
     app_ctx = _cv_app.get(None)
     async with anyio.create_task_group() as relaying:
         if gone is not None:
-            relaying.start_soon(_cancel_when_gone, gone, relaying.cancel_scope)
+            relaying.start_soon(cancel_when_gone, gone, relaying.cancel_scope)
         if app_ctx is not None and app_ctx.app.shutdown_event._served_here():
             # At a graceful shutdown the stream ends at once, and cleanly:
             # the client's EventSource reconnects (to another server).
