@@ -232,11 +232,9 @@ class Pipeline(Scaffold):
         request.url_rule = rule
         request.view_args = view_args
         request.routing_exception = routing_exception
-        pushed_app_ctx = ctx._push() is not None
+        ctx._push()
         try:
-            ready = await drive(
-                self._run_request(ctx, pushed_app_ctx), self.thread_pool, ctx._may_shed
-            )
+            ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
             if ready is not None:
                 await ready[0]._send_buffered(scope, send, ready[1])
         finally:
@@ -247,7 +245,7 @@ class Pipeline(Scaffold):
             await self._background.run_all(ctx._background)
 
     async def _run_request(
-        self, ctx: RequestContext, pushed_app_ctx: bool
+        self, ctx: RequestContext
     ) -> tuple[Response, list[tuple[bytes, bytes]]] | None:
         """The pipeline for one request. A buffered response reached on the
         request's thread is returned instead of sent: the caller sends it
@@ -259,8 +257,7 @@ class Pipeline(Scaffold):
         iterated on the request's worker thread."""
         error: BaseException | None = None
         ready: tuple[Response, list[tuple[bytes, bytes]]] | None = None
-        if pushed_app_ctx and signals.appcontext_pushed.receivers:
-            await signals.send(signals.appcontext_pushed, self)
+        await ctx._enter()
         try:
             try:
                 request = ctx.request
@@ -332,10 +329,8 @@ class Pipeline(Scaffold):
                 preserve(app_ctx, ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await ctx._teardown(error)
+            await ctx._exit(error)
             error = None  # its traceback holds this frame (see _full_dispatch_request)
-            if pushed_app_ctx and signals.appcontext_popped.receivers:
-                await signals.send(signals.appcontext_popped, self)
         return ready
 
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:

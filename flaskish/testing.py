@@ -406,8 +406,8 @@ class FlaskClient:
         for app_ctx, req_ctx in self._new_contexts:
             # Kept as they were at the request's end: no second
             # appcontext_pushed (nor an appcontext_popped when released).
-            app_ctx._push_quietly()
-            req_ctx.push()
+            app_ctx._push()
+            req_ctx._push()
             self._kept.append((app_ctx, req_ctx))
         self._new_contexts.clear()
         return result

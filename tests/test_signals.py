@@ -790,3 +790,230 @@ def test_app_context_signals_are_balanced_with_and_without_with_client(kept: boo
     # Two requests (and, with `with client:`, the lifespan's startup and
     # shutdown contexts): each push has its pop.
     assert counts["pushed"] == counts["popped"] == (4 if kept else 2)
+
+
+# -- every way a context is pushed sends balanced signals ----------------------------
+
+
+class Balance:
+    """Counts, per app, the app contexts pushed, torn down and popped, and
+    the requests torn down (receivers for any sender)."""
+
+    def __init__(self, kind: str = "def") -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        self.kind = kind
+
+    def counter(self, name: str) -> Callable[..., Any]:
+        def count(sender: Flask, **kwargs: Any) -> None:
+            key = (sender.name, name)
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+        return as_kind(self.kind, count)
+
+    @contextlib.contextmanager
+    def connected(self) -> Iterator[None]:
+        names = ["appcontext_pushed", "appcontext_tearing_down", "appcontext_popped",
+                 "request_tearing_down"]
+        with connected([(getattr(signals_module, n), self.counter(n)) for n in names]):
+            yield
+
+    def of(self, app: Flask) -> tuple[int, int, int, int]:
+        """(pushed, app torn down, popped, requests torn down) for *app*."""
+        return tuple(  # type: ignore[return-value]
+            self.counts.get((app.name, n), 0) for n in (
+                "appcontext_pushed", "appcontext_tearing_down", "appcontext_popped",
+                "request_tearing_down",
+            )
+        )
+
+
+@receiver_kinds
+def test_sync_with_contexts_send_balanced_signals(app: Flask, receiver: str) -> None:
+    """``with app.app_context()`` and ``with app.test_request_context()``,
+    nested or not, ended by an error or not: one push, one teardown, one
+    pop per app context (a request context in one of its app reuses it)."""
+    balance = Balance(receiver)
+    with balance.connected():
+        with app.app_context():
+            pass
+        with app.test_request_context("/"):
+            pass
+        with pytest.raises(ValueError), app.test_request_context("/"):
+            raise ValueError("in the block")
+        with app.app_context(), app.test_request_context("/"):
+            pass
+        ctx = app.test_request_context("/")
+        ctx.push()
+        ctx.pop()
+    assert balance.of(app) == (5, 5, 5, 4)
+
+
+@receiver_kinds
+def test_async_with_contexts_send_balanced_signals(app: Flask, receiver: str) -> None:
+    balance = Balance(receiver)
+
+    async def main() -> None:
+        async with app.app_context():
+            pass
+        async with app.test_request_context("/"):
+            pass
+        with pytest.raises(ValueError):
+            async with app.test_request_context("/"):
+                raise ValueError("in the block")
+        async with app.app_context(), app.test_request_context("/"):
+            pass
+
+    with balance.connected():
+        anyio.run(main)
+    assert balance.of(app) == (4, 4, 4, 3)
+
+
+def test_a_failing_teardown_still_pops_with_its_signal(app: Flask) -> None:
+    """A teardown function that raises: its error comes out of the block,
+    and the context is popped with ``appcontext_popped`` all the same."""
+    balance = Balance()
+
+    @app.teardown_appcontext
+    def fail(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown failed")
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="teardown failed"):
+            async with app.app_context():
+                pass
+
+    with balance.connected():
+        with pytest.raises(RuntimeError, match="teardown failed"), app.app_context():
+            pass
+        anyio.run(main)
+    assert balance.of(app)[0] == balance.of(app)[2] == 2
+    assert not has_app_context()
+
+
+@view_kinds
+def test_requests_send_balanced_signals(app: Flask, client: FlaskClient, view: str) -> None:
+    """The pipeline: a request, a failing request, a request inside an app
+    context of its app (no second push), and a websocket."""
+    balance = Balance()
+
+    def index() -> str:
+        return "ok"
+
+    def fail() -> str:
+        raise ValueError("view failed")
+
+    def echo() -> None:
+        from flaskish import websocket
+
+        websocket.send(websocket.receive())
+
+    app.add_url_rule("/", view_func=as_kind(view, index))
+    app.add_url_rule("/fail", view_func=as_kind(view, fail))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.websocket("/ws")(as_kind(view, echo) if view == "def" else _async_echo)
+    with balance.connected():
+        client.get("/")
+        assert client.get("/fail").status_code == 500
+        with app.app_context():
+            client.get("/")
+        with client.websocket("/ws") as ws:
+            ws.send("hi")
+            assert ws.receive() == "hi"
+    # The websocket tears down with teardown_websocket, not teardown_request.
+    assert balance.of(app) == (4, 4, 4, 3)
+
+
+async def _async_echo() -> None:
+    from flaskish import websocket
+
+    await websocket.send(await websocket.receive())
+
+
+def test_a_failing_teardown_in_a_request_still_sends_appcontext_popped(
+    app: Flask, client: FlaskClient
+) -> None:
+    balance = Balance()
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    @app.teardown_request
+    def fail(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown failed")
+
+    with balance.connected(), pytest.raises(RuntimeError, match="teardown failed"):
+        client.get("/")
+    # request_tearing_down comes after the teardown functions (as in Flask).
+    assert balance.of(app) == (1, 1, 1, 0)
+
+
+def test_copy_current_request_context_pushes_no_second_app_context(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The copy shares the request's app context: it sends no signal of its
+    own (``def`` or ``async def``, in another thread), and the request's are
+    balanced."""
+    from flaskish import copy_current_request_context
+
+    seen: list[str] = []
+
+    @app.route("/")
+    def index() -> str:
+        @copy_current_request_context
+        def in_thread() -> None:
+            seen.append(request.path)
+
+        @copy_current_request_context
+        async def in_task() -> None:
+            seen.append(request.path)
+
+        for worker in (threading.Thread(target=in_thread),
+                       threading.Thread(target=anyio.run, args=(in_task,))):
+            worker.start()
+            worker.join()
+        return "ok"
+
+    @app.route("/async")
+    async def async_index() -> str:
+        @copy_current_request_context
+        async def in_task() -> None:
+            seen.append(request.path)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(in_task)
+        return "ok"
+
+    balance = Balance()
+    with balance.connected():
+        client.get("/")
+        client.get("/async")
+    assert seen == ["/", "/", "/async"]
+    assert balance.of(app) == (2, 2, 2, 2)
+
+
+def test_a_request_context_in_another_apps_app_context_pushes_its_own(app: Flask) -> None:
+    """Inside an app context of app A, a request context (by hand or a
+    request) of app B pushes an app context of B, with B's signals; A's are
+    sent once."""
+    other = Flask("other_app")
+
+    @other.route("/")
+    def index() -> str:
+        return current_app.name
+
+    balance = Balance()
+
+    async def main() -> None:
+        async with app.app_context(), other.test_request_context("/"):
+            assert current_app.name == "other_app"
+
+    with balance.connected():
+        with app.app_context():
+            with other.test_request_context("/"):
+                assert current_app.name == "other_app"
+            assert other.test_client().get("/").text == "other_app"
+            assert current_app.name == app.name
+        anyio.run(main)
+    assert balance.of(app) == (2, 2, 2, 0)
+    assert balance.of(other) == (3, 3, 3, 3)
