@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers
 
@@ -199,14 +200,22 @@ class FlaskClient:
         # The transports reach the client through a weak reference: Werkzeug's
         # client forms no cycle, so an app goes as soon as its client does.
         self._weak_asgi = _WeakASGI(self)
-        self._http = TestClient(self._weak_asgi, follow_redirects=False, client=CLIENT_ADDRESS)
+        # The one transport: httpx's ASGI client. Async code awaits it on its
+        # own loop; sync code runs the same calls on a portal's loop (the
+        # client's own in ``with client:``, else one per call), as
+        # Starlette's TestClient does.
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self._weak_asgi, client=CLIENT_ADDRESS),
+            follow_redirects=False,
+        )
         self._jar = ClientCookies(self._http.cookies)
         # Before httpx stores a response's cookies, drop the ones they replace.
-        self._http.event_hooks = {"response": [self._jar.replace_from]}
-        self._async_http: httpx.AsyncClient | None = None
+        self._http.event_hooks = {"response": [self._jar.replace_from_async]}
+        self._websockets: TestClient | None = None
+        self._portal: BlockingPortal | None = None
         self._lifespan: contextlib.AbstractAsyncContextManager[bool] | None = None
-        # The lifespan state of ``async with client:`` (the sync client's
-        # transport keeps its own), copied into each request's scope.
+        self._held: contextlib.ExitStack | None = None  # ``with client:``'s portal, lifespan
+        # The lifespan state of ``with client:``, copied into each request's scope.
         self._lifespan_state: dict[str, Any] | None = None
         self._owner: int | None = None
 
@@ -270,7 +279,9 @@ class FlaskClient:
         )
         host = self.application.config.get("SERVER_NAME") or "localhost"
         url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
-        connection = connect_websocket(self._http, self._weak_asgi, url, subprotocols, headers)
+        connection = connect_websocket(
+            self._websocket_client(), self._weak_asgi, url, subprotocols, headers
+        )
         # The transport reaches the client weakly: the connection keeps it
         # (``with app.test_client().websocket(...)`` holds no other reference).
         connection._client = self
@@ -355,6 +366,18 @@ class FlaskClient:
             response.call_on_close(source.close)
         return response
 
+    def _websocket_client(self) -> TestClient:
+        """Starlette's test client, for sync tests' websockets (sharing the
+        cookie jar)."""
+        if self._websockets is None:
+            self._websockets = TestClient(
+                self._weak_asgi, follow_redirects=False, client=CLIENT_ADDRESS,
+                cookies=self._http.cookies.jar,
+            )
+        # In ``with client:``, on the client's loop (where the lifespan ran).
+        self._websockets.portal = self._portal
+        return self._websockets
+
     def _start(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
         """Before a request: release the kept contexts, register the
         environ for the ASGI side; give its key, URL and body."""
@@ -367,36 +390,39 @@ class FlaskClient:
         self._sent[key] = _Sent(sent, body)
         return key, environ_url(sent), body
 
+    # A request's contexts are released (_start) and kept (_finish) in the
+    # caller's own context; only the transport's part runs on a portal.
+
     def _send(self, environ: dict[str, Any]) -> TestResponse:
         key, url, body = self._start(environ)
-        token = _quiet.set(True)
         try:
-            response = self._http.request(
-                environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
-            )
+            if self._portal is not None:
+                response = self._portal.call(self._transmit, environ, url, key, body)
+            else:
+                with start_blocking_portal() as portal:
+                    response = portal.call(self._transmit, environ, url, key, body)
         finally:
-            _quiet.reset(token)
             sent = self._sent.pop(key)  # also when the app raised
         return self._finish(response, sent)
 
     async def _send_async(self, environ: dict[str, Any]) -> TestResponse:
         key, url, body = self._start(environ)
-        if self._async_http is None:
-            self._async_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self._weak_asgi, client=CLIENT_ADDRESS),
-                follow_redirects=False,
-                cookies=self._http.cookies.jar,  # the same jar as the sync side
-                event_hooks={"response": [self._jar.replace_from_async]},
-            )
+        try:
+            response = await self._transmit(environ, url, key, body)
+        finally:
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
+
+    async def _transmit(
+        self, environ: dict[str, Any], url: str, key: str, body: bytes
+    ) -> httpx.Response:
         token = _quiet.set(True)
         try:
-            response = await self._async_http.request(
+            return await self._http.request(
                 environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
             )
         finally:
             _quiet.reset(token)
-            sent = self._sent.pop(key)  # also when the app raised
-        return self._finish(response, sent)
 
     def _finish(self, response: httpx.Response, sent: _Sent) -> TestResponse:
         result = self.response_wrapper._from_httpx(response, self.application.json)
@@ -419,12 +445,12 @@ class FlaskClient:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._lifespan_state is not None and not scope.get("state"):
+            scope["state"] = dict(self._lifespan_state)  # as a server does
         if scope["type"] == "websocket":
             await serve_websocket(self.application, scope, receive, send)
             return
         if scope["type"] == "http":
-            if self._lifespan_state is not None and "state" not in scope:
-                scope["state"] = dict(self._lifespan_state)  # as a server does
             scope = self._app_scope(scope)
             if self._keeps_context():
                 scope["flaskish.preserve_context"] = self._keep
@@ -520,23 +546,38 @@ class FlaskClient:
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
+        state: dict[str, Any] = {}
+        with contextlib.ExitStack() as held:
+            # The client's loop, for its calls until the block ends; the
+            # lifespan runs on it.
+            portal = held.enter_context(start_blocking_portal())
+            held.enter_context(portal.wrap_async_context_manager(
+                run_lifespan(self.application, state)
+            ))
+            self._held = held.pop_all()
+        self._portal, self._lifespan_state = portal, state
         self.preserve_context = True
-        self._http.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.preserve_context = False
         self._release_contexts()
-        self._http.__exit__(*exc_info)
+        held, self._held = self._held, None
+        try:
+            if held is not None:
+                held.__exit__(*exc_info)
+        finally:
+            self._portal = self._lifespan_state = None
 
     async def __aenter__(self) -> FlaskClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
-        self.preserve_context = True
+        state: dict[str, Any] = {}
+        lifespan = run_lifespan(self.application, state)
+        await lifespan.__aenter__()
+        self._lifespan, self._lifespan_state = lifespan, state
         self._owner = anyio.get_current_task().id
-        self._lifespan_state = {}
-        self._lifespan = run_lifespan(self.application, self._lifespan_state)
-        await self._lifespan.__aenter__()
+        self.preserve_context = True
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -548,9 +589,6 @@ class FlaskClient:
                 await self._lifespan.__aexit__(*exc_info)
         finally:
             self._lifespan = self._lifespan_state = None
-            if self._async_http is not None:
-                await self._async_http.aclose()
-                self._async_http = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.application!r}>"
