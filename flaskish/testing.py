@@ -1,13 +1,14 @@
-"""The test client (Flask's API on Starlette's ASGI test transport) and
-made-up requests for :meth:`~flaskish.Flask.test_request_context`.
+"""The test client (Flask's API on httpx's ASGI transport) and made-up
+requests for :meth:`~flaskish.Flask.test_request_context`.
 
 :class:`FlaskClient` (``app.test_client()``) takes Flask's arguments (those
 of Werkzeug's :class:`~werkzeug.test.EnvironBuilder`, a builder, or a WSGI
 environ), builds the request's environ with :class:`EnvironBuilder`
 (:mod:`flaskish.testing_environ`), sends it over httpx's ASGI transport and
 turns the answer into a :class:`TestResponse`. In sync code
-``client.get("/")`` returns the response; in async code it returns an
-awaitable, and the app runs on the test's own event loop. Cookies are kept
+``client.get("/")`` returns the response, the same async transport run on
+a blocking portal; in async code it returns an awaitable, and the app runs
+on the test's own event loop. Cookies are kept
 by :mod:`flaskish.testing_cookies`.
 """
 
@@ -26,7 +27,6 @@ from urllib.parse import urlencode, urlsplit
 import anyio
 import httpx2 as httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from starlette.testclient import TestClient
 from werkzeug.datastructures import Headers
 
 from .composition import run_lifespan
@@ -48,7 +48,6 @@ from .testing_environ import (
 )
 from .testing_websocket import TestWebsocket, WebsocketDenied
 from .testing_websocket import connect as connect_websocket
-from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
@@ -211,7 +210,6 @@ class FlaskClient:
         self._jar = ClientCookies(self._http.cookies)
         # Before httpx stores a response's cookies, drop the ones they replace.
         self._http.event_hooks = {"response": [self._jar.replace_from_async]}
-        self._websockets: TestClient | None = None
         self._portal: BlockingPortal | None = None
         self._lifespan: contextlib.AbstractAsyncContextManager[bool] | None = None
         self._held: contextlib.ExitStack | None = None  # ``with client:``'s portal, lifespan
@@ -280,7 +278,7 @@ class FlaskClient:
         host = self.application.config.get("SERVER_NAME") or "localhost"
         url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
         connection = connect_websocket(
-            self._websocket_client(), self._weak_asgi, url, subprotocols, headers
+            self._http, self._weak_asgi, url, subprotocols, headers, lambda: self._portal
         )
         # The transport reaches the client weakly: the connection keeps it
         # (``with app.test_client().websocket(...)`` holds no other reference).
@@ -366,18 +364,6 @@ class FlaskClient:
             response.call_on_close(source.close)
         return response
 
-    def _websocket_client(self) -> TestClient:
-        """Starlette's test client, for sync tests' websockets (sharing the
-        cookie jar)."""
-        if self._websockets is None:
-            self._websockets = TestClient(
-                self._weak_asgi, follow_redirects=False, client=CLIENT_ADDRESS,
-                cookies=self._http.cookies.jar,
-            )
-        # In ``with client:``, on the client's loop (where the lifespan ran).
-        self._websockets.portal = self._portal
-        return self._websockets
-
     def _start(self, environ: dict[str, Any]) -> tuple[str, str, bytes]:
         """Before a request: release the kept contexts, register the
         environ for the ASGI side; give its key, URL and body."""
@@ -447,9 +433,6 @@ class FlaskClient:
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._lifespan_state is not None and not scope.get("state"):
             scope["state"] = dict(self._lifespan_state)  # as a server does
-        if scope["type"] == "websocket":
-            await serve_websocket(self.application, scope, receive, send)
-            return
         if scope["type"] == "http":
             scope = self._app_scope(scope)
             if self._keeps_context():
