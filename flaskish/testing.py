@@ -29,6 +29,9 @@ import httpx2 as httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from werkzeug.datastructures import Headers
 
+# Flask's flask.testing holds the CLI runner: it lives beside the CLI, and
+# keeps this name here (and ``flask.testing.FlaskCliRunner`` with install_as_flask).
+from .cli_testing import FlaskCliRunner
 from .composition import run_lifespan
 from .concurrency import on_event_loop, resolve
 from .response import Response
@@ -591,55 +594,7 @@ def _wrapper_class(wrapper: type[Response] | None) -> type[TestResponse]:
     return type("WrapperTestResponse", (TestResponse, wrapper), {})
 
 
-class AsyncFlaskClient(FlaskClient):
-    """The test client, named for async tests: the same methods, awaited::
-
-        async with AsyncFlaskClient(app) as client:
-            response = await client.get("/")
-
-    ``app.test_client()`` does the same when used from async code; this name
-    exists for tests that want to say so.
-    """
-
-
-# -- the CLI runner -------------------------------------------------------------
-
-# Imported here, with the class it serves, so the rest of the module does not need click.
-from click.testing import CliRunner, Result  # noqa: E402
-
-
-class FlaskCliRunner(CliRunner):
-    """A click :class:`~click.testing.CliRunner` bound to an app, from
-    :meth:`Flask.test_cli_runner <flaskish.Flask.test_cli_runner>`:
-    ``runner.invoke(args=["init-db"])`` runs ``flaskish init-db``.
-
-    :param app: the app whose commands are run.
-    :param kwargs: passed to :class:`~click.testing.CliRunner`.
-    """
-
-    def __init__(self, app: Flask, **kwargs: Any) -> None:
-        self.app = app
-        super().__init__(**kwargs)
-
-    def invoke(  # type: ignore[override]
-        self, cli: Any = None, args: Any = None, **kwargs: Any
-    ) -> Result:
-        """Run a command and return its :class:`~click.testing.Result`
-        (``output``, ``exit_code``, ``exception``).
-
-        Unlike Flask, the app's ``debug`` is left as the test set it
-        (Flask resets it from ``FLASK_DEBUG``).
-
-        :param cli: the command; default ``app.cli``.
-        :param args: the arguments, such as ``["init-db", "--force"]``.
-        :param kwargs: passed to :meth:`click.testing.CliRunner.invoke`
-            (``input``, ``env``, ``catch_exceptions``); ``obj`` defaults to
-            a :class:`~flaskish.cli.ScriptInfo` that loads this app.
-        """
-        from .discovery import ScriptInfo
-
-        if cli is None:
-            cli = self.app.cli
-        if "obj" not in kwargs:
-            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app, set_debug_flag=False)
-        return super().invoke(cli, args, **kwargs)
+#: The same client, by the name async tests may use for it
+#: (``async with AsyncFlaskClient(app) as client:``): ``app.test_client()``
+#: is awaitable in async code already.
+AsyncFlaskClient = FlaskClient
