@@ -42,8 +42,9 @@ test: $(STAMP) ## The suite with branch coverage (floor 94%), the blog and chat 
 	$(BIN)/coverage report
 	$(BIN)/python benchmarks/run.py --smoke
 
-lint: $(STAMP) ## ruff on flaskish, tests, benchmarks, examples; mypy --strict; lint-imports (the layers)
+lint: $(STAMP) ## ruff check and ruff format --check on all the Python; mypy --strict; lint-imports (the layers)
 	$(BIN)/ruff check flaskish tests benchmarks examples
+	$(BIN)/ruff format --check flaskish tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

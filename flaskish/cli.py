@@ -323,36 +323,81 @@ def _import_target(info: ScriptInfo, app: Flask) -> tuple[str, bool]:
 
 
 @click.command("run", short_help="Serve the app with uvicorn.")
-@click.option("--host", "-h", default="127.0.0.1", show_default=True,
-              help="The interface to bind to (0.0.0.0 for all).")
-@click.option("--port", "-p", default=5000, show_default=True, type=click.IntRange(0, 65535),
-              help="The port to bind to.")
-@click.option("--reload/--no-reload", default=None,
-              help="Restart when code changes. On by default in debug mode.")
-@click.option("--reload-dir", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="A folder to watch (repeatable; default: the current one).")
-@click.option("--reload-include", multiple=True,
-              help="A glob pattern of files to watch, such as '*.html' (repeatable).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Serve with this many processes.")
+@click.option(
+    "--host",
+    "-h",
+    default="127.0.0.1",
+    show_default=True,
+    help="The interface to bind to (0.0.0.0 for all).",
+)
+@click.option(
+    "--port",
+    "-p",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The port to bind to.",
+)
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    help="Restart when code changes. On by default in debug mode.",
+)
+@click.option(
+    "--reload-dir",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder to watch (repeatable; default: the current one).",
+)
+@click.option(
+    "--reload-include",
+    multiple=True,
+    help="A glob pattern of files to watch, such as '*.html' (repeatable).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Serve with this many processes."
+)
 @click.option("--uds", type=click.Path(dir_okay=False), help="Bind to this Unix socket.")
-@click.option("--root-path", default="",
-              help="The URL prefix a proxy mounts the app under, such as '/api'.")
-@click.option("--proxy-headers/--no-proxy-headers", default=None,
-              help="Believe the last X-Forwarded-For and X-Forwarded-Proto values (one proxy: "
-              "flaskish.ProxyFix with x_for=1, x_proto=1) on requests from "
-              "--forwarded-allow-ips. Off unless --forwarded-allow-ips is given.")
-@click.option("--forwarded-allow-ips", default=None,
-              help="Comma-separated addresses or networks of the proxies to trust, or '*' "
-              "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1). Turns --proxy-headers on.")
-@click.option("--ssl-keyfile", "--key", type=click.Path(exists=True, dir_okay=False),
-              help="The TLS private key file.")
-@click.option("--ssl-certfile", "--cert", type=click.Path(exists=True, dir_okay=False),
-              help="The TLS certificate file: serve HTTPS.")
-@click.option("--log-level", type=click.Choice(_LOG_LEVELS), default=None,
-              help="uvicorn's log level (default: info).")
-@click.option("--timeout-graceful-shutdown", type=click.IntRange(min=0), default=None,
-              help="On SIGTERM, seconds to let requests in flight finish (default: no limit).")
+@click.option(
+    "--root-path", default="", help="The URL prefix a proxy mounts the app under, such as '/api'."
+)
+@click.option(
+    "--proxy-headers/--no-proxy-headers",
+    default=None,
+    help="Believe the last X-Forwarded-For and X-Forwarded-Proto values (one proxy: "
+    "flaskish.ProxyFix with x_for=1, x_proto=1) on requests from "
+    "--forwarded-allow-ips. Off unless --forwarded-allow-ips is given.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    help="Comma-separated addresses or networks of the proxies to trust, or '*' "
+    "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1). Turns --proxy-headers on.",
+)
+@click.option(
+    "--ssl-keyfile",
+    "--key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The TLS private key file.",
+)
+@click.option(
+    "--ssl-certfile",
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The TLS certificate file: serve HTTPS.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(_LOG_LEVELS),
+    default=None,
+    help="uvicorn's log level (default: info).",
+)
+@click.option(
+    "--timeout-graceful-shutdown",
+    type=click.IntRange(min=0),
+    default=None,
+    help="On SIGTERM, seconds to let requests in flight finish (default: no limit).",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -403,25 +448,40 @@ def run_command(
     if processes > 1:
         options["workers"] = processes
     if reload:
-        options.update(reload_dirs=list(reload_dir) or None,
-                       reload_includes=list(reload_include) or None)
+        options.update(
+            reload_dirs=list(reload_dir) or None, reload_includes=list(reload_include) or None
+        )
     options["proxy_headers"] = False  # flaskish.ProxyFix reads them, never uvicorn too
     notes: tuple[str, ...] = ()
     if proxy_headers or (proxy_headers is None and forwarded_allow_ips is not None):
-        allowed = forwarded_allow_ips if forwarded_allow_ips is not None else os.environ.get(
-            "FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        allowed = (
+            forwarded_allow_ips
+            if forwarded_allow_ips is not None
+            else os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+        )
         try:
             target, factory = behind_proxy(target, factory, allowed)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="'--forwarded-allow-ips'") from None
         notes = (f"Believing X-Forwarded-For and X-Forwarded-Proto from {allowed}",)
-    for name, value in (("ssl_keyfile", ssl_keyfile), ("ssl_certfile", ssl_certfile),
-                        ("log_level", log_level),
-                        ("timeout_graceful_shutdown", timeout_graceful_shutdown)):
+    for name, value in (
+        ("ssl_keyfile", ssl_keyfile),
+        ("ssl_certfile", ssl_certfile),
+        ("log_level", log_level),
+        ("timeout_graceful_shutdown", timeout_graceful_shutdown),
+    ):
         if value is not None:
             options[name] = value
-    serve(target, host=host, port=port, factory=factory,
-          app_name=info.app_import_path or app.name, debug=debug, notes=notes, **options)
+    serve(
+        target,
+        host=host,
+        port=port,
+        factory=factory,
+        app_name=info.app_import_path or app.name,
+        debug=debug,
+        notes=notes,
+        **options,
+    )
 
 
 run_command.params.insert(0, _debug_option)
@@ -432,7 +492,7 @@ _FLASK_ONLY = {
     "FLASK_RUN_WITH_THREADS": "def views always run on worker threads (THREAD_POOL_SIZE)",
     "FLASK_RUN_EXTRA_FILES": "use FLASKISH_RUN_RELOAD_INCLUDE (glob patterns) instead",
     "FLASK_RUN_EXCLUDE_PATTERNS": "uvicorn's reloader watches --reload-dir and "
-                                  "--reload-include only",
+    "--reload-include only",
 }
 
 
@@ -452,11 +512,14 @@ def _flask_envvars(command: click.Command) -> None:
         if not isinstance(param, click.Option) or param.envvar is not None or not param.name:
             continue
         names = [param.name.upper()]
-        names += [opt.lstrip("-").upper().replace("-", "_") for opt in param.opts
-                  if opt.startswith("--") and opt.lstrip("-").upper().replace("-", "_")
-                  not in names]
+        names += [
+            opt.lstrip("-").upper().replace("-", "_")
+            for opt in param.opts
+            if opt.startswith("--") and opt.lstrip("-").upper().replace("-", "_") not in names
+        ]
         param.envvar = [f"FLASKISH_{prefix}_{name}" for name in names] + [
-            f"FLASK_{prefix}_{name}" for name in names]
+            f"FLASK_{prefix}_{name}" for name in names
+        ]
 
 
 # -- flaskish shell --------------------------------------------------------------
@@ -472,8 +535,11 @@ def make_shell_context(app: Flask) -> dict[str, Any]:
 
 
 @click.command("shell", short_help="Run a Python shell in the app context.")
-@click.option("--ipython/--no-ipython", default=None,
-              help="Use IPython. Default: when it is installed and the input is a terminal.")
+@click.option(
+    "--ipython/--no-ipython",
+    default=None,
+    help="Use IPython. Default: when it is installed and the input is a terminal.",
+)
 @with_appcontext
 def shell_command(ipython: bool | None) -> None:
     """Run an interactive Python shell with the app context pushed and
@@ -534,16 +600,25 @@ def _match_order(rules: list[Rule]) -> list[Rule]:
     position = {id(rule): index for index, rule in enumerate(rules)}
 
     def key(rule: Rule) -> tuple[Any, ...]:
-        return (rule.build_only, not rule.is_static,
-                () if rule.is_static else rule._sort_key(), position[id(rule)])
+        return (
+            rule.build_only,
+            not rule.is_static,
+            () if rule.is_static else rule._sort_key(),
+            position[id(rule)],
+        )
 
     return sorted(rules, key=key)
 
 
 @click.command("routes", short_help="Show the app's routes.")
-@click.option("--sort", "-s", type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
-              default="endpoint", show_default=True,
-              help="How to sort: 'match' is the order requests are matched in.")
+@click.option(
+    "--sort",
+    "-s",
+    type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
+    default="endpoint",
+    show_default=True,
+    help="How to sort: 'match' is the order requests are matched in.",
+)
 @click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS too.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
@@ -565,8 +640,8 @@ def routes_command(sort: str, all_methods: bool) -> None:
     headers += ["Rule", "View"]
     rows = []
     for rule in rules:
-        methods = "WEBSOCKET" if rule.websocket else ", ".join(
-            sorted((rule.methods or set()) - ignored)
+        methods = (
+            "WEBSOCKET" if rule.websocket else ", ".join(sorted((rule.methods or set()) - ignored))
         )
         row = [rule.endpoint, methods]
         if has_domain:
@@ -578,8 +653,9 @@ def routes_command(sort: str, all_methods: bool) -> None:
         rows.sort(key=itemgetter(columns[sort]))
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
     for row in [headers, ["-" * width for width in widths], *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 cli = FlaskGroup(

@@ -77,7 +77,7 @@ class MountingRouter(Router):
             path = route_path(scope)
             for mount in self._mounts:
                 prefix = mount.path
-                if path.startswith(prefix) and path[len(prefix):len(prefix) + 1] in ("", "/"):
+                if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] in ("", "/"):
                     await mount.app(_mounted_scope(scope, prefix), receive, send)
                     return
         await Router.app(self, scope, receive, send)
@@ -171,8 +171,9 @@ class _AsgiApp:
             # (GZip would add a second Content-Length beside "Content-Length").
             if message["type"] in _RESPONSE_STARTS:
                 message = dict(message)
-                message["headers"] = [(name.lower(), value)
-                                      for name, value in message.get("headers", ())]
+                message["headers"] = [
+                    (name.lower(), value) for name, value in message.get("headers", ())
+                ]
             await send(message)
 
         await self.app.asgi_app(scope, receive, lowercased)
@@ -346,8 +347,9 @@ class Composition:
                     "be reached. Mount the app elsewhere or move the rule."
                 )
 
-    def add_middleware(self, middleware_class: Callable[..., Any], *args: Any,
-                       **options: Any) -> None:
+    def add_middleware(
+        self, middleware_class: Callable[..., Any], *args: Any, **options: Any
+    ) -> None:
         """Wrap the app in ASGI middleware, as Starlette's
         ``app.add_middleware``: ``app.add_middleware(CORSMiddleware,
         allow_origins=["https://example.com"])``. The last added is the
@@ -482,8 +484,11 @@ async def run_lifespan(
         ``shutdown.failed`` without raising an exception of its own.
     :raises Exception: the exception the app raised when it failed.
     """
-    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"},
-             "state": {} if state is None else state}
+    scope = {
+        "type": "lifespan",
+        "asgi": {"version": "3.0", "spec_version": "2.0"},
+        "state": {} if state is None else state,
+    }
     to_app, app_receives = anyio.create_memory_object_stream[dict[str, Any]](2)
     app_sends, from_app = anyio.create_memory_object_stream[dict[str, Any]](2)
     raised: list[Exception] = []
@@ -530,7 +535,7 @@ async def run_lifespan(
             try:
                 yield True
             except BaseException as exc:  # re-raised below, outside the task group (anyio
-                body_error = exc          # would wrap it in an ExceptionGroup)
+                body_error = exc  # would wrap it in an ExceptionGroup)
             await to_app.send({"type": "lifespan.shutdown"})
             message = await answer()
             if message is None or message["type"] != "lifespan.shutdown.complete":

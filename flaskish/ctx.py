@@ -12,7 +12,7 @@ import contextvars
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -81,6 +81,47 @@ class _AppCtxGlobals:
         return object.__repr__(self)
 
 
+#: How a context is pushed or popped, written once for ``with`` and
+#: ``async with``: a generator that sets and resets the context variables
+#: itself, so in the caller's own context whichever driver runs it, and
+#: yields the coroutines that call user code (signal receivers, teardown
+#: functions) for the driver to run: :func:`_carry_out` (``drive_blocking``)
+#: in sync code, :func:`_drive` (``drive``) in async code. A coroutine could
+#: not do both: one driven by ``drive`` runs in a copy of the context from
+#: its first ``def`` step on, where resetting the caller's variables fails.
+_Plan = Generator[Coroutine[Any, Any, None], None, None]
+
+
+def _carry_out(plan: _Plan) -> None:
+    error: BaseException | None = None
+    while True:
+        try:
+            step = plan.send(None) if error is None else plan.throw(error)
+        except StopIteration:
+            return
+        finally:
+            error = None  # its traceback holds this frame
+        try:
+            drive_blocking(step)
+        except BaseException as exc:
+            error = exc  # into the plan: its finally clauses run
+
+
+async def _drive(plan: _Plan, app: Flask) -> None:
+    error: BaseException | None = None
+    while True:
+        try:
+            step = plan.send(None) if error is None else plan.throw(error)
+        except StopIteration:
+            return
+        finally:
+            error = None
+        try:
+            await drive(step, app.thread_pool)
+        except BaseException as exc:
+            error = exc
+
+
 class AppContext:
     """Makes :data:`~flaskish.current_app` and :data:`~flaskish.g` available.
 
@@ -101,41 +142,12 @@ class AppContext:
 
     def push(self) -> None:
         """Make this the current app context (sends ``appcontext_pushed``)."""
-        self._tokens.append(_cv_app.set(self))
-        if signals.appcontext_pushed.receivers:
-            drive_blocking(signals.send(signals.appcontext_pushed, self.app))
-
-    def _push_quietly(self) -> None:
-        """Make this the current app context again, without the signal (the
-        test client keeping a finished request's context: it was pushed, and
-        will not be popped, once)."""
-        self._tokens.append(_cv_app.set(self))
+        _carry_out(self._pushing())
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run teardown functions (when this is the outermost push) and
         restore the previous context (sends ``appcontext_popped``)."""
-        try:
-            if len(self._tokens) == 1:
-                drive_blocking(self._teardown(exc))
-        finally:
-            self._reset()
-            if signals.appcontext_popped.receivers:
-                drive_blocking(signals.send(signals.appcontext_popped, self.app))
-
-    async def _teardown(self, exc: BaseException | None) -> None:
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        app = self.app
-        if app._plain_overrides:
-            await app._method("do_teardown_appcontext", exc)
-        elif app.teardown_appcontext_funcs or signals.appcontext_tearing_down.receivers:
-            await app._do_teardown_appcontext(exc)
-
-    def _reset(self) -> None:
-        ctx = _cv_app.get(None)
-        if ctx is not self or not self._tokens:
-            raise RuntimeError(f"Popped the wrong app context ({ctx!r} instead of {self!r}).")
-        _cv_app.reset(self._tokens.pop())
+        _carry_out(self._popping(sys.exc_info()[1] if exc is _sentinel else exc))
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -147,22 +159,49 @@ class AppContext:
         self.pop(exc)
 
     async def __aenter__(self) -> AppContext:
-        self._tokens.append(_cv_app.set(self))
-        if signals.appcontext_pushed.receivers:
-            await drive(signals.send(signals.appcontext_pushed, self.app), self.app.thread_pool)
+        await _drive(self._pushing(), self.app)
         return self
 
     async def __aexit__(
         self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        await _drive(self._popping(exc), self.app)
+
+    # -- the one implementation (see _Plan) ------------------------------------
+
+    def _pushing(self) -> _Plan:
+        self._push()
+        if signals.appcontext_pushed.receivers:
+            yield signals.send(signals.appcontext_pushed, self.app)
+
+    def _popping(self, exc: BaseException | None) -> _Plan:
         try:
             if len(self._tokens) == 1:
-                await drive(self._teardown(exc), self.app.thread_pool)
+                yield self._teardown(exc)
         finally:
             self._reset()
             if signals.appcontext_popped.receivers:
-                await drive(signals.send(signals.appcontext_popped, self.app),
-                            self.app.thread_pool)
+                yield signals.send(signals.appcontext_popped, self.app)
+
+    def _push(self) -> None:
+        """Make this the current app context, without the signal (the
+        request pipeline sends it; the test client keeping a finished
+        request's context: it was pushed, and will not be popped, once)."""
+        self._tokens.append(_cv_app.set(self))
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        app = self.app
+        if app._plain_overrides:
+            await app._method("do_teardown_appcontext", exc)
+        elif app.teardown_appcontext_funcs or signals.appcontext_tearing_down.receivers:
+            await app._do_teardown_appcontext(exc)
+
+    def _reset(self) -> None:
+        """Restore the previous app context, without teardown or signal."""
+        ctx = _cv_app.get(None)
+        if ctx is not self or not self._tokens:
+            raise RuntimeError(f"Popped the wrong app context ({ctx!r} instead of {self!r}).")
+        _cv_app.reset(self._tokens.pop())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.app.name!r}>"
@@ -234,9 +273,7 @@ class RequestContext:
                     "first used outside the request pipeline. Open it in the pipeline (it "
                     "is opened before the view when the interface is async)."
                 )
-            self._session = opened if opened is not None else interface.make_null_session(
-                self.app
-            )
+            self._session = opened if opened is not None else interface.make_null_session(self.app)
         return self._session
 
     @session.setter
@@ -247,7 +284,10 @@ class RequestContext:
         """A context for the same request and session, to push in another
         task or thread (see :func:`copy_current_request_context`)."""
         return type(self)(
-            self.app, self.request.scope, send=self.send, request=self.request,
+            self.app,
+            self.request.scope,
+            send=self.send,
+            request=self.request,
             session=self._session,
         )
 
@@ -255,42 +295,101 @@ class RequestContext:
         """Make this the current request context, pushing an app context
         first (and sending ``appcontext_pushed``) unless one for this app
         is already current."""
-        app_ctx = self._needed_app_context()
-        if app_ctx is not None:
-            app_ctx.push()
-        self._tokens.append((_cv_request.set(self), app_ctx))
-
-    def _needed_app_context(self) -> AppContext | None:
-        current = _cv_app.get(None)
-        if current is None or current.app is not self.app:
-            return self.app.app_context()
-        return None
-
-    def _push(self) -> AppContext | None:
-        """Push both contexts without signals (the request pipeline sends
-        them itself); return the app context pushed, if one was."""
-        app_ctx = self._needed_app_context()
-        if app_ctx is not None:
-            app_ctx._tokens.append(_cv_app.set(app_ctx))
-        self._tokens.append((_cv_request.set(self), app_ctx))
-        return app_ctx
+        _carry_out(self._pushing())
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Run the teardown functions (when this is the outermost push) and
         restore the previous contexts: the request context first, then the
         app context it pushed (with its own teardown), as Flask does."""
+        _carry_out(self._popping(sys.exc_info()[1] if exc is _sentinel else exc))
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    async def __aenter__(self) -> RequestContext:
+        await _drive(self._pushing(), self.app)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await _drive(self._popping(exc), self.app)
+
+    # -- the one implementation (see _Plan), in Flask's order -----------------
+
+    def _pushing(self) -> _Plan:
+        current = _cv_app.get(None)
+        app_ctx = None
+        if current is None or current.app is not self.app:
+            app_ctx = self.app.app_context()
+            yield from app_ctx._pushing()
+        self._tokens.append((_cv_request.set(self), app_ctx))
+
+    def _popping(self, exc: BaseException | None) -> _Plan:
         app_ctx = self._tokens[-1][1] if self._tokens else None
         try:
             if len(self._tokens) == 1:
-                drive_blocking(self._teardown_request(exc))
+                yield self._teardown_request(exc)
         finally:
             self._reset_request()
             if app_ctx is not None:
-                app_ctx.pop(exc)
+                yield from app_ctx._popping(exc)
+
+    # -- the request pipeline's API --------------------------------------------
+    #
+    # The pipeline pushes both contexts at once, before it drives the
+    # request's coroutine (in the task's own context, which the coroutine
+    # leaves at its first def step), and resets both once it is done:
+    # ``ctx._push()``, then in the coroutine ``await ctx._enter()`` ...
+    # ``await ctx._exit(error)``, then ``ctx._reset()``. Receivers of the
+    # app context's signals and teardown functions therefore still see the
+    # request (docs/migrating.md), and its sync code keeps one thread.
+
+    def _push(self) -> None:
+        """Make this, and an app context unless one of this app is current,
+        the current contexts, without signals."""
+        current = _cv_app.get(None)
+        app_ctx = None
+        if current is None or current.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx._tokens.append(_cv_app.set(app_ctx))
+        self._tokens.append((_cv_request.set(self), app_ctx))
+
+    async def _enter(self) -> None:
+        """Send ``appcontext_pushed`` if :meth:`_push` pushed an app context."""
+        if signals.appcontext_pushed.receivers and self._tokens[-1][1] is not None:
+            await signals.send(signals.appcontext_pushed, self.app)
+
+    async def _exit(self, exc: BaseException | None) -> None:
+        """The teardown of the request, then that of the app context pushed
+        with it (both still current), and ``appcontext_popped``."""
+        app_ctx = self._tokens[-1][1]
+        try:
+            await self._teardown_request(exc)
+        finally:
+            if app_ctx is not None:
+                try:
+                    if len(app_ctx._tokens) == 1:
+                        await app_ctx._teardown(exc)
+                finally:
+                    if signals.appcontext_popped.receivers:
+                        await signals.send(signals.appcontext_popped, self.app)
+
+    def _reset(self) -> None:
+        """Restore the previous contexts, without teardown or signals."""
+        app_ctx = self._reset_request()
+        if app_ctx is not None:
+            app_ctx._reset()
+
+    # -- shared by both ----------------------------------------------------------
 
     async def _teardown_request(self, exc: BaseException | None) -> None:
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
         app = self.app
         try:
             if self.request._is_websocket:
@@ -303,19 +402,6 @@ class RequestContext:
             # Closes the uploads; a websocket's own close() is its connection's.
             self.request._close_body()
 
-    async def _teardown(self, exc: BaseException | None) -> None:
-        """The request pipeline's teardown: the request's, then that of the
-        app context pushed with it (while the request context is still
-        pushed: the pipeline resets both contexts at once at the end)."""
-        if exc is _sentinel:
-            exc = sys.exc_info()[1]
-        try:
-            await self._teardown_request(exc)
-        finally:
-            app_ctx = self._tokens[-1][1] if self._tokens else None
-            if app_ctx is not None and len(app_ctx._tokens) == 1:
-                await app_ctx._teardown(exc)
-
     def _reset_request(self) -> AppContext | None:
         ctx = _cv_request.get(None)
         if ctx is not self or not self._tokens:
@@ -323,42 +409,6 @@ class RequestContext:
         token, app_ctx = self._tokens.pop()
         _cv_request.reset(token)
         return app_ctx
-
-    def _reset(self) -> bool:
-        """Restore the previous contexts, without teardown or signals;
-        return whether an app context was popped too."""
-        app_ctx = self._reset_request()
-        if app_ctx is not None:
-            app_ctx._reset()
-        return app_ctx is not None
-
-    def __enter__(self) -> RequestContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.pop(exc)
-
-    async def __aenter__(self) -> RequestContext:
-        app_ctx = self._needed_app_context()
-        if app_ctx is not None:
-            await app_ctx.__aenter__()
-        self._tokens.append((_cv_request.set(self), app_ctx))
-        return self
-
-    async def __aexit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        app_ctx = self._tokens[-1][1] if self._tokens else None
-        try:
-            if len(self._tokens) == 1:
-                await drive(self._teardown_request(exc), self.app.thread_pool)
-        finally:
-            self._reset_request()
-            if app_ctx is not None:
-                await app_ctx.__aexit__(exc_type, exc, tb)
 
     def __repr__(self) -> str:
         return (
@@ -443,4 +493,3 @@ def copy_current_request_context(f: F) -> F:
         return contextvars.Context().run(run)
 
     return cast(F, wrapper)
-

@@ -232,11 +232,9 @@ class Pipeline(Scaffold):
         request.url_rule = rule
         request.view_args = view_args
         request.routing_exception = routing_exception
-        pushed_app_ctx = ctx._push() is not None
+        ctx._push()
         try:
-            ready = await drive(
-                self._run_request(ctx, pushed_app_ctx), self.thread_pool, ctx._may_shed
-            )
+            ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
             if ready is not None:
                 await ready[0]._send_buffered(scope, send, ready[1])
         finally:
@@ -247,7 +245,7 @@ class Pipeline(Scaffold):
             await self._background.run_all(ctx._background)
 
     async def _run_request(
-        self, ctx: RequestContext, pushed_app_ctx: bool
+        self, ctx: RequestContext
     ) -> tuple[Response, list[tuple[bytes, bytes]]] | None:
         """The pipeline for one request. A buffered response reached on the
         request's thread is returned instead of sent: the caller sends it
@@ -259,8 +257,7 @@ class Pipeline(Scaffold):
         iterated on the request's worker thread."""
         error: BaseException | None = None
         ready: tuple[Response, list[tuple[bytes, bytes]]] | None = None
-        if pushed_app_ctx and signals.appcontext_pushed.receivers:
-            await signals.send(signals.appcontext_pushed, self)
+        await ctx._enter()
         try:
             try:
                 request = ctx.request
@@ -273,7 +270,8 @@ class Pipeline(Scaffold):
                         await request._prefetch(declared)
                 interface = self.session_interface
                 if (
-                    ctx._session is None and interface is not self._sync_session_interface
+                    ctx._session is None
+                    and interface is not self._sync_session_interface
                     and self._opens_async(interface)
                 ):
                     # An async session store cannot open lazily from a sync
@@ -318,7 +316,9 @@ class Pipeline(Scaffold):
                     # to wait for a thread. Awaited directly (no user code
                     # runs, so no step for the driver).
                     await response._send_buffered(
-                        ctx.request.scope, ctx.send, raw  # type: ignore[arg-type]
+                        ctx.request.scope,
+                        ctx.send,  # type: ignore[arg-type]
+                        raw,
                     )
             else:
                 await self._send_response(ctx, response)
@@ -332,10 +332,8 @@ class Pipeline(Scaffold):
                 preserve(app_ctx, ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await ctx._teardown(error)
+            await ctx._exit(error)
             error = None  # its traceback holds this frame (see _full_dispatch_request)
-            if pushed_app_ctx and signals.appcontext_popped.receivers:
-                await signals.send(signals.appcontext_popped, self)
         return ready
 
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
@@ -536,9 +534,7 @@ class Pipeline(Scaffold):
         """Return ``True`` to hide *error* from teardown functions."""
         return False
 
-    def _find_error_handler(
-        self, e: Exception, blueprints: list[str]
-    ) -> Callable[..., Any] | None:
+    def _find_error_handler(self, e: Exception, blueprints: list[str]) -> Callable[..., Any] | None:
         exc_class, code = self._get_exc_class_and_code(type(e))
         names = (*blueprints, None)
         for c in (code, None) if code is not None else (None,):
@@ -568,9 +564,7 @@ class Pipeline(Scaffold):
         except Exception:
             if not from_error_handler:
                 raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
     async def _process_response(self, response: Response) -> Response:
@@ -664,7 +658,7 @@ class Pipeline(Scaffold):
             if isinstance(rv, Response):
                 rv.headers.update(headers)
             else:
-                for key, value in (headers.items() if hasattr(headers, "items") else headers):
+                for key, value in headers.items() if hasattr(headers, "items") else headers:
                     rv.headers[key] = str(value)
         return rv
 
@@ -691,14 +685,22 @@ class Pipeline(Scaffold):
 
 #: Flask's methods that extensions override or wrap with plain functions;
 #: the pipeline calls an override in place of its own coroutine.
-PLAIN_METHODS = frozenset({
-    "full_dispatch_request", "preprocess_request", "dispatch_request", "finalize_request",
-    "process_response", "handle_http_exception", "handle_user_exception", "handle_exception",
-    "do_teardown_request", "do_teardown_appcontext",
-})
+PLAIN_METHODS = frozenset(
+    {
+        "full_dispatch_request",
+        "preprocess_request",
+        "dispatch_request",
+        "finalize_request",
+        "process_response",
+        "handle_http_exception",
+        "handle_user_exception",
+        "handle_exception",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+    }
+)
 _BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
 
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
-

@@ -1,13 +1,14 @@
-"""The test client (Flask's API on Starlette's ASGI test transport) and
-made-up requests for :meth:`~flaskish.Flask.test_request_context`.
+"""The test client (Flask's API on httpx's ASGI transport) and made-up
+requests for :meth:`~flaskish.Flask.test_request_context`.
 
 :class:`FlaskClient` (``app.test_client()``) takes Flask's arguments (those
 of Werkzeug's :class:`~werkzeug.test.EnvironBuilder`, a builder, or a WSGI
 environ), builds the request's environ with :class:`EnvironBuilder`
 (:mod:`flaskish.testing_environ`), sends it over httpx's ASGI transport and
 turns the answer into a :class:`TestResponse`. In sync code
-``client.get("/")`` returns the response; in async code it returns an
-awaitable, and the app runs on the test's own event loop. Cookies are kept
+``client.get("/")`` returns the response, the same async transport run on
+a blocking portal; in async code it returns an awaitable, and the app runs
+on the test's own event loop. Cookies are kept
 by :mod:`flaskish.testing_cookies`.
 """
 
@@ -25,12 +26,14 @@ from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
-from starlette.testclient import TestClient
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from werkzeug.datastructures import Headers
 
+# Flask's flask.testing holds the CLI runner: it lives beside the CLI, and
+# keeps this name here (and ``flask.testing.FlaskCliRunner`` with install_as_flask).
+from .cli_testing import FlaskCliRunner
 from .composition import run_lifespan
 from .concurrency import on_event_loop, resolve
-from .discovery import ScriptInfo
 from .response import Response
 from .testing_cookies import ClientCookies, Cookie
 from .testing_environ import (
@@ -48,7 +51,6 @@ from .testing_environ import (
 )
 from .testing_websocket import TestWebsocket, WebsocketDenied
 from .testing_websocket import connect as connect_websocket
-from .testing_websocket import serve as serve_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
@@ -60,8 +62,16 @@ if TYPE_CHECKING:
     from .sessions import SessionMixin
 
 __all__ = [
-    "AsyncFlaskClient", "ClientRedirectError", "Cookie", "EnvironBuilder", "FlaskCliRunner",
-    "FlaskClient", "TestResponse", "TestWebsocket", "WebsocketDenied", "build_scope",
+    "AsyncFlaskClient",
+    "ClientRedirectError",
+    "Cookie",
+    "EnvironBuilder",
+    "FlaskCliRunner",
+    "FlaskClient",
+    "TestResponse",
+    "TestWebsocket",
+    "WebsocketDenied",
+    "build_scope",
 ]
 
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
@@ -129,6 +139,7 @@ class _Sent:
 
 
 _keys = itertools.count()
+
 
 class _WeakASGI:
     """The client's ASGI side (``FlaskClient._asgi``) through a weak
@@ -200,14 +211,21 @@ class FlaskClient:
         # The transports reach the client through a weak reference: Werkzeug's
         # client forms no cycle, so an app goes as soon as its client does.
         self._weak_asgi = _WeakASGI(self)
-        self._http = TestClient(self._weak_asgi, follow_redirects=False, client=CLIENT_ADDRESS)
+        # The one transport: httpx's ASGI client. Async code awaits it on its
+        # own loop; sync code runs the same calls on a portal's loop (the
+        # client's own in ``with client:``, else one per call), as
+        # Starlette's TestClient does.
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self._weak_asgi, client=CLIENT_ADDRESS),
+            follow_redirects=False,
+        )
         self._jar = ClientCookies(self._http.cookies)
         # Before httpx stores a response's cookies, drop the ones they replace.
-        self._http.event_hooks = {"response": [self._jar.replace_from]}
-        self._async_http: httpx.AsyncClient | None = None
+        self._http.event_hooks = {"response": [self._jar.replace_from_async]}
+        self._portal: BlockingPortal | None = None
         self._lifespan: contextlib.AbstractAsyncContextManager[bool] | None = None
-        # The lifespan state of ``async with client:`` (the sync client's
-        # transport keeps its own), copied into each request's scope.
+        self._held: contextlib.ExitStack | None = None  # ``with client:``'s portal, lifespan
+        # The lifespan state of ``with client:``, copied into each request's scope.
         self._lifespan_state: dict[str, Any] | None = None
         self._owner: int | None = None
 
@@ -246,7 +264,9 @@ class FlaskClient:
         return self.open(*args, **{**kw, "method": "TRACE"})
 
     def websocket(
-        self, path: str, subprotocols: list[str] | None = None,
+        self,
+        path: str,
+        subprotocols: list[str] | None = None,
         headers: dict[str, str] | None = None,
         query_string: dict[str, Any] | str | None = None,
     ) -> TestWebsocket:
@@ -266,12 +286,15 @@ class FlaskClient:
         if base.query and query_string is not None:
             raise ValueError("Query string is defined in the path and as an argument.")
         query = base.query or (
-            query_string if isinstance(query_string, str)
+            query_string
+            if isinstance(query_string, str)
             else urlencode(query_string or {}, doseq=True)
         )
         host = self.application.config.get("SERVER_NAME") or "localhost"
         url = f"ws://{host}{base.path or '/'}" + (f"?{query}" if query else "")
-        connection = connect_websocket(self._http, self._weak_asgi, url, subprotocols, headers)
+        connection = connect_websocket(
+            self._http, self._weak_asgi, url, subprotocols, headers, lambda: self._portal
+        )
         # The transport reaches the client weakly: the connection keeps it
         # (``with app.test_client().websocket(...)`` holds no other reference).
         connection._client = self
@@ -346,8 +369,12 @@ class FlaskClient:
             response.history = tuple(history)
             history.append(response)
             environ = redirect_environ(
-                self.application, response._environ, response.status_code,
-                response.location or "/", self.environ_base, self.allow_subdomain_redirects,
+                self.application,
+                response._environ,
+                response.status_code,
+                response.location or "/",
+                self.environ_base,
+                self.allow_subdomain_redirects,
             )
             response = yield environ
         response.history = tuple(history)
@@ -368,36 +395,42 @@ class FlaskClient:
         self._sent[key] = _Sent(sent, body)
         return key, environ_url(sent), body
 
+    # A request's contexts are released (_start) and kept (_finish) in the
+    # caller's own context; only the transport's part runs on a portal.
+
     def _send(self, environ: dict[str, Any]) -> TestResponse:
         key, url, body = self._start(environ)
-        token = _quiet.set(True)
         try:
-            response = self._http.request(
-                environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
-            )
+            if self._portal is not None:
+                response = self._portal.call(self._transmit, environ, url, key, body)
+            else:
+                with start_blocking_portal() as portal:
+                    response = portal.call(self._transmit, environ, url, key, body)
         finally:
-            _quiet.reset(token)
             sent = self._sent.pop(key)  # also when the app raised
         return self._finish(response, sent)
 
     async def _send_async(self, environ: dict[str, Any]) -> TestResponse:
         key, url, body = self._start(environ)
-        if self._async_http is None:
-            self._async_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self._weak_asgi, client=CLIENT_ADDRESS),
-                follow_redirects=False,
-                cookies=self._http.cookies.jar,  # the same jar as the sync side
-                event_hooks={"response": [self._jar.replace_from_async]},
-            )
+        try:
+            response = await self._transmit(environ, url, key, body)
+        finally:
+            sent = self._sent.pop(key)  # also when the app raised
+        return self._finish(response, sent)
+
+    async def _transmit(
+        self, environ: dict[str, Any], url: str, key: str, body: bytes
+    ) -> httpx.Response:
         token = _quiet.set(True)
         try:
-            response = await self._async_http.request(
-                environ["REQUEST_METHOD"], url, headers={_ENVIRON_HEADER: key}, content=body,
+            return await self._http.request(
+                environ["REQUEST_METHOD"],
+                url,
+                headers={_ENVIRON_HEADER: key},
+                content=body,
             )
         finally:
             _quiet.reset(token)
-            sent = self._sent.pop(key)  # also when the app raised
-        return self._finish(response, sent)
 
     def _finish(self, response: httpx.Response, sent: _Sent) -> TestResponse:
         result = self.response_wrapper._from_httpx(response, self.application.json)
@@ -407,8 +440,8 @@ class FlaskClient:
         for app_ctx, req_ctx in self._new_contexts:
             # Kept as they were at the request's end: no second
             # appcontext_pushed (nor an appcontext_popped when released).
-            app_ctx._push_quietly()
-            req_ctx.push()
+            app_ctx._push()
+            req_ctx._push()
             self._kept.append((app_ctx, req_ctx))
         self._new_contexts.clear()
         return result
@@ -420,12 +453,9 @@ class FlaskClient:
             app_ctx._reset()
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await serve_websocket(self.application, scope, receive, send)
-            return
+        if self._lifespan_state is not None and not scope.get("state"):
+            scope["state"] = dict(self._lifespan_state)  # as a server does
         if scope["type"] == "http":
-            if self._lifespan_state is not None and "state" not in scope:
-                scope["state"] = dict(self._lifespan_state)  # as a server does
             scope = self._app_scope(scope)
             if self._keeps_context():
                 scope["flaskish.preserve_context"] = self._keep
@@ -464,8 +494,9 @@ class FlaskClient:
         (``None`` if it has none)."""
         return self._jar.get(key, domain, path)
 
-    def set_cookie(self, key: str, value: str = "", domain: str = "localhost",
-                   path: str = "/") -> None:
+    def set_cookie(
+        self, key: str, value: str = "", domain: str = "localhost", path: str = "/"
+    ) -> None:
         """Give the client a cookie, as if a response from *domain* had set
         it: it replaces the cookie of that name, domain and path, the one
         the server set included, as in Werkzeug."""
@@ -521,23 +552,38 @@ class FlaskClient:
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
+        state: dict[str, Any] = {}
+        with contextlib.ExitStack() as held:
+            # The client's loop, for its calls until the block ends; the
+            # lifespan runs on it.
+            portal = held.enter_context(start_blocking_portal())
+            held.enter_context(
+                portal.wrap_async_context_manager(run_lifespan(self.application, state))
+            )
+            self._held = held.pop_all()
+        self._portal, self._lifespan_state = portal, state
         self.preserve_context = True
-        self._http.__enter__()
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.preserve_context = False
         self._release_contexts()
-        self._http.__exit__(*exc_info)
+        held, self._held = self._held, None
+        try:
+            if held is not None:
+                held.__exit__(*exc_info)
+        finally:
+            self._portal = self._lifespan_state = None
 
     async def __aenter__(self) -> FlaskClient:
         if self.preserve_context:
             raise RuntimeError("Cannot nest client invocations")
-        self.preserve_context = True
+        state: dict[str, Any] = {}
+        lifespan = run_lifespan(self.application, state)
+        await lifespan.__aenter__()
+        self._lifespan, self._lifespan_state = lifespan, state
         self._owner = anyio.get_current_task().id
-        self._lifespan_state = {}
-        self._lifespan = run_lifespan(self.application, self._lifespan_state)
-        await self._lifespan.__aenter__()
+        self.preserve_context = True
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -549,9 +595,6 @@ class FlaskClient:
                 await self._lifespan.__aexit__(*exc_info)
         finally:
             self._lifespan = self._lifespan_state = None
-            if self._async_http is not None:
-                await self._async_http.aclose()
-                self._async_http = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.application!r}>"
@@ -571,53 +614,7 @@ def _wrapper_class(wrapper: type[Response] | None) -> type[TestResponse]:
     return type("WrapperTestResponse", (TestResponse, wrapper), {})
 
 
-class AsyncFlaskClient(FlaskClient):
-    """The test client, named for async tests: the same methods, awaited::
-
-        async with AsyncFlaskClient(app) as client:
-            response = await client.get("/")
-
-    ``app.test_client()`` does the same when used from async code; this name
-    exists for tests that want to say so.
-    """
-
-
-# -- the CLI runner -------------------------------------------------------------
-
-# Imported here, with the class it serves, so the rest of the module does not need click.
-from click.testing import CliRunner, Result  # noqa: E402
-
-
-class FlaskCliRunner(CliRunner):
-    """A click :class:`~click.testing.CliRunner` bound to an app, from
-    :meth:`Flask.test_cli_runner <flaskish.Flask.test_cli_runner>`:
-    ``runner.invoke(args=["init-db"])`` runs ``flaskish init-db``.
-
-    :param app: the app whose commands are run.
-    :param kwargs: passed to :class:`~click.testing.CliRunner`.
-    """
-
-    def __init__(self, app: Flask, **kwargs: Any) -> None:
-        self.app = app
-        super().__init__(**kwargs)
-
-    def invoke(  # type: ignore[override]
-        self, cli: Any = None, args: Any = None, **kwargs: Any
-    ) -> Result:
-        """Run a command and return its :class:`~click.testing.Result`
-        (``output``, ``exit_code``, ``exception``).
-
-        Unlike Flask, the app's ``debug`` is left as the test set it
-        (Flask resets it from ``FLASK_DEBUG``).
-
-        :param cli: the command; default ``app.cli``.
-        :param args: the arguments, such as ``["init-db", "--force"]``.
-        :param kwargs: passed to :meth:`click.testing.CliRunner.invoke`
-            (``input``, ``env``, ``catch_exceptions``); ``obj`` defaults to
-            a :class:`~flaskish.cli.ScriptInfo` that loads this app.
-        """
-        if cli is None:
-            cli = self.app.cli
-        if "obj" not in kwargs:
-            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app, set_debug_flag=False)
-        return super().invoke(cli, args, **kwargs)
+#: The same client, by the name async tests may use for it
+#: (``async with AsyncFlaskClient(app) as client:``): ``app.test_client()``
+#: is awaitable in async code already.
+AsyncFlaskClient = FlaskClient

@@ -1,10 +1,11 @@
 """Websocket connections for the test client:
 ``with client.websocket("/chat") as ws: ws.send("hi"); ws.receive()``.
 
-In a sync test the connection runs over Starlette's test transport (the
-app on an event loop of the client's, as for HTTP requests); in an async
-test (``async with client.websocket(...) as ws: await ws.send("hi")``) the
-app runs on the test's own loop. Either way it has the client's cookies; a
+One implementation, on an event loop: in an async test (``async with
+client.websocket(...) as ws: await ws.send("hi")``) the test's own; in a
+sync test a portal's (the client's in ``with client:``, where the lifespan
+ran, else one for the connection), each call made through it, as for the
+client's HTTP requests. Either way it has the client's cookies; a
 refusal before the connection is accepted raises :class:`WebsocketDenied`
 with the HTTP response, and the app closing the connection raises
 :class:`~flaskish.exceptions.WebSocketDisconnect` from ``receive()``.
@@ -13,28 +14,27 @@ with the HTTP response, and the app closing the connection raises
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import math
-import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
 import anyio
-from starlette.testclient import WebSocketDenialResponse
-from starlette.websockets import WebSocketDisconnect as StarletteDisconnect
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from .concurrency import on_event_loop
 from .exceptions import WebSocketDisconnect
 
 if TYPE_CHECKING:
+    import httpx2 as httpx
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-    from starlette.testclient import TestClient, WebSocketTestSession
     from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["TestWebsocket", "WebsocketDenied", "connect", "serve"]
+__all__ = ["TestWebsocket", "WebsocketDenied", "connect"]
+
+T = TypeVar("T")
 
 
 class WebsocketDenied(Exception):
@@ -72,20 +72,21 @@ class TestWebsocket:
     end_timeout = 5.0
 
     def __init__(
-        self, connect: Any, ended: threading.Event | None = None,
-        app: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None,
-        scope: Callable[[], Scope] | None = None,
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        scope: Callable[[], Scope],
+        portal: Callable[[], BlockingPortal | None],
     ) -> None:
-        self._connect = connect
         self._client: object = None  # the test client, kept alive while this is
-        self._ended = ended
-        self._session: WebSocketTestSession | None = None
         self._app = app
         self._make_scope = scope
+        self._client_portal = portal
         self._async: _AsyncSession | None = None
         self._accepted: Message = {}
+        self._portal: BlockingPortal | None = None  # a sync test's
+        self._held: contextlib.ExitStack | None = None
 
-    # -- sync: Starlette's session, the app on a portal's loop ------------------
+    # -- sync: the same connection, on a portal's loop --------------------------
 
     def __enter__(self) -> TestWebsocket:
         if on_event_loop():
@@ -94,41 +95,44 @@ class TestWebsocket:
                 "client.websocket(...) as ws:` (and its methods awaited); `with` would block "
                 "the event loop."
             )
-        try:
-            self._session = self._connect().__enter__()
-        except WebSocketDenialResponse as denied:
-            raise WebsocketDenied(
-                denied.status_code, dict(denied.headers), denied.content
-            ) from None
-        except StarletteDisconnect as closed:
-            raise WebSocketDisconnect(closed.code, closed.reason or "") from None
-        self._accepted = {
-            "subprotocol": self._session.accepted_subprotocol,
-            "headers": self._session.extra_headers or [],
-        }
+        with contextlib.ExitStack() as held:
+            portal = self._client_portal()
+            if portal is None:
+                portal = held.enter_context(start_blocking_portal())
+            # One task of the portal's runs the connection, start to end.
+            held.enter_context(portal.wrap_async_context_manager(self._connection()))
+            self._held = held.pop_all()
+        self._portal = portal
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self._session
-        if session is None:
-            return
-        self._session = None
-        if self._ended is not None and not self._ended.is_set():
-            # Close, then let the app end the connection (its handler sees the
-            # disconnect, teardown runs) before Starlette's session cancels it.
-            with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-                session.close(1000)
-            self._ended.wait(self.end_timeout)
-        session.__exit__(exc_type, exc, tb)
+        held, self._held, self._portal = self._held, None, None
+        if held is not None:
+            held.__exit__(exc_type, exc, tb)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> Any:
+        await self.__aenter__()
+        try:
+            yield
+        finally:
+            await self.__aexit__(None, None, None)
+
+    def _run(self, func: Callable[..., Awaitable[T]], *args: Any) -> Any:
+        """*func*'s awaitable in an async test; its result, through the
+        portal, in a sync one."""
+        if self._portal is not None:
+            return self._portal.call(func, *args)
+        return func(*args)
 
     # -- async: the app on the test's loop ----------------------------------------
 
     async def __aenter__(self) -> TestWebsocket:
-        if self._app is None or self._make_scope is None:  # pragma: no cover - the client's
-            raise RuntimeError("This test websocket was made without an app to run.")
         connection = _AsyncSession(self._app, self._make_scope())
         first = await connection.start()
         if first["type"] != "websocket.accept":
@@ -141,7 +145,9 @@ class TestWebsocket:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         connection, self._async = self._async, None
@@ -150,19 +156,13 @@ class TestWebsocket:
 
     # -- the connection ---------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._session is None and self._async is None:
+    def _check_open(self) -> _AsyncSession:
+        if self._async is None:
             raise RuntimeError(
                 "The test websocket is not connected: use it as "
                 "`with client.websocket('/path') as ws:` (`async with` in async code)."
             )
-
-    def _sync_session(self) -> WebSocketTestSession:
-        """The connection of a sync test (after :meth:`_check_open`)."""
-        if self._session is None:
-            self._check_open()
-            raise RuntimeError("The test websocket was opened with `async with`: await it.")
-        return self._session
+        return self._async
 
     @property
     def subprotocol(self) -> str | None:
@@ -201,19 +201,16 @@ class TestWebsocket:
 
         :raises WebSocketDisconnect: the app closed the connection.
         """
-        self._check_open()
-        if self._async is not None:
-            return self._receive_async(self._async)
-        return _message_data(self._sync_session().receive())
+        return self._run(self._receive_async, self._check_open())
 
     async def _receive_async(self, connection: _AsyncSession) -> str | bytes:
         return _message_data(await connection.receive())
 
     def receive_json(self) -> Any:
         """The app's next message, parsed as JSON."""
-        if self._async is not None:
-            return self._receive_json_async()
-        return json.loads(self.receive())
+        if self._portal is not None:
+            return json.loads(self.receive())
+        return self._receive_json_async()
 
     async def _receive_json_async(self) -> Any:
         return json.loads(await self.receive())
@@ -224,11 +221,7 @@ class TestWebsocket:
         return self._to_app({"type": "websocket.disconnect", "code": code, "reason": reason})
 
     def _to_app(self, message: Message) -> Any:
-        self._check_open()
-        if self._async is not None:
-            return self._async.send(message)
-        self._sync_session().send(message)
-        return None
+        return self._run(self._check_open().send, message)
 
 
 def _message_data(message: Message) -> str | bytes:
@@ -318,26 +311,25 @@ class _AsyncSession:
 
 def _refusal(first: Message, body: bytes) -> Exception:
     if first["type"] == "websocket.http.response.start":
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in first.get("headers", [])}
+        headers = {  # names in lower case, as httpx gives them
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in first.get("headers", [])
+        }
         return WebsocketDenied(first["status"], headers, body)
     return WebSocketDisconnect(first.get("code", 1000), first.get("reason") or "")
 
 
-#: Names a test websocket, for the client to know when the app has ended it.
-_ENDED_HEADER = "x-flaskish-test-websocket"
-_keys = itertools.count()
-_ended: dict[str, threading.Event] = {}
-
-
 def connect(
-    http: TestClient, app: Callable[[Scope, Receive, Send], Awaitable[None]], url: str,
-    subprotocols: list[str] | None, headers: dict[str, str] | None,
+    http: httpx.AsyncClient,
+    app: Callable[[Scope, Receive, Send], Awaitable[None]],
+    url: str,
+    subprotocols: list[str] | None,
+    headers: dict[str, str] | None,
+    portal: Callable[[], BlockingPortal | None],
 ) -> TestWebsocket:
-    """The test websocket of ``client.websocket()``: over *http* (the
-    client's Starlette test client) in a sync test, *app* run on the test's
-    loop in an async one."""
-    key = str(next(_keys))
-    ended = threading.Event()
+    """The test websocket of ``client.websocket()``: *app* run with the
+    scope of a request *http* (the client's httpx client, with its cookies)
+    would send to *url*; in a sync test on *portal* (the client's, when it
+    has one)."""
     offered = {"sec-websocket-protocol": ", ".join(subprotocols)} if subprotocols else {}
 
     def scope() -> Scope:
@@ -351,8 +343,10 @@ def connect(
             "root_path": "",
             "scheme": request.url.scheme,
             "query_string": request.url.query,
-            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                        for k, v in request.headers.multi_items()],
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in request.headers.multi_items()
+            ],
             "client": list(http._transport.client),  # type: ignore[attr-defined]
             "server": [request.url.host, request.url.port or 80],
             "subprotocols": offered_list if offered else [],
@@ -360,27 +354,4 @@ def connect(
             "extensions": {"websocket.http.response": {}},
         }
 
-    def session() -> WebSocketTestSession:
-        _ended[key] = ended  # popped by serve(), when the app gets the connection
-        return http.websocket_connect(
-            url, subprotocols=subprotocols, headers={**(headers or {}), _ENDED_HEADER: key},
-        )
-
-    return TestWebsocket(session, ended, app, scope)
-
-
-async def serve(
-    app: Callable[[Scope, Receive, Send], Awaitable[None]], scope: Scope, receive: Receive,
-    send: Send,
-) -> None:
-    """Run *app* for a sync test's websocket, then tell its ``with`` block
-    the connection has ended."""
-    name = _ENDED_HEADER.encode()
-    key = next((v.decode() for k, v in scope.get("headers", ()) if k == name), None)
-    scope["headers"] = [(k, v) for k, v in scope.get("headers", ()) if k != name]
-    ended = _ended.pop(key, None) if key is not None else None
-    try:
-        await app(scope, receive, send)
-    finally:
-        if ended is not None:
-            ended.set()
+    return TestWebsocket(app, scope, portal)

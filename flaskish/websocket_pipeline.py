@@ -104,19 +104,19 @@ class WebsocketPipeline(Scaffold):
         websocket.view_args = view_args
         websocket.routing_exception = routing_exception
         ctx = RequestContext(cast(Any, self), scope, receive, send, request=websocket)
-        pushed_app_ctx = ctx._push() is not None
+        ctx._push()
         error: Exception | None = None
         try:
             if websocket._own_task_group():
                 async with anyio.create_task_group() as connection:
                     websocket._task_group = connection
                     try:
-                        error = await self._drive_websocket(ctx, pushed_app_ctx)
+                        error = await self._drive_websocket(ctx)
                     finally:
                         websocket._task_group = None  # no watcher from now on
                         connection.cancel_scope.cancel()  # the watcher, if reading
             else:
-                error = await self._drive_websocket(ctx, pushed_app_ctx)
+                error = await self._drive_websocket(ctx)
             error = error or websocket._error  # the server's receive failed
             if error is not None:
                 raise error
@@ -125,21 +125,22 @@ class WebsocketPipeline(Scaffold):
             websocket._release()
             ctx._reset()
 
-    async def _drive_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> Exception | None:
+    async def _drive_websocket(self, ctx: RequestContext) -> Exception | None:
         """Run the connection's pipeline; its error is returned, for the
         caller to raise as it is, not in a task group's ExceptionGroup
         (``PROPAGATE_EXCEPTIONS``: the test sees the handler's error)."""
         try:
-            await drive(self._run_websocket(ctx, pushed_app_ctx), self.thread_pool)
+            await drive(self._run_websocket(ctx), self.thread_pool)
         except Exception as exc:
             return exc
         return None
 
-    async def _run_websocket(self, ctx: RequestContext, pushed_app_ctx: bool) -> None:
+    async def _run_websocket(self, ctx: RequestContext) -> None:
         websocket = cast(Websocket, ctx.request)
         failed = False  # an error ended the handler: close with 1011
         error: BaseException | None = None  # the unhandled one, for teardown (Flask's rule)
         propagate = False
+        await ctx._enter()
         try:
             try:
                 rv = await self._full_dispatch_websocket(websocket)
@@ -157,7 +158,7 @@ class WebsocketPipeline(Scaffold):
         finally:
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await ctx._teardown(error)
+            await ctx._exit(error)
             error = None  # its traceback holds this frame
 
     async def _full_dispatch_websocket(self, websocket: Websocket) -> Any:
@@ -193,9 +194,7 @@ class WebsocketPipeline(Scaffold):
             return await await_here(_cancellable, websocket, handler, args)
         return await call(handler, **args)
 
-    async def _handle_websocket_exception(
-        self, e: Exception
-    ) -> tuple[Any, Exception | None, bool]:
+    async def _handle_websocket_exception(self, e: Exception) -> tuple[Any, Exception | None, bool]:
         """The response for an error (sent only before the connection is
         accepted: a denial; after, error handlers run for their side
         effects), the error if no handler handled it, and whether to re-raise
@@ -245,9 +244,9 @@ class WebsocketPipeline(Scaffold):
                 "WEBSOCKET_ALLOWED_ORIGINS must be a list of origins, e.g. "
                 f"[{allowed!r}], not the string {allowed!r}."
             )
-        return "*" in allowed or (origin is not None and origin.rstrip("/") in {
-            entry.rstrip("/") for entry in allowed
-        })
+        return "*" in allowed or (
+            origin is not None and origin.rstrip("/") in {entry.rstrip("/") for entry in allowed}
+        )
 
     async def _finish_websocket(self, websocket: Websocket, rv: Any, failed: bool) -> None:
         """Refuse the connection with *rv* if it was never accepted; close it
@@ -264,8 +263,12 @@ class WebsocketPipeline(Scaffold):
             else:
                 response = rv if isinstance(rv, Response) else self.make_response(rv)
             raw = response._encode_headers()
-            body = cast(bytes, b"".join(response.response)
-                        if isinstance(response.response, list) else response.get_data())
+            body = cast(
+                bytes,
+                b"".join(response.response)
+                if isinstance(response.response, list)
+                else response.get_data(),
+            )
             await await_(websocket._deny, response.status_code, raw, body)
             return
         if not websocket.closed:

@@ -50,9 +50,16 @@ view_kinds = pytest.mark.parametrize("view", KINDS)
 receiver_kinds = pytest.mark.parametrize("receiver", KINDS)
 
 ALL_SIGNALS = [
-    "template_rendered", "before_render_template", "request_started", "request_finished",
-    "request_tearing_down", "got_request_exception", "appcontext_tearing_down",
-    "appcontext_pushed", "appcontext_popped", "message_flashed",
+    "template_rendered",
+    "before_render_template",
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "got_request_exception",
+    "appcontext_tearing_down",
+    "appcontext_pushed",
+    "appcontext_popped",
+    "message_flashed",
 ]
 
 
@@ -75,8 +82,9 @@ class Recorder:
 
     def receiver(self, name: str) -> Callable[..., Any]:
         def receive(sender: Any, **kwargs: Any) -> None:
-            values = {k: v for k, v in kwargs.items() if k in ("exc", "exception", "message",
-                                                               "category")}
+            values = {
+                k: v for k, v in kwargs.items() if k in ("exc", "exception", "message", "category")
+            }
             if "response" in kwargs:
                 values["response"] = kwargs["response"].status_code
             if "template" in kwargs:
@@ -247,8 +255,10 @@ def test_handled_errors_and_http_errors_send_no_got_request_exception(
         app.add_url_rule(f"/{func.__name__}", view_func=as_kind(view, func))
     app.register_error_handler(ValueError, lambda e: ("handled", 400))
     with connected(rec.pairs("got_request_exception", "request_finished"), app):
-        codes = [client.get(f"/{p}").status_code for p in ("not_found", "bad_key", "handled",
-                                                            "no-such-route")]
+        codes = [
+            client.get(f"/{p}").status_code
+            for p in ("not_found", "bad_key", "handled", "no-such-route")
+        ]
     assert codes == [404, 400, 400, 404]
     assert rec.names() == ["request_finished"] * 4
 
@@ -315,8 +325,10 @@ def test_request_receivers_see_the_request_and_the_app(
         seen.append((request.path, current_app.name, sender is app))
 
     app.add_url_rule("/here", view_func=as_kind(view, lambda: "ok"))
-    pairs = [(s, as_kind(receiver, look)) for s in (request_started, request_finished,
-                                                    request_tearing_down)]
+    pairs = [
+        (s, as_kind(receiver, look))
+        for s in (request_started, request_finished, request_tearing_down)
+    ]
     with connected(pairs, app):
         client.get("/here")
     assert seen == [("/here", app.name, True)] * 3
@@ -377,8 +389,7 @@ def test_def_receivers_run_on_the_requests_worker_thread_and_async_ones_on_the_l
     async def async_receiver(sender: Flask, **extra: Any) -> None:
         threads["async receiver"] = threading.get_ident()
 
-    with connected([(request_finished, sync_receiver), (request_finished, async_receiver)],
-                   app):
+    with connected([(request_finished, sync_receiver), (request_finished, async_receiver)], app):
         client.get("/")
     assert threads["def receiver"] == threads["view"] == threads["teardown"]
     assert threads["async receiver"] == threads["loop"] != threads["view"]
@@ -417,10 +428,10 @@ def test_receivers_for_an_app_get_only_that_apps_signals_and_any_gets_all(
         each.add_url_rule("/", view_func=lambda: "ok")
     for_app: list[Any] = []
     for_any: list[Any] = []
-    with connected([(request_started, as_kind(receiver, lambda s, **k: for_app.append(s)))],
-                   app), \
-            connected([(request_started,
-                        as_kind(receiver, lambda s, **k: for_any.append(s)))]):
+    with (
+        connected([(request_started, as_kind(receiver, lambda s, **k: for_app.append(s)))], app),
+        connected([(request_started, as_kind(receiver, lambda s, **k: for_any.append(s)))]),
+    ):
         app.test_client().get("/")
         other.test_client().get("/")
     assert for_app == [app]
@@ -440,8 +451,9 @@ def test_connect_via_and_connected_to_work(app: Flask, client: FlaskClient) -> N
         return "ok"
 
     try:
-        with request_finished.connected_to(lambda s, response, **k: seen.append("connected_to"),
-                                           app):
+        with request_finished.connected_to(
+            lambda s, response, **k: seen.append("connected_to"), app
+        ):
             client.get("/")
         client.get("/")
     finally:
@@ -458,10 +470,15 @@ def test_a_muted_signal_calls_no_receiver(app: Flask, client: FlaskClient) -> No
     def index() -> str:
         return render_template_string("x")
 
-    pairs = rec.pairs("request_started", "request_finished", "template_rendered",
-                      "appcontext_pushed")
-    with connected(pairs, app), request_started.muted(), template_rendered.muted(), \
-            appcontext_pushed.muted():
+    pairs = rec.pairs(
+        "request_started", "request_finished", "template_rendered", "appcontext_pushed"
+    )
+    with (
+        connected(pairs, app),
+        request_started.muted(),
+        template_rendered.muted(),
+        appcontext_pushed.muted(),
+    ):
         client.get("/")
     assert rec.names() == ["request_finished"]
 
@@ -470,9 +487,7 @@ def test_a_muted_signal_calls_no_receiver(app: Flask, client: FlaskClient) -> No
 
 
 @receiver_kinds
-def test_with_app_context_sends_pushed_tearing_down_and_popped(
-    app: Flask, receiver: str
-) -> None:
+def test_with_app_context_sends_pushed_tearing_down_and_popped(app: Flask, receiver: str) -> None:
     """As Flask: pushed once the context is current, tearing down with the
     exception, popped once it is gone."""
     rec = Recorder(receiver)
@@ -481,16 +496,24 @@ def test_with_app_context_sends_pushed_tearing_down_and_popped(
     def state(name: str) -> Callable[..., Any]:
         return as_kind(receiver, lambda s, **k: states.append((name, has_app_context())))
 
-    pairs = [*rec.pairs("appcontext_pushed", "appcontext_tearing_down", "appcontext_popped"),
-             (appcontext_pushed, state("pushed")), (appcontext_popped, state("popped"))]
+    pairs = [
+        *rec.pairs("appcontext_pushed", "appcontext_tearing_down", "appcontext_popped"),
+        (appcontext_pushed, state("pushed")),
+        (appcontext_popped, state("popped")),
+    ]
     with connected(pairs, app):
         with app.app_context():
             rec.events.append("inside")
         with pytest.raises(ValueError), app.app_context():
             raise ValueError("in the block")
     assert rec.names() == [
-        "appcontext_pushed", "inside", "appcontext_tearing_down", "appcontext_popped",
-        "appcontext_pushed", "appcontext_tearing_down", "appcontext_popped",
+        "appcontext_pushed",
+        "inside",
+        "appcontext_tearing_down",
+        "appcontext_popped",
+        "appcontext_pushed",
+        "appcontext_tearing_down",
+        "appcontext_popped",
     ]
     assert rec.events[2][3] == {"exc": None}
     assert isinstance(rec.events[5][3]["exc"], ValueError)
@@ -509,12 +532,19 @@ def test_async_with_app_context_sends_the_same_signals(app: Flask, receiver: str
         async with app.app_context():
             rec.events.append("inside")
 
-    pairs = [*rec.pairs("appcontext_pushed", "appcontext_tearing_down", "appcontext_popped"),
-             (appcontext_pushed, state("pushed")), (appcontext_popped, state("popped"))]
+    pairs = [
+        *rec.pairs("appcontext_pushed", "appcontext_tearing_down", "appcontext_popped"),
+        (appcontext_pushed, state("pushed")),
+        (appcontext_popped, state("popped")),
+    ]
     with connected(pairs, app):
         anyio.run(main)
-    assert rec.names() == ["appcontext_pushed", "inside", "appcontext_tearing_down",
-                           "appcontext_popped"]
+    assert rec.names() == [
+        "appcontext_pushed",
+        "inside",
+        "appcontext_tearing_down",
+        "appcontext_popped",
+    ]
     assert states == [("pushed", True), ("popped", False)]
 
 
@@ -531,8 +561,10 @@ def test_sync_with_app_context_on_the_event_loop_cannot_run_async_receivers(
         with app.app_context():
             pass  # pragma: no cover - push fails
 
-    with connected([(appcontext_pushed, receiver)], app), \
-            pytest.raises(RuntimeError, match=r"async with app\.app_context"):
+    with (
+        connected([(appcontext_pushed, receiver)], app),
+        pytest.raises(RuntimeError, match=r"async with app\.app_context"),
+    ):
         anyio.run(main)
 
 
@@ -544,7 +576,10 @@ def test_test_request_context_sends_app_and_request_teardown_signals(
     with connected(rec.pairs(*ALL_SIGNALS), app), app.test_request_context("/x"):
         rec.events.append("inside")
     assert rec.names() == [
-        "appcontext_pushed", "inside", "request_tearing_down", "appcontext_tearing_down",
+        "appcontext_pushed",
+        "inside",
+        "request_tearing_down",
+        "appcontext_tearing_down",
         "appcontext_popped",
     ]
 
@@ -567,8 +602,12 @@ def test_a_request_inside_an_app_context_reuses_it_and_sends_no_push(app: Flask)
             with app.app_context():
                 rec.events.append("nested")
     assert rec.names() == [
-        "appcontext_pushed", "request context", "appcontext_pushed", "nested",
-        "appcontext_popped", "appcontext_popped",
+        "appcontext_pushed",
+        "request context",
+        "appcontext_pushed",
+        "nested",
+        "appcontext_popped",
+        "appcontext_popped",
     ]
 
 
@@ -603,8 +642,9 @@ def test_the_template_context_sent_holds_g_and_request_as_in_flask(
     def page() -> str:
         return render_template_string("{{ name }}", name="ann")
 
-    with connected([(template_rendered, lambda s, template, context, **k: seen.append(
-            sorted(context)))], app):
+    with connected(
+        [(template_rendered, lambda s, template, context, **k: seen.append(sorted(context)))], app
+    ):
         client.get("/")
         with app.app_context():
             render_template_string("x")
@@ -662,9 +702,16 @@ def test_an_async_template_receiver_in_an_async_view_raises_a_clear_error(
     async def page() -> str:
         return render_template_string("x")
 
-    with connected([(before_render_template, on_before),
-                    (before_render_template, lambda s, **k: ran.append("def"))], app), \
-            pytest.raises(AsyncReceiverError) as caught:
+    with (
+        connected(
+            [
+                (before_render_template, on_before),
+                (before_render_template, lambda s, **k: ran.append("def")),
+            ],
+            app,
+        ),
+        pytest.raises(AsyncReceiverError) as caught,
+    ):
         client.get("/")
     message = str(caught.value)
     assert "before_render_template" in message and "on_before" in message
@@ -711,8 +758,14 @@ def test_message_flashed_gets_the_message_and_category(
     app.add_url_rule("/", view_func=as_kind(view, save), methods=["POST"])
     with connected(rec.pairs("message_flashed"), app):
         client.post("/")
-    assert rec.events == [("message_flashed", app, ["category", "message"],
-                           {"message": "Saved", "category": "success"})]
+    assert rec.events == [
+        (
+            "message_flashed",
+            app,
+            ["category", "message"],
+            {"message": "Saved", "category": "success"},
+        )
+    ]
 
 
 # -- where Flask shows less context (bugs in ctx.py / pipeline.py) ---------------------
@@ -729,18 +782,24 @@ def test_appcontext_signals_of_manual_contexts_see_what_flask_shows(app: Flask) 
             (name, has_app_context(), has_request_context())
         )
 
-    with connected([(appcontext_pushed, record("pushed")),
-                    (appcontext_tearing_down, record("tearing down")),
-                    (appcontext_popped, record("popped"))], app):
+    with connected(
+        [
+            (appcontext_pushed, record("pushed")),
+            (appcontext_tearing_down, record("tearing down")),
+            (appcontext_popped, record("popped")),
+        ],
+        app,
+    ):
         with app.test_request_context():
             pass
-    assert seen == [("pushed", True, False), ("tearing down", True, False),
-                    ("popped", False, False)]
+    assert seen == [
+        ("pushed", True, False),
+        ("tearing down", True, False),
+        ("popped", False, False),
+    ]
 
 
-def test_appcontext_signals_of_a_request_see_the_request(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_appcontext_signals_of_a_request_see_the_request(app: Flask, client: FlaskClient) -> None:
     """Inside a request the pipeline pushes and pops both contexts at once
     (its sync code keeps one worker thread), so ``appcontext_pushed``,
     ``appcontext_tearing_down`` and ``appcontext_popped`` receivers still see
@@ -754,9 +813,14 @@ def test_appcontext_signals_of_a_request_see_the_request(
     def record(name: str) -> Any:
         return lambda sender, **kwargs: seen.append((name, has_request_context()))
 
-    with connected([(appcontext_pushed, record("pushed")),
-                    (appcontext_tearing_down, record("tearing down")),
-                    (appcontext_popped, record("popped"))], app):
+    with connected(
+        [
+            (appcontext_pushed, record("pushed")),
+            (appcontext_tearing_down, record("tearing down")),
+            (appcontext_popped, record("popped")),
+        ],
+        app,
+    ):
         client.get("/")
     assert seen == [("pushed", True), ("tearing down", True), ("popped", True)]
 
@@ -790,3 +854,239 @@ def test_app_context_signals_are_balanced_with_and_without_with_client(kept: boo
     # Two requests (and, with `with client:`, the lifespan's startup and
     # shutdown contexts): each push has its pop.
     assert counts["pushed"] == counts["popped"] == (4 if kept else 2)
+
+
+# -- every way a context is pushed sends balanced signals ----------------------------
+
+
+class Balance:
+    """Counts, per app, the app contexts pushed, torn down and popped, and
+    the requests torn down (receivers for any sender)."""
+
+    def __init__(self, kind: str = "def") -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+        self.kind = kind
+
+    def counter(self, name: str) -> Callable[..., Any]:
+        def count(sender: Flask, **kwargs: Any) -> None:
+            key = (sender.name, name)
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+        return as_kind(self.kind, count)
+
+    @contextlib.contextmanager
+    def connected(self) -> Iterator[None]:
+        names = [
+            "appcontext_pushed",
+            "appcontext_tearing_down",
+            "appcontext_popped",
+            "request_tearing_down",
+        ]
+        with connected([(getattr(signals_module, n), self.counter(n)) for n in names]):
+            yield
+
+    def of(self, app: Flask) -> tuple[int, int, int, int]:
+        """(pushed, app torn down, popped, requests torn down) for *app*."""
+        return tuple(  # type: ignore[return-value]
+            self.counts.get((app.name, n), 0)
+            for n in (
+                "appcontext_pushed",
+                "appcontext_tearing_down",
+                "appcontext_popped",
+                "request_tearing_down",
+            )
+        )
+
+
+@receiver_kinds
+def test_sync_with_contexts_send_balanced_signals(app: Flask, receiver: str) -> None:
+    """``with app.app_context()`` and ``with app.test_request_context()``,
+    nested or not, ended by an error or not: one push, one teardown, one
+    pop per app context (a request context in one of its app reuses it)."""
+    balance = Balance(receiver)
+    with balance.connected():
+        with app.app_context():
+            pass
+        with app.test_request_context("/"):
+            pass
+        with pytest.raises(ValueError), app.test_request_context("/"):
+            raise ValueError("in the block")
+        with app.app_context(), app.test_request_context("/"):
+            pass
+        ctx = app.test_request_context("/")
+        ctx.push()
+        ctx.pop()
+    assert balance.of(app) == (5, 5, 5, 4)
+
+
+@receiver_kinds
+def test_async_with_contexts_send_balanced_signals(app: Flask, receiver: str) -> None:
+    balance = Balance(receiver)
+
+    async def main() -> None:
+        async with app.app_context():
+            pass
+        async with app.test_request_context("/"):
+            pass
+        with pytest.raises(ValueError):
+            async with app.test_request_context("/"):
+                raise ValueError("in the block")
+        async with app.app_context(), app.test_request_context("/"):
+            pass
+
+    with balance.connected():
+        anyio.run(main)
+    assert balance.of(app) == (4, 4, 4, 3)
+
+
+def test_a_failing_teardown_still_pops_with_its_signal(app: Flask) -> None:
+    """A teardown function that raises: its error comes out of the block,
+    and the context is popped with ``appcontext_popped`` all the same."""
+    balance = Balance()
+
+    @app.teardown_appcontext
+    def fail(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown failed")
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="teardown failed"):
+            async with app.app_context():
+                pass
+
+    with balance.connected():
+        with pytest.raises(RuntimeError, match="teardown failed"), app.app_context():
+            pass
+        anyio.run(main)
+    assert balance.of(app)[0] == balance.of(app)[2] == 2
+    assert not has_app_context()
+
+
+@view_kinds
+def test_requests_send_balanced_signals(app: Flask, client: FlaskClient, view: str) -> None:
+    """The pipeline: a request, a failing request, a request inside an app
+    context of its app (no second push), and a websocket."""
+    balance = Balance()
+
+    def index() -> str:
+        return "ok"
+
+    def fail() -> str:
+        raise ValueError("view failed")
+
+    def echo() -> None:
+        from flaskish import websocket
+
+        websocket.send(websocket.receive())
+
+    app.add_url_rule("/", view_func=as_kind(view, index))
+    app.add_url_rule("/fail", view_func=as_kind(view, fail))
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.websocket("/ws")(as_kind(view, echo) if view == "def" else _async_echo)
+    with balance.connected():
+        client.get("/")
+        assert client.get("/fail").status_code == 500
+        with app.app_context():
+            client.get("/")
+        with client.websocket("/ws") as ws:
+            ws.send("hi")
+            assert ws.receive() == "hi"
+    # The websocket tears down with teardown_websocket, not teardown_request.
+    assert balance.of(app) == (4, 4, 4, 3)
+
+
+async def _async_echo() -> None:
+    from flaskish import websocket
+
+    await websocket.send(await websocket.receive())
+
+
+def test_a_failing_teardown_in_a_request_still_sends_appcontext_popped(
+    app: Flask, client: FlaskClient
+) -> None:
+    balance = Balance()
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    @app.teardown_request
+    def fail(exc: BaseException | None) -> None:
+        raise RuntimeError("teardown failed")
+
+    with balance.connected(), pytest.raises(RuntimeError, match="teardown failed"):
+        client.get("/")
+    # request_tearing_down comes after the teardown functions (as in Flask).
+    assert balance.of(app) == (1, 1, 1, 0)
+
+
+def test_copy_current_request_context_pushes_no_second_app_context(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The copy shares the request's app context: it sends no signal of its
+    own (``def`` or ``async def``, in another thread), and the request's are
+    balanced."""
+    from flaskish import copy_current_request_context
+
+    seen: list[str] = []
+
+    @app.route("/")
+    def index() -> str:
+        @copy_current_request_context
+        def in_thread() -> None:
+            seen.append(request.path)
+
+        @copy_current_request_context
+        async def in_task() -> None:
+            seen.append(request.path)
+
+        for worker in (
+            threading.Thread(target=in_thread),
+            threading.Thread(target=anyio.run, args=(in_task,)),
+        ):
+            worker.start()
+            worker.join()
+        return "ok"
+
+    @app.route("/async")
+    async def async_index() -> str:
+        @copy_current_request_context
+        async def in_task() -> None:
+            seen.append(request.path)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(in_task)
+        return "ok"
+
+    balance = Balance()
+    with balance.connected():
+        client.get("/")
+        client.get("/async")
+    assert seen == ["/", "/", "/async"]
+    assert balance.of(app) == (2, 2, 2, 2)
+
+
+def test_a_request_context_in_another_apps_app_context_pushes_its_own(app: Flask) -> None:
+    """Inside an app context of app A, a request context (by hand or a
+    request) of app B pushes an app context of B, with B's signals; A's are
+    sent once."""
+    other = Flask("other_app")
+
+    @other.route("/")
+    def index() -> str:
+        return current_app.name
+
+    balance = Balance()
+
+    async def main() -> None:
+        async with app.app_context(), other.test_request_context("/"):
+            assert current_app.name == "other_app"
+
+    with balance.connected():
+        with app.app_context():
+            with other.test_request_context("/"):
+                assert current_app.name == "other_app"
+            assert other.test_client().get("/").text == "other_app"
+            assert current_app.name == app.name
+        anyio.run(main)
+    assert balance.of(app) == (2, 2, 2, 0)
+    assert balance.of(other) == (3, 3, 3, 3)
