@@ -54,25 +54,23 @@ ORIG_KEY = "flaskish.proxy_fix.orig"
 #: a test's ``environ_base``), so that ``request.environ`` still has them.
 EXTRA_ENVIRON = "flaskish.environ"
 
-# The keys a scope holds in its own fields (scope_from_environ reads them).
-_IN_THE_SCOPE = frozenset(
-    {
-        "REQUEST_METHOD",
-        "SCRIPT_NAME",
-        "PATH_INFO",
-        "QUERY_STRING",
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SERVER_PROTOCOL",
-        "REMOTE_ADDR",
-        "REMOTE_PORT",
-        "CONTENT_TYPE",
-        "CONTENT_LENGTH",
-        "wsgi.url_scheme",
-        "wsgi.input",
-        "asgi.scope",
-    }
+# CGI variables that PEP 3333 says are native strings, when present.
+_STRINGS = (
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SERVER_PROTOCOL",
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "CONTENT_TYPE",
+    "CONTENT_LENGTH",
+    "wsgi.url_scheme",
 )
+# The keys a scope holds in its own fields (scope_from_environ reads them).
+_IN_THE_SCOPE = frozenset({*_STRINGS, "wsgi.input", "asgi.scope"})
 
 StartResponse = Callable[..., Any]
 WSGICallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -190,21 +188,6 @@ def is_environ(value: Any) -> TypeGuard[dict[str, Any]]:
     )
 
 
-# CGI variables that PEP 3333 says are native strings, when present.
-_STRINGS = (
-    "REQUEST_METHOD",
-    "SCRIPT_NAME",
-    "PATH_INFO",
-    "QUERY_STRING",
-    "SERVER_NAME",
-    "SERVER_PORT",
-    "SERVER_PROTOCOL",
-    "REMOTE_ADDR",
-    "REMOTE_PORT",
-    "CONTENT_TYPE",
-    "CONTENT_LENGTH",
-    "wsgi.url_scheme",
-)
 _NUMBERS = ("SERVER_PORT", "REMOTE_PORT", "CONTENT_LENGTH")
 
 

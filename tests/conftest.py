@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -71,6 +74,25 @@ def no_blocking_on_the_event_loop(request: pytest.FixtureRequest) -> Iterator[No
         # only, by the first failing request (an async view's, on the loop).
         bb.functions["io.TextIOWrapper.read"].can_block_in("flaskish/debug_page.py", {"_template"})
         yield
+
+
+def wait_until_listening(
+    port: int, process: subprocess.Popen[Any], log: Path | None = None, timeout: float = 20
+) -> None:
+    """Wait until the server *process* accepts connections on 127.0.0.1:*port*;
+    fail (killing it) if it exits or does not start in time, with its *log*
+    in the message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                shown = log.read_text() if log is not None and log.exists() else "(no log)"
+                raise AssertionError(f"the server did not start: {shown}") from None
+            time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import free_port
+from conftest import free_port, wait_until_listening
 
 from flaskish import Flask, Request, abort, request
 
@@ -646,15 +646,7 @@ def test_a_real_uvicorn_refuses_repeated_64_mb_forms_with_bounded_memory(tmp_pat
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError("uvicorn did not start") from None
-                time.sleep(0.05)
+        wait_until_listening(port, server)
         small = b"a=b"
         for path in ("/def", "/async", "/json"):  # warm up every code path
             send_form(port, path, small, chunked=False)

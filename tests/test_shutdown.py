@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from conftest import free_port
+from conftest import free_port, wait_until_listening
 
 from flaskish import Flask
 
@@ -82,16 +82,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"uvicorn did not start: {log.read_text()}") from None
-            time.sleep(0.05)
+    wait_until_listening(port, proc, log)
     yield Served(proc, port, tmp_path)
     if proc.poll() is None:
         proc.kill()
