@@ -556,6 +556,25 @@ def preflight(env: dict[str, str]) -> str:
     return f"flask.Flask is {module}.Flask, importlib.metadata says Flask {version}"
 
 
+#: The files pytest takes its configuration from, and the section it reads.
+_PYTEST_CONFIGS = {
+    "pytest.ini": "",
+    ".pytest.ini": "",
+    "pyproject.toml": "[tool.pytest.ini_options]",
+    "tox.ini": "[pytest]",
+    "setup.cfg": "[tool:pytest]",
+}
+
+
+def _has_pytest_config(root: Path) -> bool:
+    """Whether a suite's root holds a pytest configuration of its own."""
+    for name, section in _PYTEST_CONFIGS.items():
+        path = root / name
+        if path.is_file() and section in path.read_text(errors="replace"):
+            return True
+    return False
+
+
 def pytest_command(suite: Suite, junit: Path, basetemp: Path) -> list[str]:
     """The pytest command line for one suite, run from its unpacked root."""
     command = [sys.executable, "-m", "pytest", "-p", "flaskish_compat", "-p", "compat_harness"]
@@ -617,6 +636,10 @@ def run_suite(suite: Suite, env: dict[str, str], timeout: float) -> Result:
     basetemp.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(WORK_DIR / "cache" / suite.slug, ignore_errors=True)
     command = pytest_command(suite, junit, basetemp)
+    if not _has_pytest_config(root):
+        # Without a config of its own, pytest would walk up to flaskish's
+        # pyproject.toml and run the suite with flaskish's settings.
+        command[3:3] = ["-c", os.devnull, "--rootdir", str(root)]
     env = {**env, "COMPAT_DESELECTED_FILE": str(deselected)}
     try:
         with servers_running(suite.servers):
