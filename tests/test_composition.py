@@ -123,13 +123,17 @@ def test_the_longest_mount_path_wins(app: Flask) -> None:
 
 
 def test_a_mounted_fastapi_app_routes_and_builds_urls(app: Flask) -> None:
-    fastapi = pytest.importorskip("fastapi")
+    import fastapi
+
     api = fastapi.FastAPI()
 
-    @api.get("/users/{user_id}")
-    async def user(user_id: int, req: fastapi.Request) -> dict[str, Any]:
+    async def user(user_id, req):  # annotated below
         return {"id": user_id, "self": str(req.url_for("user", user_id=user_id))}
 
+    # Real classes, not this module's postponed annotation strings, which
+    # FastAPI would resolve in the module's globals.
+    user.__annotations__ = {"user_id": int, "req": fastapi.Request, "return": dict}
+    api.get("/users/{user_id}")(user)
     app.mount("/v1", api)
     client = app.test_client()
     assert client.get("/v1/users/5").json == {"id": 5, "self": "http://localhost/v1/users/5"}
