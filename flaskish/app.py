@@ -2,7 +2,7 @@
 
 It is an ASGI 3 application (``uvicorn module:app``). Registration lives
 in :mod:`flaskish.scaffold`, request handling in :mod:`flaskish.pipeline`,
-routing in :mod:`flaskish.routing` and :mod:`flaskish.router`.
+routing in :mod:`flaskish.routing`, its ASGI side in :mod:`flaskish.asgi_router`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from .asgi_router import Router
 from .background import BackgroundTasks, BackgroundTaskStats
 from .blocking import BlockingDetector
 from .broadcast import Broadcast
@@ -36,7 +37,6 @@ from .pipeline import Pipeline
 from .prefetch import DEFAULT_BODY_PREFETCH_BYTES, BodyPrefetch
 from .request import Request
 from .response import Response
-from .router import Router
 from .routing import Map, Rule
 from .scaffold import _endpoint_from_view_func, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface

@@ -32,9 +32,9 @@ import anyio
 from starlette.datastructures import State
 from starlette.middleware import Middleware
 
+from .asgi_router import Router
 from .proxy_fix import note_werkzeug_proxy_fix
 from .request import route_path
-from .router import Router
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
