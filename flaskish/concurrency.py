@@ -45,6 +45,7 @@ import inspect
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
+from contextlib import AbstractContextManager
 from inspect import CO_COROUTINE
 from types import CoroutineType, FunctionType, GeneratorType, MethodType
 from typing import Any, TypeVar
@@ -66,6 +67,7 @@ __all__ = [
     "ThreadPoolTimeout",
     "await_",
     "await_here",
+    "blocking_portal",
     "call",
     "current_loop",
     "drive",
@@ -720,3 +722,10 @@ def iterate_beside(
             raise failure[0]
         finally:
             del failure  # its traceback holds this frame (see _on_loop)
+
+
+def blocking_portal() -> AbstractContextManager[anyio.from_thread.BlockingPortal]:
+    """An event loop on a thread of its own, for sync code with no loop of
+    its own to run async code on (the test client's sync calls):
+    ``with blocking_portal() as portal: portal.call(func, ...)``."""
+    return anyio.from_thread.start_blocking_portal()

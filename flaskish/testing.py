@@ -26,14 +26,13 @@ from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2 as httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from werkzeug.datastructures import Headers
 
 # Flask's flask.testing holds the CLI runner: it lives beside the CLI, and
 # keeps this name here (and ``flask.testing.FlaskCliRunner`` with install_as_flask).
 from .cli_testing import FlaskCliRunner
 from .composition import run_lifespan
-from .concurrency import on_event_loop, resolve
+from .concurrency import blocking_portal, on_event_loop, resolve
 from .response import Response
 from .testing_cookies import ClientCookies, Cookie
 from .testing_environ import (
@@ -54,6 +53,7 @@ from .testing_websocket import connect as connect_websocket
 from .wsgi import scope_from_environ
 
 if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
     from starlette.types import Receive, Scope, Send
 
     from .app import Flask
@@ -404,7 +404,7 @@ class FlaskClient:
             if self._portal is not None:
                 response = self._portal.call(self._transmit, environ, url, key, body)
             else:
-                with start_blocking_portal() as portal:
+                with blocking_portal() as portal:
                     response = portal.call(self._transmit, environ, url, key, body)
         finally:
             sent = self._sent.pop(key)  # also when the app raised
@@ -556,7 +556,7 @@ class FlaskClient:
         with contextlib.ExitStack() as held:
             # The client's loop, for its calls until the block ends; the
             # lifespan runs on it.
-            portal = held.enter_context(start_blocking_portal())
+            portal = held.enter_context(blocking_portal())
             held.enter_context(
                 portal.wrap_async_context_manager(run_lifespan(self.application, state))
             )

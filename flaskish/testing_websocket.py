@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
 import anyio
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from .concurrency import on_event_loop
+from .concurrency import blocking_portal, on_event_loop
 from .exceptions import WebSocketDisconnect
 
 if TYPE_CHECKING:
     import httpx2 as httpx
+    from anyio.from_thread import BlockingPortal
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
     from starlette.types import Message, Receive, Scope, Send
 
@@ -98,7 +98,7 @@ class TestWebsocket:
         with contextlib.ExitStack() as held:
             portal = self._client_portal()
             if portal is None:
-                portal = held.enter_context(start_blocking_portal())
+                portal = held.enter_context(blocking_portal())
             # One task of the portal's runs the connection, start to end.
             held.enter_context(portal.wrap_async_context_manager(self._connection()))
             self._held = held.pop_all()
