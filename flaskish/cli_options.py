@@ -110,3 +110,26 @@ _env_file_option = click.Option(
     help="Load environment variables from this file, over '.env' and '.flaskenv'; "
     "variables already set win. Needs python-dotenv.",
 )
+
+
+#: Passes the :class:`ScriptInfo` to a command: ``@pass_script_info def cmd(info): ...``.
+pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+
+
+def _flask_envvars(command: click.Command) -> None:
+    """Let every option of *command* be set as in Flask too:
+    ``FLASK_<COMMAND>_<OPTION>`` after flaskish's ``FLASKISH_<COMMAND>_<OPTION>``
+    (and ``FLASK_RUN_CERT`` / ``FLASK_RUN_KEY``, Flask's names of the TLS files)."""
+    prefix = (command.name or "").upper().replace("-", "_")
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.envvar is not None or not param.name:
+            continue
+        names = [param.name.upper()]
+        names += [
+            opt.lstrip("-").upper().replace("-", "_")
+            for opt in param.opts
+            if opt.startswith("--") and opt.lstrip("-").upper().replace("-", "_") not in names
+        ]
+        param.envvar = [f"FLASKISH_{prefix}_{name}" for name in names] + [
+            f"FLASK_{prefix}_{name}" for name in names
+        ]
