@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import anyio
 from starlette.datastructures import UploadFile
@@ -138,6 +138,8 @@ class RequestBody:
 
     # -- is the client still there? -----------------------------------------
 
+    # Any: a bool in def code, an awaitable of one in async code (bool
+    # cannot be subclassed into an awaitable value).
     def is_disconnected(self) -> Any:
         """Whether the client has gone away, checked now, without waiting
         and without losing any of the body: ``await request.is_disconnected()``
@@ -363,6 +365,21 @@ class RequestBody:
             return cast(CombinedFormDict, run_ready(self._load_values()))
         return self._load("values", self._load_values, "values = await request.values")  # type: ignore[no-any-return]
 
+    @overload
+    def get_data(
+        self, cache: bool = True, as_text: Literal[False] = False, parse_form_data: bool = False
+    ) -> BodyBytes: ...
+    @overload
+    def get_data(
+        self, cache: bool = True, *, as_text: Literal[True], parse_form_data: bool = False
+    ) -> BodyText: ...
+    @overload
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> BodyBytes | BodyText: ...
+
+    # Typed as the loaded value, which may also be awaited; in async code
+    # before the body is read it is a Pending, which only ``await`` accepts.
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> Any:
@@ -381,7 +398,7 @@ class RequestBody:
         return self._load("data", load, "data = await request.get_data()")
 
     @property
-    def data(self) -> Any:
+    def data(self) -> BodyBytes:
         """The raw body (:meth:`get_data`)."""
         return self.get_data()
 

@@ -51,7 +51,7 @@ from .broadcast_redis import RedisBackend  # it imports the redis package only w
 from .concurrency import current_loop, on_loop_thread, run_in_loop_of
 from .exceptions import BroadcastUnavailable, WebSocketDisconnect
 from .globals import _cv_request
-from .must_await import MustAwait
+from .must_await import DONE, MustAwait
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -335,7 +335,7 @@ class Broadcast:
 
     # -- the public API -------------------------------------------------------
 
-    def publish(self, channel: str, message: str) -> Any:
+    def publish(self, channel: str, message: str) -> Awaitable[None]:
         """Send *message* to every subscriber of *channel*, in every process.
 
         In async code ``await app.broadcast.publish(channel, message)``; in
@@ -360,7 +360,7 @@ class Broadcast:
                 lambda: self._publish(channel, message),
             )
         self._blocking("publish", self._publish, channel, message)
-        return None
+        return DONE
 
     def subscribe(self, channel: str) -> Subscription:
         """A :class:`Subscription` to *channel*: enter it (``async with`` in

@@ -48,7 +48,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from contextlib import AbstractContextManager
 from inspect import CO_COROUTINE
 from types import CoroutineType, FunctionType, GeneratorType, MethodType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
 import anyio.from_thread
@@ -118,7 +118,7 @@ class AwaitableSelf:
     #: The driver hands such a value on as it is, never to the loop.
     __flaskish_ready__ = True
 
-    def __await__(self) -> Generator[Any, None, Any]:
+    def __await__(self) -> Generator[Any, None, Self]:
         yield from ()
         return self
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import IO, Any
 
 from werkzeug.datastructures import FileStorage as _WerkzeugFileStorage
 
 from .concurrency import ThreadPool, in_thread, on_loop_thread
 from .globals import _cv_app
-from .must_await import MustAwait
+from .must_await import DONE, MustAwait
 
 __all__ = ["FileStorage"]
 
@@ -36,6 +36,9 @@ class FileStorage(_WerkzeugFileStorage):
     :meth:`save` and :meth:`read` usable from both kinds of view.
     """
 
+    # Any: bytes in def code, an awaitable of them in async code, and no
+    # one static type is both (bytes read from a file are not copied into
+    # an awaitable subclass).
     def read(self, size: int = -1) -> Any:
         """Read bytes. In a ``def`` view: ``data = f.read()``; in an
         ``async def`` view: ``data = await f.read()``."""
@@ -47,7 +50,8 @@ class FileStorage(_WerkzeugFileStorage):
             )
         return self.stream.read(size)
 
-    def save(self, dst: PathOrFile, buffer_size: int = 16384) -> Any:
+    # Werkzeug's returns None; this one's result may also be awaited.
+    def save(self, dst: PathOrFile, buffer_size: int = 16384) -> Awaitable[None]:  # type: ignore[override]
         """Write the whole file (from its start) to a path or a binary file
         object.
 
@@ -62,7 +66,7 @@ class FileStorage(_WerkzeugFileStorage):
                 functools.partial(self._save_async, dst, buffer_size),
             )
         self._save(dst, buffer_size)
-        return None
+        return DONE
 
     def _save(self, dst: PathOrFile, buffer_size: int) -> None:
         if self.stream.seekable():

@@ -13,7 +13,7 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from markupsafe import escape
 from .concurrency import on_event_loop, run_in_loop
 from .exceptions import abort
 from .globals import _cv_app, _cv_request, _no_req_msg, current_app
-from .must_await import MustAwait
+from .must_await import DONE, MustAwait
 from .response import Response as _Response
 from .sending import send_file as send_file
 from .sending import send_from_directory as send_from_directory
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .sessions import SessionMixin
 
 __all__ = [
-    "Flashed",
     "abort",
     "flash",
     "get_debug_flag",
@@ -295,25 +294,6 @@ async def _async_with_context(
 # -- message flashing ---------------------------------------------------------
 
 
-class Flashed:
-    """What :func:`flash` returns when nothing is left to run: ignore it, as
-    in Flask, or ``await`` it (the Quart spelling), which does nothing more.
-    In an ``async def`` view with ``async def`` receivers of
-    :data:`~flaskish.message_flashed` (which sync code on the event loop
-    cannot run), :func:`flash` returns a
-    :class:`~flaskish.must_await.MustAwait` instead: ``await flash(...)``
-    runs them, and forgetting ``await`` fails the request with that advice.
-    """
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        yield from ()
-
-
-_FLASHED = Flashed()
-
-
 async def _run_receivers(pending: list[functools.partial[Any]]) -> None:
     for receiver in pending:
         await receiver()
@@ -326,7 +306,7 @@ def _request_session() -> SessionMixin:
     return ctx.session
 
 
-def flash(message: str, category: str = "message") -> Any:
+def flash(message: str, category: str = "message") -> Awaitable[None]:
     """Store a message for the next request to show, e.g. after a redirect:
     :func:`get_flashed_messages` returns it (once). Messages live in the
     session under ``"_flashes"``, as ``(category, message)`` pairs, exactly as
@@ -338,6 +318,11 @@ def flash(message: str, category: str = "message") -> Any:
     loop, while the view's thread waits), and from an ``async def`` view when
     the result is awaited: ``await flash("Saved")``. In Flask, ``flash``
     returns ``None`` (and cannot run async receivers from an async view).
+
+    Returns :data:`~flaskish.must_await.DONE` when nothing is left to run
+    (ignore it, or await it: both do nothing more); in an ``async def``
+    view with async receivers, a :class:`~flaskish.must_await.MustAwait`
+    that runs them when awaited. Typed ``Awaitable[None]`` either way.
 
     :param message: the message.
     :param category: its category; ``"message"``, ``"error"``, ``"info"``
@@ -369,7 +354,7 @@ def flash(message: str, category: str = "message") -> Any:
                 "await flash(message)",
                 functools.partial(_run_receivers, pending),
             )
-    return _FLASHED
+    return DONE
 
 
 def get_flashed_messages(

@@ -22,7 +22,7 @@ from typing import Any
 
 from .globals import _cv_request
 
-__all__ = ["MustAwait", "raise_unawaited"]
+__all__ = ["DONE", "Done", "MustAwait", "raise_unawaited"]
 
 
 class MustAwait:
@@ -79,6 +79,27 @@ class MustAwait:
     def __del__(self) -> None:
         if not self._awaited and _cv_request.get(None) is None and not sys.is_finalizing():
             warnings.warn(self.message(), RuntimeWarning, stacklevel=1)
+
+
+class Done:
+    """What a dual action (``file.save()``, ``websocket.send()``,
+    ``flash()``...) returns where its work is already done: in ``def``
+    code, or when nothing is left to run. Ignore it, as Flask code does, or
+    ``await`` it, which does nothing more. Such actions are typed
+    ``Awaitable[None]``, which this and the :class:`MustAwait` that async
+    code gets both are, so mypy accepts both spellings."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield from ()
+
+    def __repr__(self) -> str:
+        return "<Done>"
+
+
+#: The one :class:`Done`.
+DONE = Done()
 
 
 def raise_unawaited(pending: list[MustAwait]) -> None:

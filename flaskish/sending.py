@@ -89,7 +89,7 @@ class FileBody:
 
 def send_from_directory(
     directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: Any
-) -> Any:
+) -> Response:
     """Send a file from a folder, refusing with 404 anything that is not a
     file inside it::
 
@@ -105,7 +105,8 @@ def send_from_directory(
     on a worker thread); return it as is or ``await`` it.
     """
     if on_loop_thread():
-        return MustAwait(
+        # Typed as the value (a Response may be awaited too: docs/async.md).
+        return MustAwait(  # type: ignore[return-value]
             "send_from_directory()",
             "response = await send_from_directory(...)",
             functools.partial(
@@ -151,7 +152,7 @@ def send_file(
     etag: bool | str = True,
     last_modified: datetime | int | float | None = None,
     max_age: int | None = None,
-) -> Any:
+) -> Response:
     """A response with a file's contents, streamed in chunks.
 
     :param path_or_file: a path (relative to the app's root path) or a
@@ -184,7 +185,8 @@ def send_file(
         max_age,
     )
     if on_loop_thread():
-        return MustAwait(
+        # Typed as the value (a Response may be awaited too: docs/async.md).
+        return MustAwait(  # type: ignore[return-value]
             "send_file()",
             "response = await send_file(...)",
             functools.partial(in_thread, _send_file, *args, pool=current_app.thread_pool),

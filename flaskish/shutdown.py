@@ -122,6 +122,7 @@ class ShutdownEvent:
         """Whether the server is shutting down. Cheap, from any thread."""
         return self._flag.is_set()
 
+    # Any: a bool in def code, an awaitable of one in async code.
     def wait(self, timeout: float | None = None) -> Any:
         """Wait until the server shuts down, at most *timeout* seconds;
         whether it does. Awaited in ``async def`` code (``await

@@ -21,7 +21,7 @@ handler quietly, as Flask-Sock does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .blueprints import Blueprint
@@ -67,24 +67,25 @@ class WebSocket:
         """Whether the connection is still open."""
         return self._connection.accepted and not self._connection.closed
 
-    def send(self, data: Any) -> Any:
+    def send(self, data: Any) -> Awaitable[None]:
         """Send *data*: ``bytes`` as a binary message, anything else as text."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             data = str(data)
-        return self._call(self._connection.send, data)
+        return self._call(self._connection.send, data)  # type: ignore[no-any-return]
 
+    # Any, as Websocket.receive (no one static type is both kinds).
     def receive(self, timeout: float | None = None) -> Any:
         """The next message, or ``None`` after *timeout* seconds."""
         return self._call(self._connection.receive, timeout)
 
-    def close(self, reason: int | None = None, message: str | None = None) -> Any:
+    def close(self, reason: int | None = None, message: str | None = None) -> Awaitable[None]:
         """Close the connection (1000 unless *reason* gives another code).
 
         :raises ConnectionClosed: it is already closed (Flask-Sock's rule).
         """
         if not self.connected:
             raise ConnectionClosed(*_closed_as(self._connection))
-        return self._call(self._connection.close, reason or 1000, message or "")
+        return self._call(self._connection.close, reason or 1000, message or "")  # type: ignore[no-any-return]
 
     def _call(self, method: Callable[..., Any], *args: Any) -> Any:
         """*method(*args)*, a ``WebSocketDisconnect`` raised as

@@ -32,7 +32,7 @@ import contextvars
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -40,6 +40,7 @@ from anyio.lowlevel import RunVar
 
 from .concurrency import current_loop, on_loop_thread, run_in_loop_of
 from .exceptions import WebSocketDisconnect
+from .must_await import DONE
 from .request import Request
 
 if TYPE_CHECKING:
@@ -162,16 +163,24 @@ class Websocket(Request):
             return func(*args)
         return run_in_loop_of(self._loop, func, *args)
 
+    def _act(self, func: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> Awaitable[None]:
+        """:meth:`_io` for an action: in sync code it is done, and what it
+        returns (:data:`~flaskish.must_await.DONE`) may still be awaited."""
+        done = self._io(func, *args)
+        return DONE if done is None else done
+
     def accept(
         self,
         headers: dict[str, str] | list[tuple[str, str]] | None = None,
         subprotocol: str | None = None,
-    ) -> Any:
+    ) -> Awaitable[None]:
         """Accept the connection, with extra response *headers* and one of
         :attr:`requested_subprotocols`. ``receive()`` and ``send()`` accept
         it (without either) if the handler has not."""
-        return self._io(self._accept, headers, subprotocol)
+        return self._act(self._accept, headers, subprotocol)
 
+    # Any: str, bytes or None in def code, an awaitable of one in async
+    # code; no one static type is both (None cannot be awaited).
     def receive(self, timeout: float | None = None) -> Any:
         """The next message (``str`` or ``bytes``); ``None`` if *timeout*
         seconds pass without one (Flask-Sock's rule).
@@ -182,34 +191,37 @@ class Websocket(Request):
             return self._receive_message(timeout)
         return self._io(self._receive_message, timeout)
 
-    def send(self, data: str | bytes) -> Any:
+    def send(self, data: str | bytes) -> Awaitable[None]:
         """Send a text (``str``) or binary (``bytes``) message.
 
         :raises WebSocketDisconnect: the client went away.
         """
         if threading.get_ident() == self._loop_thread:  # (_io's first test, written out)
             return self._send_message(data)
-        return self._io(self._send_message, data)
+        return self._act(self._send_message, data)
 
     def receive_json(self, timeout: float | None = None) -> Any:
         """The next message, parsed as JSON (``None`` after *timeout*)."""
         return self._io(self._receive_json, timeout)
 
-    def send_json(self, obj: Any) -> Any:
+    def send_json(self, obj: Any) -> Awaitable[None]:
         """Send *obj* as a JSON text message (with the app's JSON provider)."""
         dumps = self._json.dumps if self._json is not None else json.dumps
-        return self._io(self._send_message, dumps(obj))
+        return self._act(self._send_message, dumps(obj))
 
     def _close_body(self) -> None:
         """Close what a request closes at its end (a handshake has no
         uploads); :meth:`close` closes the connection."""
         Request.close(self)
 
-    def close(self, code: int = _NORMAL, reason: str = "") -> Any:
+    # Not Request.close (that is _close_body): the connection, as in Flask-Sock.
+    def close(  # type: ignore[override]
+        self, code: int = _NORMAL, reason: str = ""
+    ) -> Awaitable[None]:
         """Close the connection with *code* (before it is accepted: refuse
         it; the client sees a 403). Closing a closed connection does
         nothing."""
-        return self._io(self._close, code, reason)
+        return self._act(self._close, code, reason)
 
     # -- the ASGI side (on the event loop) ----------------------------------
 

@@ -23,7 +23,7 @@ from flaskish import (
     session,
     url_for,
 )
-from flaskish.helpers import Flashed
+from flaskish.must_await import DONE
 from flaskish.signals import message_flashed
 from flaskish.testing import FlaskClient
 
@@ -339,7 +339,7 @@ def test_an_async_view_that_does_not_await_flash_fails_with_the_fix(
 def test_flash_in_a_test_request_context_runs_async_receivers(app: Flask, received: Record) -> None:
     with app.test_request_context("/somewhere"):
         result = flash("hi")
-    assert isinstance(result, Flashed)
+    assert result is DONE
     assert [(r[0], r[2], r[4]) for r in received] == [
         ("sync", "hi", "/somewhere"),
         ("async", "hi", "/somewhere"),
