@@ -356,6 +356,8 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
 
     # -- registration ---------------------------------------------------------
 
+    # Flask's signature, repeated in scaffold.py, app.py and blueprints.py on
+    # purpose: each class documents and does its own kind of registration.
     @setupmethod
     def add_url_rule(
         self,

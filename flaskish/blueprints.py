@@ -298,6 +298,8 @@ class Blueprint(Scaffold):
             for key, funcs in mine.items():
                 theirs[scoped(key)].extend(funcs)
 
+    # Flask's signature, repeated in scaffold.py, app.py and blueprints.py on
+    # purpose: each class documents and does its own kind of registration.
     @setupmethod
     def add_url_rule(
         self,

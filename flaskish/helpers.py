@@ -126,6 +126,8 @@ def _install_prefix(folder: str) -> str | None:
     return parent
 
 
+# Flask's signature, repeated in urls.py for Flask.url_for on purpose (this
+# one is the public function; that one builds).
 def url_for(
     endpoint: str,
     *,

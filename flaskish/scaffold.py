@@ -235,6 +235,8 @@ class Scaffold:
 
         return decorator
 
+    # Flask's signature, repeated in scaffold.py, app.py and blueprints.py on
+    # purpose: each class documents and does its own kind of registration.
     @setupmethod
     def add_url_rule(
         self,

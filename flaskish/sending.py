@@ -131,6 +131,8 @@ def _send_from_directory(
     return _send_file(joined, *_file_options(**kwargs))
 
 
+# send_file's keywords as send_from_directory passes them on (the two lists
+# repeat on purpose: each public function shows the keywords it takes).
 def _file_options(
     mimetype: str | None = None,
     as_attachment: bool = False,

@@ -266,6 +266,8 @@ def environ_url(environ: dict[str, Any]) -> str:
     )
 
 
+# Like the receive wsgi.request_from_environ makes, whose body is read from
+# the environ's stream when first asked for (so the two are kept apart).
 def body_receive(body: bytes) -> Receive:
     """An ASGI receive callable that gives *body*, then a disconnect."""
     sent = False
