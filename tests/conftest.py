@@ -73,6 +73,11 @@ def no_blocking_on_the_event_loop(request: pytest.FixtureRequest) -> Iterator[No
         # The debug page's template is read once per process, in debug mode
         # only, by the first failing request (an async view's, on the loop).
         bb.functions["io.TextIOWrapper.read"].can_block_in("flaskish/debug_page.py", {"_template"})
+        # The test client's User-Agent names Werkzeug's version, looked up in
+        # its package metadata once per process (first client, maybe on the
+        # loop of an async test).
+        for name in ("os.stat", "os.listdir", "os.scandir", "io.TextIOWrapper.read"):
+            bb.functions[name].can_block_in("flaskish/testing_environ.py", {"_werkzeug_version"})
         yield
 
 
