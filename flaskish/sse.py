@@ -20,7 +20,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from anyio.abc import ObjectReceiveStream
+from anyio.abc import ObjectReceiveStream, TaskGroup
 
 from .concurrency import await_, call, iterate_beside
 from .disconnects import Gone, cancel_when_gone, raise_alone
@@ -288,52 +288,90 @@ class EventStream(Response):
 async def _stream_async(
     source: AsyncIterable[bytes], send: Send, gone: Gone | None, ping: float
 ) -> None:
-    """An async generator in this task (where it is cancelled when the
-    client leaves), the relay beside it."""
-    chunks, received = anyio.create_memory_object_stream[bytes](0)
+    """An async generator and its sends in this task (where it is cancelled
+    when the client leaves), with the watchers of :func:`_beside` next to
+    it. An event costs its send and a clock reading: no task switch, no
+    timer of its own."""
     try:
-        async with received, anyio.create_task_group() as streaming:
-            streaming.start_soon(_relay, received, send, gone, ping, streaming.cancel_scope)
-            async with chunks:
-                async for chunk in source:
-                    await chunks.send(chunk)
+        async with anyio.create_task_group() as streaming:
+            pace = _beside(streaming, send, gone, ping)
+            async for chunk in source:
+                if chunk:
+                    await pace.send(chunk)
+            streaming.cancel_scope.cancel()  # the end of the events: stop the watchers
     except BaseExceptionGroup as group:
         raise_alone(group)
         raise
 
 
 async def _relay(
-    received: ObjectReceiveStream[bytes],
-    send: Send,
-    gone: Gone | None,
-    ping: float,
-    stop: anyio.CancelScope | None = None,
+    received: ObjectReceiveStream[bytes], send: Send, gone: Gone | None, ping: float
 ) -> None:
-    """Send each chunk as it arrives, and a ping after *ping* seconds
-    without one, until the chunks end or the client is gone (then *stop*,
-    the scope the generator runs in, is cancelled)."""
-    app_ctx = _cv_app.get(None)
+    """A ``def`` generator's events, as its thread hands them over: the
+    same sends and watchers, on the loop."""
     async with anyio.create_task_group() as relaying:
-        if gone is not None:
-            relaying.start_soon(cancel_when_gone, gone, relaying.cancel_scope)
-        if app_ctx is not None and app_ctx.app.shutdown_event._served_here():
-            # At a graceful shutdown the stream ends at once, and cleanly:
-            # the client's EventSource reconnects (to another server).
-            relaying.start_soon(
-                _cancel_at_shutdown, app_ctx.app.shutdown_event, relaying.cancel_scope
-            )
-        while True:
-            chunk = _PING
-            with anyio.move_on_after(ping):
-                try:
-                    chunk = await received.receive()
-                except anyio.EndOfStream:
-                    break
+        pace = _beside(relaying, send, gone, ping)
+        async for chunk in received:
             if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        relaying.cancel_scope.cancel()  # the end of the events: stop watching
-    if stop is not None:
-        stop.cancel()  # the client left (or the events ended): so does the generator
+                await pace.send(chunk)
+        relaying.cancel_scope.cancel()
+
+
+def _beside(group: TaskGroup, send: Send, gone: Gone | None, ping: float) -> _Pace:
+    """Start what runs beside a stream's sends in *group*: the pings after
+    *ping* seconds of silence, and the end of *group* (the stream) when
+    the client leaves or at a graceful shutdown. Returns the sender."""
+    pace = _Pace(send, ping)
+    group.start_soon(pace.ping_while_silent)
+    if gone is not None:
+        group.start_soon(cancel_when_gone, gone, group.cancel_scope)
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None and app_ctx.app.shutdown_event._served_here():
+        # At a graceful shutdown the stream ends at once, and cleanly: the
+        # client's EventSource reconnects (to another server).
+        group.start_soon(_cancel_at_shutdown, app_ctx.app.shutdown_event, group.cancel_scope)
+    return pace
+
+
+class _Pace:
+    """The sends of one event stream, and its pings: a ping goes out once
+    *ping* seconds pass with no send, never in the middle of one."""
+
+    __slots__ = ("_last", "_ping", "_pinging", "_send", "_sending")
+
+    def __init__(self, send: Send, ping: float) -> None:
+        self._send = send
+        self._ping = ping
+        self._last = anyio.current_time()
+        self._sending = False
+        self._pinging: anyio.Event | None = None
+
+    async def send(self, chunk: bytes) -> None:
+        while self._pinging is not None:  # rare: a ping is being written
+            await self._pinging.wait()
+        self._sending = True
+        try:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            self._sending = False
+            self._last = anyio.current_time()
+
+    async def ping_while_silent(self) -> None:
+        while True:
+            due = self._last + self._ping
+            if anyio.current_time() < due:
+                await anyio.sleep_until(due)
+                continue  # an event may have gone out meanwhile
+            if self._sending:  # a slow send: the stream is not silent
+                await anyio.sleep(self._ping)
+                continue
+            self._pinging = pinging = anyio.Event()
+            try:
+                await self._send({"type": "http.response.body", "body": _PING, "more_body": True})
+            finally:
+                self._pinging = None
+                self._last = anyio.current_time()
+                pinging.set()
 
 
 async def _cancel_at_shutdown(shutdown: ShutdownEvent, scope: anyio.CancelScope) -> None:

@@ -131,6 +131,30 @@ def test_a_ping_goes_out_while_the_generator_produces_nothing(
     assert re.fullmatch(r"data: first\n\n(: ping\n\n)+data: last\n\n", body)
 
 
+@kinds
+def test_no_ping_goes_out_while_events_keep_coming(
+    app: Flask, client: FlaskClient, kind: str
+) -> None:
+    # Ten events 0.03 s apart (0.3 s in all) with a 0.1 s ping: the stream
+    # is never silent that long, so a ping would be a wasted write.
+    def sync_events() -> Iterator[str]:
+        for n in range(10):
+            time.sleep(0.03)
+            yield str(n)
+
+    async def async_events() -> AsyncIterator[str]:
+        for n in range(10):
+            await anyio.sleep(0.03)
+            yield str(n)
+
+    @app.route("/events")
+    def events() -> Any:
+        return EventStream(sync_events() if kind == "def" else async_events(), ping=0.1)
+
+    body = client.get("/events").text
+    assert body == "".join(f"data: {n}\n\n" for n in range(10))
+
+
 def test_the_ping_interval_comes_from_sse_ping_interval(app: Flask, client: FlaskClient) -> None:
     app.config["SSE_PING_INTERVAL"] = 0.05
     serve(app, ["first", "last"], "async def", pause=0.3)
