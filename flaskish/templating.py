@@ -68,6 +68,8 @@ class Template(jinja2.Template):
         shared: bool = False,
         locals: Mapping[str, Any] | None = None,
     ) -> Context:
+        """The context of one render: the globals, then *vars* over them
+        (Jinja's :meth:`jinja2.Template.new_context`, same arguments)."""
         chain = self.globals
         if shared or locals or type(chain) is not ChainMap:
             return super().new_context(vars, shared, locals)
@@ -103,7 +105,10 @@ class Environment(jinja2.Environment):
 
         def url_for(endpoint: str, **values: Any) -> str:
             """``app.url_for``, through a weak reference to the app."""
-            return _alive(ref).url_for(endpoint, **values)
+            app = ref()
+            if app is None:
+                app = _alive(ref)  # raises, saying why
+            return app.url_for(endpoint, **values)
 
         self.globals.update(
             url_for=url_for,

@@ -213,6 +213,26 @@ def test_autoescape_given_in_jinja_options_wins(tmp_path: Path) -> None:
         assert render_template("page.html", v="<") == "<"
 
 
+# -- url_for -------------------------------------------------------------------------------
+
+
+def test_url_for_in_templates_builds_urls_and_outlives_no_app(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+
+    @app.route("/item/<int:n>")
+    def item(n: int) -> str:
+        return render_template_string("{{ url_for('item', n=n + 1) }}", n=n)
+
+    assert app.test_client().get("/item/1").text == "/item/2"
+    url_for = app.jinja_env.globals["url_for"]
+    gone = weakref.ref(app)
+    del app, item
+    gc.collect()
+    assert gone() is None
+    with pytest.raises(RuntimeError, match="no longer exists"):
+        url_for("item", n=1)
+
+
 # -- context processors ------------------------------------------------------------------
 
 
