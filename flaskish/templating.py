@@ -354,7 +354,7 @@ class Rendered(AwaitableSelf, str):
     __slots__ = ()
 
 
-def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> str:
+def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> Rendered:
     app.update_template_context(context)
     # send_sync returns at once without receivers; checked here first to
     # save the calls when nobody listens (a receiver connected later is seen).
@@ -382,7 +382,7 @@ def _stream(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> I
 
 def render_template(
     template_name_or_list: str | jinja2.Template | list[str | jinja2.Template], **context: Any
-) -> str:
+) -> Rendered:
     """Render a template with the given variables. With a list, the first
     template that exists is used.
 
@@ -395,7 +395,7 @@ def render_template(
     return _render(app, template, context)
 
 
-def render_template_string(source: str, **context: Any) -> str:
+def render_template_string(source: str, **context: Any) -> Rendered:
     """Render a template given as a string (autoescaped)."""
     app = _app()
     return _render(app, app.jinja_env.from_string(source), context)

@@ -56,8 +56,10 @@ HEADER = """
     from typing import assert_type
 
     from flaskish import Flask, Response, flash, request, send_file, websocket
+    from flaskish import render_template_string
     from flaskish.body_values import BodyBytes, BodyText, FormDict
     from flaskish.datastructures import FileStorage
+    from flaskish.templating import Rendered
 
     app = Flask(__name__)
 """
@@ -80,6 +82,7 @@ def test_both_spellings_of_the_dual_api_type_check_with_the_value_type(
         upload: FileStorage = request.files["report"]
         upload.save("/tmp/report")
         assert_type(send_file("report.txt"), Response)
+        assert_type(render_template_string("hi"), Rendered)
         return request.get_data(as_text=True).upper()
 
     async def async_view() -> str:
@@ -94,6 +97,7 @@ def test_both_spellings_of_the_dual_api_type_check_with_the_value_type(
         await upload.save("/tmp/report")
         await app.broadcast.publish("news", "hello")
         assert_type(await send_file("report.txt"), Response)
+        assert_type(await render_template_string("hi"), Rendered)
         return text
 
     def sync_handler() -> None:
