@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import ObjectReceiveStream, TaskGroup
 
-from .concurrency import await_, call, iterate_beside
+from .concurrency import await_here, call, iterate_beside
 from .disconnects import Gone, cancel_when_gone, raise_alone
 from .globals import _cv_app, request
 from .response import Response
@@ -136,7 +136,9 @@ def _encode(item: Any) -> bytes:
     if isinstance(item, ServerSentEvent):
         return item.encode()
     if isinstance(item, str):
-        return ServerSentEvent(item).encode()
+        if "\n" in item or "\r" in item:
+            return ServerSentEvent(item).encode()
+        return f"data: {item}\n\n".encode()  # one line: the common case, written out
     if isinstance(item, Mapping):
         unknown = [key for key in item if key not in _FIELDS]
         if unknown:
@@ -272,7 +274,9 @@ class EventStream(Response):
     async def _stream(self, send: Send, gone: Gone | None) -> None:
         source = self.response
         if isinstance(source, AsyncIterable):
-            await await_(_stream_async, source, send, gone, self.ping)
+            # Awaited by the driver itself (while no def step has run): the
+            # stream's waits go straight to the loop, not through the pipeline.
+            await await_here(_stream_async, source, send, gone, self.ping)
         elif isinstance(source, Iterable):
             # The generator on the request's thread; the relay (sends and
             # pings) on the loop meanwhile.
