@@ -110,6 +110,13 @@ def _rps_ratio(results: Results, scenario: str, peer: str) -> float | None:
     return None
 
 
+def _p99_ratio(results: Results, scenario: str, peer: str) -> float | None:
+    runs = results.http.get(scenario, {})
+    if ME in runs and peer in runs and runs[peer].p99_ms:
+        return runs[ME].p99_ms / runs[peer].p99_ms
+    return None
+
+
 def _own_ratio(results: Results, mine: str, base: str) -> float | None:
     """flaskish's cost in scenario *mine* over its cost in scenario *base*."""
     costs = results.inprocess
@@ -143,6 +150,11 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
         _rps_ratio(results, "hello_async", "Starlette"),
         lambda r: r >= 0.95,
         "`async def` hello over HTTP ≥ 0.95x Starlette's req/s",
+    )
+    yield line(
+        _p99_ratio(results, "hello_async", "Starlette"),
+        lambda r: r <= 1.2,
+        "`async def` hello over HTTP: p99 latency ≤ 1.2x Starlette's",
     )
     yield line(
         _rps_ratio(results, "hello_async", "Quart"),
