@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 import anyio
 
 from .concurrency import in_worker_thread, on_event_loop, on_loop_thread, run_in_loop
-from .disconnects import Gone, cancel_when_gone
+from .disconnects import Gone
 
 __all__ = ["ShutdownEvent", "shutdown_timeout"]
 
@@ -50,6 +52,9 @@ class _Flag:
         self._set = threading.Event()
         self._async: anyio.Event | None = None
         self._thread: int | None = None
+        # Cancel scopes of the serving loop to cancel when the flag is set
+        # (see cancelling): a stream's end costs no task waiting for it.
+        self._scopes: set[anyio.CancelScope] = set()
 
     def bind(self) -> None:
         """Tie the flag to the running event loop (the one that serves)."""
@@ -62,7 +67,7 @@ class _Flag:
     def set(self) -> None:
         self._set.set()
         if self._async is not None and self._on_its_loop():
-            self._async.set()
+            self._wake()
 
     def set_from_signal(self) -> None:
         """From a signal handler: it may run between any two bytecodes of
@@ -77,7 +82,27 @@ class _Flag:
         while not self._set.is_set():
             await anyio.sleep(0.1)
         if self._async is not None:
+            self._wake()
+
+    def _wake(self) -> None:
+        """On the serving loop: release the waiters, cancel the scopes."""
+        if self._async is not None:
             self._async.set()
+        scopes, self._scopes = self._scopes, set()
+        for scope in scopes:
+            scope.cancel()
+
+    @contextmanager
+    def cancelling(self, scope: anyio.CancelScope) -> Iterator[None]:
+        """Cancel *scope* (of the serving loop) when the flag is set, at once
+        if it is, while in this block."""
+        if self._set.is_set():
+            scope.cancel()
+        self._scopes.add(scope)
+        try:
+            yield
+        finally:
+            self._scopes.discard(scope)
 
     async def wait(self) -> None:
         if self._set.is_set():
@@ -199,11 +224,11 @@ class ShutdownEvent:
                 return True
             if not wait:
                 return await gone(False)
-            async with anyio.create_task_group() as first:
-                first.start_soon(cancel_when_gone, gone, first.cancel_scope)
-                await ending.wait()
-                first.cancel_scope.cancel()
-            return True
+            # Set only by _end_streams_after, on the serving loop: no task
+            # needs to wait for it beside the wait for the client.
+            with anyio.CancelScope() as waiting, ending.cancelling(waiting):
+                return await gone(True)
+            return True  # the streams must end
 
         return check
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -30,7 +31,6 @@ from .response import Response
 if TYPE_CHECKING:
     from starlette.types import Send
 
-    from .shutdown import ShutdownEvent
 
 __all__ = ["EventStream", "ServerSentEvent", "last_event_id"]
 
@@ -298,10 +298,10 @@ async def _stream_async(
     timer of its own."""
     try:
         async with anyio.create_task_group() as streaming:
-            pace = _beside(streaming, send, gone, ping)
-            async for chunk in source:
-                if chunk:
-                    await pace.send(chunk)
+            with _beside(streaming, send, gone, ping) as pace:
+                async for chunk in source:
+                    if chunk:
+                        await pace.send(chunk)
             streaming.cancel_scope.cancel()  # the end of the events: stop the watchers
     except BaseExceptionGroup as group:
         raise_alone(group)
@@ -314,27 +314,31 @@ async def _relay(
     """A ``def`` generator's events, as its thread hands them over: the
     same sends and watchers, on the loop."""
     async with anyio.create_task_group() as relaying:
-        pace = _beside(relaying, send, gone, ping)
-        async for chunk in received:
-            if chunk:
-                await pace.send(chunk)
+        with _beside(relaying, send, gone, ping) as pace:
+            async for chunk in received:
+                if chunk:
+                    await pace.send(chunk)
         relaying.cancel_scope.cancel()
 
 
-def _beside(group: TaskGroup, send: Send, gone: Gone | None, ping: float) -> _Pace:
-    """Start what runs beside a stream's sends in *group*: the pings after
-    *ping* seconds of silence, and the end of *group* (the stream) when
-    the client leaves or at a graceful shutdown. Returns the sender."""
+@contextmanager
+def _beside(group: TaskGroup, send: Send, gone: Gone | None, ping: float) -> Iterator[_Pace]:
+    """While in this block, what runs beside a stream's sends in *group*:
+    the pings after *ping* seconds of silence, and the end of *group* (the
+    stream) when the client leaves or at a graceful shutdown. Gives the
+    sender."""
     pace = _Pace(send, ping)
     group.start_soon(pace.ping_while_silent)
     if gone is not None:
         group.start_soon(cancel_when_gone, gone, group.cancel_scope)
     app_ctx = _cv_app.get(None)
-    if app_ctx is not None and app_ctx.app.shutdown_event._served_here():
-        # At a graceful shutdown the stream ends at once, and cleanly: the
-        # client's EventSource reconnects (to another server).
-        group.start_soon(_cancel_at_shutdown, app_ctx.app.shutdown_event, group.cancel_scope)
-    return pace
+    if app_ctx is None or not app_ctx.app.shutdown_event._served_here():
+        yield pace
+        return
+    # At a graceful shutdown the stream ends at once, and cleanly: the
+    # client's EventSource reconnects (to another server).
+    with app_ctx.app.shutdown_event._flag.cancelling(group.cancel_scope):
+        yield pace
 
 
 class _Pace:
@@ -376,11 +380,6 @@ class _Pace:
                 self._pinging = None
                 self._last = anyio.current_time()
                 pinging.set()
-
-
-async def _cancel_at_shutdown(shutdown: ShutdownEvent, scope: anyio.CancelScope) -> None:
-    await shutdown._flag.wait()
-    scope.cancel()
 
 
 def last_event_id() -> str | None:
