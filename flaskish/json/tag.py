@@ -30,17 +30,20 @@ object keys are sorted and values JSON cannot hold (a ``date``, a
 
 from __future__ import annotations
 
+import json
 from base64 import b64decode, b64encode
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from markupsafe import Markup
 from werkzeug.http import http_date
 
+from ..globals import _cv_app
 from . import dumps as _json_dumps
 from . import loads as _json_loads
+from .provider import DefaultJSONProvider
 
 __all__ = ["JSONTag", "TaggedJSONSerializer"]
 
@@ -238,7 +241,7 @@ class TaggedJSONSerializer:
     :class:`~datetime.datetime`.
     """
 
-    __slots__ = ("order", "tags")
+    __slots__ = ("_decoder", "_plain_order", "order", "tags")
 
     #: The tag classes registered on creation, in order of precedence.
     default_tags: ClassVar[list[type[JSONTag]]] = [
@@ -257,6 +260,15 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []
         for cls in self.default_tags:
             self.register(cls)
+        # The tags the fast paths of dumps/loads stand for: Flask's, in
+        # Flask's order. A tag registered (or the order changed) later turns
+        # them off, as does a subclass with other default tags.
+        self._plain_order = (
+            list(self.order) if [type(t) for t in self.order] == _FLASK_TAGS else None
+        )
+        # Parses and untags in one pass (json's object_hook is called on each
+        # object once its values are parsed: what _untag_scan does).
+        self._decoder = json.JSONDecoder(object_hook=self.untag)
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -314,17 +326,55 @@ class TaggedJSONSerializer:
             return [self._untag_scan(item) for item in value]
         return value
 
+    def _tag_plain(self, value: Any) -> Any:
+        """:meth:`tag` when the tags are Flask's: JSON's own types (exactly
+        those types, not subclasses) are told apart by their type, without
+        asking each of the eight tags; anything else goes through
+        :meth:`tag`. The same result."""
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is dict:
+            if len(value) == 1 and next(iter(value)) in self.tags:
+                return self.tag(value)  # a one-key dict whose key is a tag: " di"
+            return {k: self._tag_plain(v) for k, v in value.items()}
+        if kind is list:
+            return [self._tag_plain(item) for item in value]
+        return self.tag(value)
+
     def dumps(self, value: Any) -> str:
         """Tag *value* and serialize it to compact JSON (with ``app.json``
         inside an app context, as Flask does).
 
         :param value: the value to serialize, usually the session dict.
         """
-        return _json_dumps(self.tag(value), separators=(",", ":"))
+        if self.order == self._plain_order and type(self).tag is TaggedJSONSerializer.tag:
+            tagged = self._tag_plain(value)
+        else:
+            tagged = self.tag(value)
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            provider = ctx.app.json
+            if type(provider).dumps is DefaultJSONProvider.dumps:
+                # What provider.dumps(tagged, separators=...) gives, with the
+                # provider's cached encoder instead of a new one per call.
+                return cast(DefaultJSONProvider, provider)._encoder(False).encode(tagged)
+        return _json_dumps(tagged, separators=(",", ":"))
 
     def loads(self, value: str | bytes) -> Any:
         """Parse JSON (with ``app.json`` inside an app context) and untag it.
 
         :param value: JSON text written by :meth:`dumps` (or by Flask).
         """
+        if isinstance(value, str) and type(self)._untag_scan is TaggedJSONSerializer._untag_scan:
+            ctx = _cv_app.get(None)
+            if ctx is None or type(ctx.app.json).loads is DefaultJSONProvider.loads:
+                # json.loads then _untag_scan, in one pass.
+                return self._decoder.decode(value)
         return self._untag_scan(_json_loads(value))
+
+
+#: The default tags, in their order (Flask's).
+_FLASK_TAGS: list[type[JSONTag]] = list(TaggedJSONSerializer.default_tags)
+#: The types JSON holds as they are, which no default tag changes.
+_PLAIN = (str, int, float, bool, type(None))
