@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import want_bytes
+from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 
 from .concurrency import nonblocking
@@ -337,12 +337,17 @@ def _sha1(string: bytes = b"") -> Any:
 
 def _add_vary_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once)."""
-    current = [v.strip() for h in response.headers.getlist("vary") for v in h.split(",")]
+    headers = response.headers
+    existing = headers.getlist("vary")
+    if not existing:
+        headers["Vary"] = "Cookie"
+        return
+    current = [v.strip() for h in existing for v in h.split(",")]
     current = [v for v in current if v]
     lowered = {v.lower() for v in current}
     if "cookie" in lowered or "*" in lowered:
         return
-    response.headers["Vary"] = ", ".join([*current, "Cookie"])
+    headers["Vary"] = ", ".join([*current, "Cookie"])
 
 
 class _KeyCachingSigner(TimestampSigner):
@@ -364,14 +369,49 @@ class _KeyCachingSigner(TimestampSigner):
             derived = self._derived[key] = super().derive_key(key)
         return derived
 
+    def verified(self, signed_value: bytes, max_age: int | None) -> bytes | None:
+        """The value of *signed_value* if ``unsign(signed_value, max_age)``
+        would return it, without the exception, datetime and bound-method
+        objects it makes on the way; ``None`` if any check fails (``unsign``
+        then says which). The same checks, with itsdangerous's own parts:
+        :meth:`verify_signature` (any of :attr:`secret_keys`), the timestamp
+        decodes, the age is in ``0..max_age``."""
+        sep = self.sep
+        value, found, sig = signed_value.rpartition(sep)
+        if not found or not self.verify_signature(value, sig):
+            return None
+        payload, found, stamp = value.rpartition(sep)
+        if not found:
+            return None
+        try:
+            timestamp = bytes_to_int(base64_decode(stamp))
+        except Exception:
+            return None
+        if max_age is not None:
+            age = self.get_timestamp() - timestamp
+            if age > max_age or age < 0:
+                return None
+        return payload
+
 
 class _SHA1HMAC(HMACAlgorithm):
-    """itsdangerous's HMAC-SHA1 signature in one call of ``hmac.digest``
-    (OpenSSL's one-shot HMAC, not a Python ``hmac.HMAC`` object per
-    signature): the same bytes."""
+    """itsdangerous's HMAC-SHA1 signature from a copy of an HMAC already
+    keyed (the key's padding hashed once per key, not per signature): the
+    same bytes."""
+
+    def __init__(self, digest_method: Any = None) -> None:
+        super().__init__(digest_method)
+        self._keyed: dict[bytes, Any] = {}
 
     def get_signature(self, key: bytes, value: bytes) -> bytes:
-        return hmac.digest(key, value, "sha1")
+        keyed = self._keyed.get(key)
+        if keyed is None:
+            if len(self._keyed) >= 16:  # only a signer's own few keys come here
+                self._keyed.clear()
+            keyed = self._keyed[key] = hmac.new(key, digestmod="sha1")
+        mac = keyed.copy()
+        mac.update(value)
+        return mac.digest()
 
 
 class _SessionSerializer(URLSafeTimedSerializer):
@@ -386,6 +426,39 @@ class _SessionSerializer(URLSafeTimedSerializer):
         if signer is None:
             signer = signers[salt] = super().make_signer(salt)
         return signer
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> Any:
+        """itsdangerous's ``loads``; a cookie that passes every check is
+        verified by :meth:`_KeyCachingSigner.verified` (its one signer holds
+        every key, so there is nothing else to try), any other goes through
+        itsdangerous, which raises the error that says what is wrong."""
+        if not return_timestamp and not self.fallback_signers:
+            signer = self.make_signer(salt)
+            if type(signer) is _KeyCachingSigner:
+                payload = signer.verified(want_bytes(s), max_age)
+                if payload is not None:
+                    return self.load_payload(payload)
+        return super().loads(s, max_age, return_timestamp, salt)
+
+
+def _plain_dict(session: SessionMixin) -> dict[str, Any]:
+    """``dict(session)``; for a :class:`SecureCookieSession` whose reads are
+    its own, a copy of the dict itself (``dict()`` of a dict subclass with
+    its own ``keys`` and ``__getitem__`` calls them for every key)."""
+    kind = type(session)
+    if (
+        isinstance(session, SecureCookieSession)
+        and kind.keys is SecureCookieSession.keys
+        and kind.__getitem__ is SecureCookieSession.__getitem__
+    ):
+        return dict.copy(session)
+    return dict(session)
 
 
 class SecureCookieSessionInterface(SessionInterface):
@@ -500,7 +573,7 @@ class SecureCookieSessionInterface(SessionInterface):
         signer = self.get_signing_serializer(app)
         if signer is None:
             return
-        value = signer.dumps(dict(session))
+        value = signer.dumps(_plain_dict(session))
         response.set_cookie(
             name,
             value,

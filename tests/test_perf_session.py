@@ -9,6 +9,7 @@ JSON provider, a changed ``SECRET_KEY``, every way a cookie is refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from datetime import UTC, date, datetime
@@ -18,11 +19,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.timed import TimestampSigner
 from markupsafe import Markup
 
-from flaskish import Flask
+from flaskish import Flask, session
 from flaskish.json.provider import DefaultJSONProvider
 from flaskish.json.tag import JSONTag, PassDict, TaggedJSONSerializer
+from flaskish.sessions import SecureCookieSessionInterface
 
 KEY = "perf-session key"
 
@@ -228,3 +232,219 @@ def test_the_apps_provider_settings_still_shape_the_payload() -> None:
         assert serializer.dumps(value) == (
             '{"b":"é","a":"Mon, 01 Jan 2024 00:00:00 GMT","c":"1.5"}'
         )
+
+
+# -- the signing serializer ----------------------------------------------------------
+
+
+def plain_signer(key: str | bytes | list[str | bytes]) -> URLSafeTimedSerializer:
+    """Flask's session serializer, from itsdangerous alone: what flaskish's
+    must match."""
+    return URLSafeTimedSerializer(
+        key,  # type: ignore[arg-type]
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+def flaskish_signer(app: Flask) -> URLSafeTimedSerializer:
+    signer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert signer is not None
+    return signer  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> Any:
+    def freeze(timestamp: int) -> None:
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: timestamp)
+
+    return freeze
+
+
+PAYLOADS: list[Any] = [
+    {"visits": 2},
+    {},
+    {"t": (1, b"x"), "when": datetime(2030, 1, 1, tzinfo=UTC)},
+    {"blob": "ab" * 200},  # compressed
+    {"ü": "😀" * 30},
+]
+
+
+@pytest.mark.parametrize("value", PAYLOADS, ids=repr)
+def test_cookies_are_signed_byte_for_byte_as_itsdangerous_signs_them(
+    value: Any, frozen_time: Any
+) -> None:
+    frozen_time(1_750_000_000)
+    app = Flask("perf_session")
+    app.secret_key = KEY
+    with app.app_context():
+        ours = flaskish_signer(app).dumps(value)
+        assert ours == plain_signer(KEY).dumps(value)
+        assert repr(flaskish_signer(app).loads(ours, max_age=60)) == repr(
+            plain_signer(KEY).loads(ours, max_age=60)
+        )
+
+
+def _refused(signer: URLSafeTimedSerializer, cookie: str | bytes, **kwargs: Any) -> Any:
+    try:
+        signer.loads(cookie, **kwargs)
+    except Exception as error:
+        return type(error), str(error)
+    raise AssertionError(f"{cookie!r} was accepted")
+
+
+def _corrupted(good: str, other_key_cookie: str) -> list[str]:
+    payload, stamp, sig = good.split(".")
+    return [
+        "",
+        "no-dots",
+        f"{payload}.{stamp}",
+        f"{payload}.{stamp}.{sig[:-2]}",
+        f"{payload}.{stamp}.{sig[::-1]}",
+        f"{payload}.{stamp}.!!!!",
+        f"{payload}x.{stamp}.{sig}",
+        f"{payload}.{stamp}x.{sig}",
+        f"{payload}{stamp}.{sig}",
+        other_key_cookie,
+        "." + good,
+    ]
+
+
+def test_every_cookie_itsdangerous_refuses_is_refused_with_the_same_error(
+    frozen_time: Any,
+) -> None:
+    frozen_time(1_750_000_000)
+    app = Flask("perf_session")
+    app.secret_key = KEY
+    ours, plain = flaskish_signer(app), plain_signer(KEY)
+    good = plain.dumps({"visits": 1})
+    for cookie in _corrupted(good, plain_signer("another key").dumps({"visits": 1})):
+        assert _refused(ours, cookie, max_age=60) == _refused(plain, cookie, max_age=60), cookie
+
+
+def test_a_signature_valid_over_a_malformed_timestamp_is_refused_as_itsdangerous_does() -> None:
+    """The HMAC covers the timestamp, so these cookies need the key to make:
+    no timestamp, an empty one, one too long for 64 bits, one not base64."""
+    app = Flask("perf_session")
+    app.secret_key = KEY
+    ours, plain = flaskish_signer(app), plain_signer(KEY)
+    signer = plain.make_signer()
+    for value in (b"eyJ2IjoxfQ", b"eyJ2IjoxfQ.", b"eyJ2IjoxfQ.AAAAAAAAAAAAAAAA", b"eyJ2IjoxfQ.!"):
+        cookie = (value + b"." + signer.get_signature(value)).decode()
+        assert _refused(ours, cookie, max_age=60) == _refused(plain, cookie, max_age=60)
+
+
+def test_an_expired_cookie_and_one_from_the_future_are_refused(frozen_time: Any) -> None:
+    app = Flask("perf_session")
+    app.secret_key = KEY
+    ours, plain = flaskish_signer(app), plain_signer(KEY)
+    frozen_time(1_750_000_000)
+    cookie = plain.dumps({"visits": 1})
+    for now in (1_750_000_061, 1_749_999_999):
+        frozen_time(now)
+        refused = _refused(ours, cookie, max_age=60)
+        assert refused[0] is SignatureExpired
+        assert refused == _refused(plain, cookie, max_age=60)
+    frozen_time(1_750_000_060)
+    assert ours.loads(cookie, max_age=60) == {"visits": 1}
+    frozen_time(1_850_000_000)
+    assert ours.loads(cookie) == {"visits": 1}  # no max_age: no expiry
+
+
+def test_loads_with_its_other_arguments_is_itsdangerous_loads(frozen_time: Any) -> None:
+    frozen_time(1_750_000_000)
+    app = Flask("perf_session")
+    app.secret_key = KEY
+    ours, plain = flaskish_signer(app), plain_signer(KEY)
+    cookie = plain.dumps({"visits": 1})
+    assert ours.loads(cookie, max_age=60, return_timestamp=True) == plain.loads(
+        cookie, max_age=60, return_timestamp=True
+    )
+    salted = plain.dumps({"v": 1}, salt="other")
+    assert ours.loads(salted, salt="other") == {"v": 1}
+    with pytest.raises(BadSignature):
+        ours.loads(salted)
+    assert ours.loads(cookie.encode(), max_age=60) == {"visits": 1}
+
+
+def test_fallback_keys_verify_and_the_newest_key_signs() -> None:
+    app = Flask("perf_session")
+    app.config.update(SECRET_KEY=KEY, SECRET_KEY_FALLBACKS=["old", b"older"])
+    ours = flaskish_signer(app)
+    for key in ("old", b"older", KEY):
+        assert ours.loads(plain_signer(key).dumps({"k": str(key)})) == {"k": str(key)}
+    assert plain_signer(KEY).loads(ours.dumps({"v": 1})) == {"v": 1}
+    with pytest.raises(BadSignature):
+        plain_signer("old").loads(ours.dumps({"v": 1}))
+
+
+def _session_app() -> Flask:
+    app = Flask("perf_session")
+    app.secret_key = KEY
+
+    @app.post("/write")
+    def write() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    @app.get("/read")
+    def read() -> str:
+        return str(session.get("n"))
+
+    return app
+
+
+def test_a_secret_key_changed_after_the_first_request_is_honoured() -> None:
+    """As in Flask, which builds its signer on every request: the new key
+    signs the next cookie, and a cookie signed with the old key is no longer
+    read (unless the old key is listed in SECRET_KEY_FALLBACKS)."""
+    app = _session_app()
+    client = app.test_client()
+    assert client.post("/write").text == "1"
+    old_cookie = client.get_cookie("session")
+    assert old_cookie is not None
+
+    app.secret_key = "a brand new key"
+    assert client.get("/read").text == "None"
+    assert client.post("/write").text == "1"
+    new_cookie = client.get_cookie("session")
+    assert new_cookie is not None
+    assert plain_signer("a brand new key").loads(new_cookie.value) == {"n": 1}
+
+    app.config["SECRET_KEY_FALLBACKS"] = [KEY]
+    client.set_cookie("session", old_cookie.value)
+    assert client.get("/read").text == "1"
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/read").text == "None"
+
+
+def test_removing_the_secret_key_after_the_first_request_gives_the_null_session() -> None:
+    app = _session_app()
+    client = app.test_client()
+    client.post("/write")
+    app.secret_key = None
+    assert client.get("/read").text == "None"
+    app.config["TESTING"] = False
+    assert client.post("/write").status_code == 500
+
+
+def test_a_custom_serializer_on_the_interface_is_used() -> None:
+    class Upper(TaggedJSONSerializer):
+        __slots__ = ()
+
+        def dumps(self, value: Any) -> str:
+            return super().dumps(value).upper()
+
+        def loads(self, value: str | bytes) -> Any:
+            return {"lowered": super().loads(value.lower())}  # type: ignore[arg-type]
+
+    app = _session_app()
+    interface = app.session_interface = SecureCookieSessionInterface()
+    interface.serializer = Upper()
+    client = app.test_client()
+    client.post("/write")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    assert plain_signer(KEY).loads(cookie.value) == {"N": 1}
+    assert flaskish_signer(app).loads(cookie.value) == {"lowered": {"n": 1}}
