@@ -340,7 +340,7 @@ def _add_vary_cookie(response: Response) -> None:
     headers = response.headers
     existing = headers.getlist("vary")
     if not existing:
-        headers["Vary"] = "Cookie"
+        headers.add("Vary", "Cookie")
         return
     current = [v.strip() for h in existing for v in h.split(",")]
     current = [v for v in current if v]
@@ -536,6 +536,18 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
         return self.session_class(data)
 
+    def _cookie_settings(self, app: Flask) -> dict[str, Any]:
+        # Asked for only when a cookie is set or deleted, not on every
+        # request that reads the session.
+        return {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
+
     @nonblocking
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Set (or delete) the session cookie on *response* when needed, and
@@ -545,27 +557,12 @@ class SecureCookieSessionInterface(SessionInterface):
         :param session: the session to save.
         :param response: the response about to be sent.
         """
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
         if session.accessed:
             _add_vary_cookie(response)
         # An emptied session deletes the cookie; an empty one sets nothing.
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(self.get_cookie_name(app), **self._cookie_settings(app))
                 _add_vary_cookie(response)
             return
         if not self.should_set_cookie(app, session):
@@ -575,15 +572,10 @@ class SecureCookieSessionInterface(SessionInterface):
             return
         value = signer.dumps(_plain_dict(session))
         response.set_cookie(
-            name,
+            self.get_cookie_name(app),
             value,
             expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
+            **self._cookie_settings(app),
         )
         if not session.accessed:  # (an accessed session has its Vary already)
             _add_vary_cookie(response)
