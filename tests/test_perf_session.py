@@ -479,39 +479,3 @@ def test_a_session_of_a_custom_class_is_saved_with_its_own_reads() -> None:
     cookie = client.get_cookie("session")
     assert cookie is not None
     assert plain_signer(KEY).loads(cookie.value) == {"renamed_n": 1}
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {"salt": "another-salt"},
-        {"digest_method": staticmethod(hashlib.sha256)},
-        {"key_derivation": "concat"},
-        {"key_derivation": "none", "digest_method": staticmethod(hashlib.sha512)},
-    ],
-    ids=repr,
-)
-def test_an_interface_with_other_signing_settings_signs_as_itsdangerous_does(
-    settings: dict[str, Any], frozen_time: Any
-) -> None:
-    frozen_time(1_750_000_000)
-    interface_class = type("Custom", (SecureCookieSessionInterface,), settings)
-    interface = interface_class()
-    app = _session_app()
-    app.session_interface = interface
-    expected = URLSafeTimedSerializer(
-        KEY,
-        salt=interface.salt,
-        serializer=TaggedJSONSerializer(),
-        signer_kwargs={
-            "key_derivation": interface.key_derivation,
-            "digest_method": interface.digest_method,
-        },
-    )
-    client = app.test_client()
-    client.post("/write")
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    with app.app_context():
-        assert cookie.value == expected.dumps({"n": 1})
-    assert client.post("/write").text == "2"
