@@ -9,16 +9,14 @@ as ``async def`` (e.g. a server-side store); the pipeline awaits them.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import hmac
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_decode, bytes_to_int, int_to_bytes, want_bytes
+from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
 from itsdangerous.signer import HMACAlgorithm
 
 from .concurrency import nonblocking
@@ -337,15 +335,6 @@ def _sha1(string: bytes = b"") -> Any:
     return hashlib.sha1(string)
 
 
-_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def _b64encode(data: bytes) -> bytes:
-    """itsdangerous's ``base64_encode`` of bytes (URL-safe, no padding) in
-    C calls only (its own runs five Python functions)."""
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
-
-
 def _add_vary_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once)."""
     headers = response.headers
@@ -381,9 +370,12 @@ class _KeyCachingSigner(TimestampSigner):
         return derived
 
     def verified(self, signed_value: bytes, max_age: int | None) -> bytes | None:
-        """What ``unsign(signed_value, max_age)`` returns, without the objects
-        it makes on the way, or ``None`` if a check fails (``unsign`` then
-        says which): :meth:`verify_signature`, the timestamp, its age."""
+        """The value of *signed_value* if ``unsign(signed_value, max_age)``
+        would return it, without the exception, datetime and bound-method
+        objects it makes on the way; ``None`` if any check fails (``unsign``
+        then says which). The same checks, with itsdangerous's own parts:
+        :meth:`verify_signature` (any of :attr:`secret_keys`), the timestamp
+        decodes, the age is in ``0..max_age``."""
         sep = self.sep
         value, found, sig = signed_value.rpartition(sep)
         if not found or not self.verify_signature(value, sig):
@@ -454,29 +446,19 @@ class _SessionSerializer(URLSafeTimedSerializer):
                     return self.load_payload(payload)
         return super().loads(s, max_age, return_timestamp, salt)
 
-    def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
-        """itsdangerous's ``dumps`` (``dump_payload`` then the signer's
-        ``sign``) in one function, base64 in C calls: the same bytes. The
-        JSON is compressed (a ``"."`` marks it) if that makes it more than a
-        byte shorter."""
-        signer = self.make_signer(salt)
-        if type(signer) is not _KeyCachingSigner or not self.is_text_serializer:
-            return super().dumps(obj, salt)
-        json = want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs))
-        compressed = zlib.compress(json)
-        if len(compressed) < len(json) - 1:
-            payload = b"." + _b64encode(compressed)
-        else:
-            payload = _b64encode(json)
-        value = payload + signer.sep + _b64encode(int_to_bytes(signer.get_timestamp()))
-        signature = signer.algorithm.get_signature(signer.derive_key(), value)
-        return (value + signer.sep + _b64encode(signature)).decode()
-
 
 def _plain_dict(session: SessionMixin) -> dict[str, Any]:
-    """``dict(session)``: a C copy for the default session class (``dict()``
-    of it calls its ``keys`` and ``__getitem__`` overrides for every key)."""
-    return dict.copy(session) if type(session) is SecureCookieSession else dict(session)
+    """``dict(session)``; for a :class:`SecureCookieSession` whose reads are
+    its own, a copy of the dict itself (``dict()`` of a dict subclass with
+    its own ``keys`` and ``__getitem__`` calls them for every key)."""
+    kind = type(session)
+    if (
+        isinstance(session, SecureCookieSession)
+        and kind.keys is SecureCookieSession.keys
+        and kind.__getitem__ is SecureCookieSession.__getitem__
+    ):
+        return dict.copy(session)
+    return dict(session)
 
 
 class SecureCookieSessionInterface(SessionInterface):

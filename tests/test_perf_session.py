@@ -26,7 +26,7 @@ from markupsafe import Markup
 from flaskish import Flask, session
 from flaskish.json.provider import DefaultJSONProvider
 from flaskish.json.tag import JSONTag, PassDict, TaggedJSONSerializer
-from flaskish.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flaskish.sessions import SecureCookieSessionInterface
 
 KEY = "perf-session key"
 
@@ -448,34 +448,3 @@ def test_a_custom_serializer_on_the_interface_is_used() -> None:
     assert cookie is not None
     assert plain_signer(KEY).loads(cookie.value) == {"N": 1}
     assert flaskish_signer(app).loads(cookie.value) == {"lowered": {"n": 1}}
-
-
-def test_the_base64_of_the_cookie_is_itsdangerous_base64() -> None:
-    from itsdangerous.encoding import base64_encode
-
-    from flaskish.sessions import _b64encode
-
-    for size in range(70):
-        data = bytes((i * 37 + size) % 256 for i in range(size))
-        assert _b64encode(data) == base64_encode(data)
-    assert _b64encode(b"\xfb\xff\xfe") == base64_encode(b"\xfb\xff\xfe") == b"-__-"
-
-
-def test_a_session_of_a_custom_class_is_saved_with_its_own_reads() -> None:
-    """dict(session) for any class but the default one, whose reads are known."""
-
-    class Renaming(SecureCookieSession):
-        def keys(self) -> Any:
-            return [f"renamed_{k}" for k in super().keys()]
-
-        def __getitem__(self, key: str) -> Any:
-            return super().__getitem__(key.removeprefix("renamed_"))
-
-    app = _session_app()
-    interface = app.session_interface = SecureCookieSessionInterface()
-    interface.session_class = Renaming
-    client = app.test_client()
-    client.post("/write")
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    assert plain_signer(KEY).loads(cookie.value) == {"renamed_n": 1}
