@@ -56,7 +56,7 @@ import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import ObjectReceiveStream
 
-from .threads import ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
+from .threads import _CLAIMED, ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
 
 T = TypeVar("T")
 
@@ -390,17 +390,18 @@ async def drive(
             context = contextvars.copy_context()
         try:
             lease = _Lease(pool._threads())
-            shed = first and may_shed is not None and may_shed()
-            first = False
-            await pool._acquire(lease, shed)
+            if not lease.claim_now():
+                await pool._acquire(lease, first and may_shed is not None and may_shed())
         except BaseException as exc:
             # No slot (cancelled while waiting, a misconfigured pool): the
             # step fails with that error, so error handling and teardown run.
             value, error = None, exc
             continue
+        finally:
+            first = False
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.workers)
+            result: T = await anyio.to_thread.run_sync(run.run, limiter=_CLAIMED)
             return result
         finally:
             lease.release()

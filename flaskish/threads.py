@@ -13,6 +13,7 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 import anyio
@@ -59,7 +60,7 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token", "workers")
+    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         #: The loop's token, for the threads to call back into it.
@@ -68,9 +69,6 @@ class _LoopThreads:
         #: Threads held by requests, running or parked: taken *before* a
         #: running slot, never while holding one (see ThreadPool._acquire).
         self.threads = anyio.CapacityLimiter(size + parked)
-        #: anyio's limiter for the worker threads themselves: never waited
-        #: on (``threads`` bounds them first); it replaces anyio's default of 40.
-        self.workers = anyio.CapacityLimiter(size + parked)
         self.timeout = timeout
         self.parked = 0
         self.shed = 0
@@ -149,11 +147,13 @@ class ThreadPool:
         threads = lease.threads
         try:
             if threads.timeout is None or not may_shed:
-                await lease.acquire_thread()
+                if not lease.has_thread:
+                    await lease.acquire_thread()
                 await lease.acquire()
                 return
             with anyio.move_on_after(threads.timeout):
-                await lease.acquire_thread()
+                if not lease.has_thread:
+                    await lease.acquire_thread()
                 await lease.acquire()
         except BaseException:
             lease.release_thread()  # cancelled while waiting for the slot
@@ -197,6 +197,24 @@ class _Lease:
         self.held = False
         self.has_thread = False
 
+    def claim_now(self) -> bool:
+        """Take a thread and a slot, if both are free, without waiting (and
+        without a coroutine per limiter: this runs for every def request).
+        ``False`` if either is taken; a thread taken is kept (see
+        :meth:`ThreadPool._acquire`, which waits for the rest)."""
+        threads = self.threads
+        try:
+            threads.threads.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            return False
+        self.has_thread = True
+        try:
+            threads.running.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            return False
+        self.held = True
+        return True
+
     async def acquire_thread(self) -> None:
         """Claim one of the threads (running or parked) requests may hold."""
         threads = self.threads.threads
@@ -233,3 +251,47 @@ class _Lease:
 
     def unpark(self) -> None:
         self.threads.parked -= 1
+
+
+class _Claimed(anyio.CapacityLimiter):
+    """The limiter handed to ``anyio.to_thread.run_sync`` for a request's
+    hop: the request took its thread from ``_LoopThreads.threads`` before
+    the hop, so the count anyio's own limiter would keep is kept there
+    already. This one admits at once, without the loop cycle and cancel
+    scope that waiting on a real limiter costs anyio even when a token is
+    free (and it replaces anyio's default limit of 40 threads, which
+    ``THREAD_POOL_SIZE + THREAD_POOL_PARKED`` may exceed)."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _Claimed:  # anyio's __new__ makes a backend's own limiter
+        return object.__new__(cls)
+
+    async def __aenter__(self) -> None:  # the asyncio backend
+        pass
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        pass
+
+    async def acquire_on_behalf_of(self, borrower: object) -> None:  # the trio backend
+        pass
+
+    def release_on_behalf_of(self, borrower: object) -> None:
+        pass
+
+    @property
+    def total_tokens(self) -> float:
+        return float("inf")
+
+    @total_tokens.setter
+    def total_tokens(self, value: float) -> None:
+        raise RuntimeError("The request thread's limiter is not to be resized.")
+
+
+#: The one :class:`_Claimed` limiter (it keeps no state).
+_CLAIMED: anyio.CapacityLimiter = _Claimed()
