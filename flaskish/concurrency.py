@@ -34,7 +34,9 @@ Nothing else in flaskish calls ``anyio.to_thread`` or ``anyio.from_thread``.
 The request thread is anyio's own worker thread, held for the request's
 life (anyio has no "the same thread again"; holding it is how affinity is
 kept), and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
-``THREAD_POOL_PARKED`` parked.
+``THREAD_POOL_PARKED`` parked. Both are taken before the hop, so anyio's
+own limiter gets one that admits at once (``threads._Claimed``): waiting on
+a real one costs a loop cycle even when it is free.
 """
 
 from __future__ import annotations
