@@ -31,12 +31,16 @@ Outside any event loop (a plain ``with app.app_context():`` in a script),
 :func:`drive_blocking` runs ``async def`` steps with :func:`anyio.run`.
 
 Nothing else in flaskish calls ``anyio.to_thread`` or ``anyio.from_thread``.
-The request thread is anyio's own worker thread, held for the request's
-life (anyio has no "the same thread again"; holding it is how affinity is
-kept), and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
-``THREAD_POOL_PARKED`` parked. Both are taken before the hop, so anyio's
-own limiter gets one that admits at once (``threads._Claimed``): waiting on
-a real one costs a loop cycle even when it is free.
+The request thread is an anyio worker thread, held for the request's life
+(anyio has no "the same thread again"; holding it is how affinity is kept),
+and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
+``THREAD_POOL_PARKED`` parked. On asyncio it stays hot between requests
+(``threads._HotThreads``, started by :func:`_host_thread`): the hop to it is
+a lock release and the way back one ``call_soon_threadsafe``, half the cost
+of a ``to_thread.run_sync`` per request, and what the thread awaits on the
+loop is cancelled with the request. On other backends each request is one
+``to_thread.run_sync``, given a limiter that admits at once
+(``threads._Claimed``: the limits are taken before the hop).
 """
 
 from __future__ import annotations
@@ -403,11 +407,22 @@ async def drive(
             first = False
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(run.run, limiter=_CLAIMED)
+            hot = lease.threads.hot
+            result: T = (
+                await hot.run(run.run, lease, _host_thread)
+                if hot is not None
+                else await anyio.to_thread.run_sync(run.run, limiter=_CLAIMED)
+            )
             return result
         finally:
             lease.release()
             lease.release_thread()
+
+
+async def _host_thread(serve: Callable[[], None]) -> None:
+    """The anyio job a hot request thread (``threads._HotThreads``) runs in,
+    serving request after request: it is an anyio worker thread all along."""
+    await anyio.to_thread.run_sync(serve, limiter=_CLAIMED)
 
 
 class _ThreadRun:
@@ -475,7 +490,11 @@ class _ThreadRun:
     def _on_loop(self, value: Any, error: BaseException | None, yielded: object) -> Any:
         """Hand the coroutine to the loop (its answer to *yielded*, or
         *value*, first) until it has sync work again; park meanwhile."""
-        return anyio.from_thread.run(self._parked, value, error, yielded, token=self.token)
+        if self.lease.threads.hot is None:  # anyio's hop: its callbacks are the request's
+            return anyio.from_thread.run(self._parked, value, error, yielded, token=self.token)
+        return anyio.from_thread.run(
+            self.lease.scoped, self._parked, value, error, yielded, token=self.token
+        )
 
     async def _parked(
         self, value: Any, error: BaseException | None, yielded: object
@@ -648,7 +667,10 @@ def _run_in_loop(
 
     token = _thread_state.token if loop is None else loop
     if token is not None:
-        ok, value = anyio.from_thread.run(_capture, runner, token=token)
+        if lease is None or lease.threads.hot is None:
+            ok, value = anyio.from_thread.run(_capture, runner, token=token)
+        else:  # a hot thread's callback, cancelled with the request
+            ok, value = anyio.from_thread.run(lease.scoped, _capture, runner, token=token)
         if ok:
             return value  # type: ignore[no-any-return]
         try:

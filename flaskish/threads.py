@@ -3,18 +3,24 @@ that bound sync code *running*, the ``THREAD_POOL_PARKED`` threads held by
 requests awaiting async work between sync steps, ``THREAD_POOL_TIMEOUT``
 load shedding, and the stats behind ``app.worker_threads``.
 
-The driver in :mod:`flaskish.concurrency` takes and gives back the slots;
-nothing here starts a thread.
+The driver in :mod:`flaskish.concurrency` takes and gives back the slots.
+On asyncio the request threads stay hot here (:class:`_HotThreads`): each
+is an anyio worker thread, started by the driver's ``anyio.to_thread``
+job, that runs request after request handed over by a lock release and
+handed back by ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -22,6 +28,8 @@ from anyio.lowlevel import RunVar
 from werkzeug.exceptions import ServiceUnavailable
 
 __all__ = ["ThreadPool", "ThreadPoolStats", "ThreadPoolTimeout"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token")
+    __slots__ = ("hot", "parked", "running", "shed", "threads", "timeout", "token")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         #: The loop's token, for the threads to call back into it.
@@ -72,6 +80,12 @@ class _LoopThreads:
         self.timeout = timeout
         self.parked = 0
         self.shed = 0
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend: anyio's threads
+            loop = None
+        #: The loop's own request threads (asyncio only).
+        self.hot = _HotThreads(loop) if loop is not None else None
 
 
 class ThreadPool:
@@ -190,12 +204,42 @@ class ThreadPool:
 class _Lease:
     """A request's claim on a slot to run sync code (while it holds one)."""
 
-    __slots__ = ("has_thread", "held", "threads")
+    __slots__ = ("cancelled", "has_thread", "held", "scopes", "threads")
 
     def __init__(self, threads: _LoopThreads) -> None:
         self.threads = threads
         self.held = False
         self.has_thread = False
+        #: The request was cancelled while its thread ran (see :meth:`scoped`).
+        self.cancelled = False
+        self.scopes: set[anyio.CancelScope] | None = None
+
+    async def scoped(self, func: Callable[..., Awaitable[T]], /, *args: Any) -> T:
+        """Await ``func(*args)`` for the request's thread (on the loop, in a
+        task of anyio's ``from_thread``), cancelled if the request is: a
+        hot thread's callbacks would otherwise belong to its host task, not
+        to the request (anyio's per-request hop puts them in the request's
+        cancel scope)."""
+        with anyio.CancelScope() as scope:
+            if self.cancelled:
+                scope.cancel()
+            scopes = self.scopes
+            if scopes is None:
+                scopes = self.scopes = set()
+            scopes.add(scope)
+            try:
+                return await func(*args)
+            finally:
+                scopes.discard(scope)
+        # Cancelled: fail as the request's own cancellation would have.
+        raise anyio.get_cancelled_exc_class()()
+
+    def cancel_callbacks(self) -> None:
+        """The request was cancelled: cancel what its thread awaits, now
+        and from now on."""
+        self.cancelled = True
+        for scope in self.scopes or ():
+            scope.cancel()
 
     def claim_now(self) -> bool:
         """Take a thread and a slot, if both are free, without waiting (and
@@ -295,3 +339,154 @@ class _Claimed(anyio.CapacityLimiter):
 
 #: The one :class:`_Claimed` limiter (it keeps no state).
 _CLAIMED: anyio.CapacityLimiter = _Claimed()
+
+
+class _HotThreads:
+    """An asyncio loop's request threads: anyio worker threads that stay
+    hot. Each runs one anyio job for as long as it is in use (so it is an
+    anyio worker thread, with all that ``anyio.from_thread`` finds there),
+    and inside it runs request after request, each handed over with one
+    lock release and handed back with one ``call_soon_threadsafe``: about
+    half of what a ``to_thread.run_sync`` per request costs (its queue,
+    checkpoint, cancel scope, root-task lookup, context copy and the loop
+    cycles between them). Bounded by :attr:`_LoopThreads.threads`, taken
+    before the hop. An idle thread gives its anyio job back after
+    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks
+    (the end of ``asyncio.run``, ``anyio.run``, a server), and within
+    :attr:`POLL` seconds of the loop closing otherwise."""
+
+    MAX_IDLE = 10.0
+    POLL = 1.0
+
+    __slots__ = ("idle", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.idle: list[_HotThread] = []
+
+    async def run(
+        self,
+        func: Callable[[], Any],
+        lease: _Lease,
+        host: Callable[[Callable[[], None]], Awaitable[None]],
+    ) -> Any:
+        """``func()`` on one of the threads (*host* runs a new thread's
+        serving loop as an anyio job: the driver's). Cancelled meanwhile, the
+        request cancels what its thread awaits on the loop, waits for the
+        thread to finish (as anyio's hop does: the request's thread and
+        slot are given back only once its sync code is done), then raises
+        the cancellation."""
+        idle = self.idle
+        worker = idle.pop() if idle else _HotThread(self, host)
+        job = _Job(func, self.loop.create_future())
+        worker.job = job
+        worker.wake.release()
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            if not job.finished:
+                lease.cancel_callbacks()
+                job.future = self.loop.create_future()
+                with anyio.CancelScope(shield=True):
+                    await job.future
+            raise
+
+
+class _Job:
+    __slots__ = ("finished", "func", "future")
+
+    def __init__(self, func: Callable[[], Any], future: asyncio.Future[Any]) -> None:
+        self.func = func
+        self.future = future
+        self.finished = False
+
+
+class _HotThread:
+    __slots__ = ("idle_since", "job", "stopped", "threads", "wake")
+
+    def __init__(
+        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Awaitable[None]]
+    ) -> None:
+        self.threads = threads
+        self.job: _Job | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.idle_since = 0.0
+        self.stopped = False
+        # In a context of its own: a copy of the request's that starts it
+        # would keep that request alive for the thread's life.
+        task = threads.loop.create_task(
+            self._host(host), name="flaskish request thread", context=contextvars.Context()
+        )
+        task.add_done_callback(self._hosted)
+
+    async def _host(self, host: Callable[[Callable[[], None]], Awaitable[None]]) -> None:
+        await host(self._serve)
+
+    def _hosted(self, host: asyncio.Task[None]) -> None:
+        """The host task ended (cancelled at the loop's end): stop the
+        thread when it next waits."""
+        self.stopped = True
+        if self in self.threads.idle:
+            self.threads.idle.remove(self)
+        if self.wake.acquire(blocking=False):
+            # A job was handed over that the thread has not picked up (and
+            # now cannot): fail it rather than leave its request waiting.
+            job = self.job
+            if job is not None and not job.finished:
+                job.finished = True
+                if not job.future.done():
+                    job.future.set_exception(
+                        RuntimeError("The request's thread stopped with its event loop.")
+                    )
+        # Idle, it wakes to no job and ends; busy, it ends after its job.
+        self.job = None
+        self.wake.release()
+
+    def _serve(self) -> None:
+        loop = self.threads.loop
+        while True:
+            if not self.wake.acquire(timeout=_HotThreads.POLL):
+                if loop.is_closed():
+                    return
+                if time.monotonic() - self.idle_since > _HotThreads.MAX_IDLE:
+                    try:
+                        loop.call_soon_threadsafe(self._retire)
+                    except RuntimeError:  # closed meanwhile
+                        return
+                continue
+            job, self.job = self.job, None
+            if job is None:
+                return  # retired
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = job.func()
+            except BaseException as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(self._done, job, result, error)
+            except RuntimeError:  # the loop closed while this ran
+                return
+            del job, result, error
+
+    def _done(self, job: _Job, result: Any, error: BaseException | None) -> None:
+        self.idle_since = time.monotonic()
+        if not self.stopped:
+            self.threads.idle.append(self)
+        job.finished = True
+        future = job.future
+        if future.cancelled():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    def _retire(self) -> None:
+        idle = self.threads.idle
+        if self in idle and time.monotonic() - self.idle_since > _HotThreads.MAX_IDLE:
+            idle.remove(self)
+            self.stopped = True
+            self.job = None
+            self.wake.release()

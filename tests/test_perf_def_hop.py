@@ -1,18 +1,23 @@
-"""A ``def`` request's hand-off to its thread (issue 18): one hop with no
-loop cycle of its own spent on limiters, the pool bound still kept, more
-than anyio's default 40 threads when the config says so, and the same
-behaviour on trio."""
+"""A ``def`` request's hand-off to its thread (issue 18): on asyncio one
+lean hop to a request thread that stays hot, on trio anyio's hop with no
+loop cycle spent on limiters; either way the pool bound kept, more than
+anyio's default 40 threads when the config says so, cancellation reaching
+what the thread awaits, and the thread an anyio worker thread."""
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.to_thread
 import pytest
 
+import flaskish.threads
 from flaskish import Flask, g, request
-from flaskish.concurrency import ThreadPool, call, drive
+from flaskish.concurrency import ThreadPool, call, drive, run_in_loop
 
 
 async def _get(app: Flask, path: str = "/") -> tuple[int, bytes]:
@@ -154,3 +159,97 @@ def test_a_request_cancelled_while_its_thread_runs_waits_for_the_thread() -> Non
         assert pool.stats().busy == 0
 
     anyio.run(main)
+
+
+def test_a_cancelled_request_cancels_what_its_thread_awaits() -> None:
+    """The request's thread waiting on the loop (a body read, an async
+    step) is woken by the request's cancellation, not left to finish, as
+    with anyio's own hop on asyncio (on trio, anyio's hop never did)."""
+    pool = ThreadPool(lambda: 1)
+    seen: list[str] = []
+
+    def blocking() -> None:
+        try:
+            run_in_loop(anyio.sleep, 5)
+        except BaseException as exc:
+            seen.append(type(exc).__name__)
+            raise
+        seen.append("slept")
+
+    async def pipeline() -> Any:
+        return await call(blocking)
+
+    async def main() -> float:
+        started = time.monotonic()
+        with anyio.move_on_after(0.1):
+            await drive(pipeline(), pool)
+        return time.monotonic() - started
+
+    assert anyio.run(main) < 2
+    assert seen == ["CancelledError"]
+
+
+def test_one_loop_hands_each_def_request_to_a_hot_thread(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On asyncio a request thread stays hot between requests: one anyio
+    job hosts it, and each request is one hand-off to it and one back."""
+    app.route("/")(lambda: threading.current_thread().name)
+    hops: list[str] = []
+    real_hop = flaskish.threads._HotThreads.run
+    real_to_thread = anyio.to_thread.run_sync
+
+    async def counting_hop(self: Any, *args: Any) -> Any:
+        hops.append("hop")
+        return await real_hop(self, *args)
+
+    async def counting_to_thread(*args: Any, **kwargs: Any) -> Any:
+        hops.append("anyio job")
+        return await real_to_thread(*args, **kwargs)
+
+    monkeypatch.setattr(flaskish.threads._HotThreads, "run", counting_hop)
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_to_thread)
+
+    async def main() -> list[tuple[int, bytes]]:
+        return [await _get(app) for _ in range(5)]
+
+    before = threading.active_count()
+    answers = anyio.run(main)
+    assert answers == [(200, b"AnyIO worker thread")] * 5
+    assert hops == ["hop", "anyio job", "hop", "hop", "hop", "hop"]
+    time.sleep(0.1)
+    assert threading.active_count() == before  # the thread ended with its loop
+
+
+def test_a_def_view_is_on_an_anyio_worker_thread(app: Flask) -> None:
+    """``anyio.from_thread`` finds the loop without a token, as in
+    Starlette's ``def`` endpoints."""
+
+    async def answer() -> str:
+        return "from the loop"
+
+    app.route("/")(lambda: anyio.from_thread.run(answer))
+    assert anyio.run(_get, app) == (200, b"from the loop")
+
+
+def test_an_idle_hot_thread_ends_while_the_loop_runs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flaskish.threads._HotThreads, "MAX_IDLE", 0.05)
+    monkeypatch.setattr(flaskish.threads._HotThreads, "POLL", 0.02)
+    app.route("/")(lambda: "ok")
+
+    async def main() -> tuple[int, int]:
+        before = threading.active_count()
+        assert await _get(app) == (200, b"ok")
+        busy = threading.active_count()
+        await anyio.sleep(0.5)
+        # The request thread gave its anyio job back; anyio keeps its own
+        # idle worker, which is not ours to end.
+        pool = app.thread_pool._threads()
+        assert pool.hot is not None and pool.hot.idle == []
+        assert await _get(app) == (200, b"ok")  # a new hot thread serves the next
+        return before, busy
+
+    before, busy = anyio.run(main)
+    assert busy >= before
