@@ -17,7 +17,7 @@ import contextvars
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -351,12 +351,13 @@ class _HotThreads:
     checkpoint, cancel scope, root-task lookup, context copy and the loop
     cycles between them). Bounded by :attr:`_LoopThreads.threads`, taken
     before the hop. An idle thread gives its anyio job back after
-    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks
-    (the end of ``asyncio.run``, ``anyio.run``, a server), and within
-    :attr:`POLL` seconds of the loop closing otherwise."""
+    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks (the
+    end of ``asyncio.run``, ``anyio.run``, a server), and within
+    :attr:`POLL` seconds of the loop no longer running (a
+    ``run_until_complete`` that returned: then anyio ends the thread too)."""
 
     MAX_IDLE = 10.0
-    POLL = 1.0
+    POLL = 0.25
 
     __slots__ = ("idle", "loop")
 
@@ -368,7 +369,7 @@ class _HotThreads:
         self,
         func: Callable[[], Any],
         lease: _Lease,
-        host: Callable[[Callable[[], None]], Awaitable[None]],
+        host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
     ) -> Any:
         """``func()`` on one of the threads (*host* runs a new thread's
         serving loop as an anyio job: the driver's). Cancelled meanwhile, the
@@ -376,11 +377,13 @@ class _HotThreads:
         thread to finish (as anyio's hop does: the request's thread and
         slot are given back only once its sync code is done), then raises
         the cancellation."""
-        idle = self.idle
-        worker = idle.pop() if idle else _HotThread(self, host)
         job = _Job(func, self.loop.create_future())
-        worker.job = job
-        worker.wake.release()
+        idle = self.idle
+        while idle:
+            if idle.pop().take(job):
+                break
+        else:
+            _HotThread(self, host).take(job)
         try:
             return await job.future
         except asyncio.CancelledError:
@@ -402,62 +405,70 @@ class _Job:
 
 
 class _HotThread:
-    __slots__ = ("idle_since", "job", "stopped", "threads", "wake")
+    """One request thread. Its job and whether it has stopped change under
+    ``lock`` only: the thread may stop itself while the loop hands it a
+    job, and exactly one of the two wins."""
+
+    __slots__ = ("idle_since", "job", "lock", "stopped", "threads", "wake")
 
     def __init__(
-        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Awaitable[None]]
+        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
     ) -> None:
         self.threads = threads
         self.job: _Job | None = None
+        self.lock = threading.Lock()
         self.wake = threading.Lock()
         self.wake.acquire()
-        self.idle_since = 0.0
+        self.idle_since = time.monotonic()
         self.stopped = False
         # In a context of its own: a copy of the request's that starts it
         # would keep that request alive for the thread's life.
         task = threads.loop.create_task(
-            self._host(host), name="flaskish request thread", context=contextvars.Context()
+            host(self._serve), name="flaskish request thread", context=contextvars.Context()
         )
         task.add_done_callback(self._hosted)
 
-    async def _host(self, host: Callable[[Callable[[], None]], Awaitable[None]]) -> None:
-        await host(self._serve)
+    def take(self, job: _Job) -> bool:
+        """On the loop: hand *job* to this thread, unless it has stopped."""
+        with self.lock:
+            if self.stopped:
+                return False
+            self.job = job
+        self.wake.release()
+        return True
 
     def _hosted(self, host: asyncio.Task[None]) -> None:
-        """The host task ended (cancelled at the loop's end): stop the
-        thread when it next waits."""
-        self.stopped = True
-        if self in self.threads.idle:
-            self.threads.idle.remove(self)
-        if self.wake.acquire(blocking=False):
-            # A job was handed over that the thread has not picked up (and
-            # now cannot): fail it rather than leave its request waiting.
-            job = self.job
-            if job is not None and not job.finished:
-                job.finished = True
-                if not job.future.done():
-                    job.future.set_exception(
-                        RuntimeError("The request's thread stopped with its event loop.")
-                    )
-        # Idle, it wakes to no job and ends; busy, it ends after its job.
-        self.job = None
-        self.wake.release()
+        """The anyio job ended (its task cancelled at the loop's end, or the
+        thread stopped): a job handed over and not picked up fails rather
+        than leave its request waiting."""
+        with self.lock:
+            self.stopped = True
+            job, self.job = self.job, None
+        if job is not None and not job.future.done():
+            job.finished = True
+            job.future.set_exception(
+                RuntimeError("The request's thread stopped with its event loop.")
+            )
+        try:
+            self.wake.release()  # idle, it wakes to no job and ends
+        except RuntimeError:  # not waiting
+            pass
 
     def _serve(self) -> None:
         loop = self.threads.loop
         while True:
             if not self.wake.acquire(timeout=_HotThreads.POLL):
-                if loop.is_closed():
-                    return
-                if time.monotonic() - self.idle_since > _HotThreads.MAX_IDLE:
-                    try:
-                        loop.call_soon_threadsafe(self._retire)
-                    except RuntimeError:  # closed meanwhile
+                if loop.is_running() and time.monotonic() - self.idle_since < _HotThreads.MAX_IDLE:
+                    continue
+                with self.lock:
+                    if self.job is None:
+                        self.stopped = True
                         return
-                continue
-            job, self.job = self.job, None
+                continue  # handed a job meanwhile: its wake is on the way
+            with self.lock:
+                job, self.job = self.job, None
             if job is None:
-                return  # retired
+                return  # stopped
             result: Any = None
             error: BaseException | None = None
             try:
@@ -482,11 +493,3 @@ class _HotThread:
             future.set_result(result)
         else:
             future.set_exception(error)
-
-    def _retire(self) -> None:
-        idle = self.threads.idle
-        if self in idle and time.monotonic() - self.idle_since > _HotThreads.MAX_IDLE:
-            idle.remove(self)
-            self.stopped = True
-            self.job = None
-            self.wake.release()

@@ -6,6 +6,7 @@ what the thread awaits, and the thread an anyio worker thread."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -237,19 +238,33 @@ def test_an_idle_hot_thread_ends_while_the_loop_runs(
 ) -> None:
     monkeypatch.setattr(flaskish.threads._HotThreads, "MAX_IDLE", 0.05)
     monkeypatch.setattr(flaskish.threads._HotThreads, "POLL", 0.02)
+    app.route("/")(lambda: str(threading.get_ident()))
+
+    async def main() -> None:
+        first = await _get(app)
+        hot = app.thread_pool._threads().hot
+        assert hot is not None
+        await anyio.sleep(0.3)
+        assert hot.idle and all(thread.stopped for thread in hot.idle)
+        second = await _get(app)  # a new hot thread serves the next
+        assert first[0] == second[0] == 200
+
+    anyio.run(main)
+
+
+def test_a_loop_that_stops_without_cancelling_its_tasks_does_not_keep_the_thread(
+    app: Flask,
+) -> None:
+    """``run_until_complete`` returning leaves the host task pending: the
+    thread notices the loop no longer runs and ends (the process can exit)."""
     app.route("/")(lambda: "ok")
-
-    async def main() -> tuple[int, int]:
-        before = threading.active_count()
-        assert await _get(app) == (200, b"ok")
-        busy = threading.active_count()
-        await anyio.sleep(0.5)
-        # The request thread gave its anyio job back; anyio keeps its own
-        # idle worker, which is not ours to end.
-        pool = app.thread_pool._threads()
-        assert pool.hot is not None and pool.hot.idle == []
-        assert await _get(app) == (200, b"ok")  # a new hot thread serves the next
-        return before, busy
-
-    before, busy = anyio.run(main)
-    assert busy >= before
+    before = threading.active_count()
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(_get(app)) == (200, b"ok")
+        deadline = time.monotonic() + 5
+        while threading.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert threading.active_count() == before
+    finally:
+        loop.close()
