@@ -211,6 +211,8 @@ def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[An
             # Already on a worker thread: a def step runs here and now,
             # without suspending the pipeline up to its driver and back.
             value = func(*args, **kwargs)
+            if getattr(type(value), "__flaskish_ready__", False):
+                return value  # type: ignore[no-any-return]  # awaiting it gives itself
             if _not_ready(value):
                 return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
             return _Ready(value)
