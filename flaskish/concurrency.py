@@ -31,10 +31,16 @@ Outside any event loop (a plain ``with app.app_context():`` in a script),
 :func:`drive_blocking` runs ``async def`` steps with :func:`anyio.run`.
 
 Nothing else in flaskish calls ``anyio.to_thread`` or ``anyio.from_thread``.
-The request thread is anyio's own worker thread, held for the request's
-life (anyio has no "the same thread again"; holding it is how affinity is
-kept), and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
-``THREAD_POOL_PARKED`` parked.
+The request thread is an anyio worker thread, held for the request's life
+(anyio has no "the same thread again"; holding it is how affinity is kept),
+and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
+``THREAD_POOL_PARKED`` parked. On asyncio it stays hot between requests
+(``threads._HotThreads``, started by :func:`_host_thread`): the hop to it is
+a lock release and the way back one ``call_soon_threadsafe``, half the cost
+of a ``to_thread.run_sync`` per request, and what the thread awaits on the
+loop is cancelled with the request. On other backends each request is one
+``to_thread.run_sync``, given a limiter that admits at once
+(``threads._Claimed``: the limits are taken before the hop).
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import ObjectReceiveStream
 
-from .threads import ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
+from .threads import _CLAIMED, ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
 
 T = TypeVar("T")
 
@@ -205,6 +211,8 @@ def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[An
             # Already on a worker thread: a def step runs here and now,
             # without suspending the pipeline up to its driver and back.
             value = func(*args, **kwargs)
+            if getattr(type(value), "__flaskish_ready__", False):
+                return value  # type: ignore[no-any-return]  # awaiting it gives itself
             if _not_ready(value):
                 return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
             return _Ready(value)
@@ -390,21 +398,33 @@ async def drive(
             context = contextvars.copy_context()
         try:
             lease = _Lease(pool._threads())
-            shed = first and may_shed is not None and may_shed()
-            first = False
-            await pool._acquire(lease, shed)
+            if not lease.claim_now():
+                await pool._acquire(lease, first and may_shed is not None and may_shed())
         except BaseException as exc:
             # No slot (cancelled while waiting, a misconfigured pool): the
             # step fails with that error, so error handling and teardown run.
             value, error = None, exc
             continue
+        finally:
+            first = False
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            result: T = await anyio.to_thread.run_sync(run.run, limiter=lease.threads.workers)
+            hot = lease.threads.hot
+            result: T = (
+                await hot.run(run.run, lease, _host_thread)
+                if hot is not None
+                else await anyio.to_thread.run_sync(run.run, limiter=_CLAIMED)
+            )
             return result
         finally:
             lease.release()
             lease.release_thread()
+
+
+async def _host_thread(serve: Callable[[], None]) -> None:
+    """The anyio job a hot request thread (``threads._HotThreads``) runs in,
+    serving request after request: it is an anyio worker thread all along."""
+    await anyio.to_thread.run_sync(serve, limiter=_CLAIMED)
 
 
 class _ThreadRun:
@@ -472,7 +492,11 @@ class _ThreadRun:
     def _on_loop(self, value: Any, error: BaseException | None, yielded: object) -> Any:
         """Hand the coroutine to the loop (its answer to *yielded*, or
         *value*, first) until it has sync work again; park meanwhile."""
-        return anyio.from_thread.run(self._parked, value, error, yielded, token=self.token)
+        if self.lease.threads.hot is None:  # anyio's hop: its callbacks are the request's
+            return anyio.from_thread.run(self._parked, value, error, yielded, token=self.token)
+        return anyio.from_thread.run(
+            self.lease.scoped, self._parked, value, error, yielded, token=self.token
+        )
 
     async def _parked(
         self, value: Any, error: BaseException | None, yielded: object
@@ -645,7 +669,10 @@ def _run_in_loop(
 
     token = _thread_state.token if loop is None else loop
     if token is not None:
-        ok, value = anyio.from_thread.run(_capture, runner, token=token)
+        if lease is None or lease.threads.hot is None:
+            ok, value = anyio.from_thread.run(_capture, runner, token=token)
+        else:  # a hot thread's callback, cancelled with the request
+            ok, value = anyio.from_thread.run(lease.scoped, _capture, runner, token=token)
         if ok:
             return value  # type: ignore[no-any-return]
         try:

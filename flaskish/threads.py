@@ -3,17 +3,24 @@ that bound sync code *running*, the ``THREAD_POOL_PARKED`` threads held by
 requests awaiting async work between sync steps, ``THREAD_POOL_TIMEOUT``
 load shedding, and the stats behind ``app.worker_threads``.
 
-The driver in :mod:`flaskish.concurrency` takes and gives back the slots;
-nothing here starts a thread.
+The driver in :mod:`flaskish.concurrency` takes and gives back the slots.
+On asyncio the request threads stay hot here (:class:`_HotThreads`): each
+is an anyio worker thread, started by the driver's ``anyio.to_thread``
+job, that runs request after request handed over by a lock release and
+handed back by ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -21,6 +28,8 @@ from anyio.lowlevel import RunVar
 from werkzeug.exceptions import ServiceUnavailable
 
 __all__ = ["ThreadPool", "ThreadPoolStats", "ThreadPoolTimeout"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("parked", "running", "shed", "threads", "timeout", "token", "workers")
+    __slots__ = ("hot", "parked", "running", "shed", "threads", "timeout", "token")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         #: The loop's token, for the threads to call back into it.
@@ -68,12 +77,15 @@ class _LoopThreads:
         #: Threads held by requests, running or parked: taken *before* a
         #: running slot, never while holding one (see ThreadPool._acquire).
         self.threads = anyio.CapacityLimiter(size + parked)
-        #: anyio's limiter for the worker threads themselves: never waited
-        #: on (``threads`` bounds them first); it replaces anyio's default of 40.
-        self.workers = anyio.CapacityLimiter(size + parked)
         self.timeout = timeout
         self.parked = 0
         self.shed = 0
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend: anyio's threads
+            loop = None
+        #: The loop's own request threads (asyncio only).
+        self.hot = _HotThreads(loop) if loop is not None else None
 
 
 class ThreadPool:
@@ -149,11 +161,13 @@ class ThreadPool:
         threads = lease.threads
         try:
             if threads.timeout is None or not may_shed:
-                await lease.acquire_thread()
+                if not lease.has_thread:
+                    await lease.acquire_thread()
                 await lease.acquire()
                 return
             with anyio.move_on_after(threads.timeout):
-                await lease.acquire_thread()
+                if not lease.has_thread:
+                    await lease.acquire_thread()
                 await lease.acquire()
         except BaseException:
             lease.release_thread()  # cancelled while waiting for the slot
@@ -190,12 +204,60 @@ class ThreadPool:
 class _Lease:
     """A request's claim on a slot to run sync code (while it holds one)."""
 
-    __slots__ = ("has_thread", "held", "threads")
+    __slots__ = ("cancelled", "has_thread", "held", "scopes", "threads")
 
     def __init__(self, threads: _LoopThreads) -> None:
         self.threads = threads
         self.held = False
         self.has_thread = False
+        #: The request was cancelled while its thread ran (see :meth:`scoped`).
+        self.cancelled = False
+        self.scopes: set[anyio.CancelScope] | None = None
+
+    async def scoped(self, func: Callable[..., Awaitable[T]], /, *args: Any) -> T:
+        """Await ``func(*args)`` for the request's thread (on the loop, in a
+        task of anyio's ``from_thread``), cancelled if the request is: a
+        hot thread's callbacks would otherwise belong to its host task, not
+        to the request (anyio's per-request hop puts them in the request's
+        cancel scope)."""
+        with anyio.CancelScope() as scope:
+            if self.cancelled:
+                scope.cancel()
+            scopes = self.scopes
+            if scopes is None:
+                scopes = self.scopes = set()
+            scopes.add(scope)
+            try:
+                return await func(*args)
+            finally:
+                scopes.discard(scope)
+        # Cancelled: fail as the request's own cancellation would have.
+        raise anyio.get_cancelled_exc_class()()
+
+    def cancel_callbacks(self) -> None:
+        """The request was cancelled: cancel what its thread awaits, now
+        and from now on."""
+        self.cancelled = True
+        for scope in self.scopes or ():
+            scope.cancel()
+
+    def claim_now(self) -> bool:
+        """Take a thread and a slot, if both are free, without waiting (and
+        without a coroutine per limiter: this runs for every def request).
+        ``False`` if either is taken; a thread taken is kept (see
+        :meth:`ThreadPool._acquire`, which waits for the rest)."""
+        threads = self.threads
+        try:
+            threads.threads.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            return False
+        self.has_thread = True
+        try:
+            threads.running.acquire_on_behalf_of_nowait(self)
+        except anyio.WouldBlock:
+            return False
+        self.held = True
+        return True
 
     async def acquire_thread(self) -> None:
         """Claim one of the threads (running or parked) requests may hold."""
@@ -233,3 +295,201 @@ class _Lease:
 
     def unpark(self) -> None:
         self.threads.parked -= 1
+
+
+class _Claimed(anyio.CapacityLimiter):
+    """The limiter handed to ``anyio.to_thread.run_sync`` for a request's
+    hop: the request took its thread from ``_LoopThreads.threads`` before
+    the hop, so the count anyio's own limiter would keep is kept there
+    already. This one admits at once, without the loop cycle and cancel
+    scope that waiting on a real limiter costs anyio even when a token is
+    free (and it replaces anyio's default limit of 40 threads, which
+    ``THREAD_POOL_SIZE + THREAD_POOL_PARKED`` may exceed)."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _Claimed:  # anyio's __new__ makes a backend's own limiter
+        return object.__new__(cls)
+
+    async def __aenter__(self) -> None:  # the asyncio backend
+        pass
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        pass
+
+    async def acquire_on_behalf_of(self, borrower: object) -> None:  # the trio backend
+        pass
+
+    def release_on_behalf_of(self, borrower: object) -> None:
+        pass
+
+    @property
+    def total_tokens(self) -> float:
+        return float("inf")
+
+    @total_tokens.setter
+    def total_tokens(self, value: float) -> None:
+        raise RuntimeError("The request thread's limiter is not to be resized.")
+
+
+#: The one :class:`_Claimed` limiter (it keeps no state).
+_CLAIMED: anyio.CapacityLimiter = _Claimed()
+
+
+class _HotThreads:
+    """An asyncio loop's request threads: anyio worker threads that stay
+    hot. Each runs one anyio job for as long as it is in use (so it is an
+    anyio worker thread, with all that ``anyio.from_thread`` finds there),
+    and inside it runs request after request, each handed over with one
+    lock release and handed back with one ``call_soon_threadsafe``: about
+    half of what a ``to_thread.run_sync`` per request costs (its queue,
+    checkpoint, cancel scope, root-task lookup, context copy and the loop
+    cycles between them). Bounded by :attr:`_LoopThreads.threads`, taken
+    before the hop. An idle thread gives its anyio job back after
+    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks (the
+    end of ``asyncio.run``, ``anyio.run``, a server), and within
+    :attr:`POLL` seconds of the loop no longer running (a
+    ``run_until_complete`` that returned: then anyio ends the thread too)."""
+
+    MAX_IDLE = 10.0
+    POLL = 0.25
+
+    __slots__ = ("idle", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.idle: list[_HotThread] = []
+
+    async def run(
+        self,
+        func: Callable[[], Any],
+        lease: _Lease,
+        host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
+    ) -> Any:
+        """``func()`` on one of the threads (*host* runs a new thread's
+        serving loop as an anyio job: the driver's). Cancelled meanwhile, the
+        request cancels what its thread awaits on the loop, waits for the
+        thread to finish (as anyio's hop does: the request's thread and
+        slot are given back only once its sync code is done), then raises
+        the cancellation."""
+        job = _Job(func, self.loop.create_future())
+        idle = self.idle
+        while idle:
+            if idle.pop().take(job):
+                break
+        else:
+            _HotThread(self, host).take(job)
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            if not job.finished:
+                lease.cancel_callbacks()
+                job.future = self.loop.create_future()
+                with anyio.CancelScope(shield=True):
+                    await job.future
+            raise
+
+
+class _Job:
+    __slots__ = ("finished", "func", "future")
+
+    def __init__(self, func: Callable[[], Any], future: asyncio.Future[Any]) -> None:
+        self.func = func
+        self.future = future
+        self.finished = False
+
+
+class _HotThread:
+    """One request thread. Its job and whether it has stopped change under
+    ``lock`` only: the thread may stop itself while the loop hands it a
+    job, and exactly one of the two wins."""
+
+    __slots__ = ("idle_since", "job", "lock", "stopped", "threads", "wake")
+
+    def __init__(
+        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+    ) -> None:
+        self.threads = threads
+        self.job: _Job | None = None
+        self.lock = threading.Lock()
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.idle_since = time.monotonic()
+        self.stopped = False
+        # In a context of its own: a copy of the request's that starts it
+        # would keep that request alive for the thread's life.
+        task = threads.loop.create_task(
+            host(self._serve), name="flaskish request thread", context=contextvars.Context()
+        )
+        task.add_done_callback(self._hosted)
+
+    def take(self, job: _Job) -> bool:
+        """On the loop: hand *job* to this thread, unless it has stopped."""
+        with self.lock:
+            if self.stopped:
+                return False
+            self.job = job
+        self.wake.release()
+        return True
+
+    def _hosted(self, host: asyncio.Task[None]) -> None:
+        """The anyio job ended (its task cancelled at the loop's end, or the
+        thread stopped): a job handed over and not picked up fails rather
+        than leave its request waiting."""
+        with self.lock:
+            self.stopped = True
+            job, self.job = self.job, None
+        if job is not None and not job.future.done():
+            job.finished = True
+            job.future.set_exception(
+                RuntimeError("The request's thread stopped with its event loop.")
+            )
+        try:
+            self.wake.release()  # idle, it wakes to no job and ends
+        except RuntimeError:  # not waiting
+            pass
+
+    def _serve(self) -> None:
+        loop = self.threads.loop
+        while True:
+            if not self.wake.acquire(timeout=_HotThreads.POLL):
+                if loop.is_running() and time.monotonic() - self.idle_since < _HotThreads.MAX_IDLE:
+                    continue
+                with self.lock:
+                    if self.job is None:
+                        self.stopped = True
+                        return
+                continue  # handed a job meanwhile: its wake is on the way
+            with self.lock:
+                job, self.job = self.job, None
+            if job is None:
+                return  # stopped
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = job.func()
+            except BaseException as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(self._done, job, result, error)
+            except RuntimeError:  # the loop closed while this ran
+                return
+            del job, result, error
+
+    def _done(self, job: _Job, result: Any, error: BaseException | None) -> None:
+        self.idle_since = time.monotonic()
+        if not self.stopped:
+            self.threads.idle.append(self)
+        job.finished = True
+        future = job.future
+        if future.cancelled():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
