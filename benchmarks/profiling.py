@@ -41,27 +41,31 @@ from benchmarks.scenarios import SCENARIOS, Scenario
 
 @contextmanager
 def count_hops() -> Iterator[dict[str, int]]:
-    """Count ``anyio.to_thread.run_sync`` and ``anyio.from_thread.run`` calls."""
+    """Count the driver's hand-offs: loop -> thread where a request's sync
+    stretch starts on its thread (``flaskish.concurrency._ThreadRun.run``:
+    a hot thread's job on asyncio, a ``to_thread`` job on trio), and
+    ``anyio.from_thread.run`` calls back."""
     import anyio.from_thread
-    import anyio.to_thread
+
+    from flaskish import concurrency
 
     counts = {"to_thread": 0, "from_thread": 0}
-    to_thread, from_thread = anyio.to_thread.run_sync, anyio.from_thread.run
+    run, from_thread = concurrency._ThreadRun.run, anyio.from_thread.run
 
-    async def counting_to_thread(*args: Any, **kwargs: Any) -> Any:
+    def counting_run(thread_run: Any) -> Any:
         counts["to_thread"] += 1
-        return await to_thread(*args, **kwargs)
+        return run(thread_run)
 
     def counting_from_thread(*args: Any, **kwargs: Any) -> Any:
         counts["from_thread"] += 1
         return from_thread(*args, **kwargs)
 
-    anyio.to_thread.run_sync = counting_to_thread
+    concurrency._ThreadRun.run = counting_run  # type: ignore[method-assign]
     anyio.from_thread.run = counting_from_thread
     try:
         yield counts
     finally:
-        anyio.to_thread.run_sync = to_thread
+        concurrency._ThreadRun.run = run  # type: ignore[method-assign]
         anyio.from_thread.run = from_thread
 
 

@@ -18,7 +18,7 @@ import httpx2 as httpx
 import pytest
 
 import flaskish.body
-from flaskish import Flask, request
+from flaskish import Flask, concurrency, request
 from flaskish.testing import FlaskClient
 
 FORM = (b"content-type", b"application/x-www-form-urlencoded")
@@ -222,19 +222,20 @@ def test_the_second_hand_off_of_a_def_view_reading_its_form_is_gone(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One hand-off to the request's thread, and none back to the loop
-    until the response: counted at anyio's own thread calls."""
+    until the response: counted where the request's sync stretch starts on
+    its thread and at anyio's calls back to the loop."""
     handoffs: list[str] = []
-    to_thread, from_thread = anyio.to_thread.run_sync, anyio.from_thread.run
+    run, from_thread = concurrency._ThreadRun.run, anyio.from_thread.run
 
-    async def counting_to_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def counting_run(thread_run: Any) -> Any:
         handoffs.append("to thread")
-        return await to_thread(func, *args, **kwargs)
+        return run(thread_run)
 
     def counting_from_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         handoffs.append("to loop")
         return from_thread(func, *args, **kwargs)
 
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_to_thread)
+    monkeypatch.setattr(concurrency._ThreadRun, "run", counting_run)
     monkeypatch.setattr(anyio.from_thread, "run", counting_from_thread)
 
     @app.post("/")

@@ -15,7 +15,7 @@ import anyio
 import httpx2 as httpx
 import pytest
 
-from flaskish import Flask, g, request
+from flaskish import Flask, concurrency, g, request
 from flaskish.concurrency import (
     ThreadPool,
     await_here,
@@ -445,22 +445,24 @@ def test_two_hundred_concurrent_requests_each_see_only_their_own_request_and_g(
 
 
 class HandOffs:
-    """Counts loop -> thread (``to_thread``) and thread -> loop
-    (``from_thread``) hand-offs made by the driver."""
+    """Counts loop -> thread hand-offs (each runs a request's sync stretch,
+    ``concurrency._ThreadRun.run``, once: a hot thread's job on asyncio,
+    a ``to_thread`` job on trio) and thread -> loop ones
+    (``anyio.from_thread``) made by the driver."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.to_thread = self.from_thread = 0
-        real_to, real_from = anyio.to_thread.run_sync, anyio.from_thread.run
+        real_run, real_from = concurrency._ThreadRun.run, anyio.from_thread.run
 
-        async def to_thread(*args: Any, **kwargs: Any) -> Any:
+        def run(run: Any) -> Any:
             self.to_thread += 1
-            return await real_to(*args, **kwargs)
+            return real_run(run)
 
         def from_thread(*args: Any, **kwargs: Any) -> Any:
             self.from_thread += 1
             return real_from(*args, **kwargs)
 
-        monkeypatch.setattr(anyio.to_thread, "run_sync", to_thread)
+        monkeypatch.setattr(concurrency._ThreadRun, "run", run)
         monkeypatch.setattr(anyio.from_thread, "run", from_thread)
 
     def counts(self) -> tuple[int, int]:
