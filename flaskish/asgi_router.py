@@ -51,21 +51,27 @@ class Router(starlette.routing.Router):
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            # _path_and_domain, written out: this runs for every request.
             url_map, app = self.url_map, self._app
-            dispatch = app._handle_http
-            path, domain = _path_and_domain(app, scope, "http")
+            path = scope["path"] if not scope.get("root_path") else route_path(scope)
+            if path[:1] != "/" or path[:2] == "//":
+                path = "/" + path.lstrip("/")
+            if url_map.host_matching or app.subdomain_matching:
+                domain = app._domain(scope_host(scope), scope.get("scheme", "http"))
+            else:
+                domain = url_map.default_subdomain
             try:
                 rule, values = url_map.match(path, scope["method"], domain)
             except RequestRedirect as redirect:
                 redirect.new_url = _redirect_target(scope, redirect.new_url)
-                await dispatch(scope, receive, send, None, None, redirect)
+                await app._handle_http(scope, receive, send, None, None, redirect)
                 return
             except HTTPException as exc:
-                await dispatch(scope, receive, send, None, None, exc)
+                await app._handle_http(scope, receive, send, None, None, exc)
                 return
             scope["route"] = rule
             scope["path_params"] = values
-            await dispatch(scope, receive, send, rule, values, None)
+            await app._handle_http(scope, receive, send, rule, values, None)
         elif kind == "websocket":
             await self._websocket(scope, receive, send)
         elif kind == "lifespan":
@@ -98,7 +104,7 @@ def _path_and_domain(app: Flask, scope: Scope, scheme: str) -> tuple[str, str]:
     """What a request (or websocket) is matched on: its path, as Werkzeug
     matches it ("/" + the path without its leading slashes: a test client
     may send "page" or "//page"), and its domain (see :mod:`flaskish.urls`)."""
-    path = route_path(scope) or "/"
+    path = route_path(scope)
     if path[:1] != "/" or path[:2] == "//":
         path = "/" + path.lstrip("/")
     url_map = app.url_map

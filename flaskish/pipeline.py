@@ -229,7 +229,8 @@ class Pipeline(ErrorHandling):
         request = ctx.request
         request.url_rule = rule
         request.view_args = view_args
-        request.routing_exception = routing_exception
+        if routing_exception is not None:
+            request.routing_exception = routing_exception
         ctx._push()
         try:
             ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
@@ -255,7 +256,8 @@ class Pipeline(ErrorHandling):
         iterated on the request's worker thread."""
         error: BaseException | None = None
         ready: tuple[Response, list[tuple[bytes, bytes]]] | None = None
-        await ctx._enter()
+        if signals.appcontext_pushed.receivers:  # else no coroutine to make
+            await ctx._enter()
         try:
             try:
                 request = ctx.request
@@ -325,13 +327,14 @@ class Pipeline(ErrorHandling):
             raise
         finally:
             preserve = ctx.request.scope.get("flaskish.preserve_context")
-            app_ctx = _cv_app.get(None)
-            if preserve is not None and app_ctx is not None:
+            if preserve is not None and (app_ctx := _cv_app.get(None)) is not None:
                 preserve(app_ctx, ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await ctx._exit(error)
+            exiting = ctx._exit_step(error)  # None: nothing to call, the body is closed
             error = None  # its traceback holds this frame (see _full_dispatch_request)
+            if exiting is not None:
+                await exiting
         return ready
 
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
@@ -345,9 +348,10 @@ class Pipeline(ErrorHandling):
     async def _full_dispatch_request(self) -> Any:
         """Run the hooks and the view, handle HTTP errors, and finalize the
         response."""
+        ctx = _cv_request.get()
         try:
             if self.config["TRUSTED_HOSTS"]:
-                _cv_request.get().request.host  # noqa: B018 - an untrusted host is a 400
+                ctx.request.host  # noqa: B018 - an untrusted host is a 400
             if signals.request_started.receivers:
                 await signals.send(signals.request_started, self)
             if self._plain_overrides:
@@ -358,14 +362,14 @@ class Pipeline(ErrorHandling):
                 rv = None  # no hooks: no coroutine to make
             if rv is None:
                 rv = await (
-                    self._dispatch_request()
+                    self._view_step()
                     if not self._plain_overrides
                     else self._method("dispatch_request")
                 )
                 if type(rv) is MustAwait or isinstance(rv, CoroutineType):
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
-            unawaited = _cv_request.get()._must_await
+            unawaited = ctx._must_await
             if unawaited is not None:
                 raise_unawaited(unawaited)  # f.save(path) without await: a 500 that says so
         except Exception as exc:
@@ -375,11 +379,18 @@ class Pipeline(ErrorHandling):
                 else self._method("handle_user_exception", exc)
             )
         try:
-            return await (
-                self._finalize_request(rv)
-                if not self._plain_overrides
-                else self._method("finalize_request", rv)
-            )
+            if self._plain_overrides:
+                return await self._method("finalize_request", rv)
+            if (
+                ctx._after_request_functions
+                or self.after_request_funcs
+                or ctx._session is not None  # (see _processes_response)
+                or signals.request_finished.receivers
+            ):
+                return await self._finalize_request(rv)
+            # Nothing to run on the response: _finalize_request without a
+            # coroutine (an error making it is raised the same way).
+            return self.make_response(rv)
         finally:
             # For an HTTP error rv is the error, whose traceback holds this
             # frame: left here, it would keep both, and the request and body
@@ -406,6 +417,11 @@ class Pipeline(ErrorHandling):
 
     async def _dispatch_request(self) -> Any:
         """Call the matched view (or raise the routing error)."""
+        return await self._view_step()
+
+    def _view_step(self) -> Awaitable[Any]:
+        """The call of the matched view, to await (or raise the routing
+        error): :meth:`_dispatch_request` without a coroutine of its own."""
         request = _cv_request.get().request
         if request.routing_exception is not None:
             raise request.routing_exception
@@ -415,8 +431,11 @@ class Pipeline(ErrorHandling):
             adapter = cast("MapAdapter", self.create_url_adapter(request))
             raise RequestRedirect(adapter.redirect_to_url(rule, request.view_args or {}))
         if rule.provide_automatic_options and request.method == "OPTIONS":
-            return self.make_default_options_response()
-        return await call(self.view_functions[rule.endpoint], **(request.view_args or {}))
+            return _value(self.make_default_options_response())
+        view_args = request.view_args
+        if view_args:
+            return call(self.view_functions[rule.endpoint], **view_args)
+        return call(self.view_functions[rule.endpoint])
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
@@ -432,11 +451,10 @@ class Pipeline(ErrorHandling):
         """Make a response of a view's return value and post-process it."""
         response = self.make_response(rv)
         try:
-            response = await (
-                self._process_response(response)
-                if not self._plain_overrides
-                else self._method("process_response", response)
-            )
+            if self._plain_overrides:
+                response = await self._method("process_response", response)
+            elif self._processes_response():
+                response = await self._process_response(response)
             if signals.request_finished.receivers:
                 await signals.send(signals.request_finished, self, response=response)
         except Exception:
@@ -444,6 +462,15 @@ class Pipeline(ErrorHandling):
                 raise
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
+
+    def _processes_response(self) -> bool:
+        """Whether :meth:`_process_response` has something to do: an
+        ``after_this_request`` or ``after_request`` function, or a session
+        that was opened (it may have to be saved)."""
+        ctx = _cv_request.get()
+        return bool(
+            ctx._after_request_functions or self.after_request_funcs or ctx._session is not None
+        )
 
     async def _process_response(self, response: Response) -> Response:
         """Run ``after_this_request`` and ``after_request`` functions (the
@@ -489,6 +516,15 @@ class Pipeline(ErrorHandling):
         :class:`~flaskish.exceptions.HTTPException`, or a tuple
         ``(body, status)``, ``(body, headers)``, ``(body, status, headers)``.
         """
+        # What most views return first: the general case below, without its tests.
+        kind = type(rv)
+        if kind is str or kind is bytes:
+            cls = self.response_class
+            if not getattr(cls, "_plain_init", False):
+                return cls(rv, status=None, headers=None)  # as Flask calls it
+            return cls._of_text(rv) if kind is str else cls(rv)
+        if kind is dict or kind is list:
+            return self.json.response(rv)
         status = headers = None
         if isinstance(rv, tuple):
             if len(rv) == 3:
@@ -582,3 +618,7 @@ _BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
+
+
+async def _value(value: Any) -> Any:
+    return value
