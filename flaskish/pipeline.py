@@ -235,7 +235,9 @@ class Pipeline(ErrorHandling):
         try:
             ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
             if ready is not None:
-                await ready[0]._send_buffered(scope, send, ready[1])
+                start, body = ready[0]._buffered_messages(scope, ready[1])
+                await send(start)
+                await send(body)
         finally:
             ctx._reset()
         if ctx._background is not None:
@@ -315,11 +317,10 @@ class Pipeline(ErrorHandling):
                     # On the loop: sent now, before teardown, which may have
                     # to wait for a thread. Awaited directly (no user code
                     # runs, so no step for the driver).
-                    await response._send_buffered(
-                        ctx.request.scope,
-                        ctx.send,  # type: ignore[arg-type]
-                        raw,
-                    )
+                    start, body = response._buffered_messages(ctx.request.scope, raw)
+                    send = ctx.send
+                    await send(start)  # type: ignore[misc]
+                    await send(body)  # type: ignore[misc]
             else:
                 await self._send_response(ctx, response)
         except BaseException as exc:

@@ -37,7 +37,7 @@ from .disconnects import Gone, cancel_when_gone, raise_alone, receive_gone, send
 from .globals import _cv_app
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
     from .request import Request
 
@@ -517,6 +517,16 @@ class Response(SansIOResponse):
     ) -> None:
         """Send a buffered body (plain async: no user code runs), with its
         headers already encoded as *raw* if given."""
+        start, body = self._buffered_messages(scope, raw)
+        await send(start)
+        await send(body)
+
+    def _buffered_messages(
+        self, scope: Scope, raw: list[tuple[bytes, bytes]] | None = None
+    ) -> tuple[Message, Message]:
+        """The two ASGI messages that send a buffered body: what
+        :meth:`_send_buffered` sends (the pipeline sends them itself, without
+        a coroutine for it)."""
         status = self._status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
         chunks: list[bytes] = self.response
@@ -534,10 +544,15 @@ class Response(SansIOResponse):
                     break
             else:
                 raw.append((b"Content-Length", b"%d" % len(body)))
-        await send({"type": "http.response.start", "status": status, "headers": raw})
         if not with_body or scope.get("method") == "HEAD":
-            body = b""
-        await send({"type": "http.response.body", "body": body})
+            return (
+                {"type": "http.response.start", "status": status, "headers": raw},
+                {"type": "http.response.body", "body": b""},
+            )
+        return (
+            {"type": "http.response.start", "status": status, "headers": raw},
+            {"type": "http.response.body", "body": body},
+        )
 
     async def _send(self, scope: Scope, send: Send, gone: Gone | None = None) -> None:
         """Send over ASGI, closing the body iterator and calling the
