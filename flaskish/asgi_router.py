@@ -54,7 +54,7 @@ class Router(starlette.routing.Router):
             # _path_and_domain, written out: this runs for every request.
             url_map, app = self.url_map, self._app
             path = scope["path"] if not scope.get("root_path") else route_path(scope)
-            if path[:1] != "/" or path[:2] == "//":
+            if not path.startswith("/") or path.startswith("//"):
                 path = "/" + path.lstrip("/")
             if url_map.host_matching or app.subdomain_matching:
                 domain = app._domain(scope_host(scope), scope.get("scheme", "http"))

@@ -433,7 +433,11 @@ class RequestContext:
         token, app_ctx = tokens.pop()
         _cv_request.reset(token)
         if app_ctx is not None:
-            app_ctx._reset()
+            # AppContext._reset, written out.
+            app_tokens = app_ctx._tokens
+            if _cv_app.get(None) is not app_ctx or not app_tokens:
+                app_ctx._reset()  # raises the error
+            _cv_app.reset(app_tokens.pop())
 
     # -- shared by both ----------------------------------------------------------
 

@@ -45,6 +45,8 @@ __all__ = ["Response", "UnsendableHeader"]
 
 _END: Any = object()
 _NO_BODY_STATUSES = frozenset({204, 304})
+#: The statuses a buffered response sends its body with.
+_BODY_STATUSES = frozenset(range(200, 1000)) - _NO_BODY_STATUSES
 _default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -70,6 +72,18 @@ _status_lines: dict[int, str] = {}
 class UnsendableHeader(ValueError):
     """A response header holds what no server can send (a control
     character, text that is not latin-1)."""
+
+
+class _Buffered:
+    """A buffered response as the two ASGI messages that send it (made by
+    :meth:`Response._buffered_messages`, or by :meth:`Response._text_messages`
+    with no response object at all)."""
+
+    __slots__ = ("body", "start")
+
+    def __init__(self, start: Message, body: Message) -> None:
+        self.start = start
+        self.body = body
 
 
 class Response(SansIOResponse):
@@ -517,13 +531,13 @@ class Response(SansIOResponse):
     ) -> None:
         """Send a buffered body (plain async: no user code runs), with its
         headers already encoded as *raw* if given."""
-        start, body = self._buffered_messages(scope, raw)
-        await send(start)
-        await send(body)
+        buffered = self._buffered_messages(scope, raw)
+        await send(buffered.start)
+        await send(buffered.body)
 
     def _buffered_messages(
         self, scope: Scope, raw: list[tuple[bytes, bytes]] | None = None
-    ) -> tuple[Message, Message]:
+    ) -> _Buffered:
         """The two ASGI messages that send a buffered body: what
         :meth:`_send_buffered` sends (the pipeline sends them itself, without
         a coroutine for it)."""
@@ -545,13 +559,40 @@ class Response(SansIOResponse):
             else:
                 raw.append((b"Content-Length", b"%d" % len(body)))
         if not with_body or scope.get("method") == "HEAD":
-            return (
-                {"type": "http.response.start", "status": status, "headers": raw},
-                {"type": "http.response.body", "body": b""},
-            )
-        return (
+            body = b""
+        return _Buffered(
             {"type": "http.response.start", "status": status, "headers": raw},
             {"type": "http.response.body", "body": body},
+        )
+
+    @classmethod
+    def _text_messages(cls, text: str, head: bool) -> _Buffered | None:
+        """The messages that send ``cls(text)``, made without the response:
+        for a view's ``str`` that nothing else reads (no ``after_request``
+        function, session or receiver; the pipeline checks). The same bytes
+        as :meth:`_of_text`, :meth:`_encode_headers` and
+        :meth:`_buffered_messages` make; ``None`` while the class's content
+        type is not cached yet (its first response fills the cache), or if it
+        sets no length or has a status without a body.
+
+        :param head: the request is a ``HEAD``: the length is sent, not the body.
+        """
+        encoded_type = _encoded_types.get(_content_types.get(cls.default_mimetype, ""))  # type: ignore[arg-type]
+        code = cls.default_status
+        if (
+            encoded_type is None
+            or code not in _BODY_STATUSES  # (an int)
+            or not cls.automatically_set_content_length
+        ):
+            return None
+        body = text.encode()
+        return _Buffered(
+            {
+                "type": "http.response.start",
+                "status": code,
+                "headers": [(b"Content-Type", encoded_type), (_CONTENT_LENGTH, b"%d" % len(body))],
+            },
+            {"type": "http.response.body", "body": b"" if head else body},
         )
 
     async def _send(self, scope: Scope, send: Send, gone: Gone | None = None) -> None:
