@@ -165,12 +165,20 @@ class Response(SansIOResponse):
                 self._status, self._status_code = line, code  # type: ignore[assignment]
             else:
                 self.status = code
+            if direct_passthrough is not False:
+                self.direct_passthrough = direct_passthrough
+            if type(response) is str and self.automatically_set_content_length:
+                # The body of most responses: done here, with the list at hand.
+                body = response.encode()
+                self.response = [body]
+                items.append(("Content-Length", str(len(body))))
+                return
         else:
             super().__init__(status, headers, mimetype, content_type)
-        if direct_passthrough is not False:
-            self.direct_passthrough = direct_passthrough
+            if direct_passthrough is not False:
+                self.direct_passthrough = direct_passthrough
         if (
-            (type(response) is str or isinstance(response, str))
+            isinstance(response, str)
             and headers is None
             and (self.automatically_set_content_length)
         ):
