@@ -417,3 +417,70 @@ def test_an_error_from_make_response_goes_to_the_error_handlers(
 
     response = client.get("/none")
     assert (response.status_code, response.text) == (500, "handled TypeError")
+
+
+# -- a view's str sent as its ASGI messages ------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("text", ["Hello", "", "héllo €"])
+def test_a_str_sent_without_a_response_object_is_what_the_response_would_send(
+    text: str, method: str
+) -> None:
+    Response("warm the caches")
+    quick = Response._text_messages(text, head=method == "HEAD")
+    assert quick is not None
+    response = Response._of_text(text)
+    general = response._buffered_messages({"method": method}, response._encode_headers())
+    assert (quick.start, quick.body) == (general.start, general.body)
+
+
+@both_kinds
+def test_the_client_gets_the_same_answer_with_and_without_a_hook(kind: str) -> None:
+    """The same view in an app with an ``after_request`` function (its
+    response made and processed) and in one without (its str sent as ASGI
+    messages) gives the same status, headers and body."""
+    answers = []
+    for with_hook in (False, True):
+        app = Flask(__name__)
+
+        def index() -> str:
+            return "héllo"
+
+        app.add_url_rule("/", view_func=as_kind(kind, index))
+        if with_hook:
+            app.after_request(lambda response: response)
+        client = app.test_client()
+        client.get("/")  # the first answer fills the caches
+        for method in ("GET", "HEAD"):
+            response = client.open("/", method=method)
+            answers.append(
+                (with_hook, method, response.status, list(response.headers.items()), response.data)
+            )
+    quick, general = answers[:2], answers[2:]
+    assert [answer[1:] for answer in quick] == [answer[1:] for answer in general]
+
+
+def test_a_str_that_cannot_be_encoded_is_a_500_either_way(app: Flask) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/")
+    async def index() -> str:
+        return "lone \ud800 surrogate"
+
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/").status_code == 500
+    app.after_request_funcs.setdefault(None, []).append(lambda response: response)
+    assert client.get("/").status_code == 500
+
+
+def test_a_response_class_default_changed_at_runtime_is_sent(
+    hello: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/").headers["Content-Type"] == "text/html; charset=utf-8"
+    monkeypatch.setattr(Response, "default_mimetype", "text/plain")
+    assert client.get("/").headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert client.get("/").headers["Content-Type"] == "text/plain; charset=utf-8"
+    monkeypatch.setattr(Response, "default_status", 202)
+    assert client.get("/").status_code == 202
