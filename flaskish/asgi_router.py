@@ -9,7 +9,7 @@ are answered by Starlette's router with the app's lifespan context.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -48,7 +48,10 @@ class Router(starlette.routing.Router):
         # see the app's rules.
         self.routes = self.url_map._rules  # type: ignore[assignment]
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def app(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
+        # A plain method that returns the coroutine to await (the pipeline's
+        # own, the websocket's or the lifespan's): one frame fewer per request
+        # than an async def awaiting it; awaited as any ASGI app.
         kind = scope["type"]
         if kind == "http":
             # _path_and_domain, written out: this runs for every request.
@@ -64,23 +67,20 @@ class Router(starlette.routing.Router):
                 rule, values = url_map.match(path, scope["method"], domain)
             except RequestRedirect as redirect:
                 redirect.new_url = _redirect_target(scope, redirect.new_url)
-                await app._handle_http(scope, receive, send, None, None, redirect)
-                return
+                return app._handle_http(scope, receive, send, None, None, redirect)
             except HTTPException as exc:
-                await app._handle_http(scope, receive, send, None, None, exc)
-                return
+                return app._handle_http(scope, receive, send, None, None, exc)
             scope["route"] = rule
             scope["path_params"] = values
-            await app._handle_http(scope, receive, send, rule, values, None)
-        elif kind == "websocket":
-            await self._websocket(scope, receive, send)
-        elif kind == "lifespan":
-            await self.lifespan(scope, receive, send)
-        else:
-            raise RuntimeError(
-                f"flaskish cannot handle ASGI {kind!r} connections; it serves 'http', "
-                "'websocket' and 'lifespan'."
-            )
+            return app._handle_http(scope, receive, send, rule, values, None)
+        if kind == "websocket":
+            return self._websocket(scope, receive, send)
+        if kind == "lifespan":
+            return self.lifespan(scope, receive, send)
+        raise RuntimeError(
+            f"flaskish cannot handle ASGI {kind!r} connections; it serves 'http', "
+            "'websocket' and 'lifespan'."
+        )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         url_map, app = self.url_map, self._app
