@@ -247,20 +247,15 @@ class RequestContext:
             request if request is not None else app.request_class(scope, receive)
         )
         self.send = send
-        if session is not None:
-            self._session = session
+        self._session = session
         self._after_request_functions: list[Callable[..., Any]] = []
         self._tokens: list[tuple[Token[RequestContext], AppContext | None]] = []
-
-    # Defaults read from the class until set (one request sets few of them).
-    #: The session, once opened (see :attr:`session`).
-    _session: SessionMixin | None = None
-    #: Set by the pipeline once the request has its response.
-    _responded = False
-    #: Background tasks to run after the response (:mod:`flaskish.background`).
-    _background: list[Any] | None = None
-    #: Dual-mode calls made without await so far (:mod:`flaskish.must_await`).
-    _must_await: list[Any] | None = None
+        #: Set by the pipeline once the request has its response.
+        self._responded = False
+        #: Background tasks to run after the response (:mod:`flaskish.background`).
+        self._background: list[Any] | None = None
+        #: Dual-mode calls made without await so far (:mod:`flaskish.must_await`).
+        self._must_await: list[Any] | None = None
 
     def _may_shed(self) -> bool:
         """Whether the request may still be answered 503 for want of a

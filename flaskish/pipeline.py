@@ -238,8 +238,7 @@ class Pipeline(ErrorHandling):
         request = ctx.request
         request.url_rule = rule
         request.view_args = view_args
-        if routing_exception is not None:
-            request.routing_exception = routing_exception
+        request.routing_exception = routing_exception
         ctx._push()
         try:
             ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
