@@ -547,7 +547,7 @@ class Pipeline(ErrorHandling):
         kind = type(rv)
         if kind is str or kind is bytes:
             cls = self.response_class
-            if not getattr(cls, "_plain_init", False):
+            if cls.__init__ is not _response_init:
                 return cls(rv, status=None, headers=None)  # as Flask calls it
             return cls._of_text(rv) if kind is str else cls(rv)
         if kind is dict or kind is list:
@@ -641,6 +641,7 @@ PLAIN_METHODS = frozenset(
     }
 )
 _BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
+_response_init = Response.__init__
 
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:

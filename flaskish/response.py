@@ -195,21 +195,14 @@ class Response(SansIOResponse):
         else:
             self.response = response
 
-    #: Whether this class's ``__init__`` is :class:`Response`'s own, so
-    #: :meth:`_of_text` may stand for it (set for each subclass).
-    _plain_init = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._plain_init = cls.__init__ is Response.__init__
-
     @classmethod
     def _of_text(cls, text: str) -> Response:
         """``cls(text)``, made without ``__init__``'s tests: what most views
-        return (``make_response`` calls this for a ``str`` when
-        :attr:`_plain_init`). The class's default content type and status
-        line come from the caches ``__init__`` fills; until they are there,
-        or if the class sets no length, ``__init__`` itself runs."""
+        return (``make_response`` calls this for a ``str`` when the class's
+        ``__init__`` is :class:`Response`'s own). The class's default
+        content type and status line come from the caches ``__init__``
+        fills; until they are there, or if the class sets no length,
+        ``__init__`` itself runs."""
         content_type = _content_types.get(cls.default_mimetype)  # type: ignore[arg-type]
         code = cls.default_status
         line = _status_lines.get(code)

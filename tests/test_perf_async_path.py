@@ -484,3 +484,22 @@ def test_a_response_class_default_changed_at_runtime_is_sent(
     assert client.get("/").headers["Content-Type"] == "text/plain; charset=utf-8"
     monkeypatch.setattr(Response, "default_status", 202)
     assert client.get("/").status_code == 202
+
+
+def test_an_init_given_to_a_response_class_later_is_called(
+    hello: Flask, client: FlaskClient
+) -> None:
+    class Later(Response):
+        pass
+
+    hello.response_class = Later
+    assert client.get("/").text == "Hello"
+    calls: list[Any] = []
+
+    def __init__(self: Response, *args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs)
+        Response.__init__(self, *args, **kwargs)
+
+    Later.__init__ = __init__  # type: ignore[method-assign]
+    assert client.get("/").text == "Hello"
+    assert calls == [{"status": None, "headers": None}]
