@@ -503,3 +503,66 @@ def test_an_init_given_to_a_response_class_later_is_called(
     Later.__init__ = __init__  # type: ignore[method-assign]
     assert client.get("/").text == "Hello"
     assert calls == [{"status": None, "headers": None}]
+
+
+def test_a_make_response_assigned_to_the_app_is_used_until_deleted(
+    hello: Flask, client: FlaskClient
+) -> None:
+    assert client.get("/").text == "Hello"
+    original = hello.make_response
+
+    def make_response(rv: Any) -> Any:
+        response = original(rv)
+        response.headers["X-Made-By"] = "assigned"
+        return response
+
+    hello.make_response = make_response  # type: ignore[method-assign]
+    assert client.get("/").headers["X-Made-By"] == "assigned"
+    del hello.make_response
+    assert "X-Made-By" not in client.get("/").headers
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        ("default_mimetype", None),
+        ("automatically_set_content_length", False),
+        ("default_status", 204),
+        ("default_status", "200 OK"),
+    ],
+    ids=lambda setting: f"{setting[0]}={setting[1]!r}",
+)
+def test_a_str_is_not_sent_as_messages_for_a_class_that_would_send_it_otherwise(
+    setting: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Response("warm the caches")
+    monkeypatch.setattr(Response, *setting)
+    assert Response._text_messages("text", head=False) is None
+
+
+def test_direct_passthrough_is_kept_by_the_quick_constructor() -> None:
+    assert Response(iter([b"x"]), direct_passthrough=True).direct_passthrough is True
+    assert Response("x", direct_passthrough=True).direct_passthrough is True
+    assert Response("x").direct_passthrough is False
+
+
+def test_resetting_a_request_context_that_is_not_current_is_refused(app: Flask) -> None:
+    from flaskish.ctx import RequestContext
+
+    outer = RequestContext(app, {"type": "http", "method": "GET", "path": "/", "headers": []})
+    inner = RequestContext(app, {"type": "http", "method": "GET", "path": "/", "headers": []})
+    outer._push()
+    outer_app_ctx = outer._tokens[0][1]
+    assert outer_app_ctx is not None
+    inner._push()
+    with pytest.raises(RuntimeError, match="Popped the wrong request context"):
+        outer._reset()
+    inner._reset()
+    app_ctx = app.app_context()
+    app_ctx._push()  # an app context pushed over the request's own
+    with pytest.raises(RuntimeError, match="Popped the wrong app context"):
+        outer._reset()
+    app_ctx._reset()
+    with pytest.raises(RuntimeError, match="Popped the wrong request context"):
+        outer._reset()  # its request context was reset before the error
+    outer_app_ctx._reset()
