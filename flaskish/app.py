@@ -259,7 +259,7 @@ class Flask(Templating, Pipeline, WebsocketPipeline, Urls, Composition):
         """The ASGI entry point: ``uvicorn module:app``. Too many or too
         large request headers are answered with a 431 before anything else."""
         if scope["type"] == "http":
-            if (refusal := self.header_limits.refusal(scope["headers"])) is not None:
+            if (refusal := self.header_limits.refusal(scope["headers"], self.config)) is not None:
                 await refuse_headers(send, refusal)
                 return
             if self._serve_wsgi is not None:

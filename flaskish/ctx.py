@@ -12,7 +12,7 @@ import contextvars
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Coroutine, Generator, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -122,6 +122,19 @@ async def _drive(plan: _Plan, app: Flask) -> None:
             error = exc
 
 
+class _LazyGlobals:
+    """``AppContext.g``, made on first use: a request that never touches
+    ``g`` never builds one. A non-data descriptor: once made (or assigned),
+    ``g`` is a plain instance attribute."""
+
+    def __get__(self, ctx: AppContext | None, owner: type[AppContext]) -> Any:
+        if ctx is None:
+            return self
+        # setdefault: two threads sharing the context (a copied request
+        # context) that both make one end up with the same.
+        return ctx.__dict__.setdefault("g", ctx.app.app_ctx_globals_class())
+
+
 class AppContext:
     """Makes :data:`~flaskish.current_app` and :data:`~flaskish.g` available.
 
@@ -135,9 +148,13 @@ class AppContext:
     the block runs the :meth:`~flaskish.Flask.teardown_appcontext` functions.
     """
 
+    if TYPE_CHECKING:
+        g: _AppCtxGlobals
+    else:
+        g = _LazyGlobals()
+
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._tokens: list[Token[AppContext]] = []
 
     def push(self) -> None:
@@ -350,6 +367,9 @@ class RequestContext:
     # ``await ctx._exit(error)``, then ``ctx._reset()``. Receivers of the
     # app context's signals and teardown functions therefore still see the
     # request (docs/migrating.md), and its sync code keeps one thread.
+    # ``_exit_step(error)`` is ``_exit(error)``, or ``None`` when leaving
+    # calls nothing (no teardown function, receiver or override): the HTTP
+    # pipeline then makes no coroutine for it.
 
     def _push(self) -> None:
         """Make this, and an app context unless one of this app is current,
@@ -381,11 +401,38 @@ class RequestContext:
                     if signals.appcontext_popped.receivers:
                         await signals.send(signals.appcontext_popped, self.app)
 
+    def _exit_step(self, exc: BaseException | None) -> Awaitable[None] | None:
+        """:meth:`_exit`; or ``None``, the body closed here, when it would
+        call nothing: no teardown function, receiver or override (checked
+        for both contexts, whether or not this one pushed the app's)."""
+        app = self.app
+        if (
+            app._plain_overrides
+            or app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or self.request._is_websocket
+            or signals.request_tearing_down.receivers
+            or signals.appcontext_tearing_down.receivers
+            or signals.appcontext_popped.receivers
+        ):
+            return self._exit(exc)
+        self.request._close_body()
+        return None
+
     def _reset(self) -> None:
         """Restore the previous contexts, without teardown or signals."""
-        app_ctx = self._reset_request()
+        ctx = _cv_request.get(None)
+        tokens = self._tokens
+        if ctx is not self or not tokens:
+            raise RuntimeError(f"Popped the wrong request context ({ctx!r} instead of {self!r}).")
+        token, app_ctx = tokens.pop()
+        _cv_request.reset(token)
         if app_ctx is not None:
-            app_ctx._reset()
+            # AppContext._reset, written out.
+            app_tokens = app_ctx._tokens
+            if _cv_app.get(None) is not app_ctx or not app_tokens:
+                app_ctx._reset()  # raises the error
+            _cv_app.reset(app_tokens.pop())
 
     # -- shared by both ----------------------------------------------------------
 

@@ -42,7 +42,7 @@ from .exceptions import HTTPException
 from .globals import _cv_app, _cv_request
 from .must_await import MustAwait, raise_unawaited
 from .prefetch import BODYLESS_METHODS
-from .response import Response, UnsendableHeader, error_response
+from .response import Response, UnsendableHeader, _Buffered, error_response
 from .routing import RequestRedirect
 
 if TYPE_CHECKING:
@@ -104,22 +104,31 @@ class Pipeline(ErrorHandling):
     #: pipeline reads it before each step and, while it is empty (nearly
     #: always), calls its own coroutines directly.
     _plain_overrides: frozenset[str] = frozenset()
+    #: Whether this app has a ``make_response`` of its own (a subclass's, or
+    #: one assigned to the instance): then every view's value goes through
+    #: it, never straight to ASGI messages (see :meth:`_full_dispatch_request`).
+    _own_make_response = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._plain_overrides = frozenset(
             name for name in PLAIN_METHODS if getattr(cls, name) is not _BASE[name]
         )
+        cls._own_make_response = cls.make_response is not Pipeline.make_response
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if name in PLAIN_METHODS:
             self._find_plain_overrides()
+        elif name == "make_response":
+            object.__setattr__(self, "_own_make_response", True)
 
     def __delattr__(self, name: str) -> None:
         object.__delattr__(self, name)
         if name in PLAIN_METHODS:
             self._find_plain_overrides()
+        elif name == "make_response":
+            object.__setattr__(self, "_own_make_response", type(self)._own_make_response)
 
     #: The session interface last seen to open sessions with a plain
     #: ``def``: checked once, not on every request.
@@ -234,7 +243,8 @@ class Pipeline(ErrorHandling):
         try:
             ready = await drive(self._run_request(ctx), self.thread_pool, ctx._may_shed)
             if ready is not None:
-                await ready[0]._send_buffered(scope, send, ready[1])
+                await send(ready.start)
+                await send(ready.body)
         finally:
             ctx._reset()
         if ctx._background is not None:
@@ -242,9 +252,7 @@ class Pipeline(ErrorHandling):
             # for it at shutdown), each in an app context of its own.
             await self._background.run_all(ctx._background)
 
-    async def _run_request(
-        self, ctx: RequestContext
-    ) -> tuple[Response, list[tuple[bytes, bytes]]] | None:
+    async def _run_request(self, ctx: RequestContext) -> _Buffered | None:
         """The pipeline for one request. A buffered response reached on the
         request's thread is returned instead of sent: the caller sends it
         from the event loop once teardown has run, so a ``def`` request
@@ -254,11 +262,12 @@ class Pipeline(ErrorHandling):
         response is sent here, before teardown, so a sync generator is
         iterated on the request's worker thread."""
         error: BaseException | None = None
-        ready: tuple[Response, list[tuple[bytes, bytes]]] | None = None
-        await ctx._enter()
+        ready: _Buffered | None = None
+        request = ctx.request
+        if signals.appcontext_pushed.receivers:  # else no coroutine to make
+            await ctx._enter()
         try:
             try:
-                request = ctx.request
                 if request.method not in BODYLESS_METHODS:
                     declared = self.body_prefetch.length(request)
                     if declared is not None:
@@ -274,12 +283,12 @@ class Pipeline(ErrorHandling):
                 ):
                     # An async session store cannot open lazily from a sync
                     # attribute access, so it opens before the view.
-                    opened = await call(self.session_interface.open_session, self, ctx.request)
+                    opened = await call(self.session_interface.open_session, self, request)
                     if opened is None:
                         opened = self.session_interface.make_null_session(ctx.app)
                     ctx._session = opened
                 response = await (
-                    self._full_dispatch_request()
+                    self._full_dispatch_request(True)  # sendable: see there
                     if not self._plain_overrides
                     else self._method("full_dispatch_request")
                 )
@@ -295,43 +304,48 @@ class Pipeline(ErrorHandling):
                     else self._method("handle_exception", exc)
                 )
             ctx._responded = True  # from now on the request is never shed
-            raw: list[tuple[bytes, bytes]] = []
-            if isinstance(response, Response):
-                if response.background is not None:
-                    self._background.after_response(ctx, response.background)
-                try:
-                    raw = response._encode_headers()
-                except UnsendableHeader as exc:
-                    error = exc
-                    response = await self._handle_exception(exc)
-            if isinstance(response, Response) and response._sendable_later:
+            if type(response) is _Buffered:
+                buffered: _Buffered | None = response  # a view's str (see _full_dispatch_request)
+            else:
+                buffered = None
+                raw: list[tuple[bytes, bytes]] | None = None
+                if isinstance(response, Response):
+                    if response.background is not None:
+                        self._background.after_response(ctx, response.background)
+                    try:
+                        raw = response._encode_headers()
+                    except UnsendableHeader as exc:
+                        error = exc
+                        response = await self._handle_exception(exc)  # its headers encoded below
+                if isinstance(response, Response) and response._sendable_later:
+                    buffered = response._buffered_messages(request.scope, raw)
+                else:
+                    await self._send_response(ctx, response)
+            if buffered is not None:
                 if in_worker_thread():
                     # On the request's thread: sent from the loop once
                     # teardown has run (one hand-off each way per request).
-                    ready = response, raw
+                    ready = buffered
                 else:
                     # On the loop: sent now, before teardown, which may have
                     # to wait for a thread. Awaited directly (no user code
                     # runs, so no step for the driver).
-                    await response._send_buffered(
-                        ctx.request.scope,
-                        ctx.send,  # type: ignore[arg-type]
-                        raw,
-                    )
-            else:
-                await self._send_response(ctx, response)
+                    send = ctx.send
+                    await send(buffered.start)  # type: ignore[misc]
+                    await send(buffered.body)  # type: ignore[misc]
         except BaseException as exc:
             error = exc
             raise
         finally:
-            preserve = ctx.request.scope.get("flaskish.preserve_context")
-            app_ctx = _cv_app.get(None)
-            if preserve is not None and app_ctx is not None:
+            preserve = request.scope.get("flaskish.preserve_context")
+            if preserve is not None and (app_ctx := _cv_app.get(None)) is not None:
                 preserve(app_ctx, ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
-            await ctx._exit(error)
+            exiting = ctx._exit_step(error)  # None: nothing to call, the body is closed
             error = None  # its traceback holds this frame (see _full_dispatch_request)
+            if exiting is not None:
+                await exiting
         return ready
 
     async def _send_response(self, ctx: RequestContext, response: Any) -> None:
@@ -342,12 +356,20 @@ class Pipeline(ErrorHandling):
         else:
             await await_(response, scope, ctx.request._receive, ctx.send)
 
-    async def _full_dispatch_request(self) -> Any:
+    async def _full_dispatch_request(self, sendable: bool = False) -> Any:
         """Run the hooks and the view, handle HTTP errors, and finalize the
-        response."""
+        response.
+
+        :param sendable: the caller sends what this returns (the pipeline,
+            not ``full_dispatch_request()``): a view's ``str`` that nothing
+            else sees (no ``after_request`` function or receiver, no session,
+            the app's own ``make_response`` and ``Response``) may come back
+            as the ASGI messages that send it, no response object made.
+        """
+        ctx = _cv_request.get()
         try:
             if self.config["TRUSTED_HOSTS"]:
-                _cv_request.get().request.host  # noqa: B018 - an untrusted host is a 400
+                ctx.request.host  # noqa: B018 - an untrusted host is a 400
             if signals.request_started.receivers:
                 await signals.send(signals.request_started, self)
             if self._plain_overrides:
@@ -358,14 +380,15 @@ class Pipeline(ErrorHandling):
                 rv = None  # no hooks: no coroutine to make
             if rv is None:
                 rv = await (
-                    self._dispatch_request()
+                    self._view_step(ctx.request)
                     if not self._plain_overrides
                     else self._method("dispatch_request")
                 )
-                if type(rv) is MustAwait or isinstance(rv, CoroutineType):
+                kind = type(rv)
+                if kind is MustAwait or kind is CoroutineType:  # (no subclass of coroutine)
                     # An async view returned send_file(...) without await.
                     rv = await await_(_await_value, rv)
-            unawaited = _cv_request.get()._must_await
+            unawaited = ctx._must_await
             if unawaited is not None:
                 raise_unawaited(unawaited)  # f.save(path) without await: a 500 that says so
         except Exception as exc:
@@ -375,11 +398,27 @@ class Pipeline(ErrorHandling):
                 else self._method("handle_user_exception", exc)
             )
         try:
-            return await (
-                self._finalize_request(rv)
-                if not self._plain_overrides
-                else self._method("finalize_request", rv)
-            )
+            if self._plain_overrides:
+                return await self._method("finalize_request", rv)
+            if (
+                ctx._after_request_functions
+                or self.after_request_funcs
+                or ctx._session is not None  # (see _processes_response)
+                or signals.request_finished.receivers
+            ):
+                return await self._finalize_request(rv)
+            # Nothing to run on the response: _finalize_request without a
+            # coroutine (an error making it is raised the same way).
+            if (
+                sendable
+                and type(rv) is str
+                and self.response_class is Response
+                and not self._own_make_response
+            ):
+                buffered = Response._text_messages(rv, ctx.request.method == "HEAD")
+                if buffered is not None:
+                    return buffered
+            return self.make_response(rv)
         finally:
             # For an HTTP error rv is the error, whose traceback holds this
             # frame: left here, it would keep both, and the request and body
@@ -406,7 +445,11 @@ class Pipeline(ErrorHandling):
 
     async def _dispatch_request(self) -> Any:
         """Call the matched view (or raise the routing error)."""
-        request = _cv_request.get().request
+        return await self._view_step(_cv_request.get().request)
+
+    def _view_step(self, request: Request) -> Awaitable[Any]:
+        """The call of the matched view, to await (or raise the routing
+        error): :meth:`_dispatch_request` without a coroutine of its own."""
         if request.routing_exception is not None:
             raise request.routing_exception
         rule: Rule = request.url_rule  # type: ignore[assignment]
@@ -414,9 +457,12 @@ class Pipeline(ErrorHandling):
             # Werkzeug's redirect_to: the rule redirects instead of a view.
             adapter = cast("MapAdapter", self.create_url_adapter(request))
             raise RequestRedirect(adapter.redirect_to_url(rule, request.view_args or {}))
-        if rule.provide_automatic_options and request.method == "OPTIONS":
-            return self.make_default_options_response()
-        return await call(self.view_functions[rule.endpoint], **(request.view_args or {}))
+        if request.method == "OPTIONS" and rule.provide_automatic_options:
+            return _value(self.make_default_options_response())
+        view_args = request.view_args
+        if view_args:
+            return call(self.view_functions[rule.endpoint], **view_args)
+        return call(self.view_functions[rule.endpoint])
 
     def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` response: empty, with ``Allow``."""
@@ -432,11 +478,10 @@ class Pipeline(ErrorHandling):
         """Make a response of a view's return value and post-process it."""
         response = self.make_response(rv)
         try:
-            response = await (
-                self._process_response(response)
-                if not self._plain_overrides
-                else self._method("process_response", response)
-            )
+            if self._plain_overrides:
+                response = await self._method("process_response", response)
+            elif self._processes_response():
+                response = await self._process_response(response)
             if signals.request_finished.receivers:
                 await signals.send(signals.request_finished, self, response=response)
         except Exception:
@@ -444,6 +489,15 @@ class Pipeline(ErrorHandling):
                 raise
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
+
+    def _processes_response(self) -> bool:
+        """Whether :meth:`_process_response` has something to do: an
+        ``after_this_request`` or ``after_request`` function, or a session
+        that was opened (it may have to be saved)."""
+        ctx = _cv_request.get()
+        return bool(
+            ctx._after_request_functions or self.after_request_funcs or ctx._session is not None
+        )
 
     async def _process_response(self, response: Response) -> Response:
         """Run ``after_this_request`` and ``after_request`` functions (the
@@ -489,6 +543,15 @@ class Pipeline(ErrorHandling):
         :class:`~flaskish.exceptions.HTTPException`, or a tuple
         ``(body, status)``, ``(body, headers)``, ``(body, status, headers)``.
         """
+        # What most views return first: the general case below, without its tests.
+        kind = type(rv)
+        if kind is str or kind is bytes:
+            cls = self.response_class
+            if cls.__init__ is not _response_init:
+                return cls(rv, status=None, headers=None)  # as Flask calls it
+            return cls._of_text(rv) if kind is str else cls(rv)
+        if kind is dict or kind is list:
+            return self.json.response(rv)
         status = headers = None
         if isinstance(rv, tuple):
             if len(rv) == 3:
@@ -578,7 +641,12 @@ PLAIN_METHODS = frozenset(
     }
 )
 _BASE = {name: getattr(Pipeline, name) for name in PLAIN_METHODS}
+_response_init = Response.__init__
 
 
 async def _await_value(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
+
+
+async def _value(value: Any) -> Any:
+    return value

@@ -37,7 +37,7 @@ from .disconnects import Gone, cancel_when_gone, raise_alone, receive_gone, send
 from .globals import _cv_app
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import Message, Receive, Scope, Send
 
     from .request import Request
 
@@ -45,6 +45,8 @@ __all__ = ["Response", "UnsendableHeader"]
 
 _END: Any = object()
 _NO_BODY_STATUSES = frozenset({204, 304})
+#: The statuses a buffered response sends its body with.
+_BODY_STATUSES = frozenset(range(200, 1000)) - _NO_BODY_STATUSES
 _default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -55,6 +57,12 @@ _cookie_breaking = re.compile(r"[\x00-\x1f\x7f;]")
 # _cookie_slash_re stops at \x19, though its escape table covers \x00-\x1f).
 _cookie_unescaped = re.compile(r"[\x1a-\x1f]")
 
+_new_object = object.__new__
+_new_headers = Headers.__new__
+#: The name of the Content-Length header a buffered response's encoded
+#: headers end with (see Response._encode_headers).
+_CONTENT_LENGTH = b"Content-Length"
+
 # Per-class caches of what every response computes the same way.
 _content_types: dict[str, str] = {}
 _encoded_types: dict[str, bytes] = {}
@@ -64,6 +72,18 @@ _status_lines: dict[int, str] = {}
 class UnsendableHeader(ValueError):
     """A response header holds what no server can send (a control
     character, text that is not latin-1)."""
+
+
+class _Buffered:
+    """A buffered response as the two ASGI messages that send it (made by
+    :meth:`Response._buffered_messages`, or by :meth:`Response._text_messages`
+    with no response object at all)."""
+
+    __slots__ = ("body", "start")
+
+    def __init__(self, start: Message, body: Message) -> None:
+        self.start = start
+        self.body = body
 
 
 class Response(SansIOResponse):
@@ -104,6 +124,10 @@ class Response(SansIOResponse):
     #: response is sent, as ``app.add_background_task`` runs its tasks (see
     #: :mod:`flaskish.background`).
     background: Any = None
+    #: The body is sent as it is (see the ``direct_passthrough`` parameter).
+    direct_passthrough: bool = False
+    #: What :meth:`call_on_close` registered (a list once there is one).
+    _on_close: list[Callable[[], Any]] | tuple[()] = ()
 
     #: The body: a list of byte strings (buffered) or an iterable / async
     #: iterable of chunks (streamed).
@@ -121,7 +145,6 @@ class Response(SansIOResponse):
         if headers is None and content_type is None:
             # The common case, kept cheap: no header validation for the
             # values made here, the content type and status line cached.
-            self.headers = Headers()
             if mimetype is None:
                 mimetype = self.default_mimetype
             if mimetype is not None:
@@ -130,19 +153,32 @@ class Response(SansIOResponse):
                     content_type = _content_types[mimetype] = get_content_type(mimetype, "utf-8")
                     if content_type.isascii() and content_type.isprintable():
                         _encoded_types[content_type] = content_type.encode()
-                self.headers._list.append(("Content-Type", content_type))
+                items = [("Content-Type", content_type)]
+            else:
+                items = []
+            # Headers(), without its __init__ (which only makes this list).
+            self.headers = made = _new_headers(Headers)
+            made._list = items
             code = self.default_status if status is None else status
             line = _status_lines.get(code) if type(code) is int else None
             if line is not None:
                 self._status, self._status_code = line, code  # type: ignore[assignment]
             else:
                 self.status = code
+            if direct_passthrough is not False:
+                self.direct_passthrough = direct_passthrough
+            if type(response) is str and self.automatically_set_content_length:
+                # The body of most responses: done here, with the list at hand.
+                body = response.encode()
+                self.response = [body]
+                items.append(("Content-Length", str(len(body))))
+                return
         else:
             super().__init__(status, headers, mimetype, content_type)
-        self.direct_passthrough = direct_passthrough
-        self._on_close: list[Callable[[], Any]] = []
+            if direct_passthrough is not False:
+                self.direct_passthrough = direct_passthrough
         if (
-            (type(response) is str or isinstance(response, str))
+            isinstance(response, str)
             and headers is None
             and (self.automatically_set_content_length)
         ):
@@ -158,6 +194,28 @@ class Response(SansIOResponse):
             self.response = [_to_bytes(chunk) for chunk in response]
         else:
             self.response = response
+
+    @classmethod
+    def _of_text(cls, text: str) -> Response:
+        """``cls(text)``, made without ``__init__``'s tests: what most views
+        return (``make_response`` calls this for a ``str`` when the class's
+        ``__init__`` is :class:`Response`'s own). The class's default
+        content type and status line come from the caches ``__init__``
+        fills; until they are there, or if the class sets no length,
+        ``__init__`` itself runs."""
+        content_type = _content_types.get(cls.default_mimetype)  # type: ignore[arg-type]
+        code = cls.default_status
+        line = _status_lines.get(code)
+        if content_type is None or line is None or not cls.automatically_set_content_length:
+            return cls(text)
+        made = _new_object(cls)
+        body = text.encode()
+        made.headers = headers = _new_headers(Headers)
+        headers._list = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        made._status = line
+        made._status_code = code
+        made.response = [body]
+        return made
 
     def _clean_status(self, value: str | int | HTTPStatus) -> tuple[str, int]:
         if type(value) is int:
@@ -402,7 +460,9 @@ class Response(SansIOResponse):
 
     def call_on_close(self, func: Callable[[], Any]) -> Callable[[], Any]:
         """Call *func* (``def`` or ``async def``) once the response is sent."""
-        self._on_close.append(func)
+        if type(self._on_close) is tuple:
+            self._on_close = []
+        self._on_close.append(func)  # type: ignore[union-attr]
         return func
 
     def close(self) -> None:
@@ -438,9 +498,17 @@ class Response(SansIOResponse):
         app's error handlers, and sends what it returns."""
         items = self.headers._list
         if len(items) == 2:
-            usual = self._usual_headers(items)
-            if usual is not None:
-                return usual
+            # The shape of most responses (what __init__ makes), encoded: the
+            # type from a per-mimetype cache, the length a number.
+            (type_name, type_value), (length_name, length) = items
+            encoded_type = _encoded_types.get(type_value)
+            if (
+                encoded_type is not None
+                and type_name == "Content-Type"
+                and length_name == "Content-Length"
+                and length.isdigit()
+            ):
+                return [(b"Content-Type", encoded_type), (_CONTENT_LENGTH, length.encode())]
         for name, value in items:
             if not (value.isprintable() and name.isprintable()) and _unsendable.search(
                 name + value
@@ -459,42 +527,74 @@ class Response(SansIOResponse):
                 "for a parameter."
             ) from None
 
-    @staticmethod
-    def _usual_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]] | None:
-        """The shape of most responses (what ``__init__`` makes), encoded:
-        the type from a per-mimetype cache, the length a number."""
-        (type_name, type_value), (length_name, length) = items
-        encoded_type = _encoded_types.get(type_value)
-        if (
-            encoded_type is not None
-            and type_name == "Content-Type"
-            and length_name == "Content-Length"
-            and length.isdigit()
-        ):
-            return [(b"Content-Type", encoded_type), (b"Content-Length", length.encode())]
-        return None
-
     async def _send_buffered(
         self, scope: Scope, send: Send, raw: list[tuple[bytes, bytes]] | None = None
     ) -> None:
         """Send a buffered body (plain async: no user code runs), with its
         headers already encoded as *raw* if given."""
-        status = self.status_code
+        buffered = self._buffered_messages(scope, raw)
+        await send(buffered.start)
+        await send(buffered.body)
+
+    def _buffered_messages(
+        self, scope: Scope, raw: list[tuple[bytes, bytes]] | None = None
+    ) -> _Buffered:
+        """The two ASGI messages that send a buffered body: what
+        :meth:`_send_buffered` sends (the pipeline sends them itself, without
+        a coroutine for it)."""
+        status = self._status_code
         with_body = status >= 200 and status not in _NO_BODY_STATUSES
         chunks: list[bytes] = self.response
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if raw is None:
             raw = self._encode_headers()
-        if with_body and self.automatically_set_content_length:
+        if (
+            with_body
+            and self.automatically_set_content_length
+            # Not the usual shape, whose Content-Length was encoded last.
+            and not (raw and raw[-1][0] is _CONTENT_LENGTH)
+        ):
             for name, _ in self.headers._list:
                 if len(name) == 14 and name.lower() == "content-length":
                     break
             else:
                 raw.append((b"Content-Length", b"%d" % len(body)))
-        await send({"type": "http.response.start", "status": status, "headers": raw})
         if not with_body or scope.get("method") == "HEAD":
             body = b""
-        await send({"type": "http.response.body", "body": body})
+        return _Buffered(
+            {"type": "http.response.start", "status": status, "headers": raw},
+            {"type": "http.response.body", "body": body},
+        )
+
+    @classmethod
+    def _text_messages(cls, text: str, head: bool) -> _Buffered | None:
+        """The messages that send ``cls(text)``, made without the response:
+        for a view's ``str`` that nothing else reads (no ``after_request``
+        function, session or receiver; the pipeline checks). The same bytes
+        as :meth:`_of_text`, :meth:`_encode_headers` and
+        :meth:`_buffered_messages` make; ``None`` while the class's content
+        type is not cached yet (its first response fills the cache), or if it
+        sets no length or has a status without a body.
+
+        :param head: the request is a ``HEAD``: the length is sent, not the body.
+        """
+        encoded_type = _encoded_types.get(_content_types.get(cls.default_mimetype, ""))  # type: ignore[arg-type]
+        code = cls.default_status
+        if (
+            encoded_type is None
+            or code not in _BODY_STATUSES  # (an int)
+            or not cls.automatically_set_content_length
+        ):
+            return None
+        body = text.encode()
+        return _Buffered(
+            {
+                "type": "http.response.start",
+                "status": code,
+                "headers": [(b"Content-Type", encoded_type), (_CONTENT_LENGTH, b"%d" % len(body))],
+            },
+            {"type": "http.response.body", "body": b"" if head else body},
+        )
 
     async def _send(self, scope: Scope, send: Send, gone: Gone | None = None) -> None:
         """Send over ASGI, closing the body iterator and calling the
