@@ -35,7 +35,10 @@ class Served:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
         received = b""
         while b"tick" not in received:
-            received += sock.recv(4096)
+            chunk = sock.recv(4096)
+            if not chunk:  # closed before its first chunk: fail, do not spin
+                raise AssertionError(f"{path} closed after {received!r}")
+            received += chunk
         return sock
 
     def stop(self) -> float:
