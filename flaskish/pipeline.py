@@ -42,7 +42,8 @@ from .exceptions import HTTPException
 from .globals import _cv_app, _cv_request
 from .must_await import MustAwait, raise_unawaited
 from .prefetch import BODYLESS_METHODS
-from .response import Response, UnsendableHeader, _Buffered, error_response
+from .response import Response, error_response
+from .response_sending import UnsendableHeader, _Buffered
 from .routing import RequestRedirect
 
 if TYPE_CHECKING:
