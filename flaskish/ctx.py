@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from contextvars import Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from . import signals
 from .concurrency import drive, drive_blocking, is_async_callable
@@ -135,7 +135,40 @@ class _LazyGlobals:
         return ctx.__dict__.setdefault("g", ctx.app.app_ctx_globals_class())
 
 
-class AppContext:
+class _Context:
+    """What both contexts share: ``with`` and ``async with`` push and pop
+    through each one's plans (the one implementation, see :data:`_Plan`),
+    carried out by :func:`_carry_out` or :func:`_drive`."""
+
+    app: Flask
+
+    if TYPE_CHECKING:
+
+        def push(self) -> None: ...
+        def pop(self, exc: BaseException | None = _sentinel) -> None: ...
+        def _pushing(self) -> _Plan: ...
+        def _popping(self, exc: BaseException | None) -> _Plan: ...
+
+    def __enter__(self) -> Self:
+        self.push()
+        return self
+
+    def __exit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.pop(exc)
+
+    async def __aenter__(self) -> Self:
+        await _drive(self._pushing(), self.app)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await _drive(self._popping(exc), self.app)
+
+
+class AppContext(_Context):
     """Makes :data:`~flaskish.current_app` and :data:`~flaskish.g` available.
 
     A request pushes one for its duration. Push one yourself to use the app
@@ -165,24 +198,6 @@ class AppContext:
         """Run teardown functions (when this is the outermost push) and
         restore the previous context (sends ``appcontext_popped``)."""
         _carry_out(self._popping(sys.exc_info()[1] if exc is _sentinel else exc))
-
-    def __enter__(self) -> AppContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.pop(exc)
-
-    async def __aenter__(self) -> AppContext:
-        await _drive(self._pushing(), self.app)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await _drive(self._popping(exc), self.app)
 
     # -- the one implementation (see _Plan) ------------------------------------
 
@@ -224,7 +239,7 @@ class AppContext:
         return f"<{type(self).__name__} for {self.app.name!r}>"
 
 
-class RequestContext:
+class RequestContext(_Context):
     """Everything about one request: the :class:`~flaskish.Request`, the
     session (opened on first use) and the URL match.
 
@@ -319,24 +334,6 @@ class RequestContext:
         restore the previous contexts: the request context first, then the
         app context it pushed (with its own teardown), as Flask does."""
         _carry_out(self._popping(sys.exc_info()[1] if exc is _sentinel else exc))
-
-    def __enter__(self) -> RequestContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.pop(exc)
-
-    async def __aenter__(self) -> RequestContext:
-        await _drive(self._pushing(), self.app)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await _drive(self._popping(exc), self.app)
 
     # -- the one implementation (see _Plan), in Flask's order -----------------
 
