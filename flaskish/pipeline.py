@@ -581,9 +581,9 @@ class Pipeline(ErrorHandling):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
                 rv = error_response(self.response_class, rv)
-            elif isinstance(rv, Response) and not issubclass(self.response_class, type(rv)):
-                pass  # a flaskish response of its own kind (an EventStream): sent as it is
             elif isinstance(rv, SansIOResponse):
+                # (A flaskish response of its own kind, an EventStream, becomes
+                # one of both classes: it still streams as its own.)
                 rv = self.response_class.force_type(rv)
             else:
                 raise TypeError(

@@ -275,9 +275,18 @@ class Response(ASGISending, SansIOResponse):
         Werkzeug-style response is copied (body, status and headers)."""
         if isinstance(response, cls):
             return response
-        if isinstance(response, Response) and issubclass(cls, type(response)):
-            response.__class__ = cls
-            return response
+        if isinstance(response, Response):
+            kind = type(response)
+            if issubclass(cls, kind):
+                response.__class__ = cls
+                return response
+            # A sibling class (an EventStream, a response class of the app's
+            # own): made an instance of both, so that it is one of this class
+            # and still sends as its own class does (never buffered here).
+            combined = _combined(cls, kind)
+            if combined is not None:
+                response.__class__ = combined
+                return response
         if isinstance(response, SansIOResponse):
             get_data = getattr(response, "get_data", None)
             body = get_data() if get_data is not None else b""
@@ -457,6 +466,22 @@ class Response(ASGISending, SansIOResponse):
     def __repr__(self) -> str:
         size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"
         return f"<{type(self).__name__} {size} [{self.status}]>"
+
+
+_combinations: dict[tuple[type[Response], type[Response]], type[Response] | None] = {}
+
+
+def _combined(cls: type[Response], kind: type[Response]) -> type[Response] | None:
+    """A class that is both *kind* (first, so it sends as before) and *cls*
+    (made once per pair); ``None`` if the two cannot be combined (their
+    orders conflict)."""
+    key = (cls, kind)
+    if key not in _combinations:
+        try:
+            _combinations[key] = type(kind.__name__, (kind, cls), {"__module__": kind.__module__})
+        except TypeError:
+            _combinations[key] = None
+    return _combinations[key]
 
 
 def error_response(cls: type[Response], error: HTTPException) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 
-from flaskish import EventStream, Flask, ServerSentEvent, last_event_id, request
+from flaskish import EventStream, Flask, Response, ServerSentEvent, last_event_id, request
 from flaskish.testing import FlaskClient
 
 
@@ -291,3 +291,35 @@ def test_an_event_stream_streams_under_a_custom_response_class() -> None:
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/event-stream")
     assert response.text == "data: one\n\ndata: two\n\n"
+
+
+def test_an_app_with_a_response_class_of_its_own_streams_events_as_they_come(
+    app: Flask, client: FlaskClient
+) -> None:
+    """make_response makes every response the app's class: an EventStream
+    becomes one as well, and still streams (pings included), never buffered."""
+
+    class AppResponse(Response):
+        def marked(self) -> str:
+            return "app's own"
+
+    app.response_class = AppResponse
+    seen: list[tuple[bool, bool, str]] = []
+
+    async def events() -> AsyncIterator[str]:
+        yield "first"
+        await anyio.sleep(0.25)
+        yield "last"
+
+    @app.route("/events")
+    async def stream() -> Any:
+        return EventStream(events(), ping=0.05)
+
+    @app.after_request
+    def look(response: Any) -> Any:
+        seen.append((isinstance(response, AppResponse), response.is_streamed, response.marked()))
+        return response
+
+    body = client.get("/events").text
+    assert re.fullmatch(r"data: first\n\n(: ping\n\n)+data: last\n\n", body)
+    assert seen == [(True, True, "app's own")]
