@@ -216,10 +216,13 @@ def call(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Awaitable[An
             if _not_ready(value):
                 return _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
             return _Ready(value)
-    elif state.driving and is_async_callable(func):
-        # Driven on the loop: an async step is awaited right here, as the
-        # driver would answer (no suspension up to it and back).
-        return func(*args, **kwargs)  # type: ignore[no-any-return]
+    elif state.driving:
+        if is_async_callable(func):
+            # Driven on the loop: an async step is awaited right here, as the
+            # driver would answer (no suspension up to it and back).
+            return func(*args, **kwargs)  # type: ignore[no-any-return]
+        if getattr(func, "__flaskish_nonblocking__", False):
+            return _Ready(func(*args, **kwargs))  # quick CPU work: here, as the driver would
     return _Step(func, args, kwargs, _AUTO)
 
 
