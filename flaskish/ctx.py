@@ -92,6 +92,8 @@ class _AppCtxGlobals:
 _Plan = Generator[Coroutine[Any, Any, None], None, None]
 
 
+# _carry_out and _drive walk a plan the same way, one blocking and one
+# awaiting: the two drivers of the one implementation (kept apart on purpose).
 def _carry_out(plan: _Plan) -> None:
     error: BaseException | None = None
     while True:

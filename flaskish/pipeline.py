@@ -223,6 +223,8 @@ class Pipeline(ErrorHandling):
 
     # -- the request ------------------------------------------------------------
 
+    # The router's callback signature, shared with websocket_pipeline's
+    # _handle_websocket (the router calls one or the other).
     async def _handle_http(
         self,
         scope: Scope,
