@@ -35,25 +35,27 @@ The request thread is an anyio worker thread, held for the request's life
 (anyio has no "the same thread again"; holding it is how affinity is kept),
 and bounded by a second limiter: ``THREAD_POOL_SIZE`` running plus
 ``THREAD_POOL_PARKED`` parked. On asyncio it stays hot between requests
-(``threads._HotThreads``, started by :func:`_host_thread`): the hop to it is
+(:class:`_HotThreads`, started by :func:`_host_thread`): the hop to it is
 a lock release and the way back one ``call_soon_threadsafe``, half the cost
 of a ``to_thread.run_sync`` per request, and what the thread awaits on the
 loop is cancelled with the request. On other backends each request is one
 ``to_thread.run_sync``, given a limiter that admits at once
-(``threads._Claimed``: the limits are taken before the hop).
+(:class:`_Claimed`: the limits are taken before the hop).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import inspect
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from contextlib import AbstractContextManager
 from inspect import CO_COROUTINE
-from types import CoroutineType, FunctionType, GeneratorType, MethodType
+from types import CoroutineType, FunctionType, GeneratorType, MethodType, TracebackType
 from typing import Any, Self, TypeVar
 
 import anyio
@@ -62,7 +64,7 @@ import anyio.lowlevel
 import anyio.to_thread
 from anyio.abc import ObjectReceiveStream
 
-from .threads import _CLAIMED, ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease
+from .threads import ThreadPool, ThreadPoolStats, ThreadPoolTimeout, _Lease, _LoopThreads
 
 T = TypeVar("T")
 
@@ -412,7 +414,7 @@ async def drive(
             first = False
         run = _ThreadRun(coro, context, lease, lease.threads.token, outcome)
         try:
-            hot = lease.threads.hot
+            hot = _hot_threads(lease.threads)
             result: T = (
                 await hot.run(run.run, lease, _host_thread)
                 if hot is not None
@@ -424,8 +426,16 @@ async def drive(
             lease.release_thread()
 
 
+def _hot_threads(threads: _LoopThreads) -> _HotThreads | None:
+    """The loop's hot request threads, made at its first hop (asyncio only)."""
+    hot: _HotThreads | None = threads.hot
+    if hot is None and threads.loop is not None:
+        hot = threads.hot = _HotThreads(threads.loop)
+    return hot
+
+
 async def _host_thread(serve: Callable[[], None]) -> None:
-    """The anyio job a hot request thread (``threads._HotThreads``) runs in,
+    """The anyio job a hot request thread (:class:`_HotThreads`) runs in,
     serving request after request: it is an anyio worker thread all along."""
     await anyio.to_thread.run_sync(serve, limiter=_CLAIMED)
 
@@ -759,3 +769,204 @@ def blocking_portal() -> AbstractContextManager[anyio.from_thread.BlockingPortal
     its own to run async code on (the test client's sync calls):
     ``with blocking_portal() as portal: portal.call(func, ...)``."""
     return anyio.from_thread.start_blocking_portal()
+
+
+# -- request threads that stay hot (asyncio) ---------------------------------
+
+
+class _Claimed(anyio.CapacityLimiter):
+    """The limiter handed to ``anyio.to_thread.run_sync`` for a request's
+    hop: the request took its thread from ``_LoopThreads.threads`` before
+    the hop, so the count anyio's own limiter would keep is kept there
+    already. This one admits at once, without the loop cycle and cancel
+    scope that waiting on a real limiter costs anyio even when a token is
+    free (and it replaces anyio's default limit of 40 threads, which
+    ``THREAD_POOL_SIZE + THREAD_POOL_PARKED`` may exceed)."""
+
+    __slots__ = ()
+
+    def __new__(cls) -> _Claimed:  # anyio's __new__ makes a backend's own limiter
+        return object.__new__(cls)
+
+    async def __aenter__(self) -> None:  # the asyncio backend
+        pass
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        pass
+
+    async def acquire_on_behalf_of(self, borrower: object) -> None:  # the trio backend
+        pass
+
+    def release_on_behalf_of(self, borrower: object) -> None:
+        pass
+
+    @property
+    def total_tokens(self) -> float:
+        return float("inf")
+
+    @total_tokens.setter
+    def total_tokens(self, value: float) -> None:
+        raise RuntimeError("The request thread's limiter is not to be resized.")
+
+
+#: The one :class:`_Claimed` limiter (it keeps no state).
+_CLAIMED: anyio.CapacityLimiter = _Claimed()
+
+
+class _HotThreads:
+    """An asyncio loop's request threads: anyio worker threads that stay
+    hot. Each runs one anyio job for as long as it is in use (so it is an
+    anyio worker thread, with all that ``anyio.from_thread`` finds there),
+    and inside it runs request after request, each handed over with one
+    lock release and handed back with one ``call_soon_threadsafe``: about
+    half of what a ``to_thread.run_sync`` per request costs (its queue,
+    checkpoint, cancel scope, root-task lookup, context copy and the loop
+    cycles between them). Bounded by :attr:`_LoopThreads.threads`, taken
+    before the hop. An idle thread gives its anyio job back after
+    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks (the
+    end of ``asyncio.run``, ``anyio.run``, a server), and within
+    :attr:`POLL` seconds of the loop no longer running (a
+    ``run_until_complete`` that returned: then anyio ends the thread too)."""
+
+    MAX_IDLE = 10.0
+    POLL = 0.25
+
+    __slots__ = ("idle", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.idle: list[_HotThread] = []
+
+    async def run(
+        self,
+        func: Callable[[], Any],
+        lease: _Lease,
+        host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
+    ) -> Any:
+        """``func()`` on one of the threads (*host* runs a new thread's
+        serving loop as an anyio job: the driver's). Cancelled meanwhile, the
+        request cancels what its thread awaits on the loop, waits for the
+        thread to finish (as anyio's hop does: the request's thread and
+        slot are given back only once its sync code is done), then raises
+        the cancellation."""
+        job = _Job(func, self.loop.create_future())
+        idle = self.idle
+        while idle:
+            if idle.pop().take(job):
+                break
+        else:
+            _HotThread(self, host).take(job)
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            if not job.finished:
+                lease.cancel_callbacks()
+                job.future = self.loop.create_future()
+                with anyio.CancelScope(shield=True):
+                    await job.future
+            raise
+
+
+class _Job:
+    __slots__ = ("finished", "func", "future")
+
+    def __init__(self, func: Callable[[], Any], future: asyncio.Future[Any]) -> None:
+        self.func = func
+        self.future = future
+        self.finished = False
+
+
+class _HotThread:
+    """One request thread. Its job and whether it has stopped change under
+    ``lock`` only: the thread may stop itself while the loop hands it a
+    job, and exactly one of the two wins."""
+
+    __slots__ = ("idle_since", "job", "lock", "stopped", "threads", "wake")
+
+    def __init__(
+        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
+    ) -> None:
+        self.threads = threads
+        self.job: _Job | None = None
+        self.lock = threading.Lock()
+        self.wake = threading.Lock()
+        self.wake.acquire()
+        self.idle_since = time.monotonic()
+        self.stopped = False
+        # In a context of its own: a copy of the request's that starts it
+        # would keep that request alive for the thread's life.
+        task = threads.loop.create_task(
+            host(self._serve), name="flaskish request thread", context=contextvars.Context()
+        )
+        task.add_done_callback(self._hosted)
+
+    def take(self, job: _Job) -> bool:
+        """On the loop: hand *job* to this thread, unless it has stopped."""
+        with self.lock:
+            if self.stopped:
+                return False
+            self.job = job
+        self.wake.release()
+        return True
+
+    def _hosted(self, host: asyncio.Task[None]) -> None:
+        """The anyio job ended (its task cancelled at the loop's end, or the
+        thread stopped): a job handed over and not picked up fails rather
+        than leave its request waiting."""
+        with self.lock:
+            self.stopped = True
+            job, self.job = self.job, None
+        if job is not None and not job.future.done():
+            job.finished = True
+            job.future.set_exception(
+                RuntimeError("The request's thread stopped with its event loop.")
+            )
+        try:
+            self.wake.release()  # idle, it wakes to no job and ends
+        except RuntimeError:  # not waiting
+            pass
+
+    def _serve(self) -> None:
+        loop = self.threads.loop
+        while True:
+            if not self.wake.acquire(timeout=_HotThreads.POLL):
+                if loop.is_running() and time.monotonic() - self.idle_since < _HotThreads.MAX_IDLE:
+                    continue
+                with self.lock:
+                    if self.job is None:
+                        self.stopped = True
+                        return
+                continue  # handed a job meanwhile: its wake is on the way
+            with self.lock:
+                job, self.job = self.job, None
+            if job is None:
+                return  # stopped
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = job.func()
+            except BaseException as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(self._done, job, result, error)
+            except RuntimeError:  # the loop closed while this ran
+                return
+            del job, result, error
+
+    def _done(self, job: _Job, result: Any, error: BaseException | None) -> None:
+        self.idle_since = time.monotonic()
+        if not self.stopped:
+            self.threads.idle.append(self)
+        job.finished = True
+        future = job.future
+        if future.cancelled():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)

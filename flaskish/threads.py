@@ -3,23 +3,17 @@ that bound sync code *running*, the ``THREAD_POOL_PARKED`` threads held by
 requests awaiting async work between sync steps, ``THREAD_POOL_TIMEOUT``
 load shedding, and the stats behind ``app.worker_threads``.
 
-The driver in :mod:`flaskish.concurrency` takes and gives back the slots.
-On asyncio the request threads stay hot here (:class:`_HotThreads`): each
-is an anyio worker thread, started by the driver's ``anyio.to_thread``
-job, that runs request after request handed over by a lock release and
-handed back by ``loop.call_soon_threadsafe``.
+The driver in :mod:`flaskish.concurrency` takes and gives back the slots;
+the threads themselves, and the hops to them, are the driver's: nothing
+here starts a thread or crosses between a thread and the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import threading
-import time
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
@@ -68,7 +62,7 @@ class ThreadPoolTimeout(ServiceUnavailable):
 class _LoopThreads:
     """One app's thread accounting on one event loop."""
 
-    __slots__ = ("hot", "parked", "running", "shed", "threads", "timeout", "token")
+    __slots__ = ("hot", "loop", "parked", "running", "shed", "threads", "timeout", "token")
 
     def __init__(self, size: int, parked: int, timeout: float | None) -> None:
         #: The loop's token, for the threads to call back into it.
@@ -81,11 +75,14 @@ class _LoopThreads:
         self.parked = 0
         self.shed = 0
         try:
-            loop = asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:  # another anyio backend: anyio's threads
             loop = None
-        #: The loop's own request threads (asyncio only).
-        self.hot = _HotThreads(loop) if loop is not None else None
+        #: The asyncio loop (``None`` on another backend).
+        self.loop = loop
+        #: The loop's own request threads (``concurrency._HotThreads``, made
+        #: by the driver at the first hop; asyncio only).
+        self.hot: Any = None
 
 
 class ThreadPool:
@@ -295,201 +292,3 @@ class _Lease:
 
     def unpark(self) -> None:
         self.threads.parked -= 1
-
-
-class _Claimed(anyio.CapacityLimiter):
-    """The limiter handed to ``anyio.to_thread.run_sync`` for a request's
-    hop: the request took its thread from ``_LoopThreads.threads`` before
-    the hop, so the count anyio's own limiter would keep is kept there
-    already. This one admits at once, without the loop cycle and cancel
-    scope that waiting on a real limiter costs anyio even when a token is
-    free (and it replaces anyio's default limit of 40 threads, which
-    ``THREAD_POOL_SIZE + THREAD_POOL_PARKED`` may exceed)."""
-
-    __slots__ = ()
-
-    def __new__(cls) -> _Claimed:  # anyio's __new__ makes a backend's own limiter
-        return object.__new__(cls)
-
-    async def __aenter__(self) -> None:  # the asyncio backend
-        pass
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        pass
-
-    async def acquire_on_behalf_of(self, borrower: object) -> None:  # the trio backend
-        pass
-
-    def release_on_behalf_of(self, borrower: object) -> None:
-        pass
-
-    @property
-    def total_tokens(self) -> float:
-        return float("inf")
-
-    @total_tokens.setter
-    def total_tokens(self, value: float) -> None:
-        raise RuntimeError("The request thread's limiter is not to be resized.")
-
-
-#: The one :class:`_Claimed` limiter (it keeps no state).
-_CLAIMED: anyio.CapacityLimiter = _Claimed()
-
-
-class _HotThreads:
-    """An asyncio loop's request threads: anyio worker threads that stay
-    hot. Each runs one anyio job for as long as it is in use (so it is an
-    anyio worker thread, with all that ``anyio.from_thread`` finds there),
-    and inside it runs request after request, each handed over with one
-    lock release and handed back with one ``call_soon_threadsafe``: about
-    half of what a ``to_thread.run_sync`` per request costs (its queue,
-    checkpoint, cancel scope, root-task lookup, context copy and the loop
-    cycles between them). Bounded by :attr:`_LoopThreads.threads`, taken
-    before the hop. An idle thread gives its anyio job back after
-    :attr:`MAX_IDLE` seconds, at once when the loop cancels its tasks (the
-    end of ``asyncio.run``, ``anyio.run``, a server), and within
-    :attr:`POLL` seconds of the loop no longer running (a
-    ``run_until_complete`` that returned: then anyio ends the thread too)."""
-
-    MAX_IDLE = 10.0
-    POLL = 0.25
-
-    __slots__ = ("idle", "loop")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.idle: list[_HotThread] = []
-
-    async def run(
-        self,
-        func: Callable[[], Any],
-        lease: _Lease,
-        host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]],
-    ) -> Any:
-        """``func()`` on one of the threads (*host* runs a new thread's
-        serving loop as an anyio job: the driver's). Cancelled meanwhile, the
-        request cancels what its thread awaits on the loop, waits for the
-        thread to finish (as anyio's hop does: the request's thread and
-        slot are given back only once its sync code is done), then raises
-        the cancellation."""
-        job = _Job(func, self.loop.create_future())
-        idle = self.idle
-        while idle:
-            if idle.pop().take(job):
-                break
-        else:
-            _HotThread(self, host).take(job)
-        try:
-            return await job.future
-        except asyncio.CancelledError:
-            if not job.finished:
-                lease.cancel_callbacks()
-                job.future = self.loop.create_future()
-                with anyio.CancelScope(shield=True):
-                    await job.future
-            raise
-
-
-class _Job:
-    __slots__ = ("finished", "func", "future")
-
-    def __init__(self, func: Callable[[], Any], future: asyncio.Future[Any]) -> None:
-        self.func = func
-        self.future = future
-        self.finished = False
-
-
-class _HotThread:
-    """One request thread. Its job and whether it has stopped change under
-    ``lock`` only: the thread may stop itself while the loop hands it a
-    job, and exactly one of the two wins."""
-
-    __slots__ = ("idle_since", "job", "lock", "stopped", "threads", "wake")
-
-    def __init__(
-        self, threads: _HotThreads, host: Callable[[Callable[[], None]], Coroutine[Any, Any, None]]
-    ) -> None:
-        self.threads = threads
-        self.job: _Job | None = None
-        self.lock = threading.Lock()
-        self.wake = threading.Lock()
-        self.wake.acquire()
-        self.idle_since = time.monotonic()
-        self.stopped = False
-        # In a context of its own: a copy of the request's that starts it
-        # would keep that request alive for the thread's life.
-        task = threads.loop.create_task(
-            host(self._serve), name="flaskish request thread", context=contextvars.Context()
-        )
-        task.add_done_callback(self._hosted)
-
-    def take(self, job: _Job) -> bool:
-        """On the loop: hand *job* to this thread, unless it has stopped."""
-        with self.lock:
-            if self.stopped:
-                return False
-            self.job = job
-        self.wake.release()
-        return True
-
-    def _hosted(self, host: asyncio.Task[None]) -> None:
-        """The anyio job ended (its task cancelled at the loop's end, or the
-        thread stopped): a job handed over and not picked up fails rather
-        than leave its request waiting."""
-        with self.lock:
-            self.stopped = True
-            job, self.job = self.job, None
-        if job is not None and not job.future.done():
-            job.finished = True
-            job.future.set_exception(
-                RuntimeError("The request's thread stopped with its event loop.")
-            )
-        try:
-            self.wake.release()  # idle, it wakes to no job and ends
-        except RuntimeError:  # not waiting
-            pass
-
-    def _serve(self) -> None:
-        loop = self.threads.loop
-        while True:
-            if not self.wake.acquire(timeout=_HotThreads.POLL):
-                if loop.is_running() and time.monotonic() - self.idle_since < _HotThreads.MAX_IDLE:
-                    continue
-                with self.lock:
-                    if self.job is None:
-                        self.stopped = True
-                        return
-                continue  # handed a job meanwhile: its wake is on the way
-            with self.lock:
-                job, self.job = self.job, None
-            if job is None:
-                return  # stopped
-            result: Any = None
-            error: BaseException | None = None
-            try:
-                result = job.func()
-            except BaseException as exc:
-                error = exc
-            try:
-                loop.call_soon_threadsafe(self._done, job, result, error)
-            except RuntimeError:  # the loop closed while this ran
-                return
-            del job, result, error
-
-    def _done(self, job: _Job, result: Any, error: BaseException | None) -> None:
-        self.idle_since = time.monotonic()
-        if not self.stopped:
-            self.threads.idle.append(self)
-        job.finished = True
-        future = job.future
-        if future.cancelled():
-            return
-        if error is None:
-            future.set_result(result)
-        else:
-            future.set_exception(error)

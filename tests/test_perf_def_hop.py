@@ -16,7 +16,7 @@ import anyio.from_thread
 import anyio.to_thread
 import pytest
 
-import flaskish.threads
+import flaskish.concurrency
 from flaskish import Flask, g, request
 from flaskish.concurrency import ThreadPool, call, drive, run_in_loop
 
@@ -203,7 +203,7 @@ def test_one_loop_hands_each_def_request_to_a_hot_thread(
         return threading.current_thread().name
 
     hops: list[str] = []
-    real_hop = flaskish.threads._HotThreads.run
+    real_hop = flaskish.concurrency._HotThreads.run
     real_to_thread = anyio.to_thread.run_sync
 
     async def counting_hop(self: Any, *args: Any) -> Any:
@@ -214,7 +214,7 @@ def test_one_loop_hands_each_def_request_to_a_hot_thread(
         hops.append("anyio job")
         return await real_to_thread(*args, **kwargs)
 
-    monkeypatch.setattr(flaskish.threads._HotThreads, "run", counting_hop)
+    monkeypatch.setattr(flaskish.concurrency._HotThreads, "run", counting_hop)
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting_to_thread)
 
     async def main() -> list[tuple[int, bytes]]:
@@ -242,8 +242,8 @@ def test_a_def_view_is_on_an_anyio_worker_thread(app: Flask) -> None:
 def test_an_idle_hot_thread_ends_while_the_loop_runs(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flaskish.threads._HotThreads, "MAX_IDLE", 0.05)
-    monkeypatch.setattr(flaskish.threads._HotThreads, "POLL", 0.02)
+    monkeypatch.setattr(flaskish.concurrency._HotThreads, "MAX_IDLE", 0.05)
+    monkeypatch.setattr(flaskish.concurrency._HotThreads, "POLL", 0.02)
     app.route("/")(lambda: str(threading.get_ident()))
 
     async def main() -> None:
