@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -64,12 +64,24 @@ class ContextProxy(Generic[T]):
     __slots__ = ("__wrapped_getter",)
 
     def __init__(self, var: ContextVar[Any], attr: str | None, message: str) -> None:
-        def get() -> T:
-            try:
-                obj = var.get()
-            except LookupError:
-                raise RuntimeError(message) from None
-            return cast(T, obj if attr is None else getattr(obj, attr))
+        # The getter is called straight from every forwarding method below
+        # (not through _get_current_object): a proxy access is one call.
+        if attr is None:
+
+            def get() -> Any:
+                try:
+                    return var.get()
+                except LookupError:
+                    raise RuntimeError(message) from None
+
+        else:
+
+            def get() -> Any:
+                try:
+                    obj = var.get()
+                except LookupError:
+                    raise RuntimeError(message) from None
+                return getattr(obj, attr)
 
         object.__setattr__(self, "_ContextProxy__wrapped_getter", get)
 
@@ -80,7 +92,7 @@ class ContextProxy(Generic[T]):
     @property  # type: ignore[misc]
     def __class__(self) -> type:
         try:
-            return type(self._get_current_object())
+            return type(self.__wrapped_getter())
         except RuntimeError:
             return ContextProxy
 
@@ -90,59 +102,59 @@ class ContextProxy(Generic[T]):
             # outside a context that must be an AttributeError, not an error
             # about the context, as with Werkzeug's proxies.
             try:
-                obj = self._get_current_object()
+                obj = self.__wrapped_getter()
             except RuntimeError:
                 raise AttributeError(name) from None
             return getattr(obj, name)
-        return getattr(self._get_current_object(), name)
+        return getattr(self.__wrapped_getter(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._get_current_object(), name, value)
+        setattr(self.__wrapped_getter(), name, value)
 
     def __delattr__(self, name: str) -> None:
-        delattr(self._get_current_object(), name)
+        delattr(self.__wrapped_getter(), name)
 
     def __getitem__(self, key: Any) -> Any:
-        return self._get_current_object()[key]  # type: ignore[index]
+        return self.__wrapped_getter()[key]
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._get_current_object()[key] = value  # type: ignore[index]
+        self.__wrapped_getter()[key] = value
 
     def __delitem__(self, key: Any) -> None:
-        del self._get_current_object()[key]  # type: ignore[attr-defined]
+        del self.__wrapped_getter()[key]
 
     def __contains__(self, item: Any) -> bool:
-        return item in self._get_current_object()  # type: ignore[operator]
+        return item in self.__wrapped_getter()
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(self._get_current_object())  # type: ignore[call-overload, no-any-return]
+        return iter(self.__wrapped_getter())
 
     def __len__(self) -> int:
-        return len(self._get_current_object())  # type: ignore[arg-type]
+        return len(self.__wrapped_getter())
 
     def __bool__(self) -> bool:
         try:
-            return bool(self._get_current_object())
+            return bool(self.__wrapped_getter())
         except RuntimeError:
             return False
 
     def __eq__(self, other: object) -> bool:
-        return self._get_current_object() == other
+        return self.__wrapped_getter() == other  # type: ignore[no-any-return]
 
     def __ne__(self, other: object) -> bool:
-        return self._get_current_object() != other
+        return self.__wrapped_getter() != other  # type: ignore[no-any-return]
 
     def __hash__(self) -> int:
-        return hash(self._get_current_object())
+        return hash(self.__wrapped_getter())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._get_current_object()(*args, **kwargs)  # type: ignore[operator]
+        return self.__wrapped_getter()(*args, **kwargs)
 
     def __repr__(self) -> str:
         # As Werkzeug's LocalProxy: the object's repr, and never an error.
         # Once installed as flask, the names read as Flask's do.
         try:
-            text = repr(self._get_current_object())
+            text = repr(self.__wrapped_getter())
         except RuntimeError:
             name = "LocalProxy" if _installed_as_flask() else type(self).__name__
             return f"<{name} unbound>"
@@ -151,11 +163,11 @@ class ContextProxy(Generic[T]):
         return text
 
     def __str__(self) -> str:
-        return str(self._get_current_object())
+        return str(self.__wrapped_getter())
 
     def __dir__(self) -> list[str]:
         try:
-            return dir(self._get_current_object())
+            return dir(self.__wrapped_getter())
         except RuntimeError:
             return []
 
