@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import State
-from werkzeug.datastructures import Authorization, Headers, MultiDict
+from werkzeug.datastructures import Authorization, Headers, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_options_header
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.utils import cached_property
@@ -120,6 +121,20 @@ class Request(RequestBody, SansIORequest):
             if key == name or key.lower() == name:
                 return value.decode("latin-1")  # type: ignore[no-any-return]
         return None
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The request's cookies (Werkzeug's ``parse_cookie`` of every
+        ``Cookie`` header, joined by ``;``, as Werkzeug's own property),
+        read from the scope: opening a session needs no :attr:`headers`."""
+        joined = ";".join(
+            [
+                value.decode("latin-1")
+                for key, value in self.scope.get("headers", ())
+                if key == b"cookie" or key.lower() == b"cookie"
+            ]
+        )
+        return parse_cookie(joined, cls=self.dict_storage_class)  # type: ignore[return-value]
 
     @cached_property
     def content_length(self) -> int | None:
