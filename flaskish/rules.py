@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.routing import Match, Route
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["Rule", "parse_rule"]
 
 _redirect_variable = re.compile(r"<([^>]+)>")  # a name in a redirect_to string
+#: What stays unquoted in a built path (a WHATWG path-segment string).
+_PATH_SAFE = "!$&'()*+,/:;=@"
 
 
 # -- rule syntax --------------------------------------------------------------
@@ -142,6 +144,12 @@ class Rule(Route):
         self._domain_parts: list[tuple[BaseConverter | None, str]] = []
         self._domain_regex: re.Pattern[str] | None = None
         self._path_static = True
+        #: What :meth:`build` needs, derived once from the rule in :meth:`bind`:
+        #: the arguments that have no default, the path as text when it has
+        #: no variables to fill (else ``None`` and :attr:`_build_parts`).
+        self._required: frozenset[str] = frozenset()
+        self._build_text: str | None = None
+        self._build_parts: list[tuple[Callable[[Any], str] | None, str]] = []
 
     @property
     def strict_slashes(self) -> bool:
@@ -198,6 +206,7 @@ class Rule(Route):
         regex.append("$")
         self.path_regex = re.compile("".join(regex))
         self.path_format = "".join(path_format)
+        self._prepare_build()
         if isinstance(self.redirect_to, str):
             unknown = set(_redirect_variable.findall(self.redirect_to)) - set(self._variables)
             if unknown:
@@ -337,29 +346,59 @@ class Rule(Route):
             "through the Flask app."
         )
 
-    def build(self, values: Mapping[str, Any], append_unknown: bool = True) -> str | None:
-        """The URL path (and query string) for *values*, or ``None`` if this
-        rule cannot take them."""
+    def _prepare_build(self) -> None:
+        """Derive what :meth:`build` needs from the rule: static text quoted
+        as Werkzeug quotes it (``/caf\u00e9`` builds ``/caf%C3%A9``), each
+        variable's ``to_url``, and which arguments must be given."""
         defaults = self.defaults or {}
-        for name in self.arguments:
-            if name not in values and name not in defaults:
-                return None
-        for name, value in defaults.items():
-            if name in values and values[name] != value:
-                return None
-        out = []
+        self._required = frozenset(name for name in self.arguments if name not in defaults)
+        parts: list[tuple[Callable[[Any], str] | None, str]] = []
         for converter, data in self._parts:
             if converter is None:
-                out.append(data)
+                parts.append((None, quote(data, safe=_PATH_SAFE)))
             else:
-                value = values[data] if data in values else defaults[data]
-                out.append(converter.to_url(value))
-        path = "".join(out)
-        if append_unknown:
+                parts.append((converter.to_url, data))
+        variables = any(to_url is not None for to_url, _ in parts)
+        self._build_parts = parts
+        self._build_text = None if variables else "".join(text for _, text in parts)
+
+    def build(self, values: Mapping[str, Any], append_unknown: bool = True) -> str | None:
+        """The URL path (and query string) for *values*, or ``None`` if this
+        rule cannot take them (an argument missing, a value other than the
+        rule's default for it). A variable that has a default is built from
+        the default, as in Werkzeug.
+
+        :raises ValidationError: from a converter's ``to_url``: the map
+            tries the endpoint's next rule.
+        """
+        defaults = self.defaults
+        if defaults:
+            for name, value in defaults.items():
+                if name in values and values[name] != value:
+                    return None
+        if not values.keys() >= self._required:
+            return None
+        path = self._build_text
+        if path is None:
+            if defaults:
+                path = "".join(
+                    [
+                        text
+                        if to_url is None
+                        else to_url(defaults[text] if text in defaults else values[text])
+                        for to_url, text in self._build_parts
+                    ]
+                )
+            else:
+                path = "".join(
+                    [
+                        text if to_url is None else to_url(values[text])
+                        for to_url, text in self._build_parts
+                    ]
+                )
+        if append_unknown and not self.arguments.issuperset(values):
             query = [
-                (key, value)
-                for key, value in _query_items(values)
-                if key not in self.arguments and key not in defaults
+                (key, value) for key, value in _query_items(values) if key not in self.arguments
             ]
             if query:
                 if self.map is not None and self.map.sort_parameters:
