@@ -14,6 +14,7 @@ still build), as in Flask.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,9 @@ __all__ = ["Urls", "scope_host"]
 INVALID_SUBDOMAIN = "<invalid>"  # Werkzeug's: a host outside SERVER_NAME
 _WEBSOCKET_SCHEMES = {"http": "ws", "https": "wss"}
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # Flask's
+#: An anchor that ``quote(anchor, safe=_ANCHOR_SAFE)`` gives back unchanged.
+_unquoted_anchor = re.compile(r"[\w.~%!#$&'()*+,/:;=?@-]*", re.ASCII).fullmatch
 
 
 def scope_host(scope: Scope) -> str:
@@ -177,7 +181,11 @@ class Urls(Scaffold):
             scheme = (_WEBSOCKET_SCHEMES if rule.websocket else _HTTP_SCHEMES).get(scheme, scheme)
             url = f"{scheme}://{server}{url}"
         if _anchor is not None:
-            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+            url += "#" + (
+                _anchor
+                if _unquoted_anchor(_anchor) is not None
+                else quote(_anchor, safe=_ANCHOR_SAFE)
+            )
         return url
 
     def _url_server(self, request: Request | None) -> str:

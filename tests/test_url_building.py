@@ -283,3 +283,64 @@ def test_url_for_after_a_rule_is_added_uses_it() -> None:
             got.append(outcome(F, app, "url_for('page', page=3)"))
         outcomes.append(got)
     assert outcomes[0] == outcomes[1]
+
+
+TEXTS = [
+    "",
+    "plain",
+    "".join(chr(code) for code in range(32, 127)),
+    *(chr(code) for code in range(0, 128)),
+    "caf\u00e9",
+    "a b",
+    "100%",
+    "\U0001f600/x",
+]
+
+
+@pytest.mark.parametrize("value", [*TEXTS, 42, 1.5, uuid.UUID(int=7)])
+def test_string_converter_fast_quote_is_base_converter_to_url(value: Any) -> None:
+    """The rule's shortcut for ``<name>`` and ``<path:p>`` (no ``quote``
+    call for text that needs none) gives ``BaseConverter.to_url``'s text."""
+    from flaskish.rules import _quoted_text
+
+    converter = flaskish.routing.BaseConverter(flaskish.routing.Map())
+    assert _quoted_text(value) == converter.to_url(value)
+
+
+def test_a_converter_overriding_to_url_is_not_shortcut() -> None:
+    """A string converter subclass with its own ``to_url`` is called."""
+
+    class Upper(flaskish.routing.UnicodeConverter):
+        def to_url(self, value: Any) -> str:
+            return super().to_url(value).upper()
+
+    app = flaskish.Flask(__name__)
+    app.url_map.converters["upper"] = Upper
+    app.add_url_rule("/<upper:name>/<plain>", "v", lambda **kw: "")
+    with app.test_request_context("/"):
+        assert flaskish.url_for("v", name="ab", plain="cd") == "/AB/cd"
+
+
+@pytest.mark.parametrize("value", [*TEXTS, b"by tes\xff", 42, 1.5, True, uuid.UUID(int=7)])
+def test_query_string_shortcut_is_urlencode(value: Any) -> None:
+    """The query string a rule builds (no ``quote_plus`` call for text
+    that needs none) is ``urlencode``'s with Werkzeug's safe characters."""
+    from urllib.parse import urlencode
+
+    from flaskish.rules import _QUERY_SAFE, _encode_query
+
+    pairs = [("k", value), (value, "v"), ("a b", value)]
+    assert _encode_query(pairs) == urlencode(pairs, safe=_QUERY_SAFE)
+
+
+@pytest.mark.parametrize("anchor", TEXTS)
+def test_anchor_shortcut_is_flasks_quote(anchor: str) -> None:
+    """An anchor that needs no quoting is added as it is; any other is
+    quoted as Flask quotes it."""
+    from urllib.parse import quote
+
+    app = flaskish.Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "")
+    with app.test_request_context("/"):
+        url = flaskish.url_for("index", _anchor=anchor)
+    assert url == "/#" + quote(anchor, safe="%!#$&'()*+,/:;=?@")
