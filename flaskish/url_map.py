@@ -429,7 +429,7 @@ class Map:
                 values = {key: value for key, value in values.items() if value is not None}
                 break
         rules = self._rules_by_endpoint.get(endpoint, ())
-        if method is None:
+        if method is None and len(rules) > 1:  # one rule: both passes try it alone
             found = self._build_with(rules, values, default_method, append_unknown)
             if found is None:
                 found = self._build_with(rules, values, None, append_unknown)
