@@ -148,7 +148,7 @@ class MapAdapter:
             # Every value of a repeated key goes into the query string.
             values = {key: items if len(items) > 1 else items[0] for key, items in values.lists()}
         args = {key: value for key, value in (values or {}).items() if value is not None}
-        path, rule = self.map._build(endpoint, args, method, append_unknown)
+        path, rule = self.map._build(endpoint, args, method, append_unknown, self.default_method)
         domain = rule.build_domain(args)
         if self.map.host_matching:
             host = domain or self.server_name

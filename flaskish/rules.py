@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus
 
 from starlette.routing import Match, Route
 
@@ -32,6 +32,24 @@ if TYPE_CHECKING:
 __all__ = ["Rule", "parse_rule"]
 
 _redirect_variable = re.compile(r"<([^>]+)>")  # a name in a redirect_to string
+#: What stays unquoted in a built path (a WHATWG path-segment string).
+_PATH_SAFE = "!$&'()*+,/:;=@"
+#: What stays unquoted in a built query string.
+_QUERY_SAFE = "!$'()*,/:;?@"
+#: Text that ``quote_plus(text, safe=_QUERY_SAFE)`` gives back unchanged.
+_unquoted_query_text = re.compile(r"[\w.~!$'()*,/:;?@-]*", re.ASCII).fullmatch
+#: Text that ``quote(text, safe=_PATH_SAFE)`` gives back unchanged.
+_unquoted_path_text = re.compile(r"[\w.~!$&'()*+,/:;=@-]*", re.ASCII).fullmatch
+
+
+def _quoted_text(value: Any) -> str:
+    """:meth:`BaseConverter.to_url <flaskish.converters.BaseConverter.to_url>`
+    (``<name>``, ``<path:p>``), with one regular expression match instead of
+    ``quote``'s six calls for text that needs no quoting."""
+    text = str(value)
+    if _unquoted_path_text(text) is not None:
+        return text
+    return quote(text, safe=_PATH_SAFE)
 
 
 # -- rule syntax --------------------------------------------------------------
@@ -142,6 +160,12 @@ class Rule(Route):
         self._domain_parts: list[tuple[BaseConverter | None, str]] = []
         self._domain_regex: re.Pattern[str] | None = None
         self._path_static = True
+        #: What :meth:`build` needs, derived once from the rule in :meth:`bind`:
+        #: the arguments that have no default, the path as text when it has
+        #: no variables to fill (else ``None`` and :attr:`_build_parts`).
+        self._required: frozenset[str] = frozenset()
+        self._build_text: str | None = None
+        self._build_parts: list[tuple[Callable[[Any], str] | None, str]] = []
 
     @property
     def strict_slashes(self) -> bool:
@@ -198,6 +222,7 @@ class Rule(Route):
         regex.append("$")
         self.path_regex = re.compile("".join(regex))
         self.path_format = "".join(path_format)
+        self._prepare_build()
         if isinstance(self.redirect_to, str):
             unknown = set(_redirect_variable.findall(self.redirect_to)) - set(self._variables)
             if unknown:
@@ -337,34 +362,66 @@ class Rule(Route):
             "through the Flask app."
         )
 
-    def build(self, values: Mapping[str, Any], append_unknown: bool = True) -> str | None:
-        """The URL path (and query string) for *values*, or ``None`` if this
-        rule cannot take them."""
+    def _prepare_build(self) -> None:
+        """Derive what :meth:`build` needs from the rule: static text quoted
+        as Werkzeug quotes it (``/caf\u00e9`` builds ``/caf%C3%A9``), each
+        variable's ``to_url``, and which arguments must be given."""
         defaults = self.defaults or {}
-        for name in self.arguments:
-            if name not in values and name not in defaults:
-                return None
-        for name, value in defaults.items():
-            if name in values and values[name] != value:
-                return None
-        out = []
+        self._required = frozenset(name for name in self.arguments if name not in defaults)
+        parts: list[tuple[Callable[[Any], str] | None, str]] = []
         for converter, data in self._parts:
             if converter is None:
-                out.append(data)
+                parts.append((None, quote(data, safe=_PATH_SAFE)))
+            elif getattr(converter.to_url, "__func__", None) is BaseConverter.to_url:
+                parts.append((_quoted_text, data))  # string, path: the same, faster
             else:
-                value = values[data] if data in values else defaults[data]
-                out.append(converter.to_url(value))
-        path = "".join(out)
-        if append_unknown:
+                parts.append((converter.to_url, data))
+        variables = any(to_url is not None for to_url, _ in parts)
+        self._build_parts = parts
+        self._build_text = None if variables else "".join(text for _, text in parts)
+
+    def build(self, values: Mapping[str, Any], append_unknown: bool = True) -> str | None:
+        """The URL path (and query string) for *values*, or ``None`` if this
+        rule cannot take them (an argument missing, a value other than the
+        rule's default for it). A variable that has a default is built from
+        the default, as in Werkzeug.
+
+        :raises ValidationError: from a converter's ``to_url``: the map
+            tries the endpoint's next rule.
+        """
+        defaults = self.defaults
+        if defaults:
+            for name, value in defaults.items():
+                if name in values and values[name] != value:
+                    return None
+        if not values.keys() >= self._required:
+            return None
+        path = self._build_text
+        if path is None:
+            if defaults:
+                path = "".join(
+                    [
+                        text
+                        if to_url is None
+                        else to_url(defaults[text] if text in defaults else values[text])
+                        for to_url, text in self._build_parts
+                    ]
+                )
+            else:
+                path = "".join(
+                    [
+                        text if to_url is None else to_url(values[text])
+                        for to_url, text in self._build_parts
+                    ]
+                )
+        if append_unknown and not self.arguments.issuperset(values):
             query = [
-                (key, value)
-                for key, value in _query_items(values)
-                if key not in self.arguments and key not in defaults
+                (key, value) for key, value in _query_items(values) if key not in self.arguments
             ]
             if query:
                 if self.map is not None and self.map.sort_parameters:
                     query.sort(key=self.map.sort_key)
-                path += "?" + urlencode(query, safe="!$'()*,/:;?@")
+                path += "?" + _encode_query(query)
         return path
 
     def __str__(self) -> str:
@@ -379,6 +436,21 @@ class Rule(Route):
     def __repr__(self) -> str:
         methods = f" ({', '.join(sorted(self.methods))})" if self.methods else ""
         return f"<{type(self).__name__} {self.rule!r}{methods} -> {self.endpoint}>"
+
+
+def _encode_query(query: Iterable[tuple[Any, Any]]) -> str:
+    """``urlencode(query, safe=_QUERY_SAFE)`` (Werkzeug's query string),
+    without ``quote_plus``'s calls for text that needs no quoting."""
+    return "&".join([f"{_query_text(key)}={_query_text(value)}" for key, value in query])
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return quote_plus(value, safe=_QUERY_SAFE)
+    text = str(value)
+    if _unquoted_query_text(text) is not None:
+        return text
+    return quote_plus(text, safe=_QUERY_SAFE)
 
 
 def _query_items(values: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:

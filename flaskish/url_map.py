@@ -419,8 +419,31 @@ class Map:
         values: Mapping[str, Any],
         method: str | None,
         append_unknown: bool = True,
+        default_method: str = "GET",
     ) -> tuple[str, Rule]:
-        for rule in self._rules_by_endpoint.get(endpoint, ()):
+        """The path and the rule that built it. Values that are ``None`` are
+        left out. Without *method*, the rules that take *default_method*
+        (the request's) are tried first, then all, as Werkzeug does."""
+        for value in values.values():
+            if value is None:
+                values = {key: value for key, value in values.items() if value is not None}
+                break
+        rules = self._rules_by_endpoint.get(endpoint, ())
+        if method is None and len(rules) > 1:  # one rule: both passes try it alone
+            found = self._build_with(rules, values, default_method, append_unknown)
+            if found is None:
+                found = self._build_with(rules, values, None, append_unknown)
+        else:
+            found = self._build_with(rules, values, method, append_unknown)
+        if found is None:
+            raise BuildError(endpoint, values, method, self)
+        return found
+
+    @staticmethod
+    def _build_with(
+        rules: Iterable[Rule], values: Mapping[str, Any], method: str | None, append_unknown: bool
+    ) -> tuple[str, Rule] | None:
+        for rule in rules:
             if method is not None and rule.methods is not None and method not in rule.methods:
                 continue
             try:
@@ -429,4 +452,4 @@ class Map:
                 continue
             if path is not None:
                 return path, rule
-        raise BuildError(endpoint, values, method, self)
+        return None

@@ -14,6 +14,7 @@ still build), as in Flask.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,9 @@ __all__ = ["Urls", "scope_host"]
 INVALID_SUBDOMAIN = "<invalid>"  # Werkzeug's: a host outside SERVER_NAME
 _WEBSOCKET_SCHEMES = {"http": "ws", "https": "wss"}
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # Flask's
+#: An anchor that ``quote(anchor, safe=_ANCHOR_SAFE)`` gives back unchanged.
+_unquoted_anchor = re.compile(r"[\w.~%!#$&'()*+,/:;=?@-]*", re.ASCII).fullmatch
 
 
 def scope_host(scope: Scope) -> str:
@@ -113,6 +117,7 @@ class Urls(Scaffold):
         """Build a URL; see :func:`flaskish.url_for`."""
         url_map = self.url_map
         req_ctx = _cv_request.get(None)
+        request: Request | None
         if req_ctx is not None and req_ctx.app is self:
             request = req_ctx.request
             if endpoint[:1] == ".":
@@ -120,59 +125,80 @@ class Urls(Scaffold):
                 endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
             if _external is None:
                 _external = _scheme is not None
-            scheme = _scheme or request.scheme
             root = request.root_path
-            server_name = self.config["SERVER_NAME"]
-            if server_name is None or url_map.host_matching:
-                server = request.host.lower()
-            else:
-                # Flask: SERVER_NAME, whatever Host the request was sent with.
-                server = _without_default_port(server_name, request.scheme)
-            here = "" if url_map.host_matching else self._request_domain(request)
+            default_method = request.method
         else:
-            if endpoint[:1] == ".":
-                endpoint = endpoint[1:]
+            # Flask: outside a request, ".name" is not relative to anything.
+            request = None
             if _external is None:
                 _external = True
-            server_name = self.config["SERVER_NAME"]
-            if server_name is None:
+            if self.config["SERVER_NAME"] is None:
                 raise RuntimeError(
                     "Unable to build URLs outside an active request without 'SERVER_NAME' "
                     "configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' "
                     "as needed."
                 )
-            scheme = _scheme or self.config["PREFERRED_URL_SCHEME"]
-            server = server_name.lower()
-            here = url_map.default_subdomain
             root = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
+            default_method = "GET"
         if _scheme is not None and not _external:
             raise ValueError("When specifying '_scheme', '_external' must be True.")
-        self.inject_url_defaults(endpoint, values)
+        if self.url_default_functions:
+            self.inject_url_defaults(endpoint, values)
         try:
-            path, rule = url_map._build(endpoint, values, _method)
+            path, rule = url_map._build(endpoint, values, _method, True, default_method)
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
-        url = quote(root, safe="/!$&'()*+,;=:@%") + path
+        url = quote(root, safe="/!$&'()*+,;=:@%") + path if root else path
         # A rule on another host or subdomain than the request's gives an
         # absolute URL.
-        domain = rule.build_domain(values)
+        domain = rule._domain
+        if domain is None:
+            domain = rule.build_domain(values)
+        server = None
         if url_map.host_matching:
-            if domain and domain != server:
-                _external, server = True, domain
+            if domain:
+                server = self._url_server(request)
+                if domain != server:
+                    _external, server = True, domain
         else:
+            if request is None or not self.subdomain_matching:
+                here = url_map.default_subdomain
+            else:
+                here = self._domain(request.host.lower(), request.scheme)
             if domain != here:
                 _external = True
-            if domain:
-                server = f"{domain}.{server}"
         if _external:
+            if server is None:
+                server = self._url_server(request)
+                if domain and not url_map.host_matching:
+                    server = f"{domain}.{server}"
+            scheme = _scheme or (
+                request.scheme if request is not None else self.config["PREFERRED_URL_SCHEME"]
+            )
             # A websocket rule's URL is ws:// (wss://), an HTTP rule's http://,
             # whichever kind of request builds it.
             scheme = (_WEBSOCKET_SCHEMES if rule.websocket else _HTTP_SCHEMES).get(scheme, scheme)
             url = f"{scheme}://{server}{url}"
         if _anchor is not None:
-            url += "#" + quote(_anchor, safe="%!#$&'()*+,/:;=?@")
+            url += "#" + (
+                _anchor
+                if _unquoted_anchor(_anchor) is not None
+                else quote(_anchor, safe=_ANCHOR_SAFE)
+            )
         return url
+
+    def _url_server(self, request: Request | None) -> str:
+        """The host an external URL names: ``SERVER_NAME`` (without the
+        scheme's default port), else, or with host matching, the host the
+        request was sent to."""
+        server_name = self.config["SERVER_NAME"]
+        if request is None:
+            return server_name.lower()  # type: ignore[no-any-return]
+        if server_name is None or self.url_map.host_matching:
+            return request.host.lower()
+        # Flask: SERVER_NAME, whatever Host the request was sent with.
+        return _without_default_port(server_name, request.scheme)
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """The URL map bound to *request*'s host, subdomain, root and scheme,
