@@ -9,18 +9,15 @@ as ``async def`` (e.g. a server-side store); the pipeline awaits them.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
-from itsdangerous.signer import HMACAlgorithm
+from itsdangerous import URLSafeTimedSerializer
 
 from .concurrency import nonblocking
 from .json.tag import TaggedJSONSerializer
+from .session_signing import SessionSerializer, sha1
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -330,11 +327,6 @@ class SessionInterface:
 session_json_serializer = TaggedJSONSerializer()
 
 
-def _sha1(string: bytes = b"") -> Any:
-    # Looked up when called, not at import: FIPS builds may lack SHA-1.
-    return hashlib.sha1(string)
-
-
 def _add_vary_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once)."""
     headers = response.headers
@@ -348,103 +340,6 @@ def _add_vary_cookie(response: Response) -> None:
     if "cookie" in lowered or "*" in lowered:
         return
     headers["Vary"] = ", ".join([*current, "Cookie"])
-
-
-class _KeyCachingSigner(TimestampSigner):
-    """itsdangerous's ``TimestampSigner``, keeping each derived key: the
-    derivation (an HMAC of the secret key and the salt) is the same for
-    every cookie, so it runs once per key, not twice per request. The
-    signatures are byte for byte the same."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._derived: dict[bytes, bytes] = {}
-        if self.digest_method is _sha1 and type(self.algorithm) is HMACAlgorithm:
-            self.algorithm = _SHA1HMAC(_sha1)
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
-        derived = self._derived.get(key)
-        if derived is None:
-            derived = self._derived[key] = super().derive_key(key)
-        return derived
-
-    def verified(self, signed_value: bytes, max_age: int | None) -> bytes | None:
-        """The value of *signed_value* if ``unsign(signed_value, max_age)``
-        would return it, without the exception, datetime and bound-method
-        objects it makes on the way; ``None`` if any check fails (``unsign``
-        then says which). The same checks, with itsdangerous's own parts:
-        :meth:`verify_signature` (any of :attr:`secret_keys`), the timestamp
-        decodes, the age is in ``0..max_age``."""
-        sep = self.sep
-        value, found, sig = signed_value.rpartition(sep)
-        if not found or not self.verify_signature(value, sig):
-            return None
-        payload, found, stamp = value.rpartition(sep)
-        if not found:
-            return None
-        try:
-            timestamp = bytes_to_int(base64_decode(stamp))
-        except Exception:
-            return None
-        if max_age is not None:
-            age = self.get_timestamp() - timestamp
-            if age > max_age or age < 0:
-                return None
-        return payload
-
-
-class _SHA1HMAC(HMACAlgorithm):
-    """itsdangerous's HMAC-SHA1 signature from a copy of an HMAC already
-    keyed (the key's padding hashed once per key, not per signature): the
-    same bytes."""
-
-    def __init__(self, digest_method: Any = None) -> None:
-        super().__init__(digest_method)
-        self._keyed: dict[bytes, Any] = {}
-
-    def get_signature(self, key: bytes, value: bytes) -> bytes:
-        keyed = self._keyed.get(key)
-        if keyed is None:
-            if len(self._keyed) >= 16:  # only a signer's own few keys come here
-                self._keyed.clear()
-            keyed = self._keyed[key] = hmac.new(key, digestmod="sha1")
-        mac = keyed.copy()
-        mac.update(value)
-        return mac.digest()
-
-
-class _SessionSerializer(URLSafeTimedSerializer):
-    """The session's serializer: one signer per salt, made once (itsdangerous
-    makes a signer for every ``dumps`` and ``loads``)."""
-
-    default_signer = _KeyCachingSigner
-
-    def make_signer(self, salt: str | bytes | None = None) -> Any:
-        signers: dict[Any, Any] = self.__dict__.setdefault("_signers", {})
-        signer = signers.get(salt)
-        if signer is None:
-            signer = signers[salt] = super().make_signer(salt)
-        return signer
-
-    def loads(  # type: ignore[override]
-        self,
-        s: str | bytes,
-        max_age: int | None = None,
-        return_timestamp: bool = False,
-        salt: str | bytes | None = None,
-    ) -> Any:
-        """itsdangerous's ``loads``; a cookie that passes every check is
-        verified by :meth:`_KeyCachingSigner.verified` (its one signer holds
-        every key, so there is nothing else to try), any other goes through
-        itsdangerous, which raises the error that says what is wrong."""
-        if not return_timestamp and not self.fallback_signers:
-            signer = self.make_signer(salt)
-            if type(signer) is _KeyCachingSigner:
-                payload = signer.verified(want_bytes(s), max_age)
-                if payload is not None:
-                    return self.load_payload(payload)
-        return super().loads(s, max_age, return_timestamp, salt)
 
 
 def _plain_dict(session: SessionMixin) -> dict[str, Any]:
@@ -475,7 +370,7 @@ class SecureCookieSessionInterface(SessionInterface):
     #: The salt mixed into the key; Flask's value.
     salt = "cookie-session"
     #: The hash function of the signature (SHA-1, as in Flask).
-    digest_method = staticmethod(_sha1)
+    digest_method = staticmethod(sha1)
     #: itsdangerous key derivation (``"hmac"``, as in Flask).
     key_derivation = "hmac"
     #: Turns the session dict into the cookie payload and back.
@@ -498,7 +393,7 @@ class SecureCookieSessionInterface(SessionInterface):
         cached = self.__dict__.get("_signing_serializer")
         if cached is not None and cached[0] == settings:
             return cached[1]  # type: ignore[no-any-return]
-        signer = _SessionSerializer(
+        signer = SessionSerializer(
             cast(Any, list(keys)),  # the last key signs; all of them verify
             salt=self.salt,
             serializer=self.serializer,
