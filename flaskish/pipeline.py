@@ -30,6 +30,7 @@ from .concurrency import (
     ThreadPoolTimeout,
     await_,
     call,
+    call_each,
     drive,
     in_worker_thread,
     is_async_callable,
@@ -406,7 +407,7 @@ class Pipeline(ErrorHandling):
             if (
                 ctx._after_request_functions
                 or self.after_request_funcs
-                or ctx._session is not None  # (see _processes_response)
+                or ctx._session is not None  # (see _finalize_request)
                 or signals.request_finished.receivers
             ):
                 return await self._finalize_request(rv)
@@ -483,7 +484,11 @@ class Pipeline(ErrorHandling):
         try:
             if self._plain_overrides:
                 response = await self._method("process_response", response)
-            elif self._processes_response():
+            elif (
+                (ctx := _cv_request.get())._after_request_functions
+                or self.after_request_funcs
+                or ctx._session is not None  # it may have to be saved
+            ):
                 response = await self._process_response(response)
             if signals.request_finished.receivers:
                 await signals.send(signals.request_finished, self, response=response)
@@ -493,26 +498,22 @@ class Pipeline(ErrorHandling):
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
-    def _processes_response(self) -> bool:
-        """Whether :meth:`_process_response` has something to do: an
-        ``after_this_request`` or ``after_request`` function, or a session
-        that was opened (it may have to be saved)."""
-        ctx = _cv_request.get()
-        return bool(
-            ctx._after_request_functions or self.after_request_funcs or ctx._session is not None
-        )
-
     async def _process_response(self, response: Response) -> Response:
         """Run ``after_this_request`` and ``after_request`` functions (the
         blueprint's, then the app's, each in reverse order of registration),
         then save the session if it was used."""
         ctx = _cv_request.get()
-        for func in ctx._after_request_functions:
-            response = await call(func, response)
-        if self.after_request_funcs:
-            for name in (*ctx.request.blueprints, None):
-                for func in reversed(self.after_request_funcs.get(name, ())):
-                    response = await call(func, response)
+        if ctx._after_request_functions:
+            response = await call_each(ctx._after_request_functions, response)
+        hooks = self.after_request_funcs
+        if hooks:
+            if len(hooks) == 1 and None in hooks:
+                # The app's own functions only: the blueprints do not matter.
+                response = await call_each(reversed(hooks[None]), response)
+            else:
+                for name in (*ctx.request.blueprints, None):
+                    if name in hooks:
+                        response = await call_each(reversed(hooks[name]), response)
         session = ctx._session
         if session is not None and not self.session_interface.is_null_session(session):
             await call(self.session_interface.save_session, self, session, response)

@@ -35,8 +35,9 @@ _BODY_STATUSES = frozenset(range(200, 1000)) - _NO_BODY_STATUSES
 _default_pool = ThreadPool(lambda: 40)  # for a response sent outside any app context
 # What a header may not hold (tab is allowed): servers refuse to send it.
 _unsendable = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-#: The name of the Content-Length header a buffered response's encoded
-#: headers end with (see ASGISending._encode_headers).
+#: The name of the Content-Length header that is second in a buffered
+#: response's encoded headers when they have the usual shape (see
+#: ASGISending._encode_headers).
 _CONTENT_LENGTH = b"Content-Length"
 
 #: Per-mimetype caches of what every response computes the same way
@@ -60,6 +61,28 @@ class _Buffered:
     def __init__(self, start: Message, body: Message) -> None:
         self.start = start
         self.body = body
+
+
+def _encoded(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Header pairs encoded for ASGI, checked (see
+    :meth:`ASGISending._encode_headers`)."""
+    for name, value in items:
+        if not (value.isprintable() and name.isprintable()) and _unsendable.search(name + value):
+            raise UnsendableHeader(
+                f"The response header {name!r} holds a control character ({value!r}); "
+                "remove it: no server can send it."
+            )
+    try:
+        return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+    except UnicodeEncodeError:
+        name, value = next(
+            (name, value) for name, value in items if max(name + value, default="") > "\xff"
+        )
+        raise UnsendableHeader(
+            f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
+            "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
+            "for a parameter."
+        ) from None
 
 
 class ASGISending:
@@ -95,35 +118,29 @@ class ASGISending:
         response is final, while an error can still become a 500 through the
         app's error handlers, and sends what it returns."""
         items = self.headers._list
-        if len(items) == 2:
-            # The shape of most responses (what __init__ makes), encoded: the
-            # type from a per-mimetype cache, the length a number.
-            (type_name, type_value), (length_name, length) = items
+        if len(items) >= 2:
+            # The shape of most responses (what __init__ makes, maybe with
+            # headers added after): the type from a per-mimetype cache, the
+            # length a number, then whatever else was set, checked.
+            (type_name, type_value), (length_name, length) = items[0], items[1]
             encoded_type = encoded_types.get(type_value)
             if (
                 encoded_type is not None
                 and type_name == "Content-Type"
                 and length_name == "Content-Length"
+                and length.isascii()
                 and length.isdigit()
             ):
-                return [(b"Content-Type", encoded_type), (_CONTENT_LENGTH, length.encode())]
-        for name, value in items:
-            if not (value.isprintable() and name.isprintable()) and _unsendable.search(
-                name + value
-            ):
-                raise UnsendableHeader(
-                    f"The response header {name!r} holds a control character ({value!r}); "
-                    "remove it: no server can send it."
-                )
-        try:
-            return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
-        except UnicodeEncodeError:
-            name, value = next((name, value) for name, value in items if max(name + value) > "\xff")
-            raise UnsendableHeader(
-                f"The response header {name!r} holds text that is not latin-1 ({value!r}). "
-                "Send ASCII: percent-encode it, or use RFC 8187's name*=UTF-8''... form "
-                "for a parameter."
-            ) from None
+                raw = [(b"Content-Type", encoded_type), (_CONTENT_LENGTH, length.encode())]
+                for name, value in items[2:]:
+                    # Printable ASCII, sent as it is, as the general path
+                    # would; anything else goes there (a tab, an error).
+                    text = name + value
+                    if not (text.isascii() and text.isprintable()):
+                        return _encoded(items)
+                    raw.append((name.encode(), value.encode()))
+                return raw
+        return _encoded(items)
 
     async def _send_buffered(
         self, scope: Scope, send: Send, raw: list[tuple[bytes, bytes]] | None = None
@@ -149,8 +166,8 @@ class ASGISending:
         if (
             with_body
             and self.automatically_set_content_length
-            # Not the usual shape, whose Content-Length was encoded last.
-            and not (raw and raw[-1][0] is _CONTENT_LENGTH)
+            # Not the usual shape, whose Content-Length was encoded second.
+            and not (len(raw) >= 2 and raw[1][0] is _CONTENT_LENGTH)
         ):
             for name, _ in self.headers._list:
                 if len(name) == 14 and name.lower() == "content-length":
