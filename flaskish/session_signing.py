@@ -6,8 +6,9 @@ without changing what it checks or the format it writes.
   with itsdangerous's own parts, without the objects ``unsign`` builds;
 * :class:`SHA1HMAC` copies an HMAC keyed once instead of keying one per
   signature;
-* :class:`SessionSerializer` makes one signer per salt and attempts its
-  compression with a small zlib state (see :meth:`SessionSerializer.dump_payload`).
+* :class:`SessionSerializer` makes one signer per salt, and compresses only
+  JSON of 64 bytes or more, with a small zlib state (see
+  :meth:`SessionSerializer.dump_payload`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ __all__ = ["SHA1HMAC", "KeyCachingSigner", "SessionSerializer", "sha1"]
 #: (zlib's defaults, a 32 KB window and memLevel 8, take 256 KB).
 _ZLIB_WBITS = 13
 _ZLIB_MEMLEVEL = 6
+#: JSON shorter than this is not compressed (see SessionSerializer.dump_payload).
+_COMPRESS_FROM = 64
 
 
 def sha1(string: bytes = b"") -> Any:
@@ -134,16 +137,29 @@ class SessionSerializer(URLSafeTimedSerializer):
     def dump_payload(self, obj: Any) -> bytes:
         """itsdangerous's URL-safe payload: the base64 of the JSON, or ``.``
         and the base64 of its zlib stream when that is shorter by more than
-        a byte. The compression is attempted for every cookie written (most
-        do not compress), so it runs with a small zlib state (an 8 KB window,
-        memLevel 6: 64 KB) instead of zlib's default (256 KB, allocated,
-        cleared and freed each time, which costs more than the rest of the
-        signing and, where the allocator returns it to the system, 19 page
-        faults a cookie). Any zlib reads the stream, Flask included, and it
-        is about as small (within a few bytes on the sessions tested); it is
-        not zlib's default's byte for byte, which was never part of the
-        format (it differs between zlib builds)."""
+        a byte.
+
+        Two choices of our own, both read by Flask as it reads its own
+        cookies (any zlib reads the stream; an uncompressed payload is Flask's
+        byte for byte):
+
+        * JSON shorter than :data:`_COMPRESS_FROM` bytes is not compressed:
+          zlib adds 8 bytes of framing, so JSON that short rarely gets
+          shorter (a session like ``{"user_id": 42}`` or a CSRF token never
+          does), and a cookie that small is nowhere near the 4 KB limit that
+          compression is for.
+        * Longer JSON is compressed with a small zlib state (an 8 KB window,
+          memLevel 6: 64 KB) instead of zlib's default (256 KB, allocated,
+          cleared and freed for every cookie written, which costs more than
+          the rest of the signing and, where the allocator returns it to the
+          system, 19 page faults a cookie). The stream is about as small
+          (within a few bytes on the sessions tested), but not zlib's
+          default's byte for byte, which was never part of the format (it
+          differs between zlib builds).
+        """
         json = Serializer.dump_payload(self, obj)
+        if len(json) < _COMPRESS_FROM:
+            return base64_encode(json)
         compressor = zlib.compressobj(-1, zlib.DEFLATED, _ZLIB_WBITS, _ZLIB_MEMLEVEL)
         compressed = compressor.compress(json) + compressor.flush()
         if len(compressed) < len(json) - 1:
