@@ -299,7 +299,9 @@ class RequestContext(_Context):
         if self._session is None:
             interface = self.app.session_interface
             opened = interface.open_session(self.app, self.request)
-            if inspect.isawaitable(opened):
+            # (A dict, what sessions usually are, is never awaitable: the
+            # isinstance spares it inspect.isawaitable's two ABC checks.)
+            if not isinstance(opened, dict) and inspect.isawaitable(opened):
                 if inspect.iscoroutine(opened):
                     opened.close()
                 raise RuntimeError(
