@@ -385,9 +385,11 @@ class SecureCookieSessionInterface(SessionInterface):
 
         :param app: the application.
         """
-        if not app.secret_key:
+        secret_key = app.secret_key
+        if not secret_key:
             return None
-        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        keys = (*fallbacks, secret_key) if fallbacks else (secret_key,)
         settings = (keys, self.salt, self.serializer, self.key_derivation, self.digest_method)
         # Built once per key set and settings, not twice per request.
         cached = self.__dict__.get("_signing_serializer")
