@@ -277,6 +277,22 @@ def test_flaskish_mints_the_cookie_flask_mints(
     assert (ours[0] >> 4, theirs[0] >> 4) == (13 - 8, 15 - 8)  # the window sizes
 
 
+def flaskish_mint(value: dict[str, Any]) -> str:
+    """The session cookie flaskish sets for a session holding *value*."""
+    app = make_app()
+
+    @app.post("/fill")
+    def fill() -> str:
+        session.update(value)
+        return ""
+
+    client = app.test_client()
+    client.post("/fill")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return str(cookie.value)
+
+
 def zlib_stream(cookie: str) -> bytes:
     """The zlib stream in a session cookie with a compressed payload."""
     payload = cookie.rsplit(".", 2)[0]
@@ -319,38 +335,20 @@ def test_json_under_64_bytes_is_not_compressed_even_when_it_would_shrink(
     flask: ModuleType,
 ) -> None:
     value = {"a": "x" * 50}  # 58 bytes of JSON; zlib makes it 19
-    app = make_app()
-
-    @app.post("/fill")
-    def fill() -> str:
-        session.update(value)
-        return ""
-
-    client = app.test_client()
-    client.post("/fill")
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    payload = cookie.value.rsplit(".", 2)[0]
-    assert base64_decode(payload) == b'{"a":"' + b"x" * 50 + b'"}'
-    assert flask_read(flask, cookie.value) == value
+    cookie = flaskish_mint(value)
+    assert base64_decode(cookie.rsplit(".", 2)[0]) == b'{"a":"' + b"x" * 50 + b'"}'
+    assert flask_read(flask, cookie) == value
 
 
 def test_a_large_compressed_session_round_trips_and_flask_reads_it(flask: ModuleType) -> None:
     big = {"log": [f"event {i}: user clicked button {i % 7}" for i in range(400)]}
-    app = make_app()
-
-    @app.post("/fill")
-    def fill() -> str:
-        session.update(big)
-        return ""
-
-    client = app.test_client()
-    client.post("/fill")
-    cookie = client.get_cookie("session")
-    assert cookie is not None and cookie.value.startswith(".")
-    assert len(cookie.value) < 4093  # fits in a cookie only compressed
+    cookie = flaskish_mint(big)
+    assert cookie.startswith(".")
+    assert len(cookie) < 4093  # fits in a cookie only compressed
+    client = make_app().test_client()
+    client.set_cookie("session", cookie)
     assert client.get("/read").json["session"] == big
-    assert flask_read(flask, cookie.value) == big
+    assert flask_read(flask, cookie) == big
 
 
 def test_messages_flashed_by_flask_are_shown_by_flaskish_and_back(flask: ModuleType) -> None:
