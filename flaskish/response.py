@@ -241,15 +241,16 @@ class Response(ASGISending, SansIOResponse):
                 "set_cookie('prefs', value) and put the data in the value, which is quoted "
                 "for you."
             )
-        for what, text, instead in (
-            ("domain", domain, "the host name alone, such as domain='example.com'"),
-            ("expires", expires, "a datetime or a timestamp"),
-        ):
-            if isinstance(text, str) and _cookie_breaking.search(text):
-                raise ValueError(
-                    f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
-                    f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
-                )
+        if domain is not None or isinstance(expires, str):  # (else nothing to check)
+            for what, text, instead in (
+                ("domain", domain, "the host name alone, such as domain='example.com'"),
+                ("expires", expires, "a datetime or a timestamp"),
+            ):
+                if isinstance(text, str) and _cookie_breaking.search(text):
+                    raise ValueError(
+                        f"The {what}= of the cookie {key!r} ({text!r}) holds a control character "
+                        f"or ';', which would end or split the Set-Cookie header. Pass {instead}."
+                    )
         header = dump_cookie(
             key,
             value,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import Headers
 
 from .concurrency import nonblocking
 from .json.tag import TaggedJSONSerializer
@@ -330,6 +331,16 @@ session_json_serializer = TaggedJSONSerializer()
 def _add_vary_cookie(response: Response) -> None:
     """Add ``Cookie`` to the response's ``Vary`` header (once)."""
     headers = response.headers
+    if type(headers) is Headers:
+        # The usual case, a response without Vary, read off the list: the
+        # value added is a constant that needs no check.
+        items = headers._list
+        for name, _ in items:
+            if len(name) == 4 and name.lower() == "vary":
+                break
+        else:
+            items.append(("Vary", "Cookie"))
+            return
     existing = headers.getlist("vary")
     if not existing:
         headers.add("Vary", "Cookie")
