@@ -96,7 +96,13 @@ class Results:
     """Everything one run measured, keyed ``[scenario][framework]``."""
 
     inprocess: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: each in-process repetition's µs per
+    #: request, in the order taken (the frameworks took turns in each).
+    inprocess_reps: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     http: dict[str, dict[str, HttpResult]] = field(default_factory=dict)
+    #: ``[scenario][framework]``: each wrk round's (req/s, p99 ms), in the
+    #: order taken (the frameworks took turns in each); ``http`` keeps the best.
+    http_rounds: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     #: ``[scenario][framework]``: the streaming scenarios' runs.
     streams: dict[str, dict[str, StreamResult]] = field(default_factory=dict)
     #: ``[scenario][row]``: the websocket echo runs; a row is a framework,
@@ -326,6 +332,9 @@ async def _in_process(
                 name = case.scenario.name
                 cost = median_us(case.seconds, case.number)
                 results.inprocess.setdefault(name, {})[case.framework.name] = cost
+                results.inprocess_reps.setdefault(name, {})[case.framework.name] = [
+                    seconds / case.number * 1e6 for seconds in case.seconds
+                ]
                 report(f"  {case.framework.name:<10} {name:<20} {cost:10.1f} µs/request")
 
 
@@ -446,8 +455,11 @@ def http_runs(
             }
             for scenario in group:
                 turn = [f for f in served if scenario in plan[f.name]]
-                for framework, result in _http_turns(turn, servers, scenario, timing, pin):
+                for framework, result, rounds in _http_turns(turn, servers, scenario, timing, pin):
                     results.http.setdefault(scenario.name, {})[framework.name] = result
+                    results.http_rounds.setdefault(scenario.name, {})[framework.name] = [
+                        (run.requests_per_second, run.p99_ms) for run in rounds
+                    ]
                     errors = f"  {result.errors} errors" if result.errors else ""
                     cpu = (
                         f"  server CPU {result.server_cpu_us:.0f} µs/request"
@@ -467,8 +479,9 @@ def _http_turns(
     scenario: Scenario,
     timing: Timing,
     pin: bool,
-) -> list[tuple[Framework, HttpResult]]:
-    """Load each framework's server with *scenario*, taking turns."""
+) -> list[tuple[Framework, HttpResult, list[HttpResult]]]:
+    """Load each framework's server with *scenario*, taking turns: each
+    framework's best round, and all its rounds in order."""
     prepared = {f.name: _prepare_http(f, servers[f.name], scenario) for f in turn}
 
     def load(framework: Framework, seconds: float) -> HttpResult:
@@ -488,7 +501,9 @@ def _http_turns(
         shift = round_number % len(turn)
         for framework in turn[shift:] + turn[:shift]:
             rounds[framework.name].append(load(framework, timing.http_seconds))
-    return [(f, max(rounds[f.name], key=lambda r: r.requests_per_second)) for f in turn]
+    return [
+        (f, max(rounds[f.name], key=lambda r: r.requests_per_second), rounds[f.name]) for f in turn
+    ]
 
 
 def smoke_http(

@@ -125,13 +125,55 @@ def _own_ratio(results: Results, mine: str, base: str) -> float | None:
     return None
 
 
+def _spread(pairs: list[tuple[float, float]], what: str) -> str:
+    """The spread of a ratio: its value for each pair of measurements taken
+    side by side (a repetition or round of each, in turn), lowest to
+    highest; empty with fewer than two pairs."""
+    ratios = [mine / peer for mine, peer in pairs if peer]
+    if len(ratios) < 2:
+        return ""
+    return f" ({what}: {min(ratios):.2f}-{max(ratios):.2f}x; {len(ratios)} each)"
+
+
+_REPETITIONS = "one repetition against the same repetition"
+_ROUNDS = "one round against the same round"
+
+
+def _cost_spread(results: Results, scenario: str, peer: str, mine: str = ME) -> str:
+    reps = results.inprocess_reps.get(scenario, {})
+    return _spread(list(zip(reps.get(mine, []), reps.get(peer, []), strict=False)), _REPETITIONS)
+
+
+def _own_spread(results: Results, mine: str, base: str) -> str:
+    reps = results.inprocess_reps
+    pairs = zip(reps.get(mine, {}).get(ME, []), reps.get(base, {}).get(ME, []), strict=False)
+    return _spread(list(pairs), _REPETITIONS)
+
+
+def _rps_spread(results: Results, scenario: str, peer: str) -> str:
+    rounds = results.http_rounds.get(scenario, {})
+    pairs = zip(rounds.get(ME, []), rounds.get(peer, []), strict=False)
+    return _spread([(mine[0], theirs[0]) for mine, theirs in pairs], _ROUNDS)
+
+
+def _p99_spread(results: Results, scenario: str, peer: str) -> str:
+    rounds = results.http_rounds.get(scenario, {})
+    pairs = zip(rounds.get(ME, []), rounds.get(peer, []), strict=False)
+    return _spread([(mine[1], theirs[1]) for mine, theirs in pairs], _ROUNDS)
+
+
 def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
     """Issue 4's, 12's, 15's and 18's targets: (met, goal, measured); ``met``
     is ``None`` when the run did not measure it. Where issue 18 set a new
     target for a scenario, it replaces the first build's."""
 
     def line(
-        ratio: float | None, ok: Any, goal: str, what: str = "measured", extra: str = ""
+        ratio: float | None,
+        ok: Any,
+        goal: str,
+        what: str = "measured",
+        extra: str = "",
+        spread: str = "",
     ) -> tuple[bool | None, str, str]:
         if ratio is None:
             return None, goal, "not measured in this run"
@@ -139,67 +181,79 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
         shown = f"{ratio:.2f}"
         if bool(ok(float(shown))) != met:
             shown = f"{ratio:.3f}"  # 0.996 is a gap that "1.00" would hide
-        return met, goal, f"{what} **{shown}x**{extra}" + ("" if met else " (gap)")
+        return met, goal, f"{what} **{shown}x**{spread}{extra}" + ("" if met else " (gap)")
 
     yield line(
         _cost_ratio(results, "hello_async", "Starlette"),
         lambda r: r <= 1.2,
         "`async def` hello in-process ≤ 1.2x Starlette's cost",
+        spread=_cost_spread(results, "hello_async", "Starlette"),
     )
     yield line(
         _rps_ratio(results, "hello_async", "Starlette"),
         lambda r: r >= 0.95,
         "`async def` hello over HTTP ≥ 0.95x Starlette's req/s",
+        spread=_rps_spread(results, "hello_async", "Starlette"),
     )
     yield line(
         _p99_ratio(results, "hello_async", "Starlette"),
         lambda r: r <= 1.2,
         "`async def` hello over HTTP: p99 latency ≤ 1.2x Starlette's",
+        spread=_p99_spread(results, "hello_async", "Starlette"),
     )
     yield line(
         _rps_ratio(results, "hello_async", "Quart"),
         lambda r: r >= 3,
         "`async def` hello over HTTP ≥ 3x Quart's req/s",
+        spread=_rps_spread(results, "hello_async", "Quart"),
     )
     yield line(
         _rps_ratio(results, "hello_sync", "Starlette"),
         lambda r: r >= 1,
         "`def` hello over HTTP ≥ Starlette `def` endpoint's req/s",
+        spread=_rps_spread(results, "hello_sync", "Starlette"),
     )
     yield line(
         _cost_ratio(results, "hello_sync", "Starlette"),
         lambda r: r <= 1,
         "`def` hello in-process ≤ Starlette `def` endpoint's cost",
+        spread=_cost_spread(results, "hello_sync", "Starlette"),
     )
     yield line(
         _cost_ratio(results, "form_sync", "Flask"),
         lambda r: r <= 0.8,
         "`def` view reading a form in-process ≤ 0.8x Flask's cost",
+        spread=_cost_spread(results, "form_sync", "Flask"),
     )
     yield line(
         _cost_ratio(results, "session", "Starlette"),
         lambda r: r <= 1.3,
         "session read + write in-process ≤ 1.3x Starlette `SessionMiddleware`'s cost",
+        spread=_cost_spread(results, "session", "Starlette"),
     )
     yield line(
         _rps_ratio(results, "session", "Starlette"),
         lambda r: r >= 0.8,
         "session read + write over HTTP ≥ 0.8x Starlette's req/s",
+        spread=_rps_spread(results, "session", "Starlette"),
     )
     yield line(
         _cost_ratio(results, "template", "Starlette"),
         lambda r: r <= 1.0,
         "template (base + loop) in-process ≤ Starlette `Jinja2Templates`' cost",
+        spread=_cost_spread(results, "template", "Starlette"),
     )
     yield line(
         _rps_ratio(results, "block_sync", "Starlette"),
         lambda r: r >= 0.95,
         "10 ms blocking `def` view, 64 connections, ≥ 0.95x Starlette `def`'s req/s",
+        spread=_rps_spread(results, "block_sync", "Starlette"),
     )
     yield line(
         _rps_ratio(results, "block_sync", "Quart"),
         lambda r: r >= 4,
         "10 ms blocking `def` view, 64 connections, ≥ 4x Quart's req/s",
+        spread=_rps_spread(results, "block_sync", "Quart"),
     )
     for shape, rule in (
         ("routes", "/r{i}/<int:item_id>"),
@@ -218,6 +272,7 @@ def targets(results: Results) -> Iterator[tuple[bool | None, str, str]]:
             f"1000 routes `{rule}`, last route ≤ 1.5x the first (in-process)",
             "last/first",
             extra,
+            spread=_own_spread(results, f"{shape}_last", f"{shape}_first"),
         )
     goal = "a request that never touches `session` or the body pays nothing for them"
     receives = results.receive_calls.get("untouched", {}).get(ME)
@@ -257,6 +312,7 @@ def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         "`def` hello with two `def after_request` hooks in-process ≤ 1.1x plain `def` hello's cost",
         "hooked/plain",
         extra,
+        spread=_own_spread(results, "def_with_after_hooks", "hello_sync"),
     )
     detector, plain = costs.get("hello_async_detector", {}), costs.get("hello_async", {})
     extra = (
@@ -268,6 +324,7 @@ def _issue_12(results: Results, line: Any) -> Iterator[tuple[bool | None, str, s
         "`async def` hello with `BLOCKING_WARN_MS=100` in-process ≤ 1.05x without",
         "with/without",
         extra,
+        spread=_own_spread(results, "hello_async_detector", "hello_async"),
     )
     runs = results.streams.get("sse_with_sync_hooks", {})
     timing = results.meta.get("timing", {})
