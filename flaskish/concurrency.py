@@ -238,7 +238,7 @@ async def call_each(funcs: Iterable[Callable[[T], Any]], value: T) -> T:
     for func in funcs:
         if state.token is not None and not is_async_callable(func):
             value = func(value)
-            if not getattr(type(value), "__flaskish_ready__", False) and _not_ready(value):
+            if _not_ready(value):
                 value = await _Step(_identity, (value,), {}, _ASYNC)  # awaited on the loop
         else:
             value = await call(func, value)

@@ -148,11 +148,7 @@ def url_for(
     :param _anchor: add ``#anchor``.
     :param _method: pick the rule for this method.
     """
-    # The app context's app, without the proxy's three calls (outside a
-    # context, the proxy raises Flask's "Working outside" error).
-    app_ctx = _cv_app.get(None)
-    app = app_ctx.app if app_ctx is not None else current_app
-    return app.url_for(
+    return current_app.url_for(
         endpoint,
         _anchor=_anchor,
         _method=_method,

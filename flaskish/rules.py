@@ -398,22 +398,14 @@ class Rule(Route):
             return None
         path = self._build_text
         if path is None:
-            if defaults:
-                path = "".join(
-                    [
-                        text
-                        if to_url is None
-                        else to_url(defaults[text] if text in defaults else values[text])
-                        for to_url, text in self._build_parts
-                    ]
-                )
-            else:
-                path = "".join(
-                    [
-                        text if to_url is None else to_url(values[text])
-                        for to_url, text in self._build_parts
-                    ]
-                )
+            # (A given value equals its default, checked above.)
+            source = {**values, **defaults} if defaults else values
+            path = "".join(
+                [
+                    text if to_url is None else to_url(source[text])
+                    for to_url, text in self._build_parts
+                ]
+            )
         if append_unknown and not self.arguments.issuperset(values):
             query = [
                 (key, value) for key, value in _query_items(values) if key not in self.arguments
